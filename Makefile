@@ -1,0 +1,32 @@
+# simcrm — all set-up happens here: `make run` and `make test` work on a fresh machine.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SCENARIO ?= scenarios/lithium-hydroxide-refinery.toml
+
+.PHONY: run test bench lint reference clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/simcrm run $(SCENARIO) --force
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/simcrm bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check simcrm tests
+
+reference: $(STAMP)
+	$(BIN)/python -m simcrm.reference > docs/scenario-reference.md
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,146 @@
+"""Command line: a thin face over the Python API.
+
+Every user mistake (a bad scenario, a missing file, an existing results folder)
+ends in one clear message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .scenario import ScenarioError, load_scenario
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _load(path: str):
+    try:
+        return load_scenario(path)
+    except ScenarioError as e:
+        n = len(e.problems)
+        click.echo(f"error: {path}: {n} problem{'s' if n > 1 else ''} in the scenario:", err=True)
+        for p in e.problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+class _Progress:
+    """A progress bar that appears only for runs that take more than a few seconds."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.label, self.enabled = label, enabled
+        self.bar = None
+        self.t0 = time.perf_counter()
+        self.last = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            elapsed = time.perf_counter() - self.t0
+            if done >= total or elapsed * total / max(done, 1) < 3.0:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, show_eta=True,
+                                         show_percent=True, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.last)
+        self.last = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simcrm")
+def main() -> None:
+    """simcrm: what do policy options do to the business case of a critical-raw-material
+    processing plant in the Netherlands, and what do they cost the government?"""
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False))
+def validate(scenario_file: str) -> None:
+    """Check a scenario file and list every problem found."""
+    sc = _load(scenario_file)
+    n_unc = len(sc.uncertain_keys)
+    click.echo(f"{scenario_file}: valid — {len(sc.worlds)} world(s), {len(sc.options)} "
+               f"option(s), {n_unc} uncertain input(s)")
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False))
+@click.option("--draws", type=click.IntRange(min=1), help="Number of draws (overrides the file).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (overrides the file).")
+@click.option("--out", type=click.Path(file_okay=False), help="Results folder "
+              "(default: results/<scenario file name>).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Draws per chunk; rounded up to whole blocks of 1024. Does not change results.")
+@click.option("--keep-cashflows", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Keep yearly cash flows of this many draws in cashflows.nc.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: 1).")
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address, "
+              "e.g. tcp://host:8786.")
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
+def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler, force,
+        quiet) -> None:
+    """Simulate every policy option in every world and write the results folder."""
+    from .engine import simulate
+    from .metrics import format_table, summarise, summary_table
+    from .results import OutputExistsError, check_out_dir, default_out_dir, write_results
+
+    sc = _load(scenario_file)
+    out_dir = Path(out) if out else default_out_dir(scenario_file, sc.name)
+    try:
+        check_out_dir(out_dir, force)
+    except OutputExistsError as e:
+        _fail(str(e))
+    try:
+        sc = sc.with_settings(**{k: v for k, v in (("draws", draws), ("seed", seed))
+                                 if v is not None})
+    except ScenarioError as e:
+        _fail(str(e))
+    n = sc.settings["simulation.draws"]
+    if not quiet:
+        click.echo(f"simcrm {__version__}: {sc.name} — {n:,} draws × {len(sc.options)} options × "
+                   f"{len(sc.worlds)} worlds, seed {sc.settings['simulation.seed']}", err=True)
+    bar = _Progress("simulating", not quiet)
+    try:
+        res = simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows, progress=bar,
+                       workers=workers, scheduler=scheduler)
+    except KeyboardInterrupt:
+        bar.close()
+        _fail("interrupted; nothing was written")
+    bar.close()
+    try:
+        write_results(res, out_dir, force=force)
+    except OutputExistsError as e:
+        _fail(str(e))
+    summary = summarise(res.results)
+    if not quiet:
+        click.echo(format_table(summary_table(summary)))
+        click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
+                   f"{res.results.attrs['decision_production_deadline_year']}")
+        und = int(summary["irr_undefined"].sum())
+        if und:
+            click.echo(f"{und:,} option × world × draw cases have no IRR (the cash flow never "
+                       "turns positive enough); they are left out of the mean IRR.")
+        rate = n * len(sc.options) * len(sc.worlds) * sc.settings["simulation.horizon_years"]
+        click.echo(f"{res.seconds:.1f} s ({rate / max(res.seconds, 1e-9) / 1e6:.1f} M cash-flow "
+                   f"cells/s); results in {out_dir}/")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,205 @@
+"""Distributions of uncertain inputs, mapped from uniforms (inverse CDF).
+
+Every uncertain input is drawn as a uniform number ``u`` in (0, 1) once per draw
+and then mapped through the distribution of each world (:meth:`Dist.ppf`), so
+worlds and options see the same draws (common random numbers) and the rank of a
+draw is the same in every world.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+Z90 = float(special.ndtri(0.9))
+"""Standard-normal 90 % quantile, 1.2815515655446004."""
+
+TAIL = 1e-3
+"""A distribution may not put more than this probability outside a key's allowed range."""
+
+SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # name: (required fields, optional fields)
+    "triangular": (("low", "mode", "high"), ()),
+    "pert": (("low", "mode", "high"), ("lambda",)),
+    "uniform": (("low", "high"), ()),
+    "normal": (("mean", "sd"), ()),
+    "lognormal": (("median", "p90"), ()),
+    "discrete": (("values", "probs"), ()),
+    "bernoulli": (("p",), ()),
+}
+
+
+class DistError(ValueError):
+    """A distribution table that cannot be used; the message is for the analyst."""
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A validated distribution.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`SPECS`.
+    args : dict
+        Its numbers, as given in the scenario.
+    """
+
+    name: str
+    args: dict[str, Any]
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> Dist:
+        """Build from a TOML table such as ``{dist = "pert", low = 1, mode = 2, high = 3}``."""
+        table = dict(table)
+        name = table.pop("dist", None)
+        if name is None:
+            raise DistError(
+                'a distribution table needs `dist = "..."` (one of ' + ", ".join(SPECS) + ")")
+        if name not in SPECS:
+            raise DistError(f'unknown distribution "{name}"; allowed: ' + ", ".join(SPECS))
+        required, optional = SPECS[name]
+        missing = [k for k in required if k not in table]
+        if missing:
+            raise DistError(f'{name} needs {", ".join(required)}; missing {", ".join(missing)}')
+        unknown = [k for k in table if k not in required + optional]
+        if unknown:
+            raise DistError(f'{name} takes {", ".join(required + optional)}; '
+                            f'unknown field {", ".join(unknown)}')
+        for k, v in table.items():
+            if k in ("values", "probs"):
+                if not isinstance(v, list) or not v or not all(_is_num(x) for x in v):
+                    raise DistError(f"{name}: {k} must be a non-empty list of numbers")
+            elif not _is_num(v):
+                raise DistError(f"{name}: {k} must be a number, got {v!r}")
+        d = cls(name, {k: (list(map(float, v)) if isinstance(v, list) else float(v))
+                       for k, v in table.items()})
+        d._check()
+        return d
+
+    def _check(self) -> None:
+        a, n = self.args, self.name
+        if n in ("triangular", "pert"):
+            if not a["low"] <= a["mode"] <= a["high"] or a["low"] == a["high"]:
+                raise DistError(f"{n} needs low ≤ mode ≤ high with low < high; got "
+                                f"low={a['low']:g}, mode={a['mode']:g}, high={a['high']:g}")
+            if n == "pert" and a.get("lambda", 4.0) <= 0:
+                raise DistError("pert: lambda must be positive")
+        elif n == "uniform":
+            if not a["low"] < a["high"]:
+                raise DistError(f"uniform needs low < high; got low={a['low']:g}, high={a['high']:g}")
+        elif n == "normal":
+            if not a["sd"] > 0:
+                raise DistError(f"normal needs sd > 0; got sd={a['sd']:g}")
+        elif n == "lognormal":
+            if not a["median"] > 0:
+                raise DistError(f"lognormal needs median > 0; got median={a['median']:g}")
+            if not a["p90"] > a["median"]:
+                raise DistError(f"lognormal needs p90 above the median; got "
+                                f"median={a['median']:g}, p90={a['p90']:g}")
+        elif n == "discrete":
+            v, p = a["values"], a["probs"]
+            if len(v) != len(p):
+                raise DistError(f"discrete: {len(v)} values but {len(p)} probs")
+            if any(x < 0 for x in p) or abs(sum(p) - 1) > 1e-9:
+                raise DistError(f"discrete: probs must be ≥ 0 and sum to 1; they sum to {sum(p):g}")
+        elif n == "bernoulli":
+            if not 0 <= a["p"] <= 1:
+                raise DistError(f"bernoulli needs 0 ≤ p ≤ 1; got p={a['p']:g}")
+
+    # -- properties ---------------------------------------------------------------
+    def support(self) -> tuple[float, float]:
+        """Range holding all but :data:`TAIL` of the probability (both tails)."""
+        a, n = self.args, self.name
+        if n in ("triangular", "pert"):
+            return a["low"], a["high"]
+        if n == "uniform":
+            return a["low"], a["high"]
+        if n == "discrete":
+            vals = [v for v, p in zip(a["values"], a["probs"]) if p > 0]
+            return min(vals), max(vals)
+        if n == "bernoulli":
+            return (0.0 if a["p"] < 1 else 1.0), (1.0 if a["p"] > 0 else 0.0)
+        lo, hi = self.ppf(np.array([TAIL, 1 - TAIL]))
+        return float(lo), float(hi)
+
+    def mean(self) -> float:
+        """Expected value (used for the deterministic base case)."""
+        return float(self._frozen().mean()) if self.name not in ("discrete", "bernoulli") else (
+            float(np.dot(self.args["values"], self.args["probs"])) if self.name == "discrete"
+            else self.args["p"])
+
+    def describe(self) -> str:
+        """Compact text, e.g. ``triangular(low=1, mode=2, high=3)``."""
+        inner = ", ".join(f"{k}={_fmtv(v)}" for k, v in self.args.items())
+        return f"{self.name}({inner})"
+
+    # -- sampling -----------------------------------------------------------------
+    def _frozen(self):
+        a, n = self.args, self.name
+        if n == "triangular":
+            w = a["high"] - a["low"]
+            return stats.triang((a["mode"] - a["low"]) / w, loc=a["low"], scale=w)
+        if n == "pert":
+            lam = a.get("lambda", 4.0)
+            w = a["high"] - a["low"]
+            al = 1 + lam * (a["mode"] - a["low"]) / w
+            be = 1 + lam * (a["high"] - a["mode"]) / w
+            return stats.beta(al, be, loc=a["low"], scale=w)
+        if n == "uniform":
+            return stats.uniform(loc=a["low"], scale=a["high"] - a["low"])
+        if n == "normal":
+            return stats.norm(loc=a["mean"], scale=a["sd"])
+        if n == "lognormal":
+            sigma = math.log(a["p90"] / a["median"]) / Z90
+            return stats.lognorm(s=sigma, scale=a["median"])
+        raise AssertionError(n)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms ``u`` in (0, 1) to values of this distribution.
+
+        The mapping is monotone non-decreasing in ``u`` for every distribution,
+        which keeps rank correlations and common random numbers intact.
+        """
+        a, n = self.args, self.name
+        u = np.asarray(u, dtype=float)
+        if n == "triangular":
+            lo, c, hi = a["low"], a["mode"], a["high"]
+            fc = (c - lo) / (hi - lo)
+            left = lo + np.sqrt(u * (hi - lo) * (c - lo))
+            right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - c))
+            return np.where(u < fc, left, right)
+        if n == "uniform":
+            return a["low"] + u * (a["high"] - a["low"])
+        if n == "normal":
+            return a["mean"] + a["sd"] * special.ndtri(u)
+        if n == "lognormal":
+            sigma = math.log(a["p90"] / a["median"]) / Z90
+            return a["median"] * np.exp(sigma * special.ndtri(u))
+        if n == "discrete":
+            cum = np.cumsum(a["probs"])
+            cum[-1] = 1.0
+            idx = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+            return np.asarray(a["values"])[idx]
+        if n == "bernoulli":
+            return (u >= 1.0 - a["p"]).astype(float)
+        return self._frozen().ppf(u)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Cumulative distribution (continuous distributions only; used in tests)."""
+        return self._frozen().cdf(x)
+
+
+def _is_num(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _fmtv(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(f"{x:g}" for x in v) + "]"
+    return f"{v:g}"

@@ -1,0 +1,379 @@
+"""The engine: sample, evaluate every option in every world chunk by chunk, assemble.
+
+:func:`simulate` is the one entry point (the CLI is a thin face over it).  The
+work is split into chunks of whole random-number blocks
+(:data:`simcrm.sampling.BLOCK`); each chunk is independent and seeded only by
+its block indices, so the result is bit-identical whatever the chunk size, the
+number of workers or the scheduler.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .distributions import Dist
+from .finance import DISCOUNTING
+from .markets import price_path
+from .model import METRICS, PLANT_LINES, Context, business_case
+from .registry import INPUTS, MARKET_UNITS, MARKETS
+from .sampling import BLOCK, concat, sample_block
+from .scenario import Scenario, correlation_matrix
+
+DEFAULT_CHUNK = 16 * BLOCK
+"""Default draws per chunk: large enough to amortise Python overhead, small
+enough to keep a chunk's arrays in a few tens of MB."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a run is cut into chunks."""
+
+    draws: int
+    chunk_blocks: int
+
+    @property
+    def n_blocks(self) -> int:
+        return math.ceil(self.draws / BLOCK)
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """``(first_draw, stop_draw)`` of every chunk."""
+        step = self.chunk_blocks * BLOCK
+        return [(a, min(a + step, self.draws)) for a in range(0, self.draws, step)]
+
+
+def make_plan(draws: int, chunk_size: int | None) -> Plan:
+    """Chunks of ``chunk_size`` draws, rounded up to whole blocks of :data:`BLOCK`."""
+    cs = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
+    if cs < 1:
+        raise ValueError("chunk size must be at least 1")
+    return Plan(int(draws), max(1, math.ceil(cs / BLOCK)))
+
+
+# --------------------------------------------------------------------------------------
+# One chunk
+# --------------------------------------------------------------------------------------
+
+
+def _jump_streams(sc: Scenario) -> list[tuple[str, str]]:
+    out = []
+    for m in MARKETS:
+        for kind in ("crash", "spike"):
+            key = f"markets.{m}.{kind}_prob"
+            if any(isinstance(w.inputs[key], Dist) or w.inputs[key] > 0 for w in sc.worlds.values()):
+                out.append((m, kind))
+    return out
+
+
+def _copula(sc: Scenario, keys: list[str]):
+    pairs = sc.settings["simulation.rank_correlations"] or []
+    if not pairs:
+        return None, None
+    names = [k for k in keys if any(k in (a, b) for a, b, _ in pairs)]
+    c = correlation_matrix(pairs, names, rank=True)
+    return np.linalg.cholesky(c), [keys.index(k) for k in names]
+
+
+def world_inputs(sc: Scenario, world: str, u: np.ndarray, keys: list[str]) -> dict:
+    """Inputs of a world: distributions mapped from the uniforms ``u``, fixed values as is."""
+    out = {}
+    for k, v in sc.worlds[world].inputs.items():
+        if isinstance(v, Dist):
+            # a distribution may put up to 0.1 % of its mass outside the allowed range
+            # (checked at validation); those rare draws are held at the range's edge
+            p = INPUTS[k]
+            out[k] = np.clip(v.ppf(u[:, keys.index(k)]), p.lo, p.hi)
+        else:
+            out[k] = v
+    return out
+
+
+def world_prices(sc: Scenario, world: str, inp: dict, z: np.ndarray, jumps: dict) -> dict:
+    """Market paths of a world [EUR per unit], shape (draw, year) each."""
+    n, T, _ = z.shape
+    w = sc.worlds[world]
+    pairs = w.inputs.get("markets.correlations") or []
+    if pairs:
+        chol = np.linalg.cholesky(correlation_matrix(pairs, list(MARKETS), rank=False))
+        z = z @ chol.T
+    nominal = sc.settings["scenario.terms"] == "nominal"
+    esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else None
+    prices = {}
+    for i, m in enumerate(MARKETS):
+        p = lambda k: inp[f"markets.{m}.{k}"]  # noqa: E731
+        crash = jumps.get((m, "crash"))
+        spike = jumps.get((m, "spike"))
+        prices[m] = price_path(
+            z[:, :, i], p("start"), p("long_run"), p("reversion"), p("volatility"),
+            crash=None if crash is None else crash < np.asarray(p("crash_prob"))[..., None],
+            crash_size=p("crash_size"),
+            spike=None if spike is None else spike < np.asarray(p("spike_prob"))[..., None],
+            spike_size=p("spike_size"), escalation=esc)
+    return prices
+
+
+def varying_markets(sc: Scenario) -> list[str]:
+    """Markets whose path differs between draws in some world."""
+    out = []
+    for m in MARKETS:
+        keys = [f"markets.{m}.{k}" for k in ("start", "long_run", "volatility", "crash_prob",
+                                               "spike_prob")]
+        for w in sc.worlds.values():
+            if any(isinstance(w.inputs[k], Dist) for k in keys) or any(
+                    w.inputs[k] > 0 for k in keys[2:]):
+                out.append(m)
+                break
+    return out
+
+
+def run_chunk(sc: Scenario, start: int, stop: int, keep: int, breakeven: bool = True) -> dict:
+    """Evaluate draws ``start`` .. ``stop`` for every option and world.
+
+    Returns
+    -------
+    dict
+        ``metrics``: name -> ndarray (option, world, draw);
+        ``inputs``: key -> ndarray (world, draw);
+        ``lines``: name -> ndarray (option, world, draw, year) for the draws below
+        ``keep`` (absent if none).
+    """
+    st = sc.settings
+    seed = int(st["simulation.seed"])
+    T = int(st["simulation.horizon_years"])
+    keys = sc.uncertain_keys
+    chol, cidx = _copula(sc, keys)
+    jstreams = _jump_streams(sc)
+    b0, b1 = start // BLOCK, math.ceil(stop / BLOCK)
+    blocks = [sample_block(seed, b, keys, T, MARKETS, jstreams, st["simulation.sampler"],
+                           chol, cidx) for b in range(b0, b1)]
+    rd = concat(blocks, (b1 - b0) * BLOCK)
+    lo = start - b0 * BLOCK
+    sl = slice(lo, lo + (stop - start))
+    u, z, appeal_u = rd.u[sl], rd.z[sl], rd.appeal[sl]
+    jumps = {k: v[sl] for k, v in rd.jumps.items()}
+    n = stop - start
+    n_keep = max(0, min(stop, keep) - start)
+    W, O = len(sc.worlds), len(sc.options)
+    metrics = {k: np.empty((O, W, n)) for k in METRICS}
+    vm = varying_markets(sc)
+    inputs = {k: np.empty((W, n)) for k in keys}
+    inputs["permitting.appeal"] = np.empty((W, n))
+    for m in vm:
+        inputs[f"markets.{m}.path_mean"] = np.empty((W, n))
+    lines: dict[str, np.ndarray] = {}
+    for wi, wname in enumerate(sc.worlds):
+        inp = world_inputs(sc, wname, u, keys)
+        prices = world_prices(sc, wname, inp, z, jumps)
+        appeal = (appeal_u < np.asarray(inp["permitting.appeal_prob"])).astype(float)
+        for k in keys:
+            inputs[k][wi] = inp[k]
+        inputs["permitting.appeal"][wi] = appeal
+        for m in vm:
+            inputs[f"markets.{m}.path_mean"][wi] = prices[m].mean(axis=1)
+        ctx = Context(inp, prices, appeal, st)
+        for oi, opt in enumerate(sc.options.values()):
+            met, ln = business_case(ctx, opt.levers, keep_lines=n_keep > 0, breakeven=breakeven)
+            for k, v in met.items():
+                metrics[k][oi, wi] = v
+            if ln is not None:
+                for k, v in ln.items():
+                    if k not in lines:
+                        lines[k] = np.zeros((O, W, n_keep, T))
+                    lines[k][oi, wi] = v[:n_keep]
+    out = {"metrics": metrics, "inputs": inputs}
+    if n_keep:
+        out["lines"] = lines
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Whole run
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    """What a run produces: per-draw results and the audit trail of cash flows."""
+
+    results: xr.Dataset
+    cashflows: xr.Dataset
+    scenario: Scenario
+    seconds: float = 0.0
+
+
+def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None = None,
+             chunk_size: int | None = None, keep_cashflows: int = 1000,
+             progress: Callable[[int, int], None] | None = None,
+             scheduler: str | None = None, workers: int | None = None,
+             breakeven: bool = True) -> Results:
+    """Run the Monte Carlo simulation of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        From :func:`simcrm.load_scenario`.
+    draws, seed : int, optional
+        Override the scenario's ``[simulation]`` settings.
+    chunk_size : int, optional
+        Draws per chunk (rounded up to whole blocks of 1024); does not change the numbers.
+    keep_cashflows : int
+        Keep the yearly cash-flow lines of the first ``keep_cashflows`` draws.
+    progress : callable, optional
+        Called as ``progress(draws_done, draws_total)`` after each chunk.
+    scheduler : str, optional
+        ``None`` runs in this process; ``"threads"``/``"processes"`` use dask locally with
+        ``workers`` workers; ``"tcp://host:port"`` uses a dask.distributed cluster.
+    workers : int, optional
+        Number of local workers.
+    breakeven : bool
+        Compute the break-even price (costs a few extra evaluations per draw).
+
+    Returns
+    -------
+    Results
+    """
+    over = {}
+    if draws is not None:
+        over["draws"] = int(draws)
+    if seed is not None:
+        over["seed"] = int(seed)
+    sc = scenario.with_settings(**over) if over else scenario
+    n = int(sc.settings["simulation.draws"])
+    plan = make_plan(n, chunk_size)
+    chunks = plan.chunks()
+    t0 = time.perf_counter()
+    parts = list(_execute(sc, chunks, keep_cashflows, progress, scheduler, workers, breakeven))
+    seconds = time.perf_counter() - t0
+    res, cf = assemble(sc, parts, keep_cashflows)
+    res.attrs["run_seconds"] = round(seconds, 3)
+    res.attrs["chunk_size"] = plan.chunk_blocks * BLOCK
+    return Results(res, cf, sc, seconds)
+
+
+def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven):
+    total = sum(b - a for a, b in chunks)
+    done = 0
+    if scheduler is None and (workers is None or workers <= 1):
+        for a, b in chunks:
+            part = run_chunk(sc, a, b, keep, breakeven)
+            done += b - a
+            if progress:
+                progress(done, total)
+            yield part
+        return
+    from .parallel import execute_dask
+
+    yield from execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven)
+
+
+def assemble(sc: Scenario, parts: list[dict], keep: int) -> tuple[xr.Dataset, xr.Dataset]:
+    """Join chunk outputs into the results and cash-flow Datasets."""
+    st = sc.settings
+    n = int(st["simulation.draws"])
+    T = int(st["simulation.horizon_years"])
+    years = int(st["simulation.fid_year"]) + np.arange(T)
+    coords = _coords(sc, n)
+    data = {}
+    for k, (units, long_name) in METRICS.items():
+        arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
+        data[k] = xr.Variable(("option", "world", "draw"), arr,
+                              {"units": units, "long_name": long_name})
+    for k in parts[0]["inputs"]:
+        arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
+        data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
+    res = xr.Dataset(data, coords=coords, attrs=provenance(sc))
+    lines = [p["lines"] for p in parts if "lines" in p]
+    n_keep = min(n, keep)
+    cdata = {}
+    if lines:
+        for k in lines[0]:
+            arr = np.concatenate([ln[k] for ln in lines], axis=2)
+            units = "t/yr" if k == "production" else "MEUR/yr"
+            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr,
+                                   {"units": units, "long_name": _line_name(k)})
+    ccoords = dict(coords)
+    ccoords["draw"] = coords["draw"][:n_keep]
+    ccoords["year"] = xr.Variable("year", years, {"units": "year",
+                                                   "long_name": "Calendar year"})
+    cf = xr.Dataset(cdata, coords=ccoords, attrs=provenance(sc))
+    cf.attrs["sign_convention"] = ("Plant lines: inflows to the investor positive, outflows "
+                                   "negative. gov_* lines: outlays of the state, positive.")
+    return res, cf
+
+
+def _line_name(k: str) -> str:
+    if k in PLANT_LINES:
+        return PLANT_LINES[k]
+    if k == "net_cash_flow":
+        return "Net cash flow to the investor (sum of the plant lines)"
+    if k == "production":
+        return "Production"
+    if k == "gov_outlays":
+        return "Government outlays, all levers"
+    if k == "gov_receipts":
+        return "Government receipts from levers (fees, paybacks, resale)"
+    return "Government outlay: " + k.removeprefix("gov_").replace("_", " ")
+
+
+def _input_attrs(k: str) -> dict:
+    if k in INPUTS:
+        p = INPUTS[k]
+        return {"units": p.unit, "long_name": p.description, "role": "input"}
+    if k == "permitting.appeal":
+        return {"units": "1", "long_name": "Whether the permit was appealed (1) or not (0)",
+                "role": "input"}
+    m = k.split(".")[1]
+    return {"units": MARKET_UNITS[m], "long_name": f"Mean {m} price over the horizon in this "
+            "draw", "role": "input"}
+
+
+def _coords(sc: Scenario, n: int) -> dict:
+    opts = list(sc.options.values())
+    worlds = list(sc.worlds.values())
+    return {
+        "option": xr.Variable("option", [o.name for o in opts], {"long_name": "Policy option"}),
+        "world": xr.Variable("world", [w.name for w in worlds], {"long_name": "World"}),
+        "draw": xr.Variable("draw", np.arange(n), {"long_name": "Monte Carlo draw"}),
+        "option_label_en": xr.Variable("option", [o.label_en or o.name for o in opts]),
+        "option_label_nl": xr.Variable("option", [o.label_nl or o.label_en or o.name
+                                                   for o in opts]),
+        "world_label_en": xr.Variable("world", [w.label_en or w.name for w in worlds]),
+        "world_label_nl": xr.Variable("world", [w.label_nl or w.label_en or w.name
+                                                 for w in worlds]),
+    }
+
+
+def provenance(sc: Scenario) -> dict:
+    """Dataset attributes that make a results file explain itself."""
+    st = sc.settings
+    return {
+        "title": f"simcrm results: {sc.name}",
+        "scenario": sc.name,
+        "scenario_description": st["scenario.description"],
+        "scenario_file": str(sc.path) if sc.path else "",
+        "scenario_toml": sc.text,
+        "seed": int(st["simulation.seed"]),
+        "draws": int(st["simulation.draws"]),
+        "sampler": st["simulation.sampler"],
+        "fid_year": int(st["simulation.fid_year"]),
+        "horizon_years": int(st["simulation.horizon_years"]),
+        "price_year": int(st["scenario.price_year"]),
+        "currency": st["scenario.currency"],
+        "terms": st["scenario.terms"],
+        "discounting": DISCOUNTING,
+        "simcrm_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host_cpus": os.cpu_count() or 1,
+        "decision_min_mean_npv_meur": float(st["decision.min_mean_npv_meur"]),
+        "decision_max_loss_prob": float(st["decision.max_loss_prob"]),
+        "decision_hurdle_irr": float(st["decision.hurdle_irr"]),
+        "decision_production_deadline_year": int(st["decision.production_deadline_year"]),
+        "report_lang": st["report.lang"],
+    }

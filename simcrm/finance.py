@@ -1,0 +1,265 @@
+"""Financial kernels: discounting, IRR, payback, tax with loss carry-forward, debt.
+
+All functions are pure and vectorised over draws.  Cash-flow arrays have shape
+``(draw, year)``; year index ``t = 0`` is the FID year.  Sign convention: inflows
+to the investor are positive, outflows negative [MEUR].
+
+Discounting convention: the cash flow of year index ``t`` is discounted by
+``(1 + r) ** -t`` (the FID year's flows are not discounted), so
+``numpy_financial.npv(r, row)`` of a draw's row equals its NPV.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DISCOUNTING = (
+    "The cash flow of year index t (t = 0 is the FID year) is discounted by (1 + r)^-t, "
+    "so numpy_financial.npv(r, net_cash_flow[draw]) equals npv[draw]."
+)
+
+_IRR_GRID = np.array([
+    -0.99, -0.95, -0.9, -0.8, -0.7, -0.6, -0.5, -0.4, -0.3, -0.25, -0.2, -0.15, -0.1, -0.07,
+    -0.05, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.045, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2,
+    0.25, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0,
+])
+
+
+def discount_factors(rate, n_years: int) -> np.ndarray:
+    """Discount factors ``(1 + rate) ** -t`` for ``t = 0 .. n_years - 1``.
+
+    Parameters
+    ----------
+    rate : float or ndarray, shape (draw,)
+        Discount rate [1/yr].
+    n_years : int
+
+    Returns
+    -------
+    ndarray, shape (n_years,) or (draw, n_years) [1]
+    """
+    t = np.arange(n_years)
+    rate = np.asarray(rate, dtype=float)
+    if rate.ndim == 0:
+        return (1.0 + rate) ** -t
+    return (1.0 + rate[:, None]) ** -t
+
+
+def npv(cash_flow: np.ndarray, rate) -> np.ndarray:
+    """Net present value of each row.
+
+    Parameters
+    ----------
+    cash_flow : ndarray, shape (draw, year)
+        Net cash flow [MEUR].
+    rate : float or ndarray, shape (draw,)
+        Discount rate [1/yr].
+
+    Returns
+    -------
+    ndarray, shape (draw,)
+        NPV in money of the FID year [MEUR].
+    """
+    df = discount_factors(rate, cash_flow.shape[-1])
+    if df.ndim == 1:
+        return cash_flow @ df
+    return np.einsum("dt,dt->d", cash_flow, df)
+
+
+def _poly(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """p(x) = sum_t c_t x^t and p'(x), by Horner's rule, row-wise."""
+    p = np.zeros_like(x)
+    dp = np.zeros_like(x)
+    for t in range(c.shape[1] - 1, -1, -1):
+        dp = dp * x + p
+        p = p * x + c[:, t]
+    return p, dp
+
+
+def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.ndarray:
+    """Internal rate of return of each row (vectorised).
+
+    Finds the root of ``sum_t c_t (1 + r)^-t`` closest to zero — the same root that
+    ``numpy_financial.irr`` returns — by bracketing on a grid of rates from -99 %
+    to 1000 % and refining with safeguarded Newton steps in ``x = 1 / (1 + r)``.
+
+    Parameters
+    ----------
+    cash_flow : ndarray, shape (draw, year)
+        Net cash flow [MEUR].
+
+    Returns
+    -------
+    ndarray, shape (draw,)
+        IRR [1/yr]; NaN where the cash flows change sign nowhere on the grid
+        (no IRR exists, e.g. a plant that never earns its capex back).
+    """
+    c = np.asarray(cash_flow, dtype=float)
+    n, T = c.shape
+    xg = 1.0 / (1.0 + _IRR_GRID)  # decreasing in rate
+    powers = xg[None, :] ** np.arange(T)[:, None]  # (T, G)
+    f = c @ powers  # (n, G)
+    s = np.sign(f)
+    change = (s[:, :-1] * s[:, 1:] <= 0) & ~((s[:, :-1] == 0) & (s[:, 1:] == 0))
+    # distance of each grid cell from a rate of zero
+    lo_r, hi_r = _IRR_GRID[:-1], _IRR_GRID[1:]
+    dist = np.where((lo_r <= 0) & (hi_r >= 0), 0.0, np.minimum(np.abs(lo_r), np.abs(hi_r)))
+    score = np.where(change, dist[None, :], np.inf)
+    cell = np.argmin(score, axis=1)
+    ok = np.isfinite(score[np.arange(n), cell])
+    out = np.full(n, np.nan)
+    if not ok.any():
+        return out
+    rows = np.nonzero(ok)[0]
+    cc = c[rows]
+    k = cell[rows]
+    a, b = xg[k], xg[k + 1]  # x brackets (a > b)
+    fa, fb = f[rows, k], f[rows, k + 1]
+    # start from the secant point
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(fa != fb, a - fa * (b - a) / (fb - fa), 0.5 * (a + b))
+    x = np.where(fa == 0, a, np.where(fb == 0, b, x))
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    flo = np.where(a < b, fa, fb)
+    active = (fa != 0) & (fb != 0)
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        idx = np.nonzero(active)[0]
+        p, dp = _poly(cc[idx], x[idx])
+        # shrink the bracket
+        same = np.sign(p) == np.sign(flo[idx])
+        lo[idx] = np.where(same, x[idx], lo[idx])
+        flo[idx] = np.where(same, p, flo[idx])
+        hi[idx] = np.where(same, hi[idx], x[idx])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xn = x[idx] - p / dp
+        bad = ~np.isfinite(xn) | (xn <= lo[idx]) | (xn >= hi[idx])
+        xn = np.where(bad, 0.5 * (lo[idx] + hi[idx]), xn)
+        done = (np.abs(xn - x[idx]) <= tol * np.abs(xn)) | (p == 0)
+        x[idx] = np.where(p == 0, x[idx], xn)
+        active[idx[done]] = False
+    out[rows] = 1.0 / x - 1.0
+    return out
+
+
+def payback(cash_flow: np.ndarray) -> np.ndarray:
+    """Payback time: years from the start of the FID year until the cumulative net
+    cash flow, having been negative, first returns to zero or above.
+
+    Year ``t``'s flow is taken at time ``t`` (as in the discounting convention);
+    within the year of recovery the time is interpolated linearly, so flows of
+    ``[-100, 30, 30, 30, 30]`` pay back after ``3 + 10/30`` years.
+
+    Returns
+    -------
+    ndarray, shape (draw,)
+        Payback [years]; NaN if the outlay is never recovered within the horizon.
+    """
+    cum = np.cumsum(cash_flow, axis=1)
+    neg_before = np.maximum.accumulate(cum < 0, axis=1)
+    neg_before = np.concatenate([np.zeros((cum.shape[0], 1), bool), neg_before[:, :-1]], axis=1)
+    hit = (cum >= 0) & neg_before
+    any_hit = hit.any(axis=1)
+    t = np.argmax(hit, axis=1)
+    rows = np.arange(cum.shape[0])
+    prev = cum[rows, np.maximum(t - 1, 0)]
+    flow = cash_flow[rows, t]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(flow > 0, -prev / flow, 0.0)
+    return np.where(any_hit, t - 1 + frac, np.nan)
+
+
+def tax_with_loss_carry_forward(profit: np.ndarray, rate, threshold, share_above) -> np.ndarray:
+    """Corporate income tax with the Dutch loss carry-forward rule.
+
+    Losses are carried forward without time limit.  In a profitable year they can
+    be set off against the first ``threshold`` of taxable profit in full and
+    against ``share_above`` of the profit above it (NL from 2022: EUR 1 million
+    and 50 %).  Carry-back is not modelled.
+
+    Parameters
+    ----------
+    profit : ndarray, shape (draw, year)
+        Taxable profit before loss relief [MEUR].
+    rate : float or ndarray, shape (draw,)
+        Tax rate [1].
+    threshold : float
+        [MEUR]
+    share_above : float
+        [1]
+
+    Returns
+    -------
+    ndarray, shape (draw, year)
+        Tax paid, positive [MEUR].
+
+    References
+    ----------
+    Belastingdienst, "Verliesverrekening" (rules from 1 January 2022).
+    """
+    n, T = profit.shape
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), (n,))
+    pool = np.zeros(n)
+    tax = np.empty_like(profit)
+    for t in range(T):
+        y = profit[:, t]
+        pos = np.maximum(y, 0.0)
+        limit = np.minimum(pos, threshold) + share_above * np.maximum(pos - threshold, 0.0)
+        offset = np.minimum(pool, limit)
+        tax[:, t] = rate * (pos - offset)
+        pool += np.maximum(-y, 0.0) - offset
+    return tax
+
+
+def annuity_debt(draws: np.ndarray, rate, tenor, first_repayment: np.ndarray,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interest and principal of a loan drawn over time and repaid as an annuity.
+
+    Interest in year ``t`` is ``rate`` times the balance at the start of year ``t``
+    (draws come at the end of their year).  From year index ``first_repayment``
+    the balance then outstanding is repaid in equal yearly payments over
+    ``tenor`` years; what is left at the end of the horizon is repaid in the last
+    year.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (draw, year)
+        Loan drawn each year [MEUR], ≥ 0.
+    rate : float or ndarray, shape (draw,)
+        Interest rate [1/yr].
+    tenor : float
+        Repayment period [years].
+    first_repayment : ndarray of int, shape (draw,)
+        Year index of the first repayment.
+
+    Returns
+    -------
+    interest, principal, balance : ndarray, shape (draw, year)
+        Interest and principal paid (positive) and the balance at the end of
+        each year [MEUR].
+    """
+    n, T = draws.shape
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), (n,))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        afactor = np.where(rate > 0, rate / (1.0 - (1.0 + rate) ** -tenor), 1.0 / tenor)
+    bal = np.zeros(n)
+    payment = np.zeros(n)
+    interest = np.empty_like(draws)
+    principal = np.empty_like(draws)
+    balance = np.empty_like(draws)
+    for t in range(T):
+        it = rate * bal
+        start = first_repayment == t
+        payment = np.where(start, bal * afactor, payment)
+        pr = np.where(first_repayment <= t, np.minimum(np.maximum(payment - it, 0.0), bal), 0.0)
+        if t == T - 1:
+            pr = bal.copy()
+        interest[:, t] = it
+        principal[:, t] = pr
+        bal = bal - pr + draws[:, t]
+        balance[:, t] = bal
+    # what is drawn in the last year is repaid at once
+    principal[:, -1] += draws[:, -1]
+    balance[:, -1] = 0.0
+    return interest, principal, balance

@@ -1,0 +1,75 @@
+"""Stochastic annual market paths.
+
+Each price follows a mean-reverting process in logs with occasional jumps:
+
+    d_0 = ln(start / long_run)
+    d_t = (1 - reversion) d_{t-1} + volatility z_t + J_t,   t >= 1
+    P_t = long_run * exp(d_t)
+
+where ``z_t`` are (correlated) standard-normal shocks and ``J_t`` is
+``ln(crash_size)`` with probability ``crash_prob`` plus ``ln(spike_size)`` with
+probability ``spike_prob`` each year.  A jump moves the level, which then fades
+back at the reversion speed, as in the lithium bust of 2023 or the dysprosium
+spike after China's export controls of April 2025.  ``long_run`` is thus the
+long-run *median*: with volatility the mean lies above it by the factor
+``exp(var/2)``.
+
+References
+----------
+Schwartz, E. S. (1997). The stochastic behavior of commodity prices. Journal of
+Finance 52(3), 923–973 (one-factor mean-reverting log price).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size=1.0,
+               spike=None, spike_size=1.0, escalation=None) -> np.ndarray:
+    """One market's annual price path for every draw.
+
+    Parameters
+    ----------
+    z : ndarray, shape (draw, year)
+        Standard-normal shocks (column 0 is not used).
+    start, long_run : float or ndarray, shape (draw,)
+        Level in the FID year and long-run median level [EUR per unit].
+    reversion : float or ndarray
+        Share of the log gap closed per year [1/yr].
+    volatility : float or ndarray
+        Standard deviation of the yearly log shock [1/sqrt(yr)].
+    crash, spike : ndarray of bool, shape (draw, year), optional
+        Whether a crash / spike happens in the year.
+    crash_size, spike_size : float or ndarray
+        Price multipliers of a crash (< 1) and a spike (> 1) [1].
+    escalation : ndarray, shape (year,), optional
+        Multiplier for nominal terms, ``(1 + inflation) ** t``.
+
+    Returns
+    -------
+    ndarray, shape (draw, year) [EUR per unit]; zero where the long-run level is zero.
+    """
+    n, T = z.shape
+    start = np.broadcast_to(np.asarray(start, float), (n,))
+    long_run = np.broadcast_to(np.asarray(long_run, float), (n,))
+    keep = 1.0 - np.broadcast_to(np.asarray(reversion, float), (n,))
+    vol = np.broadcast_to(np.asarray(volatility, float), (n,))
+    live = (start > 0) & (long_run > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(live, np.log(np.where(live, start, 1.0) / np.where(live, long_run, 1.0)), 0.0)
+    lc = np.log(np.broadcast_to(np.asarray(crash_size, float), (n,)))
+    ls = np.log(np.broadcast_to(np.asarray(spike_size, float), (n,)))
+    out = np.empty((n, T))
+    out[:, 0] = d
+    for t in range(1, T):
+        d = keep * d + vol * z[:, t]
+        if crash is not None:
+            d = d + np.where(crash[:, t], lc, 0.0)
+        if spike is not None:
+            d = d + np.where(spike[:, t], ls, 0.0)
+        out[:, t] = d
+    prices = np.where(live[:, None], long_run[:, None] * np.exp(out), 0.0)
+    if escalation is not None:
+        prices *= escalation
+    return prices

@@ -1,0 +1,433 @@
+"""The one registry of scenario parameters.
+
+Every key a scenario file may hold is described here once — name, type, unit,
+default, allowed range and a plain-language description.  The validator, the
+``units``/``long_name`` attributes of the results and the scenario reference
+(``docs/scenario-reference.md``) are all generated from this table, in the
+manner of PyPSA's component attribute tables.
+
+Keys are dotted paths as they appear in TOML: ``plant.capex_meur`` is the key
+``capex_meur`` in the table ``[plant]``.  Numbers that are marked *uncertain*
+may be given either as a fixed number or as a distribution table such as
+``{ dist = "triangular", low = 1, mode = 2, high = 4 }``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+REQUIRED = object()
+"""Sentinel default: the scenario must give this key."""
+
+MARKETS = ("product", "feedstock", "electricity", "gas", "carbon")
+"""The stochastic market paths, in the order their shocks are drawn."""
+
+MARKET_UNITS = {
+    "product": "EUR/t",
+    "feedstock": "EUR/t",
+    "electricity": "EUR/MWh",
+    "gas": "EUR/MWh",
+    "carbon": "EUR/t",
+}
+MARKET_WHAT = {
+    "product": "product price (per tonne of product)",
+    "feedstock": "feedstock price (per tonne of feedstock)",
+    "electricity": "wholesale-plus-supply electricity price, before grid tariff",
+    "gas": "natural-gas price (TTF-like)",
+    "carbon": "EU ETS carbon price (per tonne CO2)",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One scenario key.
+
+    Attributes
+    ----------
+    key : str
+        Dotted TOML path, e.g. ``plant.capex_meur``.
+    kind : str
+        ``float``, ``int``, ``str``, ``bool``, ``choice`` or ``pairs`` (a list of
+        ``[name, name, number]`` triples).
+    unit : str
+        Unit in the style of the results (``MEUR``, ``t/yr``, ``1`` ...).
+    default : object
+        Value used when the scenario omits the key; :data:`REQUIRED` if it must
+        be given; ``None`` where the description says what ``None`` means.
+    lo, hi : float
+        Allowed range (inclusive unless ``lo_open``/``hi_open``).
+    description : str
+        Plain-language meaning, shown in the reference and in messages.
+    uncertain : bool
+        Whether the value may be a distribution.
+    choices : tuple of str
+        Allowed values of a ``choice`` key.
+    """
+
+    key: str
+    kind: str
+    unit: str
+    default: Any
+    description: str
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    hi_open: bool = False
+    uncertain: bool = False
+    choices: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def section(self) -> str:
+        return self.key.rsplit(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit(".", 1)[1]
+
+    def range_text(self) -> str:
+        """Human-readable allowed range, e.g. ``> 0`` or ``0 to 1``."""
+        if self.kind == "choice":
+            return " | ".join(f'"{c}"' for c in self.choices)
+        if self.kind in ("str", "pairs"):
+            return ""
+        if self.kind == "bool":
+            return "true | false"
+        lo, hi = self.lo, self.hi
+        if math.isinf(lo) and math.isinf(hi):
+            return "any"
+        if math.isinf(hi):
+            return f"{'>' if self.lo_open else '≥'} {_fmt(lo)}"
+        if math.isinf(lo):
+            return f"{'<' if self.hi_open else '≤'} {_fmt(hi)}"
+        left = "(" if self.lo_open else "["
+        right = ")" if self.hi_open else "]"
+        return f"{left}{_fmt(lo)}, {_fmt(hi)}{right}"
+
+    def allows(self, x: float) -> bool:
+        """Whether the number ``x`` lies in the allowed range."""
+        if x != x:  # NaN
+            return False
+        if self.lo_open and not x > self.lo or not self.lo_open and not x >= self.lo:
+            return False
+        if self.hi_open and not x < self.hi or not self.hi_open and not x <= self.hi:
+            return False
+        return True
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _p(key, kind, unit, default, description, **kw) -> Param:
+    return Param(key=key, kind=kind, unit=unit, default=default, description=description, **kw)
+
+
+# --------------------------------------------------------------------------------------
+# Scenario inputs (may be overridden per world)
+# --------------------------------------------------------------------------------------
+
+_META = [
+    _p("scenario.name", "str", "", None, "Short name of the scenario; defaults to the file name."),
+    _p("scenario.description", "str", "", "", "What the scenario represents, in a sentence or two."),
+    _p("scenario.price_year", "int", "year", 2024, "Price year of all money amounts (real terms).",
+       lo=1990, hi=2100),
+    _p("scenario.currency", "choice", "", "EUR", "Currency of all money amounts.", choices=("EUR",)),
+    _p("scenario.terms", "choice", "", "real",
+       "Real terms (prices of the price year; discount rate is real) or nominal terms "
+       "(prices and fixed costs escalate with finance.inflation; discount rate is nominal).",
+       choices=("real", "nominal")),
+]
+
+_SIMULATION = [
+    _p("simulation.draws", "int", "1", 10_000, "Number of Monte Carlo draws.", lo=1, hi=1e9),
+    _p("simulation.seed", "int", "1", 20241205,
+       "Seed of the random numbers; the same seed gives the same results, bit for bit.",
+       lo=0, hi=2**63 - 1),
+    _p("simulation.sampler", "choice", "", "random",
+       "How the uncertain inputs are sampled: pseudo-random, Latin hypercube (stratified per "
+       "block of draws) or scrambled Sobol' (quasi-random).", choices=("random", "lhs", "sobol")),
+    _p("simulation.fid_year", "int", "year", 2026,
+       "Calendar year in which the project is decided and development starts (year index 0). "
+       "Permits, construction and grid connection are counted from 1 January of this year.",
+       lo=2000, hi=2100),
+    _p("simulation.horizon_years", "int", "years", 30,
+       "Number of years simulated from the FID year; cash flows after the horizon are ignored.",
+       lo=1, hi=100),
+    _p("simulation.rank_correlations", "pairs", "1", [],
+       "Rank (Spearman) correlations between uncertain inputs, as a list of "
+       '["key", "other.key", rho] triples; imposed with a Gaussian copula.'),
+]
+
+_PLANT = [
+    _p("plant.capacity_tpa", "float", "t/yr", REQUIRED, "Nameplate capacity in tonnes of product a year.",
+       lo=0, lo_open=True, uncertain=True),
+    _p("plant.capex_meur", "float", "MEUR", REQUIRED,
+       "Overnight capital cost as estimated at FID, before any overrun.", lo=0, lo_open=True,
+       uncertain=True),
+    _p("plant.capex_overrun", "float", "1", 1.0,
+       "Multiplier on the capex estimate for cost overrun (1 = on budget, 1.4 = 40 % over).",
+       lo=0.5, hi=10, uncertain=True),
+    _p("plant.construction_months", "float", "months", 30.0,
+       "Construction time from the start of construction to first production.",
+       lo=1, hi=240, uncertain=True),
+    _p("plant.rampup_years", "float", "years", 1.5,
+       "Years from first production to full output; output rises linearly from zero.",
+       lo=0, hi=10, uncertain=True),
+    _p("plant.utilisation", "float", "1", 0.9,
+       "Share of nameplate capacity produced after ramp-up (availability × utilisation).",
+       lo=0, hi=1, lo_open=True, uncertain=True),
+    _p("plant.life_years", "float", "years", 25.0, "Operating life from first production.",
+       lo=1, hi=100, uncertain=True),
+]
+
+_OPERATIONS = [
+    _p("operations.feedstock_t_per_t", "float", "t/t", 0.0,
+       "Tonnes of feedstock per tonne of product.", lo=0, hi=1e4, uncertain=True),
+    _p("operations.electricity_mwh_per_t", "float", "MWh/t", 0.0,
+       "Electricity use per tonne of product.", lo=0, hi=1e4, uncertain=True),
+    _p("operations.gas_mwh_per_t", "float", "MWh/t", 0.0,
+       "Natural-gas use per tonne of product.", lo=0, hi=1e4, uncertain=True),
+    _p("operations.co2_t_per_t", "float", "t/t", 0.0,
+       "Direct CO2 emissions under the EU ETS per tonne of product.", lo=0, hi=1e3, uncertain=True),
+    _p("operations.free_allocation_share", "float", "1", 0.0,
+       "Share of direct emissions covered by free ETS allowances.", lo=0, hi=1, uncertain=True),
+    _p("operations.reagents_eur_per_t", "float", "EUR/t", 0.0,
+       "Reagents, consumables and other variable costs per tonne of product.", lo=0, uncertain=True),
+    _p("operations.labour_meur_per_yr", "float", "MEUR/yr", 0.0,
+       "Staff costs per year of operation.", lo=0, uncertain=True),
+    _p("operations.maintenance_share", "float", "1/yr", 0.03,
+       "Maintenance and sustaining capital per year, as a share of the final capex.",
+       lo=0, hi=0.5, uncertain=True),
+    _p("operations.other_fixed_meur_per_yr", "float", "MEUR/yr", 0.0,
+       "Other fixed operating costs per year of operation (insurance, overheads).", lo=0,
+       uncertain=True),
+]
+
+
+def _market_params(m: str) -> list[Param]:
+    u = MARKET_UNITS[m]
+    what = MARKET_WHAT[m]
+    ps = [
+        _p(f"markets.{m}.start", "float", u, REQUIRED if m == "product" else 0.0,
+           f"Level of the {what} in the FID year.", lo=0, uncertain=True),
+        _p(f"markets.{m}.long_run", "float", u, None,
+           f"Long-run median level the {what} reverts to; defaults to the start level.",
+           lo=0, uncertain=True),
+        _p(f"markets.{m}.reversion", "float", "1/yr", 0.3,
+           "Mean-reversion speed of the log price: the share of the gap to the long-run level "
+           "closed each year (0 = random walk, 1 = back in one year).", lo=0, hi=1, uncertain=True),
+        _p(f"markets.{m}.volatility", "float", "1/sqrt(yr)", 0.0,
+           "Standard deviation of the yearly shock to the log price.", lo=0, hi=3, uncertain=True),
+        _p(f"markets.{m}.crash_prob", "float", "1/yr", 0.0,
+           "Probability per year of a price crash (e.g. a dumping episode).", lo=0, hi=1,
+           uncertain=True),
+        _p(f"markets.{m}.crash_size", "float", "1", 1.0,
+           "Price multiplier of a crash (0.3 = a fall of 70 %); the effect then fades at the "
+           "reversion speed.", lo=0, hi=1, lo_open=True, uncertain=True),
+        _p(f"markets.{m}.spike_prob", "float", "1/yr", 0.0,
+           "Probability per year of a price spike (e.g. export controls).", lo=0, hi=1,
+           uncertain=True),
+        _p(f"markets.{m}.spike_size", "float", "1", 1.0,
+           "Price multiplier of a spike (2.5 = ×2.5); fades at the reversion speed.",
+           lo=1, hi=100, uncertain=True),
+    ]
+    if m == "electricity":
+        ps.append(_p("markets.electricity.grid_tariff", "float", "EUR/MWh", 0.0,
+                     "Grid (transport) tariff paid on top of the electricity price.", lo=0,
+                     uncertain=True))
+    return ps
+
+
+_MARKETS = [p for m in MARKETS for p in _market_params(m)] + [
+    _p("markets.correlations", "pairs", "1", [],
+       "Correlations between the yearly shocks of the market paths, as a list of "
+       '["product", "feedstock", rho] triples (names: ' + ", ".join(MARKETS) + ")."),
+]
+
+_PERMITTING = [
+    _p("permitting.permit_months", "float", "months", 18.0,
+       "Time from the FID year's start to an irrevocable permit, before any appeal.",
+       lo=0, hi=360, uncertain=True),
+    _p("permitting.appeal_prob", "float", "1", 0.0,
+       "Probability that the permit is appealed.", lo=0, hi=1, uncertain=True),
+    _p("permitting.appeal_months", "float", "months", 0.0,
+       "Months an appeal adds to the permit time.", lo=0, hi=240, uncertain=True),
+    _p("permitting.grid_wait_months", "float", "months", 0.0,
+       "Time from the FID year's start until the grid connection is available; production "
+       "cannot start before it (construction is timed to end when the grid is ready).",
+       lo=0, hi=360, uncertain=True),
+]
+
+_FINANCE = [
+    _p("finance.discount_rate", "float", "1/yr", 0.08,
+       "Investor's discount rate (real in real terms, nominal in nominal terms).",
+       lo=-0.5, hi=1, lo_open=True, uncertain=True),
+    _p("finance.tax_rate", "float", "1", 0.258, "Corporate income tax rate (NL 2024: 25.8 %).",
+       lo=0, hi=1, uncertain=True),
+    _p("finance.loss_offset_threshold_meur", "float", "MEUR", 1.0,
+       "Taxable profit per year against which carried-forward losses can be set off in full "
+       "(NL since 2022: EUR 1 million).", lo=0),
+    _p("finance.loss_offset_share_above", "float", "1", 0.5,
+       "Share of the taxable profit above the threshold against which carried-forward losses "
+       "can be set off (NL since 2022: 50 %).", lo=0, hi=1),
+    _p("finance.depreciation_years", "float", "years", 15.0,
+       "Straight-line tax depreciation period of the capex, from first production.",
+       lo=1, hi=100),
+    _p("finance.working_capital_share", "float", "1", 0.15,
+       "Working capital held, as a share of the year's revenue; released at the end.",
+       lo=0, hi=2, uncertain=True),
+    _p("finance.inflation", "float", "1/yr", 0.02,
+       "General inflation, used only in nominal terms to escalate prices and costs.",
+       lo=-0.5, hi=1),
+    _p("finance.debt_gearing", "float", "1", 0.0,
+       "Share of the capex financed with senior debt (0 = all equity).", lo=0, hi=0.95,
+       uncertain=True),
+    _p("finance.debt_rate", "float", "1/yr", 0.06, "Interest rate on the senior debt.",
+       lo=0, hi=1, uncertain=True),
+    _p("finance.debt_tenor_years", "float", "years", 12.0,
+       "Repayment period of the debt (annuity), starting in the first production year.",
+       lo=1, hi=50),
+    _p("finance.public_discount_rate", "float", "1/yr", 0.0225,
+       "Government's discount rate for the present value of public cost (NL MKBA: 2.25 % real).",
+       lo=-0.5, hi=1, lo_open=True),
+]
+
+INPUT_PARAMS: list[Param] = _PLANT + _OPERATIONS + _MARKETS + _PERMITTING + _FINANCE
+"""Parameters that describe the plant and its context; worlds may override them."""
+
+SETTING_PARAMS: list[Param] = _META + _SIMULATION
+"""Run settings; worlds may not override them."""
+
+_DECISION = [
+    _p("decision.min_mean_npv_meur", "float", "MEUR", 0.0,
+       "An option is investable only if the mean NPV exceeds this."),
+    _p("decision.max_loss_prob", "float", "1", 0.3,
+       "An option is investable only if P(NPV < 0) is at most this.", lo=0, hi=1),
+    _p("decision.hurdle_irr", "float", "1/yr", 0.10,
+       "Hurdle rate for the reported P(IRR > hurdle).", lo=-0.5, hi=5),
+    _p("decision.production_deadline_year", "int", "year", 2030,
+       "Reported P(first production in or before this year).", lo=2000, hi=2200),
+]
+
+_REPORT = [
+    _p("report.lang", "choice", "", "en", "Language of charts and report.", choices=("en", "nl")),
+]
+
+SETTING_PARAMS += _DECISION + _REPORT
+
+ALL_PARAMS: dict[str, Param] = {p.key: p for p in SETTING_PARAMS + INPUT_PARAMS}
+INPUTS: dict[str, Param] = {p.key: p for p in INPUT_PARAMS}
+
+
+# --------------------------------------------------------------------------------------
+# Levers (policy instruments); each takes its own table inside [options.NAME]
+# --------------------------------------------------------------------------------------
+
+_Y0, _Y1 = "first_year", "last_year"
+
+
+def _window(lever: str) -> list[Param]:
+    return [
+        _p(f"{lever}.{_Y0}", "int", "year", None,
+           "First calendar year in which the support is paid (default: no limit).",
+           lo=1900, hi=2300),
+        _p(f"{lever}.{_Y1}", "int", "year", None,
+           "Last calendar year in which the support is paid (default: no limit).",
+           lo=1900, hi=2300),
+    ]
+
+
+LEVER_PARAMS: list[Param] = [
+    # capex grant
+    _p("capex_grant.share", "float", "1", REQUIRED, "Share of the (final) capex paid as a grant.",
+       lo=0, hi=1),
+    _p("capex_grant.cap_meur", "float", "MEUR", None, "Maximum grant (default: no cap).", lo=0),
+    _p("capex_grant.reduces_depreciation_base", "bool", "", True,
+       "Whether the grant is deducted from the capex that is depreciated for tax."),
+    _p("capex_grant.taxable", "bool", "", False,
+       "Whether the grant is taxed as income in the year received (instead of reducing the "
+       "depreciation base)."),
+    *_window("capex_grant"),
+    # production subsidy
+    _p("production_subsidy.eur_per_t", "float", "EUR/t", REQUIRED,
+       "Subsidy per tonne of product sold.", lo=0),
+    _p("production_subsidy.years", "float", "years", 10.0,
+       "Years of subsidy counted from first production.", lo=0, hi=100),
+    _p("production_subsidy.annual_cap_meur", "float", "MEUR/yr", None,
+       "Maximum subsidy per year (default: no cap).", lo=0),
+    *_window("production_subsidy"),
+    # energy relief
+    _p("energy_relief.power_price_reduction", "float", "EUR/MWh", 0.0,
+       "Reduction of the electricity price paid by the plant.", lo=0),
+    _p("energy_relief.grid_tariff_discount", "float", "1", 0.0,
+       "Share of the grid tariff waived (like the former Dutch volume correction).", lo=0, hi=1),
+    _p("energy_relief.indirect_cost_share", "float", "1", 0.0,
+       "Share of indirect carbon costs in the power price compensated (like Dutch IKC-ETS).",
+       lo=0, hi=1),
+    _p("energy_relief.emission_factor_t_per_mwh", "float", "t/MWh", 0.72,
+       "CO2 emission factor used to compute indirect carbon costs (EU ETS state-aid "
+       "guidelines 2021, Central-West Europe).", lo=0, hi=2),
+    *_window("energy_relief"),
+    # price floor / contract for difference
+    _p("price_floor.strike", "float", "EUR/t", REQUIRED, "Strike price of the contract.", lo=0),
+    _p("price_floor.two_sided", "bool", "", False,
+       "Two-sided contract for difference (the plant pays back above the strike) or a floor only."),
+    _p("price_floor.volume_cap_tpa", "float", "t/yr", None,
+       "Maximum volume covered per year (default: all production).", lo=0),
+    _p("price_floor.years", "float", "years", 10.0, "Contract years from first production.",
+       lo=0, hi=100),
+    *_window("price_floor"),
+    # public loan
+    _p("public_loan.share", "float", "1", REQUIRED, "Share of the capex lent by the state.",
+       lo=0, hi=1),
+    _p("public_loan.rate", "float", "1/yr", 0.02, "Interest rate of the public loan.", lo=0, hi=1),
+    _p("public_loan.tenor_years", "float", "years", 15.0, "Repayment period (annuity).",
+       lo=1, hi=50),
+    _p("public_loan.grace_years", "float", "years", 2.0,
+       "Years after first production before repayment starts (interest is paid).", lo=0, hi=30),
+    _p("public_loan.recovery_rate", "float", "1", 0.4,
+       "Share of an unpaid balance the state recovers after a default.", lo=0, hi=1),
+    # loan guarantee
+    _p("loan_guarantee.spread_reduction", "float", "1/yr", 0.015,
+       "Reduction of the senior debt rate thanks to the guarantee.", lo=0, hi=1),
+    _p("loan_guarantee.gearing", "float", "1", None,
+       "Debt share allowed with the guarantee (default: the scenario's gearing).", lo=0, hi=0.95),
+    _p("loan_guarantee.cover_share", "float", "1", 0.8,
+       "Share of a debt loss the state covers.", lo=0, hi=1),
+    _p("loan_guarantee.fee", "float", "1/yr", 0.005,
+       "Guarantee fee paid by the plant on the outstanding guaranteed debt.", lo=0, hi=1),
+    _p("loan_guarantee.recovery_rate", "float", "1", 0.4,
+       "Share of an unpaid balance recovered after a default.", lo=0, hi=1),
+    # permits and grid
+    _p("permit_fast_track.cap_months", "float", "months", None,
+       "Maximum permit time including appeals (EU CRMA for strategic processing projects: 15).",
+       lo=0, hi=360),
+    _p("permit_fast_track.scale", "float", "1", 1.0,
+       "Multiplier on the permit and appeal time (e.g. 0.8 for a central contact point).",
+       lo=0, hi=1),
+    _p("grid_priority.cap_months", "float", "months", REQUIRED,
+       "Maximum wait for the grid connection.", lo=0, hi=360),
+    # offtake
+    _p("offtake.volume_tpa", "float", "t/yr", REQUIRED,
+       "Tonnes a year bought by the public buyer (at most the production).", lo=0),
+    _p("offtake.price", "float", "EUR/t", REQUIRED, "Price paid by the public buyer.", lo=0),
+    _p("offtake.years", "float", "years", 5.0, "Years of purchase from first production.",
+       lo=0, hi=100),
+    _p("offtake.resale_share", "float", "1", 1.0,
+       "Share of the market value the state recovers when it resells or holds the material.",
+       lo=0, hi=1),
+    *_window("offtake"),
+    # investment deduction
+    _p("investment_deduction.share", "float", "1", REQUIRED,
+       "Extra tax deduction as a share of the capex, taken in the first production year "
+       "(like the Dutch EIA).", lo=0, hi=2),
+]
+
+LEVERS: dict[str, Param] = {p.key: p for p in LEVER_PARAMS}
+LEVER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in LEVER_PARAMS))
+
+TOP_LEVEL_KEYS = ("extends", "scenario", "simulation", "plant", "operations", "markets",
+                  "permitting", "finance", "worlds", "options", "decision", "report")

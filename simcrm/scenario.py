@@ -1,0 +1,645 @@
+"""Read, merge and validate scenario files.
+
+A scenario is one TOML file (optionally building on others through
+``extends``).  :func:`load_scenario` returns a validated, immutable
+:class:`Scenario` or raises :class:`ScenarioError` carrying *every* problem
+found, each naming the file and the dotted key, so that ``simcrm validate``
+can list them all at once and ``simcrm run`` can refuse to start.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .distributions import Dist, DistError
+from .registry import (
+    ALL_PARAMS,
+    INPUTS,
+    LEVER_NAMES,
+    LEVERS,
+    MARKETS,
+    REQUIRED,
+    SETTING_PARAMS,
+    TOP_LEVEL_KEYS,
+    Param,
+)
+
+META_KEYS = ("description", "label_en", "label_nl")
+"""Keys a world or option table may hold besides its inputs or levers."""
+
+
+# --------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where it is and what is allowed."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f": {self.key}" if self.key else "")
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; holds all :class:`Problem` s found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# --------------------------------------------------------------------------------------
+# The validated scenario
+# --------------------------------------------------------------------------------------
+
+Value = Any  # float | int | str | bool | Dist | list
+
+
+@dataclass(frozen=True)
+class Option:
+    """A policy option: a set of levers with their settings."""
+
+    name: str
+    levers: dict[str, dict[str, Any]]
+    label_en: str = ""
+    label_nl: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class World:
+    """A named external context: the full set of inputs (base plus overrides)."""
+
+    name: str
+    inputs: dict[str, Value]
+    overrides: tuple[str, ...] = ()
+    label_en: str = ""
+    label_nl: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes
+    ----------
+    path : Path or None
+        The file it was read from.
+    settings : dict
+        Run settings by dotted key (``simulation.seed`` ...), defaults filled in.
+    worlds : dict of World
+        ``base`` first, then the others in file order.
+    options : dict of Option
+        ``baseline`` first, then the others in file order (lists expanded).
+    sources : dict
+        Text of every file read, by path, the main file first.
+    """
+
+    path: Path | None
+    settings: dict[str, Any]
+    worlds: dict[str, World]
+    options: dict[str, Option]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.settings["scenario.name"]
+
+    def setting(self, key: str) -> Any:
+        return self.settings[key]
+
+    @property
+    def uncertain_keys(self) -> list[str]:
+        """Input keys that are a distribution in at least one world, in registry order."""
+        keys = {k for w in self.worlds.values() for k, v in w.inputs.items() if isinstance(v, Dist)}
+        return [k for k in INPUTS if k in keys]
+
+    @property
+    def text(self) -> str:
+        """All files read, concatenated with a header line per file."""
+        return "\n".join(f"# ===== {p} =====\n{t}" for p, t in self.sources.items())
+
+    def with_settings(self, **overrides: Any) -> Scenario:
+        """A copy with run settings changed, e.g. ``with_settings(draws=1000, seed=1)``.
+
+        Keys are the names in ``[simulation]`` (``draws``, ``seed``, ``sampler``) or
+        full dotted keys.
+        """
+        new = dict(self.settings)
+        problems = []
+        for k, v in overrides.items():
+            key = k if "." in k else f"simulation.{k}"
+            if key not in new:
+                raise KeyError(f"unknown setting {k!r}")
+            problems += _check_value(ALL_PARAMS[key], v, "command line", key)
+            new[key] = v
+        if problems:
+            raise ScenarioError(problems)
+        return Scenario(self.path, new, self.worlds, self.options, self.sources)
+
+    def with_options(self, names: list[str]) -> Scenario:
+        """A copy that keeps only the named options (``baseline`` is always kept)."""
+        keep = {"baseline", *names}
+        opts = {k: v for k, v in self.options.items() if k in keep}
+        return Scenario(self.path, self.settings, self.worlds, opts, self.sources)
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        With every problem found (file, dotted key, what is allowed).
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    sources: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    data = _read_with_extends(path, [], problems, sources, origin, prefix="")
+    if data is None:
+        raise ScenarioError(problems)
+    scenario = _build(path, data, origin, problems, sources)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
+                       sources: dict[str, str], origin: dict[str, str],
+                       prefix: str) -> dict | None:
+    shown = str(path)
+    try:
+        resolved = path.resolve()
+    except OSError:
+        resolved = path
+    if resolved in stack:
+        chain = " → ".join(p.name for p in stack + [resolved])
+        problems.append(Problem(shown, "extends", f"files extend each other in a loop: {chain}"))
+        return None
+    if not path.is_file():
+        problems.append(Problem(shown, "", "file not found" if not path.exists() else
+                                "not a file"))
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(Problem(shown, "", f"cannot be read ({e.__class__.__name__}: {e})"))
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        problems.append(Problem(shown, "", f"TOML syntax error: {e}"))
+        return None
+    sources[shown] = text
+    parents = data.pop("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        problems.append(Problem(shown, "extends", "must be a file name or a list of file names"))
+        parents = []
+    merged: dict = {}
+    for parent in parents:
+        ppath = (path.parent / parent)
+        pdata = _read_with_extends(ppath, stack + [resolved], problems, sources, origin, prefix)
+        if pdata is None:
+            continue
+        merged = _deep_merge(merged, pdata)
+    _record_origin(data, shown, origin, "")
+    return _deep_merge(merged, data)
+
+
+def _record_origin(data: dict, file: str, origin: dict[str, str], prefix: str) -> None:
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        origin[key] = file
+        if isinstance(v, dict) and "dist" not in v:
+            _record_origin(v, file, origin, key + ".")
+
+
+def _deep_merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and "dist" not in v:
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" — did you mean `{close[0]}`?" if close else ""
+
+
+class _Ctx:
+    """Where a key came from, for messages."""
+
+    def __init__(self, origin: dict[str, str], default_file: str, problems: list[Problem]):
+        self.origin, self.default_file, self.problems = origin, default_file, problems
+
+    def file(self, full_key: str) -> str:
+        k = full_key
+        while k:
+            if k in self.origin:
+                return self.origin[k]
+            k = k.rpartition(".")[0]
+        return self.default_file
+
+    def add(self, full_key: str, message: str, shown_key: str | None = None) -> None:
+        self.problems.append(Problem(self.file(full_key), shown_key or full_key, message))
+
+
+def _flatten(table: dict, params: dict[str, Param], prefix: str, ctx: _Ctx,
+             origin_prefix: str = "", strip: str = "") -> dict[str, Any]:
+    """Flatten nested tables into dotted keys known to ``params``; report unknown keys."""
+    out: dict[str, Any] = {}
+    sections = {p.key.rsplit(".", 1)[0] for p in params.values()}
+    prefixes = set()
+    for s in sections:
+        parts = s.split(".")
+        prefixes.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+
+    def walk(node: dict, path: str) -> None:
+        for k, v in node.items():
+            key = f"{path}.{k}" if path else k
+            full = origin_prefix + key
+            if key in params:
+                out[key] = v
+            elif key in prefixes and isinstance(v, dict) and "dist" not in v:
+                walk(v, key)
+            else:
+                level = [p for p in list(params) + sorted(prefixes)
+                         if p.rsplit(".", 1)[0] == path or (not path and "." not in p)]
+                names = [p.rsplit(".", 1)[-1] if path else p for p in level]
+                hint = _suggest(k, names)
+                if not hint:
+                    hint = _suggest(key, list(params))
+                where = f"[{path}]" if path else "the top level"
+                allowed = ", ".join(sorted(set(names)))
+                ctx.add(full, f"unknown key in {where}{hint} (allowed: {allowed})",
+                        shown_key=full)
+
+    walk(table, prefix)
+    return out
+
+
+def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
+    """Problems with a single value ``v`` of parameter ``p`` (empty if fine)."""
+    def bad(msg: str) -> list[Problem]:
+        return [Problem(file, shown, msg)]
+
+    unit = f" [{p.unit}]" if p.unit and p.unit != "1" else ""
+    if isinstance(v, dict):
+        if not p.uncertain:
+            return bad("must be a fixed value, not a distribution")
+        try:
+            d = Dist.from_table(v)
+        except DistError as e:
+            return bad(str(e))
+        lo, hi = d.support()
+        if not (p.allows(lo) and p.allows(hi)):
+            return bad(f"{d.describe()} reaches {lo:g} to {hi:g}{unit}, outside the allowed "
+                       f"range {p.range_text()}")
+        return []
+    if p.kind in ("float", "int"):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            kind = "a whole number" if p.kind == "int" else "a number"
+            extra = " or a distribution table" if p.uncertain else ""
+            return bad(f"must be {kind}{extra}{unit}, got {v!r}")
+        if p.kind == "int" and not float(v).is_integer():
+            return bad(f"must be a whole number, got {v!r}")
+        if isinstance(v, float) and math.isnan(v):
+            return bad("must be a number, got nan")
+        if not p.allows(float(v)):
+            return bad(f"{v:g}{unit} is outside the allowed range {p.range_text()}")
+        return []
+    if p.kind == "str":
+        return [] if isinstance(v, str) else bad(f"must be text in quotes, got {v!r}")
+    if p.kind == "bool":
+        return [] if isinstance(v, bool) else bad(f"must be true or false, got {v!r}")
+    if p.kind == "choice":
+        if v not in p.choices:
+            return bad(f"{v!r} is not allowed; use one of {p.range_text()}"
+                       + (_suggest(str(v), list(p.choices)) if isinstance(v, str) else ""))
+        return []
+    if p.kind == "pairs":
+        if not isinstance(v, list):
+            return bad('must be a list of ["name", "name", rho] triples')
+        out = []
+        for i, t in enumerate(v):
+            if (not isinstance(t, list) or len(t) != 3 or not isinstance(t[0], str)
+                    or not isinstance(t[1], str) or isinstance(t[2], bool)
+                    or not isinstance(t[2], (int, float))):
+                out += bad(f'entry {i + 1} must be ["name", "name", rho], got {t!r}')
+            elif not -1 <= t[2] <= 1:
+                out += bad(f"entry {i + 1}: a correlation must lie in [-1, 1], got {t[2]:g}")
+            elif t[0] == t[1]:
+                out += bad(f"entry {i + 1}: correlates {t[0]!r} with itself")
+        return out
+    raise AssertionError(p.kind)
+
+
+def correlation_matrix(pairs: list, names: list[str], rank: bool) -> np.ndarray:
+    """Correlation matrix of normal scores from ``[a, b, rho]`` triples.
+
+    Parameters
+    ----------
+    pairs : list of [str, str, float]
+    names : list of str
+        Order of the rows.
+    rank : bool
+        If true the ``rho`` are Spearman rank correlations and are converted to the
+        Pearson correlation of the Gaussian copula, ``2 sin(pi rho / 6)``.
+
+    References
+    ----------
+    Kruskal, W. H. (1958). Ordinal measures of association. JASA 53, 814–861.
+    """
+    n = len(names)
+    c = np.eye(n)
+    idx = {k: i for i, k in enumerate(names)}
+    for a, b, rho in pairs:
+        r = 2 * math.sin(math.pi * rho / 6) if rank else float(rho)
+        c[idx[a], idx[b]] = c[idx[b], idx[a]] = r
+    return c
+
+
+def _check_corr(pairs: list, names: list[str], rank: bool) -> str | None:
+    if not pairs:
+        return None
+    seen = set()
+    for a, b, _ in pairs:
+        if frozenset((a, b)) in seen:
+            return f"the pair {a!r}, {b!r} is given twice"
+        seen.add(frozenset((a, b)))
+    c = correlation_matrix(pairs, names, rank)
+    ev = float(np.linalg.eigvalsh(c).min())
+    if ev <= 1e-10:
+        return (f"these correlations do not form a valid correlation matrix (smallest "
+                f"eigenvalue {ev:.3g}; it must be positive): some of them contradict each "
+                "other — weaken them")
+    return None
+
+
+def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Problem],
+           sources: dict[str, str]) -> Scenario | None:
+    main = str(path)
+    ctx = _Ctx(origin, main, problems)
+
+    for k in data:
+        if k not in TOP_LEVEL_KEYS:
+            ctx.add(k, f"unknown section{_suggest(k, list(TOP_LEVEL_KEYS))} (allowed: "
+                    + ", ".join(TOP_LEVEL_KEYS) + ")")
+        elif not isinstance(data[k], dict):
+            ctx.add(k, f"must be a table [{k}], got {data[k]!r}")
+    data = {k: v for k, v in data.items() if k in TOP_LEVEL_KEYS and isinstance(v, dict)}
+
+    # settings -------------------------------------------------------------------------
+    setting_params = {p.key: p for p in SETTING_PARAMS}
+    settings_in = _flatten({k: data[k] for k in ("scenario", "simulation", "decision", "report")
+                            if k in data}, setting_params, "", ctx)
+    settings: dict[str, Any] = {}
+    for key, p in setting_params.items():
+        if key in settings_in:
+            problems.extend(_check_value(p, settings_in[key], ctx.file(key), key))
+            settings[key] = settings_in[key]
+        elif p.default is REQUIRED:
+            ctx.add(key, f"is required ({p.description})")
+        else:
+            settings[key] = p.default
+    if settings.get("scenario.name") is None:
+        settings["scenario.name"] = path.stem
+
+    # base inputs ----------------------------------------------------------------------
+    base_in = _flatten({k: data[k] for k in ("plant", "operations", "markets", "permitting",
+                                             "finance") if k in data}, INPUTS, "", ctx)
+    base: dict[str, Any] = {}
+    for key, p in INPUTS.items():
+        if key in base_in:
+            problems.extend(_check_value(p, base_in[key], ctx.file(key), key))
+            base[key] = base_in[key]
+        elif p.default is REQUIRED:
+            ctx.add(key, f"is required: {p.description} [{p.unit}]")
+        else:
+            base[key] = p.default
+
+    # worlds ---------------------------------------------------------------------------
+    worlds_raw = data.get("worlds", {})
+    worlds: dict[str, World] = {}
+    order = ["base"] + [w for w in worlds_raw if w != "base"]
+    for wname in order:
+        table = worlds_raw.get(wname, {})
+        wkey = f"worlds.{wname}"
+        if not isinstance(table, dict):
+            ctx.add(wkey, "must be a table of input overrides")
+            continue
+        if not _valid_label(wname):
+            ctx.add(wkey, "a world name may hold letters, digits, '-' and '_' only")
+        meta = {k: table[k] for k in META_KEYS if k in table}
+        for k, v in meta.items():
+            if not isinstance(v, str):
+                ctx.add(f"{wkey}.{k}", "must be text in quotes")
+        over_in = _flatten({k: v for k, v in table.items() if k not in META_KEYS}, INPUTS, "",
+                           ctx, origin_prefix=wkey + ".")
+        inputs = dict(base)
+        for key, v in over_in.items():
+            problems.extend(_check_value(INPUTS[key], v, ctx.file(f"{wkey}.{key}"),
+                                         f"{wkey}.{key}"))
+            inputs[key] = v
+        worlds[wname] = World(wname, inputs, tuple(over_in), **{k: v for k, v in meta.items()
+                                                                 if isinstance(v, str)})
+
+    # convert distribution tables, fill derived defaults --------------------------------
+    for w in worlds.values():
+        for key, v in list(w.inputs.items()):
+            if isinstance(v, dict):
+                try:
+                    w.inputs[key] = Dist.from_table(v)
+                except DistError:
+                    w.inputs[key] = 1.0  # already reported; placeholder keeps checks going
+        for m in MARKETS:
+            if w.inputs.get(f"markets.{m}.long_run") is None:
+                w.inputs[f"markets.{m}.long_run"] = w.inputs[f"markets.{m}.start"]
+
+    # correlations -----------------------------------------------------------------------
+    uncertain = {k for w in worlds.values() for k, v in w.inputs.items() if isinstance(v, Dist)}
+    rc = settings.get("simulation.rank_correlations") or []
+    if isinstance(rc, list) and not any(p.file == ctx.file("simulation.rank_correlations")
+                                        and p.key == "simulation.rank_correlations"
+                                        for p in problems):
+        names = []
+        for a, b, _ in rc:
+            for k in (a, b):
+                if k not in INPUTS:
+                    ctx.add("simulation.rank_correlations", f"{k!r} is not an input key"
+                            + _suggest(k, list(INPUTS)))
+                elif k not in uncertain:
+                    ctx.add("simulation.rank_correlations",
+                            f"{k!r} is fixed in every world; only uncertain inputs can be "
+                            "correlated")
+                elif k not in names:
+                    names.append(k)
+        if len(names) == len({k for a, b, _ in rc for k in (a, b)}):
+            msg = _check_corr(rc, names, rank=True)
+            if msg:
+                ctx.add("simulation.rank_correlations", msg)
+    for w in worlds.values():
+        mc = w.inputs.get("markets.correlations") or []
+        key = "markets.correlations" if w.name == "base" or "markets.correlations" not in \
+            w.overrides else f"worlds.{w.name}.markets.correlations"
+        if not isinstance(mc, list) or any(p.key == key for p in problems):
+            continue
+        bad = [k for a, b, _ in mc for k in (a, b) if k not in MARKETS]
+        for k in bad:
+            ctx.add(key, f"{k!r} is not a market; use " + ", ".join(MARKETS)
+                    + _suggest(k, list(MARKETS)))
+        if not bad:
+            msg = _check_corr(mc, list(MARKETS), rank=False)
+            if msg:
+                ctx.add(key, msg)
+
+    # options ----------------------------------------------------------------------------
+    options = _build_options(data.get("options", {}), ctx)
+
+    # cross-field checks --------------------------------------------------------------
+    for w in worlds.values():
+        life = w.inputs["plant.life_years"]
+        _ = life
+    if problems:
+        return None
+    return Scenario(path, settings, worlds, options, sources)
+
+
+def _valid_label(name: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.%+-]*", name))
+
+
+def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
+    options: dict[str, Option] = {"baseline": Option("baseline", {}, "Baseline (no policy)",
+                                                     "Basispad (geen beleid)",
+                                                     "No policy levers.")}
+    if not isinstance(raw, dict):
+        ctx.add("options", "must be a set of [options.NAME] tables")
+        return options
+    for oname, table in raw.items():
+        okey = f"options.{oname}"
+        if not isinstance(table, dict):
+            ctx.add(okey, "must be a table of levers")
+            continue
+        if not _valid_label(oname):
+            ctx.add(okey, "an option name may hold letters, digits, '-' and '_' only")
+        if oname == "baseline" and any(k not in META_KEYS for k in table):
+            ctx.add(okey, "the baseline option has no levers by definition; give the "
+                    "policy package another name")
+            continue
+        levers: dict[str, dict[str, Any]] = {}
+        lists: list[tuple[str, str, list]] = []
+        for lname, ltable in table.items():
+            if lname in META_KEYS:
+                if not isinstance(ltable, str):
+                    ctx.add(f"{okey}.{lname}", "must be text in quotes")
+                continue
+            lkey = f"{okey}.{lname}"
+            if lname not in LEVER_NAMES:
+                ctx.add(lkey, "unknown lever" + _suggest(lname, list(LEVER_NAMES))
+                        + " (levers: " + ", ".join(LEVER_NAMES) + ")")
+                continue
+            if not isinstance(ltable, dict):
+                ctx.add(lkey, "must be a table of lever settings, e.g. "
+                        f"[options.{oname}.{lname}]")
+                continue
+            settings: dict[str, Any] = {}
+            params = {k: p for k, p in LEVERS.items() if p.section == lname}
+            for k, v in ltable.items():
+                key = f"{lname}.{k}"
+                if key not in params:
+                    names = [p.name for p in params.values()]
+                    ctx.add(f"{lkey}.{k}", f"unknown setting of {lname}" + _suggest(k, names)
+                            + " (allowed: " + ", ".join(names) + ")")
+                    continue
+                p = params[key]
+                if isinstance(v, list):
+                    if not v:
+                        ctx.add(f"{lkey}.{k}", "an empty list of intensities")
+                        continue
+                    for x in v:
+                        ctx.problems.extend(_check_value(p, x, ctx.file(f"{lkey}.{k}"),
+                                                         f"{lkey}.{k}"))
+                    lists.append((lname, k, v))
+                else:
+                    ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"),
+                                                     f"{lkey}.{k}"))
+                settings[k] = v
+            for key, p in params.items():
+                if p.name not in settings:
+                    if p.default is REQUIRED:
+                        ctx.add(f"{lkey}.{p.name}", f"is required: {p.description}")
+                    else:
+                        settings[p.name] = p.default
+            if (lname == "capex_grant" and settings.get("taxable") is True
+                    and settings.get("reduces_depreciation_base") is True):
+                ctx.add(f"{lkey}.taxable", "a grant is either taxed or deducted from the "
+                        "depreciation base, not both: set reduces_depreciation_base = false")
+            y0, y1 = settings.get("first_year"), settings.get("last_year")
+            if isinstance(y0, int) and isinstance(y1, int) and y0 > y1:
+                ctx.add(f"{lkey}.last_year", f"last_year {y1} is before first_year {y0}")
+            levers[lname] = settings
+        meta = {k: table[k] for k in META_KEYS if isinstance(table.get(k), str)}
+        if not lists:
+            _add_option(options, Option(oname, levers, **meta), ctx, okey)
+            continue
+        for combo in itertools.product(*[v for _, _, v in lists]):
+            lv = {k: dict(s) for k, s in levers.items()}
+            suffix = []
+            for (lname, k, _), x in zip(lists, combo):
+                lv[lname][k] = x
+                suffix.append(f"{x:g}")
+            name = f"{oname}-" + "-".join(suffix)
+            m = dict(meta)
+            for lab in ("label_en", "label_nl"):
+                if lab in m:
+                    m[lab] = f"{m[lab]} ({', '.join(suffix)})"
+            _add_option(options, Option(name, lv, **m), ctx, okey)
+    return options
+
+
+def _add_option(options: dict[str, Option], opt: Option, ctx: _Ctx, okey: str) -> None:
+    if opt.name in options:
+        ctx.add(okey, f"option name {opt.name!r} occurs twice (after expanding lists)")
+    options[opt.name] = opt

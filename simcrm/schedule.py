@@ -1,0 +1,101 @@
+"""Schedule and production kernels: permits, grid, construction, ramp-up.
+
+Time is measured in years from 1 January of the FID year (year index 0 covers
+``[0, 1)``).  Events fall at fractional times, and each year's share of an
+activity is the overlap of ``[t, t + 1)`` with the activity, so a delay moves
+the results smoothly rather than in whole-year steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def project_dates(permit_months, appeal_event, appeal_months, grid_wait_months,
+                  construction_months, permit_cap_months=None, permit_scale=1.0,
+                  grid_cap_months=None) -> tuple[np.ndarray, np.ndarray]:
+    """Start of construction and of production.
+
+    The permit (plus an appeal where one happens) comes first; construction then
+    starts, but no earlier than needed to finish when the grid connection is
+    ready: ``production = max(permit + construction, grid wait)``.
+
+    Parameters
+    ----------
+    permit_months, appeal_months, grid_wait_months, construction_months : array_like
+        Durations from the start of the FID year [months].
+    appeal_event : array_like
+        1 where the permit is appealed, else 0 [1].
+    permit_cap_months : float, optional
+        Cap on the permit time including appeal (e.g. a fast track) [months].
+    permit_scale : float
+        Multiplier on the permit and appeal time [1].
+    grid_cap_months : float, optional
+        Cap on the grid-connection wait [months].
+
+    Returns
+    -------
+    construction_start, production_start : ndarray, shape (draw,)
+        [years from the start of the FID year]
+    """
+    permit = (np.asarray(permit_months, float) + appeal_event * np.asarray(appeal_months, float))
+    permit = permit * permit_scale
+    if permit_cap_months is not None:
+        permit = np.minimum(permit, permit_cap_months)
+    grid = np.asarray(grid_wait_months, float)
+    if grid_cap_months is not None:
+        grid = np.minimum(grid, grid_cap_months)
+    cons = np.asarray(construction_months, float)
+    start_cons = np.maximum(permit, grid - cons)
+    return start_cons / 12.0, (start_cons + cons) / 12.0
+
+
+def overlap(a, b, n_years: int) -> np.ndarray:
+    """Length of the overlap of ``[a, b)`` with each year ``[t, t + 1)``.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (draw,)
+        Start and end of the activity [years from the start of the FID year].
+
+    Returns
+    -------
+    ndarray, shape (draw, n_years) [years], each in [0, 1]
+    """
+    t = np.arange(n_years, dtype=float)
+    a = np.asarray(a, float)[..., None]
+    b = np.asarray(b, float)[..., None]
+    return np.clip(np.minimum(t + 1.0, b) - np.maximum(t, a), 0.0, None)
+
+
+def _ramp_integral(x, ramp):
+    """Integral from 0 to x of min(1, y / ramp) dy (ramp may be 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = np.where(ramp > 0, x * x / (2.0 * ramp), x)
+    return np.where(x < ramp, inside, x - ramp / 2.0)
+
+
+def production_factor(start, life, ramp, n_years: int) -> np.ndarray:
+    """Full-output equivalent years produced in each year.
+
+    Output rises linearly from zero at ``start`` to full after ``ramp`` years and
+    stops ``life`` years after ``start``.
+
+    Parameters
+    ----------
+    start : ndarray, shape (draw,)
+        First production [years from the start of the FID year].
+    life, ramp : array_like
+        Operating life and ramp-up time [years].
+
+    Returns
+    -------
+    ndarray, shape (draw, n_years) [1], each in [0, 1]
+    """
+    t = np.arange(n_years, dtype=float)
+    start = np.asarray(start, float)[..., None]
+    life = np.asarray(life, float)[..., None] if np.ndim(life) else life
+    ramp = np.asarray(ramp, float)[..., None] if np.ndim(ramp) else np.asarray(ramp, float)
+    x1 = np.clip(t + 1.0 - start, 0.0, life)
+    x0 = np.clip(t - start, 0.0, life)
+    return _ramp_integral(x1, ramp) - _ramp_integral(x0, ramp)
