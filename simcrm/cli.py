@@ -93,9 +93,12 @@ def validate(scenario_file: str) -> None:
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address, "
               "e.g. tcp://host:8786.")
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--no-charts", is_flag=True, help="Do not draw charts or the report.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
+              help="Language of charts and report (default: [report] lang in the scenario).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
 def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler, force,
-        quiet) -> None:
+        no_charts, lang, quiet) -> None:
     """Simulate every policy option in every world and write the results folder."""
     from .engine import simulate
     from .metrics import format_table, summarise, summary_table
@@ -124,8 +127,14 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         bar.close()
         _fail("interrupted; nothing was written")
     bar.close()
+    extra = None
+    if not no_charts:
+        def extra(folder):
+            from .report import write_report
+
+            write_report(folder, res.results, lang=lang)
     try:
-        write_results(res, out_dir, force=force)
+        write_results(res, out_dir, force=force, write_extra=extra)
     except OutputExistsError as e:
         _fail(str(e))
     summary = summarise(res.results)
@@ -140,6 +149,21 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         rate = n * len(sc.options) * len(sc.worlds) * sc.settings["simulation.horizon_years"]
         click.echo(f"{res.seconds:.1f} s ({rate / max(res.seconds, 1e-9) / 1e6:.1f} M cash-flow "
                    f"cells/s); results in {out_dir}/")
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
+              help="Language of charts and report (default: the scenario's [report] lang).")
+def report(results_dir: str, lang: str | None) -> None:
+    """Redraw the charts and report.html of a results folder from its results.nc."""
+    from .report import write_report
+
+    folder = Path(results_dir)
+    if not (folder / "results.nc").is_file():
+        _fail(f"{folder / 'results.nc'} not found: give a folder written by `simcrm run`")
+    path = write_report(folder, None, lang=lang)
+    click.echo(f"report written: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -51,6 +51,12 @@ class Dist:
 
     name: str
     args: dict[str, Any]
+    times: float = 1.0
+    plus: float = 0.0
+
+    def shifted(self, times: float = 1.0, plus: float = 0.0) -> Dist:
+        """This distribution multiplied by ``times`` and then shifted by ``plus``."""
+        return Dist(self.name, self.args, self.times * times, self.plus * times + plus)
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -115,6 +121,11 @@ class Dist:
     # -- properties ---------------------------------------------------------------
     def support(self) -> tuple[float, float]:
         """Range holding all but :data:`TAIL` of the probability (both tails)."""
+        lo, hi = self._support()
+        lo, hi = lo * self.times + self.plus, hi * self.times + self.plus
+        return (lo, hi) if lo <= hi else (hi, lo)
+
+    def _support(self) -> tuple[float, float]:
         a, n = self.args, self.name
         if n in ("triangular", "pert"):
             return a["low"], a["high"]
@@ -125,19 +136,28 @@ class Dist:
             return min(vals), max(vals)
         if n == "bernoulli":
             return (0.0 if a["p"] < 1 else 1.0), (1.0 if a["p"] > 0 else 0.0)
-        lo, hi = self.ppf(np.array([TAIL, 1 - TAIL]))
+        lo, hi = self._ppf(np.array([TAIL, 1 - TAIL]))
         return float(lo), float(hi)
 
     def mean(self) -> float:
         """Expected value (used for the deterministic base case)."""
-        return float(self._frozen().mean()) if self.name not in ("discrete", "bernoulli") else (
-            float(np.dot(self.args["values"], self.args["probs"])) if self.name == "discrete"
-            else self.args["p"])
+        if self.name == "discrete":
+            m = float(np.dot(self.args["values"], self.args["probs"]))
+        elif self.name == "bernoulli":
+            m = self.args["p"]
+        else:
+            m = float(self._frozen().mean())
+        return m * self.times + self.plus
 
     def describe(self) -> str:
         """Compact text, e.g. ``triangular(low=1, mode=2, high=3)``."""
         inner = ", ".join(f"{k}={_fmtv(v)}" for k, v in self.args.items())
-        return f"{self.name}({inner})"
+        text = f"{self.name}({inner})"
+        if self.times != 1.0:
+            text = f"{self.times:g} × {text}"
+        if self.plus != 0.0:
+            text = f"{text} {'+' if self.plus > 0 else '-'} {abs(self.plus):g}"
+        return text
 
     # -- sampling -----------------------------------------------------------------
     def _frozen(self):
@@ -163,9 +183,16 @@ class Dist:
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Map uniforms ``u`` in (0, 1) to values of this distribution.
 
-        The mapping is monotone non-decreasing in ``u`` for every distribution,
-        which keeps rank correlations and common random numbers intact.
+        The mapping is monotone non-decreasing in ``u`` for every distribution
+        (for ``times`` ≥ 0), which keeps rank correlations and common random numbers
+        intact.
         """
+        x = self._ppf(u)
+        if self.times != 1.0 or self.plus != 0.0:
+            x = x * self.times + self.plus
+        return x
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
         a, n = self.args, self.name
         u = np.asarray(u, dtype=float)
         if n == "triangular":
@@ -192,7 +219,7 @@ class Dist:
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """Cumulative distribution (continuous distributions only; used in tests)."""
-        return self._frozen().cdf(x)
+        return self._frozen().cdf((np.asarray(x) - self.plus) / self.times)
 
 
 def _is_num(x: Any) -> bool:

@@ -377,3 +377,27 @@ def provenance(sc: Scenario) -> dict:
         "decision_production_deadline_year": int(st["decision.production_deadline_year"]),
         "report_lang": st["report.lang"],
     }
+
+
+def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tuple[dict, dict]:
+    """The deterministic base case: every uncertain input at its mean, no market shocks
+    or jumps, and an appeal counted by its expected delay.
+
+    Returns
+    -------
+    metrics : dict of float
+        As :data:`simcrm.model.METRICS`.
+    lines : dict of ndarray, shape (year,)
+        The yearly cash-flow lines [MEUR/yr] (``production`` in t/yr).
+    """
+    st = sc.settings
+    T = int(st["simulation.horizon_years"])
+    inp = {k: (v.mean() if isinstance(v, Dist) else v) for k, v in sc.worlds[world].inputs.items()}
+    for m in MARKETS:
+        inp[f"markets.{m}.volatility"] = 0.0
+    z = np.zeros((1, T, len(MARKETS)))
+    prices = world_prices(sc, world, inp, z, {})
+    appeal = np.array([float(inp["permitting.appeal_prob"])])
+    ctx = Context(inp, prices, appeal, st)
+    met, lines = business_case(ctx, sc.options[option].levers, keep_lines=True)
+    return ({k: float(v[0]) for k, v in met.items()}, {k: v[0] for k, v in lines.items()})

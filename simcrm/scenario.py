@@ -479,8 +479,19 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
                            ctx, origin_prefix=wkey + ".")
         inputs = dict(base)
         for key, v in over_in.items():
-            problems.extend(_check_value(INPUTS[key], v, ctx.file(f"{wkey}.{key}"),
-                                         f"{wkey}.{key}"))
+            shown = f"{wkey}.{key}"
+            if isinstance(v, dict) and "dist" not in v:
+                v = _relative(INPUTS[key], base.get(key), v, ctx, shown)
+                if v is None:
+                    continue
+            if isinstance(v, Dist):
+                lo, hi = v.support()
+                p = INPUTS[key]
+                if not (p.allows(lo) and p.allows(hi)):
+                    ctx.add(shown, f"{v.describe()} reaches {lo:g} to {hi:g} [{p.unit}], outside "
+                            f"the allowed range {p.range_text()}")
+            else:
+                problems.extend(_check_value(INPUTS[key], v, ctx.file(shown), shown))
             inputs[key] = v
         worlds[wname] = World(wname, inputs, tuple(over_in), **{k: v for k, v in meta.items()
                                                                  if isinstance(v, str)})
@@ -488,7 +499,7 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
     # convert distribution tables, fill derived defaults --------------------------------
     for w in worlds.values():
         for key, v in list(w.inputs.items()):
-            if isinstance(v, dict):
+            if isinstance(v, dict) and not isinstance(v, Dist):
                 try:
                     w.inputs[key] = Dist.from_table(v)
                 except DistError:
@@ -537,13 +548,36 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
     # options ----------------------------------------------------------------------------
     options = _build_options(data.get("options", {}), ctx)
 
-    # cross-field checks --------------------------------------------------------------
-    for w in worlds.values():
-        life = w.inputs["plant.life_years"]
-        _ = life
     if problems:
         return None
     return Scenario(path, settings, worlds, options, sources)
+
+
+def _relative(p: Param, base: Any, v: dict, ctx: _Ctx, shown: str) -> Any:
+    """Resolve a world override ``{ times = x, plus = y }`` against the base value."""
+    if not v or set(v) - {"times", "plus"}:
+        ctx.add(shown, "a table here must be a distribution (with `dist = ...`) or a change of "
+                "the base value: { times = 1.5 } and/or { plus = 10 }")
+        return None
+    t, a = v.get("times", 1.0), v.get("plus", 0.0)
+    for name, x in (("times", t), ("plus", a)):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            ctx.add(shown, f"{name} must be a number, got {x!r}")
+            return None
+    if t < 0:
+        ctx.add(shown, f"times must be ≥ 0, got {t:g}")
+        return None
+    if p.kind != "float" or base is None:
+        ctx.add(shown, "times/plus needs a numeric base value")
+        return None
+    if isinstance(base, dict):
+        try:
+            return Dist.from_table(base).shifted(t, a)
+        except DistError:
+            return None  # the base value's problem is reported already
+    if isinstance(base, bool) or not isinstance(base, (int, float)):
+        return None
+    return base * t + a
 
 
 def _valid_label(name: str) -> bool:
