@@ -101,18 +101,31 @@ def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.nda
     f = c @ powers  # (n, G)
     s = np.sign(f)
     change = (s[:, :-1] * s[:, 1:] <= 0) & ~((s[:, :-1] == 0) & (s[:, 1:] == 0))
-    # distance of each grid cell from a rate of zero
-    lo_r, hi_r = _IRR_GRID[:-1], _IRR_GRID[1:]
-    dist = np.where((lo_r <= 0) & (hi_r >= 0), 0.0, np.minimum(np.abs(lo_r), np.abs(hi_r)))
-    score = np.where(change, dist[None, :], np.inf)
-    cell = np.argmin(score, axis=1)
-    ok = np.isfinite(score[np.arange(n), cell])
+    # The grid holds 0, so every cell lies on one side of zero.  The root closest to
+    # zero is in the lowest changing cell at or above 0 or the highest one below it:
+    # refine both where both exist and keep the one nearer to zero.
+    G = _IRR_GRID.size - 1
+    pos_side = _IRR_GRID[:-1] >= 0
+    pos_change = change & pos_side
+    neg_change = change & ~pos_side
+    has_pos, has_neg = pos_change.any(1), neg_change.any(1)
+    pos_cell = np.argmax(pos_change, axis=1)
+    neg_cell = G - 1 - np.argmax(neg_change[:, ::-1], axis=1)
     out = np.full(n, np.nan)
-    if not ok.any():
-        return out
-    rows = np.nonzero(ok)[0]
-    cc = c[rows]
-    k = cell[rows]
+    if has_pos.any():
+        rows = np.nonzero(has_pos)[0]
+        out[rows] = _refine(c[rows], xg, f[rows], pos_cell[rows], tol, max_iter)
+    if has_neg.any():
+        rows = np.nonzero(has_neg)[0]
+        r = _refine(c[rows], xg, f[rows], neg_cell[rows], tol, max_iter)
+        better = ~np.isfinite(out[rows]) | (np.abs(r) < np.abs(out[rows]))
+        out[rows] = np.where(better, r, out[rows])
+    return out
+
+
+def _refine(cc, xg, f, k, tol, max_iter):
+    """Root of each row's polynomial in the grid cell ``k`` (safeguarded Newton), as a rate."""
+    rows = np.arange(cc.shape[0])
     a, b = xg[k], xg[k + 1]  # x brackets (a > b)
     fa, fb = f[rows, k], f[rows, k + 1]
     # start from the secant point
@@ -139,8 +152,7 @@ def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.nda
         done = (np.abs(xn - x[idx]) <= tol * np.abs(xn)) | (p == 0)
         x[idx] = np.where(p == 0, x[idx], xn)
         active[idx[done]] = False
-    out[rows] = 1.0 / x - 1.0
-    return out
+    return 1.0 / x - 1.0
 
 
 def payback(cash_flow: np.ndarray) -> np.ndarray:

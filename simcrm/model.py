@@ -348,21 +348,26 @@ def _pv(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:
 
 
 def _breakeven(price_dependent, npv0, price, lcop, production, rate, esc, iters: int = 6):
-    """Flat product price [EUR/t, price-year money] that makes the NPV zero (secant)."""
-    n = npv0.shape[0]
+    """Flat product price [EUR/t, price-year money] that makes the NPV zero (secant).
+
+    Each draw iterates on its own until its step is below 1e-9 relative, so the
+    result of a draw does not depend on the other draws of its chunk.
+    """
     operating = production.sum(axis=1) > 0
     p0 = np.where(np.isfinite(lcop), lcop, 0.0)
     f0 = npv(price_dependent(p0[:, None] * esc)["net_cash_flow"], rate)
     p1 = np.where(np.isfinite(lcop), lcop * 1.25 + 1.0, 1000.0)
     f1 = npv(price_dependent(p1[:, None] * esc)["net_cash_flow"], rate)
+    active = np.ones(p1.shape, bool)
     for _ in range(iters):
         with np.errstate(divide="ignore", invalid="ignore"):
             p2 = np.where(f1 != f0, p1 - f1 * (p1 - p0) / (f1 - f0), p1)
         p2 = np.where(np.isfinite(p2), np.maximum(p2, 0.0), p1)
-        if np.all(np.abs(p2 - p1) <= 1e-9 * np.maximum(np.abs(p1), 1.0)):
-            p1 = p2
+        step_small = np.abs(p2 - p1) <= 1e-9 * np.maximum(np.abs(p1), 1.0)
+        p0, f0 = np.where(active, p1, p0), np.where(active, f1, f0)
+        p1 = np.where(active, p2, p1)
+        active &= ~step_small
+        if not active.any():
             break
-        p0, f0 = p1, f1
-        p1 = p2
-        f1 = npv(price_dependent(p1[:, None] * esc)["net_cash_flow"], rate)
+        f1 = np.where(active, npv(price_dependent(p1[:, None] * esc)["net_cash_flow"], rate), f1)
     return np.where(operating, p1, np.nan)

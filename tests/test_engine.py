@@ -1,0 +1,206 @@
+"""Engine: reproducibility, sampling accuracy, the audit trail and per-draw properties."""
+
+import numpy as np
+import numpy_financial as npf
+import pytest
+import xarray as xr
+from scipy import stats
+
+import simcrm
+from simcrm.distributions import Dist
+from simcrm.finance import discount_factors
+
+
+def data_only(ds: xr.Dataset) -> xr.Dataset:
+    return ds.drop_attrs() if hasattr(ds, "drop_attrs") else ds.assign_attrs({})
+
+
+def test_same_seed_same_numbers_and_chunk_size_does_not_matter(small_path):
+    sc = simcrm.load_scenario(small_path)
+    a = simcrm.simulate(sc, draws=2500, keep_cashflows=10)
+    b = simcrm.simulate(sc, draws=2500, keep_cashflows=10)
+    c = simcrm.simulate(sc, draws=2500, keep_cashflows=10, chunk_size=1)  # 1 block per chunk
+    xr.testing.assert_identical(data_only(a.results), data_only(b.results))
+    xr.testing.assert_identical(data_only(a.results), data_only(c.results))
+    xr.testing.assert_identical(data_only(a.cashflows), data_only(c.cashflows))
+    d = simcrm.simulate(sc, draws=2500, seed=12, keep_cashflows=0)
+    assert not np.array_equal(a.results["npv"].values, d.results["npv"].values)
+
+
+def test_draws_are_prefix_stable(small_path):
+    sc = simcrm.load_scenario(small_path)
+    short = simcrm.simulate(sc, draws=700, keep_cashflows=0).results
+    long = simcrm.simulate(sc, draws=2100, keep_cashflows=0).results
+    xr.testing.assert_identical(data_only(short), data_only(long.isel(draw=slice(0, 700))))
+
+
+def test_cashflows_reproduce_npv_and_irr_with_numpy_financial(levers_run):
+    res, cf = levers_run.results, levers_run.cashflows
+    rate = res["finance.discount_rate"].values if "finance.discount_rate" in res else 0.09
+    assert np.isscalar(rate) or rate.ndim == 0
+    ncf = cf["net_cash_flow"]
+    checked = 0
+    for o in ncf["option"].values[:6]:
+        for w in ncf["world"].values:
+            rows = ncf.sel(option=o, world=w).values[:200]
+            want_npv = np.array([npf.npv(0.09, r) for r in rows])
+            got_npv = res["npv"].sel(option=o, world=w).values[:200]
+            np.testing.assert_allclose(got_npv, want_npv, rtol=1e-9, atol=1e-9)
+            want_irr = np.array([npf.irr(r) for r in rows])
+            got_irr = res["irr"].sel(option=o, world=w).values[:200]
+            ok = np.isfinite(want_irr)
+            np.testing.assert_allclose(got_irr[ok], want_irr[ok], rtol=1e-9, atol=1e-12)
+            checked += ok.sum()
+    assert checked > 1000
+
+
+def test_cash_flow_lines_add_up_to_net_cash_flow(levers_run):
+    cf = levers_run.cashflows
+    plant = [k for k in simcrm.model.PLANT_LINES if k in cf]
+    total = sum(cf[k] for k in plant)
+    np.testing.assert_allclose(total.values, cf["net_cash_flow"].values, atol=1e-9)
+    for k in cf.data_vars:
+        assert cf[k].attrs["units"] in ("MEUR/yr", "t/yr")
+        assert cf[k].attrs["long_name"]
+
+
+def test_results_explain_themselves(levers_run):
+    ds = levers_run.results
+    for k, v in ds.data_vars.items():
+        assert "units" in v.attrs and v.attrs.get("long_name"), k
+    for k in ("scenario_toml", "seed", "sampler", "simcrm_version", "created", "discounting"):
+        assert k in ds.attrs
+    assert "(1 + r)^-t" in ds.attrs["discounting"]
+
+
+KS = """
+[scenario]
+name = "ks"
+[simulation]
+draws = 20000
+seed = 3
+sampler = "{sampler}"
+horizon_years = 5
+rank_correlations = [["plant.capex_meur", "plant.capex_overrun", 0.6],
+                     ["plant.capex_overrun", "plant.construction_months", 0.4],
+                     ["plant.capex_meur", "permitting.permit_months", -0.3]]
+[plant]
+capacity_tpa = 1000
+capex_meur = {{ dist = "pert", low = 400, mode = 600, high = 900 }}
+capex_overrun = {{ dist = "lognormal", median = 1.2, p90 = 1.6 }}
+construction_months = {{ dist = "triangular", low = 20, mode = 30, high = 48 }}
+utilisation = {{ dist = "uniform", low = 0.7, high = 0.95 }}
+life_years = {{ dist = "discrete", values = [15, 20, 25], probs = [0.2, 0.5, 0.3] }}
+[markets.product]
+start = 10000
+[permitting]
+permit_months = {{ dist = "normal", mean = 24, sd = 4 }}
+appeal_prob = {{ dist = "bernoulli", p = 0.3 }}
+"""
+
+
+@pytest.mark.parametrize("sampler", ["random", "lhs", "sobol"])
+def test_sampled_marginals_match_their_distributions(write, sampler):
+    sc = simcrm.load_scenario(write(KS.format(sampler=sampler)))
+    ds = simcrm.simulate(sc, keep_cashflows=0, breakeven=False).results
+    for k in ("plant.capex_meur", "plant.capex_overrun", "plant.construction_months",
+              "plant.utilisation", "permitting.permit_months"):
+        d = sc.worlds["base"].inputs[k]
+        assert isinstance(d, Dist)
+        x = ds[k].sel(world="base").values
+        p = stats.kstest(x, d.cdf).pvalue
+        assert p > 1e-3, (k, p)
+    life = ds["plant.life_years"].sel(world="base").values
+    n = life.size
+    for v, q in ((15, 0.2), (20, 0.5), (25, 0.3)):
+        assert abs((life == v).mean() - q) < 4 * np.sqrt(q * (1 - q) / n)
+    app = ds["permitting.appeal_prob"].sel(world="base").values
+    assert abs(app.mean() - 0.3) < 4 * np.sqrt(0.21 / n)
+
+
+def test_rank_correlations_are_achieved(write):
+    sc = simcrm.load_scenario(write(KS.format(sampler="random")))
+    ds = simcrm.simulate(sc, draws=100_000, keep_cashflows=0, breakeven=False).results
+    x = {k: ds[k].sel(world="base").values for k in ds.data_vars
+         if ds[k].attrs.get("role") == "input"}
+    pairs = [("plant.capex_meur", "plant.capex_overrun", 0.6),
+             ("plant.capex_overrun", "plant.construction_months", 0.4),
+             ("plant.capex_meur", "permitting.permit_months", -0.3),
+             ("plant.capex_meur", "plant.utilisation", 0.0)]
+    for a, b, rho in pairs:
+        got = stats.spearmanr(x[a], x[b]).statistic
+        assert got == pytest.approx(rho, abs=0.02), (a, b, got)
+
+
+def test_world_overrides_share_the_draws(small_path):
+    ds = simcrm.simulate(simcrm.load_scenario(small_path), draws=1000,
+                         keep_cashflows=0).results
+    # the gas price is 2.5 × base in high-energy, draw by draw (common random numbers)
+    base = ds["markets.gas.path_mean"].sel(world="base").values
+    high = ds["markets.gas.path_mean"].sel(world="high-energy").values
+    np.testing.assert_allclose(high, 2.5 * base, rtol=1e-12)
+    np.testing.assert_array_equal(ds["plant.capex_meur"].sel(world="base"),
+                                  ds["plant.capex_meur"].sel(world="high-energy"))
+
+
+# ---- per-draw properties of the levers (issue: policy levers) --------------------------
+
+def test_levers_per_draw_properties(levers_run):
+    ds = levers_run.results
+    base = ds.sel(option="baseline")
+    for o in ds["option"].values:
+        x = ds.sel(option=o)
+        assert (x["public_cost_gross"] >= 0).all(), o
+        if o.startswith(("grant", "floor", "relief", "eia", "subsidy")):
+            assert (x["npv"] >= base["npv"] - 1e-9).all(), o
+        if o in ("fast", "grid"):
+            assert (x["first_production"] <= base["first_production"]).all(), o
+    fast = ds.sel(option="fast")
+    assert (fast["first_production"] < base["first_production"]).mean() > 0.5
+
+
+def test_public_cost_equals_discounted_booked_flows(levers_run):
+    ds, cf = levers_run.results, levers_run.cashflows
+    gdf = discount_factors(0.0225, cf.sizes["year"])
+    levers = [k for k in cf.data_vars if k.startswith("gov_") and k not in
+              ("gov_outlays", "gov_receipts")]
+    total = sum(cf[k] for k in levers)
+    np.testing.assert_allclose(total.values, cf["gov_outlays"].values, atol=1e-9)
+    pv = (cf["gov_outlays"] * xr.DataArray(gdf, dims="year")).sum("year")
+    np.testing.assert_allclose(pv.values, ds["public_cost_gross"].values, rtol=1e-12, atol=1e-9)
+
+
+def test_option_without_levers_is_exactly_baseline(levers_run):
+    ds = levers_run.results
+    for k in ("npv", "irr", "payback", "lcop", "first_production", "breakeven_price"):
+        np.testing.assert_array_equal(ds[k].sel(option="empty"), ds[k].sel(option="baseline"))
+    assert (ds["public_cost_gross"].sel(option="empty") == 0).all()
+
+
+def test_adding_or_removing_options_leaves_baseline_bit_identical(levers_path):
+    sc = simcrm.load_scenario(levers_path)
+    full = simcrm.simulate(sc, draws=1500, keep_cashflows=0).results
+    few = simcrm.simulate(sc.with_options(["fast"]), draws=1500, keep_cashflows=0).results
+    xr.testing.assert_identical(data_only(full.sel(option="baseline")),
+                                data_only(few.sel(option="baseline")))
+
+
+def test_more_capex_never_raises_npv(small_path):
+    sc = simcrm.load_scenario(small_path)
+    a = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
+    w = sc.worlds["base"]
+    w.inputs["plant.capex_meur"] = w.inputs["plant.capex_meur"].shifted(1.1)
+    b = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
+    assert (b["npv"].sel(world="base") <= a["npv"].sel(world="base") + 1e-9).all()
+    assert (b["npv"].sel(world="base") < a["npv"].sel(world="base")).mean() > 0.99
+
+
+def test_longer_permit_never_brings_production_earlier(small_path):
+    sc = simcrm.load_scenario(small_path)
+    a = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
+    w = sc.worlds["base"]
+    w.inputs["permitting.permit_months"] = w.inputs["permitting.permit_months"].shifted(1.0, 6)
+    b = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
+    fa, fb = (x["first_production"].sel(world="base") for x in (a, b))
+    assert (fb >= fa).all()
+    assert (fb > fa).mean() > 0.3  # where the grid is not the bottleneck

@@ -1,0 +1,112 @@
+"""Financial kernels against numpy_financial and hand calculations."""
+
+import numpy as np
+import numpy_financial as npf
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simcrm.finance import annuity_debt, irr, npv, payback, tax_with_loss_carry_forward
+
+
+def conventional_rows(rng, n=300, T=25):
+    c = rng.uniform(5, 60, size=(n, T))
+    k = rng.integers(1, 6, size=n)
+    for i in range(n):
+        c[i, : k[i]] = -rng.uniform(50, 400, size=k[i])
+    return c
+
+
+def test_npv_matches_numpy_financial():
+    rng = np.random.default_rng(1)
+    c = rng.normal(0, 50, size=(50, 30))
+    for rate in (0.0, 0.05, 0.1, -0.02):
+        got = npv(c, rate)
+        want = [npf.npv(rate, row) for row in c]
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    rates = rng.uniform(0.01, 0.2, size=50)
+    np.testing.assert_allclose(npv(c, rates), [npf.npv(r, row) for r, row in zip(rates, c)],
+                               rtol=1e-12)
+
+
+def test_irr_matches_numpy_financial_on_conventional_flows():
+    rng = np.random.default_rng(2)
+    c = conventional_rows(rng)
+    got = irr(c)
+    want = np.array([npf.irr(row) for row in c])
+    ok = np.isfinite(want)
+    assert ok.mean() > 0.95
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12)
+
+
+def test_irr_textbook_example():
+    # numpy_financial docstring: irr([-100, 39, 59, 55, 20]) = 0.28095
+    assert irr(np.array([[-100.0, 39, 59, 55, 20]]))[0] == pytest.approx(0.2809484211599611,
+                                                                         rel=1e-12)
+
+
+def test_irr_nan_when_no_root():
+    c = np.array([[-5.0, -5, -5, -5], [0.0, 0, 0, 0], [-100.0, 0, 0, 0]])
+    assert np.isnan(irr(c)).all()
+    assert np.isnan(npf.irr(c[0]))
+
+
+def test_irr_of_a_loss_making_plant_is_negative_like_numpy_financial():
+    row = np.array([-100.0, 10, 10, 10])
+    assert irr(row[None])[0] == pytest.approx(npf.irr(row), rel=1e-9)
+    assert irr(row[None])[0] < -0.4
+
+
+def test_irr_leading_zero_years_do_not_change_it():
+    c = np.array([[0.0, 0.0, -100, 39, 59, 55, 20]])
+    assert irr(c)[0] == pytest.approx(0.2809484211599611, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(1, 100), min_size=3, max_size=30), st.floats(10, 500))
+def test_irr_is_a_root_and_matches_npf(inflows, outlay):
+    row = np.array([-outlay] + inflows)
+    r = irr(row[None, :])[0]
+    want = npf.irr(row)
+    if np.isnan(want):
+        assert np.isnan(r)
+    else:
+        assert r == pytest.approx(want, rel=1e-9, abs=1e-12)
+        assert abs(npv(row[None, :], r)[0]) < 1e-7 * outlay
+
+
+def test_payback_by_hand():
+    c = np.array([[-100.0, 30, 30, 30, 30], [-100.0, 10, 10, 10, 10], [0.0, -50, 25, 25, 25]])
+    got = payback(c)
+    assert got[0] == pytest.approx(3 + 10 / 30)
+    assert np.isnan(got[1])
+    assert got[2] == pytest.approx(3.0)  # cumulative -50, -25, 0 at t=3
+
+
+def test_tax_loss_carry_forward_by_hand():
+    # year 0 loss 10 -> pool 10. Year 1 profit 4: offset limit 1 + 0.5 * 3 = 2.5, taxable 1.5.
+    # Year 2 profit 20: limit 1 + 0.5 * 19 = 10.5 > pool 7.5, taxable 12.5.
+    profit = np.array([[-10.0, 4.0, 20.0]])
+    tax = tax_with_loss_carry_forward(profit, 0.25, 1.0, 0.5)
+    np.testing.assert_allclose(tax, [[0.0, 0.375, 3.125]])
+
+
+def test_tax_never_exceeds_rate_times_profit_and_total_is_conserved():
+    rng = np.random.default_rng(3)
+    profit = rng.normal(2, 10, size=(500, 20))
+    tax = tax_with_loss_carry_forward(profit, 0.258, 1.0, 0.5)
+    assert (tax >= 0).all()
+    assert (tax <= 0.258 * np.maximum(profit, 0) + 1e-12).all()
+    # with full offset allowed, total tax = rate * max(sum of profits since losses, ...) lower bound
+    full = tax_with_loss_carry_forward(profit, 0.258, np.inf, 1.0)
+    assert (full.sum(1) <= tax.sum(1) + 1e-9).all()
+
+
+def test_annuity_debt_by_hand():
+    draws = np.array([[100.0, 0, 0, 0]])
+    it, pr, bal = annuity_debt(draws, 0.10, 2.0, np.array([1]))
+    pay = 100 * 0.1 / (1 - 1.1**-2)  # 57.619...
+    np.testing.assert_allclose(it[0], [0, 10, 0.1 * (100 - (pay - 10)), 0], atol=1e-12)
+    np.testing.assert_allclose(pr[0], [0, pay - 10, 100 - (pay - 10), 0], atol=1e-12)
+    np.testing.assert_allclose(bal[0], [100, 100 - (pay - 10), 0, 0], atol=1e-12)
+    np.testing.assert_allclose(pr.sum(), draws.sum())
