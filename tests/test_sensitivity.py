@@ -1,0 +1,261 @@
+"""Sensitivity: rank correlations, PRCC and Sobol' indices against known answers."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import simcrm
+from simcrm.distributions import Dist
+from simcrm.sensitivity import (
+    prcc,
+    rank_table,
+    sobol,
+    sobol_factors,
+    sobol_indices,
+    sobol_table,
+    spearman,
+)
+
+DOMINANT = """
+[scenario]
+name = "dominant"
+[simulation]
+draws = 2048
+seed = 3
+horizon_years = 20
+[plant]
+capacity_tpa = 20000
+capex_meur = { dist = "uniform", low = 100, high = 1500 }
+construction_months = { dist = "uniform", low = 24, high = 30 }
+life_years = 15
+[operations]
+reagents_eur_per_t = 1000
+[markets.product]
+start = 10000
+volatility = 0.05
+[permitting]
+permit_months = { dist = "uniform", low = 12, high = 18 }
+appeal_prob = 0.2
+appeal_months = 6
+[options.fast.permit_fast_track]
+cap_months = 15
+"""
+"""A tiny plant whose capex has a huge spread: capex must come out as the driver."""
+
+
+@pytest.fixture(scope="module")
+def dominant(tmp_path_factory) -> simcrm.Scenario:
+    p = tmp_path_factory.mktemp("dom") / "dominant.toml"
+    p.write_text(textwrap.dedent(DOMINANT), encoding="utf-8")
+    return simcrm.load_scenario(p)
+
+
+@pytest.fixture(scope="module")
+def dominant_run(dominant) -> xr.Dataset:
+    return simcrm.simulate(dominant, keep_cashflows=0).results
+
+
+# --------------------------------------------------------------------------------------
+# Sobol' indices of test functions with known answers
+# --------------------------------------------------------------------------------------
+
+A, B = 7.0, 0.1
+
+
+def _ishigami_analytic():
+    """Exact indices of the Ishigami function (Ishigami & Homma 1990; Sobol' 1993)."""
+    v = A**2 / 8 + B * np.pi**4 / 5 + B**2 * np.pi**8 / 18 + 0.5
+    v1 = 0.5 * (1 + B * np.pi**4 / 5) ** 2
+    v2 = A**2 / 8
+    v13 = B**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    return np.array([v1, v2, 0.0]) / v, np.array([v1 + v13, v2, v13]) / v
+
+
+def _ishigami(U):
+    x = -np.pi + 2 * np.pi * U
+    return np.sin(x[:, 0]) + A * np.sin(x[:, 1]) ** 2 + B * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_ishigami_indices_within_their_intervals():
+    s1, st = _ishigami_analytic()
+    np.testing.assert_allclose(s1, [0.3139, 0.4424, 0.0], atol=5e-4)
+    np.testing.assert_allclose(st, [0.5576, 0.4424, 0.2437], atol=5e-4)
+    r = sobol_indices(_ishigami, ["x1", "x2", "x3"], 1024, seed=5)
+    assert r["evaluations"] == 1024 * (3 + 2)
+    assert np.all(np.abs(r["S1"] - s1) <= r["S1_conf"])
+    assert np.all(np.abs(r["ST"] - st) <= r["ST_conf"])
+    # the intervals are informative, not just wide
+    assert np.all(r["S1_conf"] < 0.1)
+    assert np.all(r["ST_conf"] < 0.1)
+
+
+def test_second_order_design_size_and_ishigami_interaction():
+    r = sobol_indices(_ishigami, ["x1", "x2", "x3"], 512, seed=2, calc_second_order=True)
+    assert r["evaluations"] == 512 * (2 * 3 + 2)
+    s1, st = _ishigami_analytic()
+    s13 = st[2]  # the only interaction is x1·x3
+    assert abs(r["S2"][0, 2] - s13) <= max(r["S2_conf"][0, 2], 0.02)
+    assert abs(r["S2"][0, 1]) <= max(r["S2_conf"][0, 1], 0.02)
+
+
+def test_linear_model_through_distributions():
+    """y = 2a + b with a ~ N(0, 1) and b ~ U(0, 6): S_a = 4 / (4 + 3), S_b = 3 / 7, no
+    interactions, so S1 = ST."""
+    da = Dist.from_table({"dist": "normal", "mean": 0, "sd": 1})
+    db = Dist.from_table({"dist": "uniform", "low": 0, "high": 6})
+
+    def f(U):
+        return 2 * da.ppf(U[:, 0]) + db.ppf(U[:, 1])
+
+    r = sobol_indices(f, ["a", "b"], 2048, seed=1)
+    exact = np.array([4 / 7, 3 / 7])
+    assert np.all(np.abs(r["S1"] - exact) <= r["S1_conf"])
+    assert np.all(np.abs(r["ST"] - exact) <= r["ST_conf"])
+
+
+def test_groups_give_one_index_per_group():
+    """Two columns in one group: the group's index is the share of both."""
+
+    def f(U):
+        return U[:, 0] + U[:, 1] + 2 * U[:, 2]
+
+    r = sobol_indices(f, ["a", "b", "c"], 1024, groups=["ab", "ab", "c"], seed=3)
+    assert r["factors"] == ["ab", "c"]
+    assert r["evaluations"] == 1024 * (2 + 2)
+    exact = np.array([2 / 6, 4 / 6])
+    assert np.all(np.abs(r["ST"] - exact) <= r["ST_conf"])
+
+
+@pytest.mark.parametrize("n", [1000, 3, 0])
+def test_n_must_be_a_power_of_two(n):
+    with pytest.raises(ValueError, match="power of two"):
+        sobol_indices(_ishigami, ["x1", "x2", "x3"], n)
+
+
+def test_constant_output_gives_zero_indices():
+    r = sobol_indices(lambda U: np.ones(U.shape[0]), ["a", "b"], 64)
+    assert np.all(r["S1"] == 0)
+    assert np.all(r["ST"] == 0)
+
+
+# --------------------------------------------------------------------------------------
+# Sobol' indices of a scenario
+# --------------------------------------------------------------------------------------
+
+
+def test_sobol_of_scenario_finds_the_dominant_input(dominant):
+    s = sobol(dominant, n=256)
+    assert list(s["option"].values) == ["baseline", "fast"]
+    f = list(s["factor"].values)
+    assert f == ["plant.capex_meur", "plant.construction_months", "permitting.permit_months",
+                 "permitting.appeal", "markets.product.shocks"]
+    assert s.attrs["evaluations"] == 256 * (5 + 2)
+    assert "grouped" in s.attrs["note"]
+    assert "rank correlations" in s.attrs["note"]
+    st = s["ST"].sel(option="baseline")
+    assert st.idxmax().item() == "plant.capex_meur"
+    # capex is uniform over a 1400 MEUR range and NPV is linear in capex: it explains
+    # almost all of the variance
+    assert float(st.sel(factor="plant.capex_meur")) > 0.9
+    assert float(s["S1"].sel(option="baseline", factor="plant.capex_meur")) > 0.8
+    tab = sobol_table(s, "baseline")
+    assert tab["factor"].iloc[0] == "plant.capex_meur"
+    assert list(tab.columns) == ["option", "factor", "long_name", "S1", "S1_conf", "ST",
+                                 "ST_conf"]
+
+
+def test_sobol_fixed_markets_drops_market_factors(dominant):
+    f = [x.name for x in sobol_factors(dominant, "base", markets="fixed")]
+    assert not any(x.startswith("markets.") for x in f)
+    s = sobol(dominant, options=["baseline"], n=128, markets="fixed")
+    assert "deterministic" in s.attrs["note"]
+    assert s.attrs["evaluations"] == 128 * (4 + 2)
+
+
+def test_sobol_design_maps_inputs_like_the_engine(dominant, dominant_run):
+    """Every design row is a draw from the same joint distribution as the engine's draws,
+    so the spread of NPV over the design matches the run's (sd of an sd: ~2 % here)."""
+    s = sobol(dominant, options=["baseline"], n=512)
+    run = dominant_run["npv"].sel(option="baseline", world="base").values
+    sd = float(np.sqrt(s["output_var"].sel(option="baseline")))
+    assert sd == pytest.approx(run.std(ddof=1), rel=0.08)
+
+
+def test_sobol_bad_arguments(dominant):
+    with pytest.raises(ValueError, match="power of two"):
+        sobol(dominant, n=100)
+    with pytest.raises(ValueError, match="unknown option"):
+        sobol(dominant, options=["nope"], n=64)
+    with pytest.raises(ValueError, match="unknown world"):
+        sobol(dominant, world="nope", n=64)
+    with pytest.raises(ValueError, match="unknown output"):
+        sobol(dominant, output="nope", n=64)
+
+
+# --------------------------------------------------------------------------------------
+# Rank measures
+# --------------------------------------------------------------------------------------
+
+
+def test_spearman_ranks_planted_dominant_input_first(dominant_run):
+    sp = spearman(dominant_run, "baseline", "base")
+    assert list(sp.columns) == ["input", "long_name", "units", "rho"]
+    assert sp["input"].iloc[0] == "plant.capex_meur"
+    assert sp["rho"].iloc[0] < -0.95
+
+
+def _synthetic(n=4000, seed=0) -> xr.Dataset:
+    """y = x1 + 0.3·x2 + noise; x3 is x1 plus noise (correlated, no own effect)."""
+    g = np.random.default_rng(seed)
+    x1, x2, e = g.normal(size=n), g.normal(size=n), g.normal(size=n)
+    x3 = x1 + 0.5 * g.normal(size=n)
+    y = x1 + 0.3 * x2 + 0.2 * e
+    inp = {"role": "input", "units": "1"}
+    return xr.Dataset(
+        {"npv": (("option", "world", "draw"), y[None, None], {"units": "MEUR"}),
+         "x1": (("world", "draw"), x1[None], dict(inp, long_name="one")),
+         "x2": (("world", "draw"), x2[None], dict(inp, long_name="two")),
+         "x3": (("world", "draw"), x3[None], dict(inp, long_name="three")),
+         "c": (("world", "draw"), np.zeros((1, n)), dict(inp, long_name="constant"))},
+        coords={"option": ["baseline"], "world": ["base"]})
+
+
+def test_prcc_removes_the_effect_of_correlated_inputs():
+    ds = _synthetic()
+    sp = spearman(ds, "baseline", "base").set_index("input")
+    pr = prcc(ds, "baseline", "base").set_index("input")
+    assert "c" not in pr.index
+    assert sp.loc["x3", "rho"] > 0.7  # high rank correlation through x1 ...
+    assert abs(pr.loc["x3", "prcc"]) < 0.1  # ... but no partial effect
+    assert pr.index[0] == "x1"
+    assert pr.loc["x1", "prcc"] > 0.85
+    assert pr.loc["x2", "prcc"] > 0.6
+    assert pr.loc["x2", "p_value"] < 1e-10
+    assert (pr["prcc_lo"] <= pr["prcc"]).all()
+    assert (pr["prcc"] <= pr["prcc_hi"]).all()
+
+
+def test_prcc_interval_covers_the_spread_of_repeated_samples():
+    """The Fisher-z interval of the PRCC is about as wide as the spread over seeds."""
+    est, half = [], []
+    for seed in range(20):
+        pr = prcc(_synthetic(n=500, seed=seed), "baseline", "base").set_index("input")
+        est.append(pr.loc["x2", "prcc"])
+        half.append((pr.loc["x2", "prcc_hi"] - pr.loc["x2", "prcc_lo"]) / 2 / 1.96)
+    sd, se = np.std(est, ddof=1), np.mean(half)
+    # the sd of 20 values has a relative standard error of 1/sqrt(2·19) ≈ 16 %; allow 3 se
+    assert abs(sd / se - 1) < 3 / np.sqrt(2 * 19)
+
+
+def test_rank_table_joins_both(dominant_run):
+    t = rank_table(dominant_run, "baseline", "base")
+    assert list(t.columns) == ["input", "long_name", "units", "rho", "rho_lo", "rho_hi", "prcc",
+                               "prcc_lo", "prcc_hi", "p_value"]
+    assert t["input"].iloc[0] == "plant.capex_meur"
+    assert t.attrs["draws"] == 2048
+    assert isinstance(t, pd.DataFrame)
