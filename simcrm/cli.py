@@ -6,6 +6,7 @@ ends in one clear message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,11 +28,46 @@ def _load(path: str):
     try:
         return load_scenario(path)
     except ScenarioError as e:
-        n = len(e.problems)
-        click.echo(f"error: {path}: {n} problem{'s' if n > 1 else ''} in the scenario:", err=True)
-        for p in e.problems:
+        _report_problems(path, e.problems)
+
+
+def _report_problems(path, problems) -> None:
+    """One line per problem (a single problem is a single line); exit code 2."""
+    if len(problems) == 1:
+        click.echo(f"error: {problems[0]}", err=True)
+    else:
+        click.echo(f"error: {path}: {len(problems)} problems in the scenario:", err=True)
+        for p in problems:
             click.echo(f"  {p}", err=True)
-        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_USAGE)
+
+
+class _Group(click.Group):
+    """Turns an unexpected internal error into a short message instead of a traceback
+    (set SIMCRM_DEBUG=1 to see the traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("error: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except MemoryError:
+            click.echo("error: out of memory: lower --draws or --keep-cashflows, or use a "
+                       "smaller --chunk-size", err=True)
+            sys.exit(1)
+        except OSError as e:
+            click.echo(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True)
+            sys.exit(EXIT_USAGE)
+        except Exception as e:  # noqa: BLE001 - the last line of defence for users
+            if os.environ.get("SIMCRM_DEBUG"):
+                raise
+            click.echo(f"error: simcrm hit an internal error ({e.__class__.__name__}: {e}). "
+                       "This is a bug, not a problem with your input; please report it with "
+                       "the scenario file. Run with SIMCRM_DEBUG=1 for details.", err=True)
+            sys.exit(1)
 
 
 class _Progress:
@@ -61,7 +97,7 @@ class _Progress:
             self.bar.render_finish()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="simcrm")
 def main() -> None:
     """simcrm: what do policy options do to the business case of a critical-raw-material

@@ -187,7 +187,9 @@ def load_scenario(path: str | Path) -> Scenario:
     sources: dict[str, str] = {}
     origin: dict[str, str] = {}
     data = _read_with_extends(path, [], problems, sources, origin, prefix="")
-    if data is None:
+    if data is None or problems:
+        # a file that cannot be read, parsed or found stops here: what follows would
+        # only be consequences of it
         raise ScenarioError(problems)
     scenario = _build(path, data, origin, problems, sources)
     if problems:
@@ -208,8 +210,11 @@ def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
         problems.append(Problem(shown, "extends", f"files extend each other in a loop: {chain}"))
         return None
     if not path.is_file():
-        problems.append(Problem(shown, "", "file not found" if not path.exists() else
-                                "not a file"))
+        what = "file not found" if not path.exists() else "not a file"
+        if stack:
+            problems.append(Problem(str(stack[-1]), "extends", f"{what}: {shown}"))
+        else:
+            problems.append(Problem(shown, "", what))
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -272,6 +277,7 @@ class _Ctx:
 
     def __init__(self, origin: dict[str, str], default_file: str, problems: list[Problem]):
         self.origin, self.default_file, self.problems = origin, default_file, problems
+        self.suggested: set[str] = set()  # keys offered as "did you mean"
 
     def file(self, full_key: str) -> str:
         k = full_key
@@ -305,11 +311,16 @@ def _flatten(table: dict, params: dict[str, Param], prefix: str, ctx: _Ctx,
                 walk(v, key)
             else:
                 level = [p for p in list(params) + sorted(prefixes)
-                         if p.rsplit(".", 1)[0] == path or (not path and "." not in p)]
-                names = [p.rsplit(".", 1)[-1] if path else p for p in level]
+                         if (p.rsplit(".", 1)[0] if "." in p else "") == path]
+                names = [p.rsplit(".", 1)[-1] for p in level]
                 hint = _suggest(k, names)
-                if not hint:
+                if hint:
+                    ctx.suggested.add(f"{path}.{hint.split('`')[1]}" if path else
+                                      hint.split("`")[1])
+                else:
                     hint = _suggest(key, list(params))
+                    if hint:
+                        ctx.suggested.add(hint.split("`")[1])
                 where = f"[{path}]" if path else "the top level"
                 allowed = ", ".join(sorted(set(names)))
                 ctx.add(full, f"unknown key in {where}{hint} (allowed: {allowed})",
@@ -344,8 +355,8 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
             return bad(f"must be {kind}{extra}{unit}, got {v!r}")
         if p.kind == "int" and not float(v).is_integer():
             return bad(f"must be a whole number, got {v!r}")
-        if isinstance(v, float) and math.isnan(v):
-            return bad("must be a number, got nan")
+        if isinstance(v, float) and not math.isfinite(v):
+            return bad(f"must be a finite number, got {v}")
         if not p.allows(float(v)):
             return bad(f"{v:g}{unit} is outside the allowed range {p.range_text()}")
         return []
@@ -455,7 +466,9 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
             problems.extend(_check_value(p, base_in[key], ctx.file(key), key))
             base[key] = base_in[key]
         elif p.default is REQUIRED:
-            ctx.add(key, f"is required: {p.description} [{p.unit}]")
+            if key not in ctx.suggested:
+                ctx.add(key, f"is required: {p.description} [{p.unit}]")
+            base[key] = 1.0  # placeholder so that later checks can go on; never used
         else:
             base[key] = p.default
 
