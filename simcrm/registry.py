@@ -90,7 +90,7 @@ class Param:
     def range_text(self) -> str:
         """Human-readable allowed range, e.g. ``> 0`` or ``0 to 1``."""
         if self.kind == "choice":
-            return " | ".join(f'"{c}"' for c in self.choices)
+            return ", ".join(f'"{c}"' for c in self.choices)
         if self.kind in ("str", "pairs"):
             return ""
         if self.kind == "bool":
@@ -118,7 +118,7 @@ class Param:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    return f"{x:,.0f}".replace(",", " ") if float(x).is_integer() and abs(x) < 1e12 else f"{x:g}"
 
 
 def _p(key, kind, unit, default, description, **kw) -> Param:
@@ -145,7 +145,7 @@ _SIMULATION = [
     _p("simulation.draws", "int", "1", 10_000, "Number of Monte Carlo draws.", lo=1, hi=1e9),
     _p("simulation.seed", "int", "1", 20241205,
        "Seed of the random numbers; the same seed gives the same results, bit for bit.",
-       lo=0, hi=2**63 - 1),
+       lo=0, hi=1e18),
     _p("simulation.sampler", "choice", "", "random",
        "How the uncertain inputs are sampled: pseudo-random, Latin hypercube (stratified per "
        "block of draws) or scrambled Sobol' (quasi-random).", choices=("random", "lhs", "sobol")),

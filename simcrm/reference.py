@@ -1,0 +1,119 @@
+"""The scenario reference, generated from the registry (``python -m simcrm.reference``)."""
+
+from __future__ import annotations
+
+from .distributions import SPECS
+from .registry import INPUT_PARAMS, LEVER_PARAMS, REQUIRED, SETTING_PARAMS, Param
+
+INTRO = """\
+# Scenario reference
+
+*Generated from `simcrm/registry.py` by `make reference`; do not edit by hand.*
+
+A scenario is a TOML file. Every key below has a unit, a default (used when the key is
+left out; **required** keys must be given) and an allowed range. Keys marked *uncertain*
+may be a fixed number or a distribution table. `simcrm validate FILE` checks a file
+against this reference and lists every problem at once.
+
+## Distributions
+
+Any *uncertain* number can be given as a table, e.g.
+`capex_meur = { dist = "pert", low = 470, mode = 600, high = 800 }`.
+
+| dist | fields | meaning |
+|---|---|---|
+| `triangular` | low, mode, high | triangle from low to high, peak at mode |
+| `pert` | low, mode, high (lambda = 4) | smooth beta-PERT on [low, high], most likely value mode |
+| `uniform` | low, high | every value between low and high equally likely |
+| `normal` | mean, sd | bell curve; may not reach outside the key's range by more than 0.1 % |
+| `lognormal` | median, p90 | right-skewed; half the draws below the median, 90 % below p90 |
+| `discrete` | values, probs | one of the values, with the given probabilities (summing to 1) |
+| `bernoulli` | p | 1 with probability p, else 0 |
+
+A distribution may put at most 0.1 % of its probability outside the key's allowed range
+(those rare draws are held at the edge of the range); more is an error.
+
+Rank correlations between uncertain inputs: `[simulation] rank_correlations =
+[["plant.capex_overrun", "plant.construction_months", 0.6]]` (Spearman; imposed with a
+Gaussian copula, so every marginal distribution stays as given).
+
+## Files that build on others
+
+`extends = "worlds.toml"` (or a list) at the top of a file reads those files first and
+then this one on top; tables are merged key by key. Use it for shared worlds and policy
+packages.
+
+## Worlds
+
+`[worlds.NAME]` tables override any input for one world; `base` always exists (the
+inputs as given). Besides a number or a distribution, a world may change the base value:
+`markets.product.start = { times = 0.4 }` (×0.4) or `permitting.grid_wait_months =
+{ plus = 24 }` (+24 months). Optional `label_en`, `label_nl`, `description`.
+
+## Options and levers
+
+`[options.NAME.LEVER]` tables hold a policy package; `baseline` (no levers) always
+exists. A lever setting given as a list, e.g. `share = [0.1, 0.2, 0.3]`, expands into
+one option per value, named `NAME-0.1`, `NAME-0.2`, ... (a response curve). Optional
+`label_en`, `label_nl`, `description` per option.
+"""
+
+SECTION_TITLES = {
+    "scenario": "Scenario", "simulation": "Simulation", "decision": "Decision rule",
+    "report": "Report", "plant": "Plant", "operations": "Operating inputs (per tonne of product)",
+    "permitting": "Permitting and grid", "finance": "Finance and tax",
+}
+
+
+def _default(p: Param) -> str:
+    if p.default is REQUIRED:
+        return "**required**"
+    if p.default is None:
+        return "–"
+    if isinstance(p.default, bool):
+        return "true" if p.default else "false"
+    if isinstance(p.default, str):
+        return f'"{p.default}"'
+    if isinstance(p.default, list):
+        return "[]"
+    return f"{p.default:g}" if isinstance(p.default, float) else str(p.default)
+
+
+def _table(params: list[Param], strip: str = "") -> list[str]:
+    out = ["| key | unit | default | allowed | uncertain | description |",
+           "|---|---|---|---|---|---|"]
+    for p in params:
+        key = p.key.removeprefix(strip)
+        out.append(f"| `{key}` | {p.unit or ''} | {_default(p)} | {p.range_text()} | "
+                   f"{'yes' if p.uncertain else ''} | {p.description} |")
+    return out
+
+
+def render() -> str:
+    """The reference as Markdown."""
+    lines = [INTRO]
+    groups: dict[str, list[Param]] = {}
+    for p in SETTING_PARAMS + INPUT_PARAMS:
+        top = p.key.split(".")[0]
+        groups.setdefault(top, []).append(p)
+    for top, params in groups.items():
+        title = SECTION_TITLES.get(top, top.capitalize())
+        lines += ["", f"## {title} — `[{top}]`", ""]
+        if top == "markets":
+            lines += ["Each market (`product`, `feedstock`, `electricity`, `gas`, `carbon`) is a "
+                      "table `[markets.NAME]`; its price follows a mean-reverting path in logs "
+                      "with optional crash and spike jumps (see `simcrm/markets.py`).", ""]
+        lines += _table(params)
+    lines += ["", "## Levers — `[options.NAME.LEVER]`", ""]
+    levers: dict[str, list[Param]] = {}
+    for p in LEVER_PARAMS:
+        levers.setdefault(p.section, []).append(p)
+    for lever, params in levers.items():
+        lines += ["", f"### `{lever}`", ""]
+        lines += _table(params, strip=f"{lever}.")
+    lines += ["", f"Distribution names: {', '.join(SPECS)}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render(), end="")

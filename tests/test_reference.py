@@ -1,0 +1,20 @@
+"""The scenario reference in docs/ is generated from the registry and kept current."""
+
+from pathlib import Path
+
+from simcrm.reference import render
+from simcrm.registry import ALL_PARAMS, LEVERS
+
+
+def test_reference_is_up_to_date():
+    doc = Path(__file__).parents[1] / "docs" / "scenario-reference.md"
+    assert doc.read_text(encoding="utf-8") == render(), "run `make reference` and commit"
+
+
+def test_every_key_is_documented_with_unit_and_range():
+    text = render()
+    for key, p in ALL_PARAMS.items():
+        assert f"`{key}`" in text
+        assert p.description
+    for key, p in LEVERS.items():
+        assert f"`{p.name}`" in text
