@@ -1,15 +1,326 @@
-"""Briefing charts and the self-contained report (placeholder until the charts issue lands)."""
+"""Briefing charts and the self-contained report.
+
+:func:`write_report` draws every chart in both languages into
+``<results>/charts/<lang>/NAME.png|svg`` and writes ``report.html`` in the
+chosen language (plus ``report.<other>.html`` in the other one).  A report is a
+single file: charts are embedded as base64 PNG, styles are inline, there are no
+scripts, fonts or links to the network, and a print stylesheet lays it out on A4.
+"""
 
 from __future__ import annotations
 
+import base64
+import html
+import logging
+import re
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
+
+from . import i18n
+from .charts import Chart, Facts, draw_all, scenario_files
+from .i18n import meur, num, pct, points, t
+from .metrics import decision_of, summarise
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------
+# Assumptions: every key = value of the scenario text with its source comment
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One setting of the scenario file and the comment that cites its source."""
+
+    file: str
+    key: str
+    value: str
+    source: str
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """``(code, comment)`` of a TOML line; a ``#`` inside a string is not a comment."""
+    quote = None
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 2
+                continue
+            if c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            return line[:i].rstrip(), line[i + 1:].strip()
+        i += 1
+    return line.rstrip(), ""
+
+
+def _depth(code: str) -> int:
+    d, quote = 0, None
+    for c in code:
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c in "[{":
+            d += 1
+        elif c in "]}":
+            d -= 1
+    return d
+
+
+def parse_assumptions(text: str) -> list[Assumption]:
+    """Every ``key = value`` of the scenario text (all files) with its source: the comment
+    on the line (and on continuation lines) and the comment block just above the key."""
+    out = []
+    for path, body in scenario_files(text):
+        fname = Path(path).name if path else ""
+        section = ""
+        above: list[str] = []
+        lines = body.splitlines()
+        i = 0
+        while i < len(lines):
+            code, comment = _split_comment(lines[i])
+            s = code.strip()
+            i += 1
+            if not s:
+                if comment and not set(comment) <= set("=-#~ "):
+                    above.append(comment)
+                elif not comment:
+                    above = []
+                continue
+            m = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?", s)
+            if m:
+                section, above = m.group(1), []
+                continue
+            if "=" not in s:
+                above = []
+                continue
+            key, _, value = s.partition("=")
+            notes = [comment] if comment else []
+            value = value.strip()
+            depth = _depth(value)
+            while depth > 0 and i < len(lines):
+                c2, cm2 = _split_comment(lines[i])
+                i += 1
+                value += " " + c2.strip()
+                if cm2:
+                    notes.append(cm2)
+                depth += _depth(c2)
+            full = f"{section}.{key.strip()}" if section else key.strip()
+            if full in ("extends",) or full.endswith((".label_en", ".label_nl", ".description")) \
+                    or full in ("scenario.name", "scenario.description"):
+                above = []
+                continue
+            source = " ".join(above + notes)
+            out.append(Assumption(fname, full, value, source))
+            above = []
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------
+
+CSS = """
+:root { --ink: #1f1f1f; --muted: #5f5f5f; --rule: #d9d9d9; --accent: #0b5394; }
+* { box-sizing: border-box; }
+body { font-family: "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", sans-serif;
+       color: var(--ink); max-width: 1100px; margin: 0 auto; padding: 24px 32px;
+       line-height: 1.45; font-size: 16px; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 21px; margin: 32px 0 10px; border-bottom: 2px solid var(--accent);
+     padding-bottom: 4px; }
+h3 { font-size: 17px; margin: 20px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 6px; }
+.lang { float: right; font-size: 14px; }
+.headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(230px, 1fr));
+            gap: 12px; margin: 12px 0; }
+.card { border: 1px solid var(--rule); border-left: 5px solid var(--accent); padding: 10px 14px;
+        border-radius: 4px; break-inside: avoid; page-break-inside: avoid; }
+.card .big { font-size: 28px; font-weight: 700; display: block; }
+.card .what { color: var(--muted); font-size: 14px; }
+figure { margin: 18px 0 26px; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 100%; height: auto; display: block; border: 1px solid #eeeeee; }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin: 6px 0 12px;
+        break-inside: avoid; page-break-inside: avoid; }
+th, td { border-bottom: 1px solid var(--rule); padding: 4px 6px; text-align: right;
+         vertical-align: top; }
+th { background: #f3f6fa; font-weight: 600; }
+td.l, th.l { text-align: left; }
+tr.best td { font-weight: 700; }
+td.swatch { width: 14px; padding: 0; }
+td.swatch span { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
+table.assume { table-layout: fixed; break-inside: auto; page-break-inside: auto; }
+table.assume td { text-align: left; font-size: 12.5px; overflow-wrap: anywhere; }
+table.assume td.k, table.assume td.v { font-family: Consolas, "DejaVu Sans Mono", monospace; }
+table.assume col.k { width: 30%; } table.assume col.v { width: 17%; }
+table.assume tr { break-inside: avoid; page-break-inside: avoid; }
+.note { color: var(--muted); font-size: 13.5px; }
+footer { color: var(--muted); font-size: 12px; margin-top: 30px; border-top: 1px solid var(--rule);
+         padding-top: 6px; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  h1 { font-size: 20pt; }
+  h2 { font-size: 14pt; break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  .lang { display: none; }
+  figure { break-inside: avoid; page-break-inside: avoid; margin: 8mm 0; }
+  figure img { max-height: 240mm; width: auto; max-width: 100%; border: none; }
+  table { font-size: 8.5pt; }
+  table.assume td { font-size: 7.5pt; }
+  .card .big { font-size: 18pt; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def _e(s) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _headline(f: Facts, lang: str) -> str:
+    b, best = f.baseline, f.best
+    cards = [(pct(f.s("p_npv_pos", b), lang), t("h_p0", lang)),
+             (meur(f.s("npv_mean", b), lang), t("h_npv0", lang)),
+             (pct(f.s("p_production_by_deadline", b), lang),
+              t("h_prod", lang, deadline=f.deadline))]
+    if best != b:
+        cards.append((pct(f.s("p_npv_pos", best), lang),
+                      t("h_best", lang, best=f.label(best, lang)) + " — " +
+                      t("h_best_p", lang, p=pct(f.s("p_npv_pos", best), lang),
+                        d=points(f.s("d_p_npv_pos", best), lang)) + "; " +
+                      t("h_best_cost", lang, cost=meur(f.s("public_cost_gross_mean", best), lang),
+                        net=meur(f.s("public_cost_net_mean", best), lang))))
+    inv = [f.label(o, lang) for o in f.options if f.s("investable", o) > 0]
+    cards.append((str(len(inv)), t("h_investable", lang) + ": " +
+                  (", ".join(inv) if inv else t("h_none", lang))))
+    items = "".join(f'<div class="card"><span class="big">{_e(v)}</span>'
+                    f'<span class="what">{_e(w)}</span></div>' for v, w in cards)
+    dec = decision_of(f.ds)
+    rule = t("best_rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
+             loss=pct(dec["max_loss_prob"], lang), world=f.wlabel(f.world, lang))
+    return f'<div class="headline">{items}</div>\n<p class="note">{_e(rule)}</p>'
+
+
+def _fmt(v: float, kind: str, lang: str) -> str:
+    if not np.isfinite(v):
+        return "–"
+    if kind == "meur":
+        return num(v, lang)
+    if kind == "pct":
+        return pct(v, lang)
+    if kind == "pts":
+        return ("+" if v > 0 else "") + points(v, lang)
+    return str(v)
+
+
+def _table(f: Facts, lang: str, world: str) -> str:
+    cols = [("npv_mean", "c_npv", "meur"), ("npv_p10", "c_p10", "meur"),
+            ("npv_p90", "c_p90", "meur"), ("p_npv_pos", "c_p", "pct"),
+            ("p_production_by_deadline", "c_prod", "pct"),
+            ("public_cost_gross_mean", "c_cost", "meur"), ("public_cost_net_mean", "c_net", "meur"),
+            ("gain_per_100meur", "c_gain", "pts")]
+    head = ('<tr><th class="swatch"></th><th class="l">' + _e(t("c_option", lang)) + "</th>"
+            + "".join(f"<th>{_e(t(h, lang, deadline=f.deadline))}</th>" for _, h, _ in cols)
+            + f"<th>{_e(t('c_inv', lang))}</th></tr>")
+    rows = []
+    for o in f.options:
+        cells = []
+        for var, _, kind in cols:
+            v = f.s(var, o, world)
+            s = _fmt(v, kind, lang)
+            if var == "p_npv_pos":
+                s += f" ± {points(f.s('p_npv_pos_se', o, world), lang)}"
+            cells.append(f"<td>{_e(s)}</td>")
+        inv = t("yes" if f.s("investable", o, world) > 0 else "no", lang)
+        cls = ' class="best"' if o == f.best and world == f.world else ""
+        rows.append(f'<tr{cls}><td class="swatch"><span style="background:{f.colours[o]}">'
+                    f'</span></td><td class="l">{_e(f.label(o, lang))}</td>{"".join(cells)}'
+                    f"<td>{_e(inv)}</td></tr>")
+    return f"<table>\n{head}\n" + "\n".join(rows) + "\n</table>"
+
+
+def _assumptions(ds: xr.Dataset, lang: str) -> str:
+    items = parse_assumptions(ds.attrs.get("scenario_toml", ""))
+    if not items:
+        return ""
+    rows = []
+    for a in items:
+        src = a.source or t("a_nosource", lang)
+        where = f"{a.file}: " if a.file and len({x.file for x in items}) > 1 else ""
+        rows.append(f'<tr><td class="k">{_e(where + a.key)}</td><td class="v">{_e(a.value)}</td>'
+                    f"<td>{_e(src)}</td></tr>")
+    return (f"<p class=\"note\">{_e(t('assumptions_intro', lang))}</p>\n<table class=\"assume\">"
+            "<colgroup><col class=\"k\"><col class=\"v\"><col></colgroup>"
+            f"<tr><th class=\"l\">{_e(t('a_key', lang))}</th><th class=\"l\">"
+            f"{_e(t('a_value', lang))}</th><th class=\"l\">{_e(t('a_source', lang))}</th></tr>\n"
+            + "\n".join(rows) + "\n</table>")
+
+
+def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = None) -> str:
+    """The report as one HTML text (charts embedded as base64 PNG)."""
+    a = f.ds.attrs
+    dec = decision_of(f.ds)
+    title = t("report_title", lang, scenario=a.get("scenario", "?"))
+    sub = t("report_sub", lang, version=a.get("simcrm_version", "?"),
+            draws=num(f.ds.sizes["draw"], lang), seed=a.get("seed", "?"),
+            date=str(a.get("created", ""))[:10])
+    parts = [f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+             f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"]
+    if other:
+        parts.append(f'<p class="lang"><a href="{_e(other)}">'
+                     f'{_e(t("other_lang", lang))}</a></p>\n')
+    parts.append(f"<h1>{_e(title)}</h1>\n<p class=\"sub\">{_e(sub)}</p>\n")
+    if a.get("scenario_description"):
+        parts.append(f"<p>{_e(a['scenario_description'])}</p>\n")
+    parts.append(f"<h2>{_e(t('headline', lang))}</h2>\n{_headline(f, lang)}\n")
+    parts.append(f"<h2>{_e(t('charts', lang))}</h2>\n")
+    for c in charts:
+        b64 = base64.b64encode(c.png.read_bytes()).decode("ascii")
+        parts.append(f'<figure id="chart-{_e(c.name)}"><img src="data:image/png;base64,{b64}" '
+                     f'alt="{_e(c.title)}"></figure>\n')
+    parts.append(f"<h2>{_e(t('table', lang))}</h2>\n")
+    rule = t("rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
+             loss=pct(dec["max_loss_prob"], lang))
+    for w in f.worlds:
+        parts.append(f"<h3>{_e(t('table_world', lang, world=f.wlabel(w, lang)))}</h3>\n"
+                     f"{_table(f, lang, w)}\n")
+    parts.append(f'<p class="note">{_e(t("table_note", lang, rule=rule))}</p>\n')
+    parts.append(f"<h2>{_e(t('method', lang))}</h2>\n")
+    se = float(f.sm["p_npv_pos_se"].max())
+    for p in i18n.paragraphs("method_text", lang, draws=num(f.ds.sizes["draw"], lang),
+                             se=points(se, lang)):
+        parts.append(f"<p>{_e(p)}</p>\n")
+    assume = _assumptions(f.ds, lang)
+    if assume:
+        parts.append(f"<h2>{_e(t('assumptions', lang))}</h2>\n{assume}\n")
+    parts.append(f"<footer>{_e(f.footnote(lang, world=False))}</footer>\n</body>\n</html>\n")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
 
 
 def write_report(folder: str | Path, results: xr.Dataset | None = None,
                  lang: str | None = None) -> Path:
     """Draw the charts into ``folder/charts`` and write ``folder/report.html``.
+
+    Charts are drawn in both languages (``charts/en/`` and ``charts/nl/``, each chart as
+    PNG and SVG); ``report.html`` is in the chosen language and ``report.<other>.html``
+    in the other one.  The cash-flow fan chart needs ``folder/cashflows.nc``.
 
     Parameters
     ----------
@@ -25,8 +336,36 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     Path
         The report file.
     """
+    t0 = time.perf_counter()
     folder = Path(folder)
     if results is None:
         with xr.open_dataset(folder / "results.nc") as ds:
             results = ds.load()
-    return folder / "report.html"
+    lang = i18n.check_lang(lang or results.attrs.get("report_lang") or "en")
+    other = next(x for x in i18n.LANGS if x != lang)
+    cf_path = folder / "cashflows.nc"
+    cf = xr.open_dataset(cf_path) if cf_path.is_file() else None
+    try:
+        facts = Facts(results, summarise(results), cashflows=cf)
+        chart_dir = folder / "charts"
+        for lg in i18n.LANGS:  # stale charts of an earlier drawing would mislead
+            for old in (chart_dir / lg).glob("*.png"):
+                old.unlink()
+            for old in (chart_dir / lg).glob("*.svg"):
+                old.unlink()
+        charts = draw_all(results, chart_dir, i18n.LANGS, cashflows=cf, facts=facts)
+    finally:
+        if cf is not None:
+            cf.close()
+    main = folder / "report.html"
+    second = folder / f"report.{other}.html"
+    _write_text(main, render_html(facts, charts[lang], lang, second.name))
+    _write_text(second, render_html(facts, charts[other], other, main.name))
+    log.info("charts and report written in %.1f s", time.perf_counter() - t0)
+    return main
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

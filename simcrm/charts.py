@@ -1,0 +1,790 @@
+"""Briefing charts: one message per chart, in English or Dutch.
+
+Every plot function takes the per-draw results Dataset (and the language) and
+returns a :class:`matplotlib.figure.Figure`; nothing is shown on screen and no
+pyplot state is used, so the functions are safe in scripts, tests and servers.
+The message of a chart is its ``suptitle`` and is computed from the numbers.
+
+Conventions shared by all charts:
+
+* one colour per option everywhere (:func:`option_colours`, from seaborn's
+  colour-blind-safe palette; the options of one response curve share a hue,
+  darker for a higher intensity; the baseline is dark grey);
+* option and world names are their labels in the chosen language;
+* a footnote names the scenario, world, draws, seed, simcrm version and run date.
+
+"Best option" (:func:`best_option`): the investable option with the highest
+P(NPV > 0); if none is investable, the option with the largest gain in
+P(NPV > 0) per 100 MEUR of expected public cost (an option that helps at no
+cost counts as best); if no option helps, the baseline.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import xarray as xr
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
+
+from . import i18n
+from .i18n import meur, pct, points, t
+from .metrics import summarise
+from .registry import LEVERS
+from .sensitivity import spearman
+
+DPI = 200
+FIGSIZE = (11.0, 6.4)
+BASELINE_COLOUR = "#3b3b3b"
+MUTED = "#6b6b6b"
+TITLE_WIDTH = 62
+"""Characters per title line; longer titles wrap."""
+
+RC = {
+    "font.size": 14,
+    "axes.titlesize": 15,
+    "axes.labelsize": 14.5,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 12.5,
+    "figure.titlesize": 18,
+    "figure.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "simcrm",
+    "savefig.dpi": DPI,
+}
+
+
+def _style():
+    """Context manager with the briefing style (seaborn whitegrid, large type)."""
+    style = sns.axes_style("whitegrid", {"axes.edgecolor": "#444444", "grid.color": "#e4e4e4"})
+    return mpl.rc_context({**style, **RC})
+
+
+# --------------------------------------------------------------------------------------
+# Reading the scenario text kept in the results
+# --------------------------------------------------------------------------------------
+
+
+def scenario_files(text: str) -> list[tuple[str, str]]:
+    """Split ``attrs["scenario_toml"]`` into ``(path, text)`` per file read, main file first."""
+    parts = re.split(r"^# ===== (.*) =====\n", text or "", flags=re.M)
+    if len(parts) == 1:
+        return [("", parts[0])]
+    return [(parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
+
+
+def _merge(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def scenario_tables(ds: xr.Dataset) -> dict:
+    """The scenario as parsed TOML (files merged: the main file overrides what it extends);
+    empty if the text is missing or unreadable."""
+    data: dict = {}
+    for _, text in reversed(scenario_files(ds.attrs.get("scenario_toml", ""))):
+        try:
+            data = _merge(data, tomllib.loads(text))
+        except tomllib.TOMLDecodeError:
+            continue
+    return data
+
+
+@dataclass(frozen=True)
+class Family:
+    """Options that form a response curve: one lever setting given as a list."""
+
+    name: str
+    lever: str
+    setting: str
+    unit: str
+    members: tuple[tuple[str, float], ...]
+    """``(option, intensity)`` in the order given."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.lever}.{self.setting}"
+
+
+def response_families(ds: xr.Dataset, tables: dict | None = None) -> list[Family]:
+    """Options that form a response curve, from the scenario text (or, without it, from
+    option names ``<name>-<number>``)."""
+    tables = scenario_tables(ds) if tables is None else tables
+    present = {str(o) for o in ds["option"].values}
+    fams = []
+    for oname, table in (tables.get("options") or {}).items():
+        if not isinstance(table, dict):
+            continue
+        lists = [(lv, k, v) for lv, lt in table.items() if isinstance(lt, dict)
+                 for k, v in lt.items() if isinstance(v, list)]
+        if len(lists) != 1:
+            continue
+        lever, setting, values = lists[0]
+        members = tuple((f"{oname}-{x:g}", float(x)) for x in values
+                        if isinstance(x, (int, float)) and f"{oname}-{x:g}" in present)
+        if len(members) >= 2:
+            unit = LEVERS[f"{lever}.{setting}"].unit if f"{lever}.{setting}" in LEVERS else ""
+            fams.append(Family(oname, lever, setting, unit, members))
+    if fams or tables.get("options"):
+        return fams
+    groups: dict[str, list[tuple[str, float]]] = {}
+    for o in ds["option"].values:
+        m = re.fullmatch(r"(.+)-(-?[0-9.]+(?:e[+-]?\d+)?)", str(o))
+        if m:
+            groups.setdefault(m.group(1), []).append((str(o), float(m.group(2))))
+    return [Family(k, "", "", "", tuple(v)) for k, v in groups.items() if len(v) >= 2]
+
+
+# --------------------------------------------------------------------------------------
+# Facts shared by the charts of one Dataset
+# --------------------------------------------------------------------------------------
+
+
+def option_colours(options: list[str], families: list[Family], baseline: str = "baseline"
+                   ) -> dict[str, str]:
+    """A fixed colour per option (colour-blind-safe palette; families share a hue)."""
+    pal = [c for i, c in enumerate(sns.color_palette("colorblind", 10).as_hex()) if i != 7]
+    fam_of = {o: f for f in families for o, _ in f.members}
+    out: dict[str, str] = {}
+    k = 0
+    done: set[str] = set()
+    for o in options:
+        if o == baseline:
+            out[o] = BASELINE_COLOUR
+            continue
+        f = fam_of.get(o)
+        if f is not None:
+            if f.name in done:
+                continue
+            done.add(f.name)
+            base = np.array(mpl.colors.to_rgb(pal[k % len(pal)]))
+            order = sorted(range(len(f.members)), key=lambda i: f.members[i][1])
+            n = len(order)
+            for rank, i in enumerate(order):
+                mix = 0.55 * (n - 1 - rank) / max(n - 1, 1)  # lightest for the lowest intensity
+                out[f.members[i][0]] = mpl.colors.to_hex(base * (1 - mix) + mix)
+        else:
+            out[o] = pal[k % len(pal)]
+        k += 1
+    return out
+
+
+def best_option(summary: xr.Dataset, world: str, baseline: str = "baseline") -> str:
+    """The best option in ``world`` by the rule in the module docstring."""
+    sm = summary.sel(world=world)
+    opts = [str(o) for o in sm["option"].values if str(o) != baseline]
+    if not opts:
+        return baseline
+    p = {o: float(sm["p_npv_pos"].sel(option=o)) for o in opts}
+    inv = [o for o in opts if float(sm["investable"].sel(option=o)) > 0]
+    if inv:
+        return max(inv, key=lambda o: p[o])
+    score = {}
+    for o in opts:
+        gain = float(sm["d_p_npv_pos"].sel(option=o))
+        se = float(sm["d_p_npv_pos_se"].sel(option=o))
+        cost = float(sm["public_cost_gross_mean"].sel(option=o))
+        if not gain > max(2 * se, 1e-9):
+            continue
+        score[o] = np.inf if cost <= 0.5 else gain / cost
+    if not score:
+        return baseline
+    top = max(score.values())
+    return max((o for o in score if score[o] == top), key=lambda o: p[o])
+
+
+class Facts:
+    """What the charts of one results Dataset share: summary, labels, colours, best option."""
+
+    def __init__(self, ds: xr.Dataset, summary: xr.Dataset | None = None,
+                 cashflows: xr.Dataset | None = None):
+        self.ds = ds
+        self.sm = summarise(ds) if summary is None else summary
+        self.cf = cashflows
+        self.options = [str(o) for o in ds["option"].values]
+        self.worlds = [str(w) for w in ds["world"].values]
+        self.world = "base" if "base" in self.worlds else self.worlds[0]
+        self.baseline = "baseline" if "baseline" in self.options else self.options[0]
+        self.tables = scenario_tables(ds)
+        self.families = response_families(ds, self.tables)
+        self.colours = option_colours(self.options, self.families, self.baseline)
+        self.best = best_option(self.sm, self.world, self.baseline)
+        self.deadline = int(ds.attrs.get("decision_production_deadline_year", 2030))
+        self._labels: dict[str, dict[str, str]] = {}
+        self._rho: dict[str, pd.DataFrame] = {}
+
+    # -- numbers
+    def s(self, var: str, option: str, world: str | None = None) -> float:
+        """A summary statistic as a float."""
+        return float(self.sm[var].sel(option=option, world=world or self.world))
+
+    def spearman(self, option: str) -> pd.DataFrame:
+        if option not in self._rho:
+            self._rho[option] = spearman(self.ds, option, self.world)
+        return self._rho[option]
+
+    # -- words
+    def label(self, option: str, lang: str) -> str:
+        """Label of an option: the scenario's label if given, else one made from its levers."""
+        if lang not in self._labels:
+            self._labels[lang] = self._make_labels(lang)
+        return self._labels[lang][option]
+
+    def _make_labels(self, lang: str) -> dict[str, str]:
+        coord = f"option_label_{lang}"
+        raw = (self.ds[coord].values if coord in self.ds.coords
+               else self.ds["option"].values)
+        out = {}
+        fam = {o: (f, x) for f in self.families for o, x in f.members}
+        opts_t = self.tables.get("options") or {}
+        for o, lab in zip(self.options, raw, strict=False):
+            lab = str(lab)
+            if o in fam and fam[o][0].lever and lab.endswith(f" ({fam[o][1]:g})"):
+                # "Capex grant (0.1)" -> "Capex grant 10 %"
+                f, x = fam[o]
+                lab = f"{lab[: -len(f' ({x:g})')]} {i18n.setting_value(f.key, x, f.unit, lang)}"
+            elif lab == o and o != self.baseline:
+                lab = self._auto_label(o, opts_t, fam, lang) or o
+            elif o == self.baseline and lab == o:
+                lab = t("no_policy", lang).capitalize()
+            out[o] = lab
+        seen: dict[str, int] = {}
+        for lab in out.values():
+            seen[lab] = seen.get(lab, 0) + 1
+        return {o: (f"{lab} ({o})" if seen[lab] > 1 else lab) for o, lab in out.items()}
+
+    def _auto_label(self, o: str, opts_t: dict, fam: dict, lang: str) -> str:
+        if o in fam:
+            f, x = fam[o]
+            table = opts_t.get(f.name, {})
+            parts = []
+            for lv, lt in table.items():
+                if not isinstance(lt, dict):
+                    continue
+                if lv == f.lever:
+                    parts.append(f"{i18n.setting_label(f.key, lang)} "
+                                 f"{i18n.setting_value(f.key, x, f.unit, lang)}")
+                else:
+                    parts.append(i18n.lever_label(lv, lang))
+            return " + ".join(parts) if parts else ""
+        table = opts_t.get(o)
+        if not isinstance(table, dict):
+            return ""
+        levers = [(lv, lt) for lv, lt in table.items() if isinstance(lt, dict)]
+        if len(levers) == 1:
+            lv, lt = levers[0]
+            if not lt:
+                return i18n.lever_label(lv, lang)
+            k, v = next(iter(lt.items()))
+            key = f"{lv}.{k}"
+            unit = LEVERS[key].unit if key in LEVERS else ""
+            return f"{i18n.setting_label(key, lang)} {i18n.setting_value(key, v, unit, lang)}"
+        return " + ".join(i18n.lever_label(lv, lang) for lv, _ in levers)
+
+    def wlabel(self, world: str, lang: str) -> str:
+        coord = f"world_label_{lang}"
+        if coord in self.ds.coords:
+            return str(self.ds[coord].sel(world=world).values)
+        return world
+
+    def footnote(self, lang: str, world: bool = True) -> str:
+        a = self.ds.attrs
+        kw = dict(scenario=a.get("scenario", "?"), draws=i18n.num(self.ds.sizes["draw"], lang),
+                  seed=a.get("seed", "?"), version=a.get("simcrm_version", "?"),
+                  date=str(a.get("created", ""))[:10], world=self.wlabel(self.world, lang))
+        return t("footnote" if world else "footnote_all_worlds", lang, **kw)
+
+
+# --------------------------------------------------------------------------------------
+# Figure helpers
+# --------------------------------------------------------------------------------------
+
+
+def _figure(size: tuple[float, float] = FIGSIZE) -> Figure:
+    fig = Figure(figsize=size, layout="constrained")
+    fig.get_layout_engine().set(rect=(0.0, 0.075, 1.0, 0.925), h_pad=0.06, w_pad=0.06)
+    return fig
+
+
+def _finish(fig: Figure, title: str, foot: str, note: str = "") -> Figure:
+    fig.suptitle("\n".join(textwrap.wrap(title, TITLE_WIDTH, break_on_hyphens=False)),
+                 x=0.01, ha="left")
+    if note:
+        fig.text(0.01, 0.045, note, ha="left", va="bottom", fontsize=11.5, color="#333333")
+    fig.text(0.01, 0.008, foot, ha="left", va="bottom", fontsize=9.5, color=MUTED)
+    return fig
+
+
+def title_of(fig: Figure) -> str:
+    """The message of a chart (its suptitle, unwrapped)."""
+    return fig.get_suptitle().replace("\n", " ")
+
+
+def _pct_axis(ax, axis: str = "x") -> None:
+    fmt = mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}")
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+
+def _num_fmt(lang: str):
+    return mpl.ticker.FuncFormatter(lambda v, _: i18n.num(v, lang))
+
+
+# --------------------------------------------------------------------------------------
+# The charts
+# --------------------------------------------------------------------------------------
+
+
+def npv_distribution(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
+    """Distribution of the investor's NPV per option (violins), with P(NPV > 0) written on it."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    npv = ds["npv"].sel(world=f.world)
+    labels = [f.label(o, lang) for o in f.options]
+    n = len(f.options)
+    with _style():
+        fig = _figure((11.0, max(5.2, 1.5 + 0.55 * n)))
+        ax = fig.add_subplot()
+        df = pd.DataFrame({"npv": npv.values.ravel(),
+                           "option": np.repeat(labels, npv.sizes["draw"])})
+        pal = {f.label(o, lang): f.colours[o] for o in f.options}
+        sns.violinplot(data=df, x="npv", y="option", hue="option", palette=pal, legend=False,
+                       orient="h", cut=0, inner="quart", density_norm="width", linewidth=1,
+                       saturation=1, ax=ax, order=labels, hue_order=labels)
+        lo = float(np.nanpercentile(npv.values, 1, axis=-1).min())
+        hi = float(np.nanpercentile(npv.values, 99, axis=-1).max())
+        pad = 0.04 * (hi - lo)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.axvline(0, color="black", lw=1.6, zorder=0)
+        ax.set_xlabel(i18n.t("npv_xlabel", lang))
+        ax.set_ylabel("")
+        ax.xaxis.set_major_formatter(_num_fmt(lang))
+        tr = blended_transform_factory(ax.transAxes, ax.transData)
+        ax.text(1.02, -0.75, t("npv_ptext", lang), transform=tr, ha="left", va="center",
+                fontsize=12, color=MUTED)
+        p0 = f.s("p_npv_pos", f.baseline)
+        top = max(f.options, key=lambda o: f.s("p_npv_pos", o))
+        for i, o in enumerate(f.options):
+            ax.text(1.02, i, pct(f.s("p_npv_pos", o), lang), transform=tr, ha="left",
+                    va="center", fontsize=14, fontweight="bold" if o == top else "normal")
+        if top != f.baseline and f.s("p_npv_pos", top) - p0 > 2 * f.s("p_npv_pos_se", top):
+            title = t("npv_title", lang, best=f.label(top, lang),
+                      p=pct(f.s("p_npv_pos", top), lang), p0=pct(p0, lang))
+        else:
+            title = t("npv_title_none", lang, p0=pct(p0, lang))
+        return _finish(fig, title, f.footnote(lang), t("npv_note", lang))
+
+
+def pareto_efficient(cost: np.ndarray, p: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Options no other option beats on both cost (lower or equal) and P(NPV > 0)
+    (higher or equal), one of them strictly."""
+    cost, p = np.asarray(cost, float), np.asarray(p, float)
+    eff = np.ones(len(cost), bool)
+    for i in range(len(cost)):
+        better = (cost <= cost[i] + tol) & (p >= p[i] - tol) & (
+            (cost < cost[i] - tol) | (p > p[i] + tol))
+        eff[i] = not better.any()
+    return eff
+
+
+def _spread_labels(xs: list[float], ys: list[float], xgap: float, gap: float) -> list[float]:
+    """Label heights moved apart, as little as possible, so that labels that start within
+    ``xgap`` of each other are at least ``gap`` apart (clusters stay centred)."""
+    n = len(ys)
+    out = np.array(ys, float)
+    # labels that may collide: connected components of "starts within xgap"
+    comp = list(range(n))
+
+    def root(i):
+        while comp[i] != i:
+            i = comp[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if abs(xs[i] - xs[j]) < xgap:
+                comp[root(i)] = root(j)
+    for r in {root(i) for i in range(n)}:
+        idx = sorted((i for i in range(n) if root(i) == r), key=lambda i: ys[i])
+        blocks = [[i] for i in idx]
+        changed = True
+        while changed:
+            changed = False
+            pos = []
+            for b in blocks:
+                c = float(np.mean([ys[i] for i in b]))
+                pos.append([c + gap * (k - (len(b) - 1) / 2) for k in range(len(b))])
+            for k in range(len(blocks) - 1):
+                if pos[k + 1][0] - pos[k][-1] < gap - 1e-12:
+                    blocks[k] = blocks[k] + blocks.pop(k + 1)
+                    changed = True
+                    break
+        for b, ps in zip(blocks, pos, strict=False):
+            for i, y in zip(b, ps, strict=False):
+                out[i] = y
+    return list(out)
+
+
+def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
+    """Expected public cost against P(NPV > 0) per option; efficient options highlighted."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    cost = np.array([f.s("public_cost_gross_mean", o) for o in f.options])
+    p = np.array([f.s("p_npv_pos", o) for o in f.options]) * 100
+    eff = pareto_efficient(cost, p)
+    with _style():
+        fig = _figure()
+        ax = fig.add_subplot()
+        idx = np.flatnonzero(eff)
+        idx = idx[np.argsort(cost[idx])]
+        ax.plot(cost[idx], p[idx], color="black", lw=1.5, ls="--", zorder=1)
+        for i, o in enumerate(f.options):
+            ax.scatter(cost[i], p[i], s=230 if eff[i] else 120, color=f.colours[o],
+                       edgecolor="black" if eff[i] else "none", linewidth=2,
+                       alpha=1 if eff[i] else 0.7, zorder=6 if eff[i] else 5, label="_")
+        span = max(np.ptp(p), 1.0)
+        y0, y1 = max(0, p.min() - 0.15 * span), p.max() + 0.3 * span
+        gap = 0.065 * (y1 - y0)
+        ys = np.array(_spread_labels(list(cost), list(p), np.inf, gap))
+        y0, y1 = min(y0, ys.min() - gap), max(y1, ys.max() + gap)
+        ax.set_ylim(y0, y1)
+        xspan = max(np.ptp(cost), 1.0)
+        ax.set_xlim(cost.min() - 0.05 * xspan, cost.max() + 0.45 * xspan)
+        for i, o in enumerate(f.options):
+            moved = abs(ys[i] - p[i]) > 1e-9
+            ax.annotate(f.label(o, lang), (cost[i], p[i]), xytext=(cost[i] + 0.03 * xspan,
+                        ys[i]), va="center", fontsize=12,
+                        fontweight="bold" if eff[i] else "normal",
+                        color="black" if eff[i] else MUTED, zorder=4,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                              "alpha": 0.75},
+                        arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.8,
+                                    "shrinkA": 0, "shrinkB": 8} if moved else None)
+        ax.set_xlabel(t("cost_xlabel", lang))
+        ax.set_ylabel(t("p_ylabel", lang))
+        ax.xaxis.set_major_formatter(_num_fmt(lang))
+        handles = [Line2D([], [], marker="o", ls="--", color="black", markersize=13,
+                          markerfacecolor="white", markeredgewidth=2, label=t("efficient", lang)),
+                   Line2D([], [], marker="o", ls="", color="#aaaaaa", markersize=10,
+                          label=t("not_efficient", lang))]
+        ax.legend(handles=handles, loc="upper left", frameon=True)
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        title = _cost_title(f, lang)
+        return _finish(fig, title, f.footnote(lang))
+
+
+def _cost_title(f: Facts, lang: str) -> str:
+    helps = []
+    for o in f.options:
+        if o == f.baseline:
+            continue
+        g, se = f.s("d_p_npv_pos", o), f.s("d_p_npv_pos_se", o)
+        if g > max(2 * se, 1e-9):
+            helps.append(o)
+    if not helps:
+        return t("cost_title_none", lang)
+    free = [o for o in helps if f.s("public_cost_gross_mean", o) <= 0.5]
+    if free:
+        o = max(free, key=lambda o: f.s("d_p_npv_pos", o))
+        return t("cost_title_free", lang, best=f.label(o, lang),
+                 gain=points(f.s("d_p_npv_pos", o), lang))
+    o = max(helps, key=lambda o: f.s("gain_per_100meur", o))
+    return t("cost_title", lang, best=f.label(o, lang),
+             gain=points(f.s("gain_per_100meur", o), lang))
+
+
+def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
+            top: int = 8) -> Figure:
+    """What drives NPV: Spearman rank correlation of NPV with each uncertain input, for the
+    baseline and for the best option."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    opts = [f.baseline] if f.best == f.baseline else [f.baseline, f.best]
+    tabs = [f.spearman(o).set_index("input") for o in opts]
+    keys = list(dict.fromkeys(k for tab in tabs for k in tab.index))
+    keys.sort(key=lambda k: -max(abs(tab["rho"].get(k, 0.0)) for tab in tabs))
+    keys = keys[:top]
+    names = [i18n.input_label(k, lang, str(tabs[0]["long_name"].get(k, k))) for k in keys]
+    with _style():
+        fig = _figure((12.0, max(5.6, 2.2 + 0.5 * len(keys))))
+        axes = fig.subplots(1, len(opts), sharey=True, squeeze=False)[0]
+        y = np.arange(len(keys))
+        for ax, o, tab in zip(axes, opts, tabs, strict=False):
+            rho = np.array([tab["rho"].get(k, 0.0) for k in keys])
+            ax.barh(y, rho, color=f.colours[o], height=0.65, edgecolor="none")
+            ax.axvline(0, color="black", lw=1.2)
+            for yi, r in zip(y, rho, strict=False):
+                ax.text(r + (0.03 if r >= 0 else -0.03), yi, i18n.num(r, lang, 2),
+                        ha="left" if r >= 0 else "right", va="center", fontsize=12)
+            ax.set_xlim(-1.05, 1.05)
+            ax.set_title(f.label(o, lang), loc="left", fontweight="bold",
+                         color=f.colours[o] if o != f.baseline else "black")
+            ax.set_xlabel(t("tornado_xlabel", lang))
+            ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+                lambda v, _: i18n.num(v, lang, 1)))
+        axes[0].set_yticks(y, names)
+        axes[0].invert_yaxis()
+        title = t("tornado_title", lang, input=names[0] if names else "?")
+        return _finish(fig, title, f.footnote(lang), t("tornado_note", lang))
+
+
+def first_production(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
+    """Year of first production per option (P10–P90 and median) against the deadline."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    fp = ds["first_production"].sel(world=f.world).values
+    q = np.nanpercentile(fp, [10, 50, 90], axis=-1)
+    n = len(f.options)
+    with _style():
+        fig = _figure((11.0, max(5.2, 1.5 + 0.55 * n)))
+        ax = fig.add_subplot()
+        y = np.arange(n)
+        for i, o in enumerate(f.options):
+            ax.plot([q[0, i], q[2, i]], [i, i], color=f.colours[o], lw=12,
+                    solid_capstyle="butt", label=f.label(o, lang))
+            ax.plot(q[1, i], i, "o", color="white", markeredgecolor="black", markersize=10,
+                    markeredgewidth=1.8)
+        line = f.deadline + 1
+        ax.axvline(line, color="#c0392b", lw=2.2, ls="--")
+        ax.text(line, -0.75, " " + t("fp_deadline", lang, deadline=f.deadline), color="#c0392b",
+                ha="left", va="center", fontsize=13, fontweight="bold")
+        ax.set_yticks(y, [f.label(o, lang) for o in f.options])
+        ax.set_ylim(n - 0.5, -1.2)
+        ax.set_xlabel(t("fp_xlabel", lang))
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
+        lo, hi = min(np.nanmin(q[0]), line) - 0.5, max(np.nanmax(q[2]), line) + 0.5
+        ax.set_xlim(lo, hi)
+        tr = blended_transform_factory(ax.transAxes, ax.transData)
+        ax.text(1.02, -0.75, t("fp_ptext", lang, deadline=f.deadline), transform=tr,
+                ha="left", va="center", fontsize=12, color=MUTED)
+        pby = {o: f.s("p_production_by_deadline", o) for o in f.options}
+        top = max(f.options, key=lambda o: pby[o])
+        for i, o in enumerate(f.options):
+            ax.text(1.02, i, pct(pby[o], lang), transform=tr, ha="left", va="center",
+                    fontsize=14, fontweight="bold" if o == top and top != f.baseline else "normal")
+        p0 = pby[f.baseline]
+        if top != f.baseline and pby[top] - p0 > 2 * f.s("p_production_by_deadline_se", top):
+            title = t("fp_title_up", lang, deadline=f.deadline, p0=pct(p0, lang),
+                      p=pct(pby[top], lang), best=f.label(top, lang))
+        else:
+            title = t("fp_title_none", lang, deadline=f.deadline, p0=pct(p0, lang))
+        return _finish(fig, title, f.footnote(lang), t("fp_note", lang))
+
+
+def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
+    """P(NPV > 0) for every option in every world."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    p = f.sm["p_npv_pos"].sel(option=f.options, world=f.worlds).values * 100
+    n, m = p.shape
+    with _style():
+        fig = _figure((max(8.5, 5.5 + 1.6 * m), max(5.2, 1.8 + 0.55 * n)))
+        ax = fig.add_subplot()
+        annot = np.vectorize(lambda v: i18n.num(v, lang))(p)
+        sns.heatmap(p, annot=annot, fmt="", cmap="viridis", vmin=0,
+                    vmax=max(50.0, float(np.nanmax(p))), linewidths=1.5, linecolor="white",
+                    annot_kws={"fontsize": 13}, ax=ax,
+                    cbar_kws={"label": t("heat_cbar", lang), "shrink": 0.8},
+                    xticklabels=[f.wlabel(w, lang) for w in f.worlds],
+                    yticklabels=[f.label(o, lang) for o in f.options])
+        ax.set_xlabel(t("heat_xlabel", lang))
+        ax.set_ylabel(t("heat_ylabel", lang))
+        ax.tick_params(axis="y", rotation=0)
+        ax.tick_params(axis="x", rotation=0)
+        ax.xaxis.tick_top()
+        ax.xaxis.set_label_position("top")
+        if m > 1:
+            best_in = p.max(axis=0)
+            j = int(np.argmin(best_in))
+            title = t("heat_title", lang, world=f.wlabel(f.worlds[j], lang),
+                      p=pct(best_in[j] / 100, lang))
+        else:
+            title = t("heat_title_one", lang, lo=pct(p.min() / 100, lang),
+                      hi=pct(p.max() / 100, lang))
+        return _finish(fig, title, f.footnote(lang, world=False))
+
+
+def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
+                   facts: Facts | None = None) -> Figure:
+    """P(NPV > 0) and public cost against the intensity of one lever given as a list."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    if isinstance(family, str):
+        family = next(fm for fm in f.families if fm.name == family)
+    opts = [o for o, _ in family.members]
+    x = np.array([v for _, v in family.members])
+    order = np.argsort(x)
+    opts, x = [opts[i] for i in order], x[order]
+    share = family.unit == "1"
+    xs = x * 100 if share else x
+    p = np.array([f.s("p_npv_pos", o) for o in opts]) * 100
+    se = np.array([f.s("p_npv_pos_se", o) for o in opts]) * 100
+    cost = np.array([f.s("public_cost_gross_mean", o) for o in opts])
+    p0 = f.s("p_npv_pos", f.baseline)
+    name = (i18n.setting_label(family.key, lang) if family.lever else family.name)
+    unit = "%" if share else {"EUR/t": "€/t", "EUR/MWh": "€/MWh"}.get(family.unit, family.unit)
+    xlabel = f"{name} [{unit}]" if unit else name
+    hue = f.colours[opts[-1]]
+    with _style():
+        fig = _figure((12.0, 6.0))
+        a1, a2 = fig.subplots(1, 2)
+        a1.errorbar(xs, p, yerr=1.96 * se, color=hue, lw=3, marker="o", markersize=11,
+                    capsize=4, label=name)
+        for xi, pi, o in zip(xs, p, opts, strict=False):
+            a1.plot(xi, pi, "o", color=f.colours[o], markersize=11, markeredgecolor="black")
+        a1.axhline(p0 * 100, color=BASELINE_COLOUR, ls="--", lw=1.8)
+        a1.text(xs[0], p0 * 100, f"{t('no_policy', lang)}: {pct(p0, lang)}", va="bottom",
+                ha="left", color=BASELINE_COLOUR, fontsize=12)
+        a1.set_ylabel(t("resp_p_ylabel", lang))
+        a1.set_title(t("resp_p_panel", lang), loc="left", fontweight="bold")
+        a1.set_ylim(0, max(p.max() + 2 * se.max(), p0 * 100) * 1.15 + 1)
+        a2.plot(xs, cost, color=hue, lw=3, marker="o", markersize=11)
+        for xi, ci, o in zip(xs, cost, opts, strict=False):
+            a2.plot(xi, ci, "o", color=f.colours[o], markersize=11, markeredgecolor="black")
+        a2.set_ylabel(t("resp_cost_ylabel", lang))
+        a2.set_title(t("resp_cost_panel", lang), loc="left", fontweight="bold")
+        a2.set_ylim(min(0, cost.min() * 1.1), max(cost.max() * 1.15, 1))
+        a2.yaxis.set_major_formatter(_num_fmt(lang))
+        for ax in (a1, a2):
+            ax.set_xlabel(xlabel)
+            ax.set_xticks(xs)
+            ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+                lambda v, _: i18n.num(v, lang, 0 if float(v).is_integer() else 1)))
+        k = int(np.argmax(p))
+        if p[k] / 100 - p0 > 2 * se[k] / 100:
+            xw = i18n.setting_value(family.key, x[k], family.unit, lang) if family.lever \
+                else i18n.num(x[k], lang, 2)
+            title = t("resp_title", lang, lever=name, x=xw, p0=pct(p0, lang),
+                      p=pct(p[k] / 100, lang), cost=meur(cost[k], lang))
+        else:
+            title = t("resp_title_flat", lang, lever=name, p0=pct(p0, lang))
+        return _finish(fig, title, f.footnote(lang))
+
+
+def _cross_year(years: np.ndarray, med: np.ndarray) -> int | None:
+    """First year from which the median cumulative cash flow stays at or above zero."""
+    neg = np.flatnonzero(med < 0)
+    if len(neg) == 0:
+        return int(years[0])
+    i = neg[-1] + 1
+    return int(years[i]) if i < len(years) else None
+
+
+def cashflow_fan(ds: xr.Dataset, cashflows: xr.Dataset, lang: str = "en",
+                 facts: Facts | None = None) -> Figure:
+    """Cumulative net cash flow to the investor (P10–P90 band and median), baseline and the
+    best option, from the audit draws in ``cashflows.nc``."""
+    lang = i18n.check_lang(lang)
+    f = facts or Facts(ds)
+    opts = [f.baseline] if f.best == f.baseline else [f.baseline, f.best]
+    ncf = cashflows["net_cash_flow"].sel(world=f.world, option=opts).load()
+    cum = ncf.cumsum("year").values
+    years = ncf["year"].values
+    q = np.nanpercentile(cum, [10, 50, 90], axis=1)  # (q, option, year)
+    cross = [_cross_year(years, q[1, i]) for i in range(len(opts))]
+    with _style():
+        fig = _figure((12.0, 6.0))
+        axes = fig.subplots(1, len(opts), sharey=True, squeeze=False)[0]
+        for i, (ax, o) in enumerate(zip(axes, opts, strict=False)):
+            c = f.colours[o]
+            ax.fill_between(years, q[0, i], q[2, i], color=c, alpha=0.3, lw=0,
+                            label=t("fan_band", lang))
+            ax.plot(years, q[1, i], color=c, lw=3, label=t("fan_median", lang))
+            ax.axhline(0, color="black", lw=1.2)
+            ax.set_title(f.label(o, lang), loc="left", fontweight="bold",
+                         color=c if o != f.baseline else "black")
+            ax.set_xlabel(t("fan_xlabel", lang))
+            ax.yaxis.set_major_formatter(_num_fmt(lang))
+            ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(6, integer=True))
+            if cross[i] is not None:
+                ax.axvline(cross[i], color=MUTED, lw=1, ls=":")
+        axes[0].set_ylabel(t("fan_ylabel", lang))
+        axes[0].legend(loc="upper left", frameon=True)
+
+        def yr(v):
+            return str(v) if v is not None else t("never", lang)
+
+        key = ("fan_title" if cross[0] != cross[-1] else
+               "fan_title_never" if cross[0] is None else "fan_title_same")
+        title = t(key, lang, y0=yr(cross[0]), y1=yr(cross[-1]), best=f.label(opts[-1], lang))
+        note = t("fan_note", lang, n=i18n.num(cashflows.sizes["draw"], lang))
+        return _finish(fig, title, f.footnote(lang), note)
+
+
+# --------------------------------------------------------------------------------------
+# All charts
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chart:
+    """A chart drawn to files."""
+
+    name: str
+    lang: str
+    title: str
+    png: Path
+    svg: Path
+
+
+def chart_set(facts: Facts) -> list[tuple[str, Callable[[str], Figure]]]:
+    """``(name, draw(lang) -> Figure)`` of every chart this Dataset supports, in report order."""
+    ds = facts.ds
+    out: list[tuple[str, Callable[[str], Figure]]] = [
+        ("npv-distribution", lambda lang: npv_distribution(ds, lang, facts)),
+        ("cost-vs-probability", lambda lang: cost_vs_probability(ds, lang, facts)),
+        ("first-production", lambda lang: first_production(ds, lang, facts)),
+        ("tornado", lambda lang: tornado(ds, lang, facts)),
+        ("heatmap-worlds", lambda lang: heatmap_worlds(ds, lang, facts)),
+    ]
+    for fam in facts.families:
+        out.append((f"response-{fam.name}",
+                    lambda lang, fam=fam: response_curve(ds, fam, lang, facts)))
+    cf = facts.cf
+    if cf is not None and "net_cash_flow" in cf and cf.sizes.get("draw", 0) > 0:
+        out.append(("cashflow-fan", lambda lang: cashflow_fan(ds, cf, lang, facts)))
+    return out
+
+
+def draw_all(ds: xr.Dataset, folder: str | Path, langs: tuple[str, ...] = i18n.LANGS,
+             cashflows: xr.Dataset | None = None, facts: Facts | None = None
+             ) -> dict[str, list[Chart]]:
+    """Draw every chart in every language into ``folder/<lang>/NAME.png|svg``.
+
+    Returns
+    -------
+    dict
+        Language -> the charts drawn, in report order.
+    """
+    folder = Path(folder)
+    f = facts or Facts(ds, cashflows=cashflows)
+    out: dict[str, list[Chart]] = {}
+    for lang in langs:
+        d = folder / lang
+        d.mkdir(parents=True, exist_ok=True)
+        charts = []
+        for name, draw in chart_set(f):
+            fig = draw(lang)
+            png, svg = d / f"{name}.png", d / f"{name}.svg"
+            with _style():
+                fig.savefig(png, dpi=DPI, metadata={"Software": None})
+                fig.savefig(svg, metadata={"Date": None})
+            charts.append(Chart(name, lang, title_of(fig), png, svg))
+            fig.clear()
+        out[lang] = charts
+    return out

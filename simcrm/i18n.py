@@ -1,0 +1,434 @@
+"""Every text of the charts and the report, in English and Dutch.
+
+Texts are looked up by key with :func:`t`; numbers are formatted for the
+language with :func:`pct`, :func:`num` and :func:`meur` (Dutch uses a decimal
+comma and a point between thousands).  Names of inputs, levers and lever
+settings have short labels here so that charts do not show registry keys.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "nl")
+NBSP = "\u00a0"
+
+TEXTS: dict[str, dict[str, str]] = {
+    # ---- footnote and common words
+    "footnote": {
+        "en": "Scenario {scenario} · world: {world} · {draws} draws · seed {seed} · "
+              "simcrm {version} · {date}",
+        "nl": "Scenario {scenario} · wereld: {world} · {draws} trekkingen · seed {seed} · "
+              "simcrm {version} · {date}",
+    },
+    "footnote_all_worlds": {
+        "en": "Scenario {scenario} · {draws} draws · seed {seed} · simcrm {version} · {date}",
+        "nl": "Scenario {scenario} · {draws} trekkingen · seed {seed} · simcrm {version} · {date}",
+    },
+    "no_policy": {"en": "no policy", "nl": "geen beleid"},
+    "never": {"en": "not within the horizon", "nl": "niet binnen de horizon"},
+    # ---- NPV distribution
+    "npv_title": {
+        "en": "{best} gives the best chance of a profitable plant: {p} (no policy: {p0})",
+        "nl": "{best} geeft de grootste kans op een winstgevende fabriek: {p} (geen beleid: {p0})",
+    },
+    "npv_title_none": {
+        "en": "No option raises the chance of a profitable plant above {p0}",
+        "nl": "Geen optie verhoogt de kans op een winstgevende fabriek boven {p0}",
+    },
+    "npv_xlabel": {"en": "Net present value for the investor [MEUR]",
+                   "nl": "Netto contante waarde voor de investeerder [mln EUR]"},
+    "npv_ptext": {"en": "P(NPV > 0)", "nl": "Kans NCW > 0"},
+    "npv_note": {"en": "Shape: spread of outcomes over all draws; line: median",
+                 "nl": "Vorm: spreiding van de uitkomsten over alle trekkingen; lijn: mediaan"},
+    # ---- cost vs probability
+    "cost_title": {
+        "en": "Most chance of profit per euro: {best} (+{gain} points per 100 MEUR)",
+        "nl": "Meeste kans op winst per euro: {best} (+{gain} procentpunt per 100 mln EUR)",
+    },
+    "cost_title_free": {
+        "en": "{best} raises the chance of profit by {gain} points at no public cost",
+        "nl": "{best} verhoogt de kans op winst met {gain} procentpunt zonder publieke kosten",
+    },
+    "cost_title_none": {
+        "en": "No option raises the chance of a profitable plant",
+        "nl": "Geen optie verhoogt de kans op een winstgevende fabriek",
+    },
+    "cost_xlabel": {"en": "Expected public cost, present value [MEUR]",
+                    "nl": "Verwachte publieke kosten, contante waarde [mln EUR]"},
+    "p_ylabel": {"en": "Chance of profit, P(NPV > 0) [%]",
+                 "nl": "Kans op winst, P(NCW > 0) [%]"},
+    "efficient": {"en": "Efficient: no cheaper option does better",
+                  "nl": "Efficiënt: geen goedkopere optie doet het beter"},
+    "not_efficient": {"en": "Not efficient", "nl": "Niet efficiënt"},
+    # ---- tornado
+    "tornado_title": {
+        "en": "{input} drives the investor's result most",
+        "nl": "{input} bepaalt het resultaat voor de investeerder het meest",
+    },
+    "tornado_xlabel": {"en": "Rank correlation with NPV [–]",
+                       "nl": "Rangcorrelatie met NCW [–]"},
+    "tornado_note": {
+        "en": "Bar to the right: a higher value of the input means a higher NPV "
+              "(Spearman rank correlation over all draws)",
+        "nl": "Balk naar rechts: een hogere waarde van de invoer geeft een hogere NCW "
+              "(Spearman-rangcorrelatie over alle trekkingen)",
+    },
+    # ---- first production
+    "fp_title_up": {
+        "en": "Production by {deadline}: {p0} chance without policy, {p} with {best}",
+        "nl": "Productie vóór eind {deadline}: {p0} kans zonder beleid, {p} met {best}",
+    },
+    "fp_title_none": {
+        "en": "Production by {deadline}: {p0} chance; no option brings it forward",
+        "nl": "Productie vóór eind {deadline}: {p0} kans; geen optie haalt die naar voren",
+    },
+    "fp_xlabel": {"en": "Year of first production", "nl": "Jaar van eerste productie"},
+    "fp_deadline": {"en": "end of {deadline}", "nl": "eind {deadline}"},
+    "fp_ptext": {"en": "by {deadline}", "nl": "vóór eind {deadline}"},
+    "fp_note": {"en": "Bar: 80 % of cases (P10–P90); dot: median",
+                "nl": "Balk: 80 % van de gevallen (P10–P90); punt: mediaan"},
+    # ---- heatmap
+    "heat_title": {
+        "en": "In the world '{world}', even the best option reaches only {p}",
+        "nl": "In de wereld '{world}' haalt zelfs de beste optie maar {p}",
+    },
+    "heat_title_one": {
+        "en": "Chance of a profitable plant ranges from {lo} to {hi} across options",
+        "nl": "Kans op een winstgevende fabriek loopt van {lo} tot {hi} over de opties",
+    },
+    "heat_xlabel": {"en": "World", "nl": "Wereld"},
+    "heat_ylabel": {"en": "Policy option", "nl": "Beleidsoptie"},
+    "heat_cbar": {"en": "P(NPV > 0) [%]", "nl": "P(NCW > 0) [%]"},
+    # ---- response curves
+    "resp_title": {
+        "en": "{lever} of {x} raises the chance of profit from {p0} to {p} at {cost}",
+        "nl": "{lever} van {x} verhoogt de kans op winst van {p0} naar {p} voor {cost}",
+    },
+    "resp_title_flat": {
+        "en": "{lever}: the chance of profit stays near {p0} at every level tried",
+        "nl": "{lever}: de kans op winst blijft rond {p0} bij elk geprobeerd niveau",
+    },
+    "resp_cost_ylabel": {"en": "Expected public cost [MEUR]",
+                         "nl": "Verwachte publieke kosten [mln EUR]"},
+    "resp_p_ylabel": {"en": "P(NPV > 0) [%]", "nl": "P(NCW > 0) [%]"},
+    "resp_p_panel": {"en": "Chance of a profitable plant",
+                     "nl": "Kans op een winstgevende fabriek"},
+    "resp_cost_panel": {"en": "Cost to the government", "nl": "Kosten voor de overheid"},
+    # ---- cash-flow fan
+    "fan_title": {
+        "en": "Median cumulative cash flow turns positive in {y0} without policy, {y1} with {best}",
+        "nl": "Mediane cumulatieve kasstroom wordt positief in {y0} zonder beleid, "
+              "{y1} met {best}",
+    },
+    "fan_title_same": {
+        "en": "Median cumulative cash flow turns positive only in {y0}, also with {best}",
+        "nl": "Mediane cumulatieve kasstroom wordt pas positief in {y0}, ook met {best}",
+    },
+    "fan_title_never": {
+        "en": "Median cumulative cash flow stays below zero over the horizon, also with {best}",
+        "nl": "Mediane cumulatieve kasstroom blijft over de hele horizon onder nul, ook met {best}",
+    },
+    "fan_xlabel": {"en": "Year", "nl": "Jaar"},
+    "fan_ylabel": {"en": "Cumulative net cash flow [MEUR]",
+                   "nl": "Cumulatieve netto kasstroom [mln EUR]"},
+    "fan_band": {"en": "80 % of cases (P10–P90)", "nl": "80 % van de gevallen (P10–P90)"},
+    "fan_median": {"en": "Median", "nl": "Mediaan"},
+    "fan_note": {"en": "Undiscounted, first {n} draws kept in cashflows.nc",
+                 "nl": "Niet verdisconteerd, eerste {n} trekkingen uit cashflows.nc"},
+    # ---- report
+    "report_title": {"en": "Business case of {scenario} under policy options",
+                     "nl": "Businesscase van {scenario} onder beleidsopties"},
+    "report_sub": {
+        "en": "simcrm {version} · {draws} draws · seed {seed} · run of {date}",
+        "nl": "simcrm {version} · {draws} trekkingen · seed {seed} · run van {date}",
+    },
+    "headline": {"en": "Headline numbers", "nl": "Kerncijfers"},
+    "h_p0": {"en": "Chance of a profitable plant without policy",
+             "nl": "Kans op een winstgevende fabriek zonder beleid"},
+    "h_best": {"en": "Best option: {best}", "nl": "Beste optie: {best}"},
+    "h_best_p": {"en": "chance of a profitable plant {p} (+{d} points)",
+                 "nl": "kans op een winstgevende fabriek {p} (+{d} procentpunt)"},
+    "h_best_cost": {"en": "expected public cost {cost} (net {net})",
+                    "nl": "verwachte publieke kosten {cost} (netto {net})"},
+    "h_npv0": {"en": "Mean NPV without policy", "nl": "Gemiddelde NCW zonder beleid"},
+    "h_prod": {"en": "Chance of production by end {deadline} without policy",
+               "nl": "Kans op productie vóór eind {deadline} zonder beleid"},
+    "h_investable": {"en": "Options investable under the decision rule",
+                     "nl": "Opties die volgens de beslisregel investeerbaar zijn"},
+    "h_none": {"en": "none", "nl": "geen"},
+    "best_rule": {
+        "en": "Best option: the investable option (mean NPV > {npv} MEUR and P(NPV < 0) ≤ {loss}) "
+              "with the highest P(NPV > 0); if none is investable, the option with the largest "
+              "gain in P(NPV > 0) per 100 MEUR of expected public cost (an option that helps at "
+              "no cost counts as best). Shown for the world '{world}'.",
+        "nl": "Beste optie: de investeerbare optie (gemiddelde NCW > {npv} mln EUR en "
+              "P(NCW < 0) ≤ {loss}) met de hoogste P(NCW > 0); als geen optie investeerbaar is, "
+              "de optie met de grootste winst in P(NCW > 0) per 100 mln EUR verwachte publieke "
+              "kosten (een optie die helpt zonder kosten telt als beste). Getoond voor de "
+              "wereld '{world}'.",
+    },
+    "table": {"en": "Comparison of options", "nl": "Vergelijking van de opties"},
+    "table_world": {"en": "World: {world}", "nl": "Wereld: {world}"},
+    "charts": {"en": "Charts", "nl": "Grafieken"},
+    "assumptions": {"en": "Main assumptions and their sources",
+                    "nl": "Belangrijkste aannames en hun bronnen"},
+    "assumptions_intro": {
+        "en": "Every number of the scenario file, with the source cited next to it.",
+        "nl": "Elk getal uit het scenariobestand, met de bron die erbij staat.",
+    },
+    "a_key": {"en": "Setting", "nl": "Instelling"},
+    "a_value": {"en": "Value", "nl": "Waarde"},
+    "a_source": {"en": "Source / note", "nl": "Bron / toelichting"},
+    "a_nosource": {"en": "(no source given)", "nl": "(geen bron opgegeven)"},
+    "method": {"en": "Method and limits", "nl": "Methode en beperkingen"},
+    "method_text": {
+        "en": [
+            "simcrm simulates the plant's business case {draws} times (Monte Carlo). Each draw "
+            "takes one value for every uncertain input (capex, overrun, permit time, grid "
+            "wait, price paths ...) from the distributions in the scenario file. Every policy "
+            "option and every world sees the same draws, so differences between options come "
+            "from the options, not from chance.",
+            "NPV is the investor's net present value at the scenario's discount rate. "
+            "P(NPV > 0) is the share of draws in which the plant earns back its cost of "
+            "capital: read it as the chance that an investor would find the plant worth "
+            "building. Public cost is the present value of the government's outlays at the "
+            "public discount rate; the net figure subtracts receipts and extra corporate tax.",
+            "Limits: the result is only as good as the input distributions and their "
+            "sources; the model is annual and does not capture strategic behaviour of "
+            "competitors, financing terms beyond those stated, or wider economic effects "
+            "(jobs, security of supply). Monte Carlo noise on P(NPV > 0) is about ±{se} "
+            "points (standard error); smaller differences between options are not meaningful.",
+        ],
+        "nl": [
+            "simcrm simuleert de businesscase van de fabriek {draws} keer (Monte Carlo). Elke "
+            "trekking neemt voor elke onzekere invoer (investering, overschrijding, "
+            "vergunningsduur, wachttijd voor de netaansluiting, prijspaden ...) een waarde uit "
+            "de verdelingen in het scenariobestand. Elke beleidsoptie en elke wereld krijgt "
+            "dezelfde trekkingen, zodat verschillen tussen opties uit de opties komen en niet "
+            "uit toeval.",
+            "NCW is de netto contante waarde voor de investeerder tegen de disconteringsvoet "
+            "van het scenario. P(NCW > 0) is het aandeel trekkingen waarin de fabriek haar "
+            "kapitaalkosten terugverdient: lees het als de kans dat een investeerder de fabriek "
+            "de moeite waard vindt. Publieke kosten zijn de contante waarde van de uitgaven van "
+            "de overheid tegen de publieke disconteringsvoet; het nettobedrag trekt ontvangsten "
+            "en extra vennootschapsbelasting af.",
+            "Beperkingen: de uitkomst is zo goed als de invoerverdelingen en hun bronnen; het "
+            "model rekent per jaar en bevat geen strategisch gedrag van concurrenten, geen "
+            "andere financieringsvoorwaarden dan opgegeven en geen bredere economische effecten "
+            "(banen, leveringszekerheid). De Monte-Carloruis op P(NCW > 0) is ongeveer ±{se} "
+            "procentpunt (standaardfout); kleinere verschillen tussen opties zeggen niets.",
+        ],
+    },
+    "other_lang": {"en": "Nederlandse versie", "nl": "English version"},
+    # table columns
+    "c_option": {"en": "Option", "nl": "Optie"},
+    "c_npv": {"en": "Mean NPV [MEUR]", "nl": "Gem. NCW [mln EUR]"},
+    "c_p10": {"en": "NPV P10 [MEUR]", "nl": "NCW P10 [mln EUR]"},
+    "c_p90": {"en": "NPV P90 [MEUR]", "nl": "NCW P90 [mln EUR]"},
+    "c_p": {"en": "P(NPV > 0)", "nl": "P(NCW > 0)"},
+    "c_prod": {"en": "Producing by end {deadline}", "nl": "Productie vóór eind {deadline}"},
+    "c_cost": {"en": "Public cost [MEUR]", "nl": "Publieke kosten [mln EUR]"},
+    "c_net": {"en": "Net public cost [MEUR]", "nl": "Netto publieke kosten [mln EUR]"},
+    "c_gain": {"en": "Gain in P per 100 MEUR", "nl": "Winst in P per 100 mln EUR"},
+    "c_inv": {"en": "Investable", "nl": "Investeerbaar"},
+    "yes": {"en": "yes", "nl": "ja"},
+    "no": {"en": "no", "nl": "nee"},
+    "table_note": {
+        "en": "± is the Monte Carlo standard error. Public cost: present value of the "
+              "government's outlays (gross); net: less receipts and extra tax. Decision rule: "
+              "{rule}.",
+        "nl": "± is de Monte-Carlo-standaardfout. Publieke kosten: contante waarde van de "
+              "uitgaven van de overheid (bruto); netto: min ontvangsten en extra belasting. "
+              "Beslisregel: {rule}.",
+    },
+    "rule": {
+        "en": "investable if mean NPV > {npv} MEUR and P(NPV < 0) ≤ {loss}",
+        "nl": "investeerbaar als de gemiddelde NCW > {npv} mln EUR en P(NCW < 0) ≤ {loss}",
+    },
+}
+
+# --------------------------------------------------------------------------------------
+# Names of inputs, levers and lever settings
+# --------------------------------------------------------------------------------------
+
+MARKET_NAMES = {
+    "product": ("Product price", "Productprijs"),
+    "feedstock": ("Feedstock price", "Grondstofprijs"),
+    "electricity": ("Power price", "Stroomprijs"),
+    "gas": ("Gas price", "Gasprijs"),
+    "carbon": ("CO2 price", "CO2-prijs"),
+}
+MARKET_PARAMS = {
+    "start": ("now", "nu"),
+    "long_run": ("long run", "lange termijn"),
+    "reversion": ("reversion speed", "terugkeersnelheid"),
+    "volatility": ("volatility", "volatiliteit"),
+    "crash_prob": ("crash chance", "kans op crash"),
+    "crash_size": ("crash size", "omvang crash"),
+    "spike_prob": ("spike chance", "kans op piek"),
+    "spike_size": ("spike size", "omvang piek"),
+    "path_mean": ("(average)", "(gemiddeld)"),
+    "grid_tariff": ("grid tariff", "nettarief"),
+}
+INPUT_NAMES = {
+    "plant.capacity_tpa": ("Capacity", "Capaciteit"),
+    "plant.capex_meur": ("Investment cost", "Investeringskosten"),
+    "plant.capex_overrun": ("Cost overrun", "Kostenoverschrijding"),
+    "plant.construction_months": ("Construction time", "Bouwtijd"),
+    "plant.rampup_years": ("Ramp-up time", "Opstarttijd"),
+    "plant.utilisation": ("Utilisation", "Bezettingsgraad"),
+    "plant.life_years": ("Plant life", "Levensduur"),
+    "operations.feedstock_t_per_t": ("Feedstock use", "Grondstofverbruik"),
+    "operations.electricity_mwh_per_t": ("Power use", "Stroomverbruik"),
+    "operations.gas_mwh_per_t": ("Gas use", "Gasverbruik"),
+    "operations.co2_t_per_t": ("CO2 emissions", "CO2-uitstoot"),
+    "operations.free_allocation_share": ("Free ETS allowances", "Gratis ETS-rechten"),
+    "operations.reagents_eur_per_t": ("Reagent cost", "Kosten hulpstoffen"),
+    "operations.labour_meur_per_yr": ("Labour cost", "Personeelskosten"),
+    "operations.maintenance_share": ("Maintenance cost", "Onderhoudskosten"),
+    "operations.other_fixed_meur_per_yr": ("Other fixed cost", "Overige vaste kosten"),
+    "permitting.permit_months": ("Permit time", "Vergunningsduur"),
+    "permitting.appeal_prob": ("Appeal chance", "Kans op beroep"),
+    "permitting.appeal_months": ("Appeal delay", "Vertraging door beroep"),
+    "permitting.appeal": ("Permit appealed", "Beroep tegen vergunning"),
+    "permitting.grid_wait_months": ("Grid connection wait", "Wachttijd netaansluiting"),
+    "finance.discount_rate": ("Discount rate", "Disconteringsvoet"),
+    "finance.tax_rate": ("Tax rate", "Belastingtarief"),
+    "finance.working_capital_share": ("Working capital", "Werkkapitaal"),
+    "finance.debt_gearing": ("Debt share", "Aandeel vreemd vermogen"),
+    "finance.debt_rate": ("Interest rate", "Rente"),
+}
+
+LEVER_NAMES = {
+    "capex_grant": ("Capex grant", "Investeringssubsidie"),
+    "production_subsidy": ("Production subsidy", "Productiesubsidie"),
+    "energy_relief": ("Energy relief", "Energiekostenverlaging"),
+    "price_floor": ("Price floor", "Minimumprijs"),
+    "public_loan": ("Public loan", "Overheidslening"),
+    "loan_guarantee": ("Loan guarantee", "Garantie op lening"),
+    "permit_fast_track": ("Permit fast track", "Snelle vergunning"),
+    "grid_priority": ("Grid priority", "Voorrang op het net"),
+    "offtake": ("Public offtake", "Publieke afname"),
+    "investment_deduction": ("Investment deduction", "Investeringsaftrek"),
+}
+SETTING_NAMES = {
+    "capex_grant.share": ("Capex grant", "Investeringssubsidie"),
+    "capex_grant.cap_meur": ("Capex grant cap", "Maximum investeringssubsidie"),
+    "production_subsidy.eur_per_t": ("Production subsidy", "Productiesubsidie"),
+    "production_subsidy.years": ("Production subsidy duration", "Duur productiesubsidie"),
+    "energy_relief.power_price_reduction": ("Power price relief", "Korting op stroomprijs"),
+    "energy_relief.grid_tariff_discount": ("Grid tariff discount", "Korting op nettarief"),
+    "energy_relief.indirect_cost_share": ("Indirect-cost compensation", "IKC-compensatie"),
+    "price_floor.strike": ("Price floor", "Minimumprijs"),
+    "price_floor.years": ("Price-floor duration", "Duur minimumprijs"),
+    "price_floor.volume_cap_tpa": ("Price-floor volume", "Volume minimumprijs"),
+    "public_loan.share": ("Public loan", "Overheidslening"),
+    "public_loan.rate": ("Public loan rate", "Rente overheidslening"),
+    "loan_guarantee.gearing": ("Guaranteed debt share", "Gegarandeerd aandeel schuld"),
+    "loan_guarantee.spread_reduction": ("Guarantee rate cut", "Renteverlaging door garantie"),
+    "permit_fast_track.cap_months": ("Permit cap", "Maximale vergunningsduur"),
+    "permit_fast_track.scale": ("Permit time factor", "Factor vergunningsduur"),
+    "grid_priority.cap_months": ("Grid wait cap", "Maximale wachttijd net"),
+    "offtake.volume_tpa": ("Public offtake", "Publieke afname"),
+    "offtake.price": ("Offtake price", "Afnameprijs"),
+    "offtake.years": ("Offtake duration", "Duur afname"),
+    "investment_deduction.share": ("Investment deduction", "Investeringsaftrek"),
+}
+UNIT_WORDS = {
+    "months": ("months", "maanden"),
+    "years": ("years", "jaar"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "nl" else pair[0]
+
+
+def check_lang(lang: str | None) -> str:
+    """The language code, ``en`` when not given; an error for unknown languages."""
+    lang = lang or "en"
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGS)}")
+    return lang
+
+
+def t(key: str, lang: str, **kw) -> str:
+    """The text ``key`` in ``lang`` with ``{fields}`` filled in from ``kw``."""
+    s = TEXTS[key][lang]
+    return s.format(**kw) if kw else s
+
+
+def paragraphs(key: str, lang: str, **kw) -> list[str]:
+    """A list of paragraphs (texts stored as a list)."""
+    return [p.format(**kw) for p in TEXTS[key][lang]]
+
+
+def input_label(key: str, lang: str, fallback: str = "") -> str:
+    """Short name of a sampled input such as ``plant.capex_meur`` or
+    ``markets.product.path_mean``."""
+    if key in INPUT_NAMES:
+        return _pick(INPUT_NAMES[key], lang)
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "markets" and parts[1] in MARKET_NAMES:
+        m = _pick(MARKET_NAMES[parts[1]], lang)
+        p = MARKET_PARAMS.get(parts[2])
+        return f"{m} {_pick(p, lang)}" if p else f"{m} {parts[2]}"
+    return fallback or key
+
+
+def lever_label(lever: str, lang: str) -> str:
+    """Short name of a lever such as ``capex_grant``."""
+    return _pick(LEVER_NAMES[lever], lang) if lever in LEVER_NAMES else lever.replace("_", " ")
+
+
+def setting_label(key: str, lang: str) -> str:
+    """Short name of a lever setting such as ``capex_grant.share``."""
+    if key in SETTING_NAMES:
+        return _pick(SETTING_NAMES[key], lang)
+    lever, _, name = key.partition(".")
+    return f"{lever_label(lever, lang)} {name.replace('_', ' ')}"
+
+
+# --------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------
+
+
+def num(x: float, lang: str, digits: int = 0) -> str:
+    """A number with thousands separators in the style of the language."""
+    s = f"{x:,.{digits}f}"
+    if lang == "nl":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s.replace("-", "−")
+
+
+def pct(p: float, lang: str, digits: int = 0) -> str:
+    """A probability as a percentage, e.g. ``19 %``."""
+    return f"{num(100 * p, lang, digits)}{NBSP}%"
+
+
+def points(p: float, lang: str, digits: int = 1) -> str:
+    """A difference of probabilities in percentage points, without unit."""
+    return num(100 * p, lang, digits)
+
+
+def meur(x: float, lang: str) -> str:
+    """An amount in MEUR, e.g. ``202 MEUR`` / ``202 mln EUR``."""
+    return f"{num(x, lang)}{NBSP}{'mln EUR' if lang == 'nl' else 'MEUR'}"
+
+
+def setting_value(key: str, value, unit: str, lang: str) -> str:
+    """A lever setting's value in words: shares as %, money with its unit."""
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if not isinstance(value, (int, float)):
+        return str(value)
+    if unit == "1":
+        return pct(value, lang, 0 if abs(100 * value - round(100 * value)) < 1e-9 else 1)
+    if unit in UNIT_WORDS:
+        return f"{num(value, lang, 0 if value == int(value) else 1)}{NBSP}" \
+               f"{_pick(UNIT_WORDS[unit], lang)}"
+    digits = 0 if value == int(value) else 2
+    u = {"EUR/t": "€/t", "EUR/MWh": "€/MWh", "MEUR": "mln €" if lang == "nl" else "M€",
+         "t/yr": "t/jaar" if lang == "nl" else "t/yr", "1/yr": "/jaar" if lang == "nl" else "/yr"
+         }.get(unit, unit)
+    return f"{num(value, lang, digits)}{NBSP}{u}"

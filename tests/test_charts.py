@@ -1,0 +1,252 @@
+"""What the briefing charts say: titles, axis labels, options drawn, in both languages."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import simcrm
+from simcrm import charts, i18n
+from simcrm.i18n import pct, t
+
+from .conftest import SMALL
+
+CHART_OPTIONS = """
+[options.grant]
+label_en = "Capex grant"
+label_nl = "Investeringssubsidie"
+[options.grant.capex_grant]
+share = [0.1, 0.3]           # a response curve
+[options.fast.permit_fast_track]
+cap_months = 15              # CRMA cap
+[options.floor.price_floor]
+strike = 15000
+[options.loan.public_loan]
+share = 0.3
+[worlds.dump]
+label_en = "Chinese dumping"
+label_nl = "Chinese dumping (NL)"
+markets.product.start = { times = 0.6 }
+"""
+
+
+@pytest.fixture(scope="session")
+def chart_run(tmp_path_factory):
+    p = tmp_path_factory.mktemp("charts") / "charts.toml"
+    p.write_text(SMALL + CHART_OPTIONS, encoding="utf-8")
+    sc = simcrm.load_scenario(p)
+    return simcrm.simulate(sc, draws=2000, keep_cashflows=300)
+
+
+@pytest.fixture(scope="session")
+def facts(chart_run):
+    return charts.Facts(chart_run.results, cashflows=chart_run.cashflows)
+
+
+LANGS = pytest.mark.parametrize("lang", ["en", "nl"])
+
+
+def _yticks(ax) -> list[str]:
+    return [x.get_text() for x in ax.get_yticklabels()]
+
+
+def _texts(fig) -> list[str]:
+    return [x.get_text() for ax in fig.axes for x in ax.texts] + [x.get_text()
+                                                                  for x in fig.texts]
+
+
+def test_families_and_labels(facts):
+    assert [f.name for f in facts.families] == ["grant"]
+    fam = facts.families[0]
+    assert fam.key == "capex_grant.share"
+    assert [o for o, _ in fam.members] == ["grant-0.1", "grant-0.3"]
+    assert facts.label("grant-0.1", "en") == "Capex grant 10\u00a0%"
+    assert facts.label("grant-0.3", "nl") == "Investeringssubsidie 30\u00a0%"
+    assert facts.label("fast", "en") == "Permit cap 15\u00a0months"
+    assert facts.label("fast", "nl") == "Maximale vergunningsduur 15\u00a0maanden"
+    assert facts.label("baseline", "nl") == "Basispad (geen beleid)"
+    assert facts.wlabel("dump", "nl") == "Chinese dumping (NL)"
+
+
+def test_colours_fixed_and_distinct(facts):
+    cols = facts.colours
+    assert set(cols) == set(facts.options)
+    assert len(set(cols.values())) == len(cols)
+    again = charts.option_colours(facts.options, facts.families)
+    assert again == cols
+    assert cols["baseline"] == charts.BASELINE_COLOUR
+
+
+@LANGS
+def test_npv_distribution(facts, lang):
+    fig = charts.npv_distribution(facts.ds, lang, facts)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == t("npv_xlabel", lang)
+    assert _yticks(ax) == [facts.label(o, lang) for o in facts.options]
+    p0 = pct(facts.s("p_npv_pos", "baseline"), lang)
+    title = charts.title_of(fig)
+    assert p0 in title
+    top = max(facts.options, key=lambda o: facts.s("p_npv_pos", o))
+    assert facts.label(top, lang) in title
+    assert pct(facts.s("p_npv_pos", top), lang) in title
+    shown = [x for x in _texts(fig) if x.endswith("%")]
+    assert len(shown) == len(facts.options)
+    assert any(facts.ds.attrs["scenario"] in x and "2000" in x.replace(".", "").replace(",", "")
+               for x in fig.texts[-1:] for x in [x.get_text()])
+
+
+@LANGS
+def test_cost_vs_probability(facts, lang):
+    fig = charts.cost_vs_probability(facts.ds, lang, facts)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == t("cost_xlabel", lang)
+    assert ax.get_ylabel() == t("p_ylabel", lang)
+    assert len(ax.collections) == len(facts.options)  # one dot per option
+    labels = [x.get_text() for x in ax.texts]
+    assert sorted(labels) == sorted(facts.label(o, lang) for o in facts.options)
+    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert legend == [t("efficient", lang), t("not_efficient", lang)]
+    # efficient options are drawn bold
+    cost = np.array([facts.s("public_cost_gross_mean", o) for o in facts.options])
+    p = np.array([facts.s("p_npv_pos", o) for o in facts.options])
+    eff = charts.pareto_efficient(cost, p)
+    bold = {x.get_text() for x in ax.texts if x.get_fontweight() == "bold"}
+    assert bold == {facts.label(o, lang) for o, e in zip(facts.options, eff, strict=False) if e}
+
+
+def test_pareto_efficient():
+    cost = np.array([0, 10, 20, 5, 30])
+    p = np.array([0.2, 0.3, 0.25, 0.2, 0.5])
+    assert charts.pareto_efficient(cost, p).tolist() == [True, True, False, False, True]
+
+
+@LANGS
+def test_tornado(facts, lang):
+    fig = charts.tornado(facts.ds, lang, facts, top=5)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title(loc="left") == facts.label("baseline", lang)
+    assert fig.axes[1].get_title(loc="left") == facts.label(facts.best, lang)
+    for ax in fig.axes:
+        assert ax.get_xlabel() == t("tornado_xlabel", lang)
+        assert len(ax.patches) == 5
+    names = _yticks(fig.axes[0])
+    assert names[0] in charts.title_of(fig)
+    rho = facts.spearman("baseline")
+    assert names[0] == i18n.input_label(rho["input"].iloc[0], lang)
+    assert "path_mean" not in " ".join(names)
+    if lang == "nl":
+        assert "Productprijs (gemiddeld)" in names
+
+
+@LANGS
+def test_first_production(facts, lang):
+    fig = charts.first_production(facts.ds, lang, facts)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == t("fp_xlabel", lang)
+    assert _yticks(ax) == [facts.label(o, lang) for o in facts.options]
+    deadline = facts.deadline
+    lines = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [deadline + 1] * 2]
+    assert len(lines) == 1
+    assert str(deadline) in charts.title_of(fig)
+    p0 = pct(facts.s("p_production_by_deadline", "baseline"), lang)
+    assert p0 in charts.title_of(fig)
+    # the permit cap brings production forward
+    assert facts.label("fast", lang) in charts.title_of(fig)
+
+
+@LANGS
+def test_heatmap(facts, lang):
+    fig = charts.heatmap_worlds(facts.ds, lang, facts)
+    ax = fig.axes[0]
+    assert len(ax.texts) == len(facts.options) * len(facts.worlds)
+    assert [x.get_text() for x in ax.get_xticklabels()] == [facts.wlabel(w, lang)
+                                                           for w in facts.worlds]
+    assert _yticks(ax) == [facts.label(o, lang) for o in facts.options]
+    best_in = {w: max(facts.s("p_npv_pos", o, w) for o in facts.options) for w in facts.worlds}
+    worst = min(best_in, key=best_in.get)
+    assert facts.wlabel(worst, lang) in charts.title_of(fig)
+    assert pct(best_in[worst], lang) in charts.title_of(fig)
+    assert fig.axes[1].get_ylabel() == t("heat_cbar", lang)
+
+
+@LANGS
+def test_response_curve(facts, lang):
+    fam = facts.families[0]
+    fig = charts.response_curve(facts.ds, fam, lang, facts)
+    a1, a2 = fig.axes
+    assert a1.get_ylabel() == t("resp_p_ylabel", lang)
+    assert a2.get_ylabel() == t("resp_cost_ylabel", lang)
+    assert a1.get_xlabel() == f"{i18n.setting_label(fam.key, lang)} [%]"
+    assert list(a1.get_xticks()) == [10, 30]
+    title = charts.title_of(fig)
+    assert i18n.setting_label(fam.key, lang) in title
+    assert pct(facts.s("p_npv_pos", "baseline"), lang) in title
+    assert "30\u00a0%" in title
+
+
+@LANGS
+def test_cashflow_fan(facts, lang):
+    fig = charts.cashflow_fan(facts.ds, facts.cf, lang, facts)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel() == t("fan_ylabel", lang)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == [facts.label("baseline", lang),
+                                                   facts.label(facts.best, lang)]
+    legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    assert legend == [t("fan_band", lang), t("fan_median", lang)]
+    assert re.search(r"20\d\d|" + re.escape(t("never", lang)), charts.title_of(fig))
+
+
+def test_best_option_rule():
+    def summary(p, inv, gain, cost):
+        o = ["baseline", "a", "b", "c"]
+        da = lambda v: xr.DataArray(np.array(v, float)[:, None], dims=("option", "world"))  # noqa: E731
+        return xr.Dataset({"p_npv_pos": da(p), "investable": da(inv), "d_p_npv_pos": da(gain),
+                           "d_p_npv_pos_se": da([0, 0.001, 0.001, 0.001]),
+                           "public_cost_gross_mean": da(cost)},
+                          coords={"option": o, "world": ["base"]})
+
+    # investable options: the one with the highest P(NPV > 0)
+    sm = summary([0.2, 0.8, 0.75, 0.9], [0, 1, 1, 0], [0, 0.6, 0.55, 0.7], [0, 100, 10, 50])
+    assert charts.best_option(sm, "base") == "a"
+    # none investable: most gain per euro; a free option that helps wins
+    sm = summary([0.2, 0.3, 0.25, 0.4], [0, 0, 0, 0], [0, 0.1, 0.05, 0.2], [0, 100, 10, 400])
+    assert charts.best_option(sm, "base") == "b"
+    sm = summary([0.2, 0.3, 0.25, 0.4], [0, 0, 0, 0], [0, 0.1, 0.05, 0.2], [0, 0, 10, 400])
+    assert charts.best_option(sm, "base") == "a"
+    # nothing helps: the baseline
+    sm = summary([0.2, 0.2, 0.2, 0.2], [0, 0, 0, 0], [0, 0, 0, 0], [0, 5, 10, 400])
+    assert charts.best_option(sm, "base") == "baseline"
+
+
+def test_draw_all_both_languages_both_formats(facts, tmp_path):
+    out = charts.draw_all(facts.ds, tmp_path, facts=facts)
+    names = {"npv-distribution", "cost-vs-probability", "first-production", "tornado",
+             "heatmap-worlds", "response-grant", "cashflow-fan"}
+    for lang in ("en", "nl"):
+        assert {c.name for c in out[lang]} == names
+        for c in out[lang]:
+            assert c.png == tmp_path / lang / f"{c.name}.png"
+            assert c.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert c.svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    titles = {lang: {c.name: c.title for c in out[lang]} for lang in out}
+    assert all(titles["en"][n] != titles["nl"][n] for n in names)
+    # text stays text in the SVG, in the chart's language
+    svg = (tmp_path / "nl" / "heatmap-worlds.svg").read_text(encoding="utf-8")
+    assert "Beleidsoptie" in svg
+
+
+def test_texts_complete():
+    for key, v in i18n.TEXTS.items():
+        assert set(v) == {"en", "nl"}, key
+        assert type(v["en"]) is type(v["nl"]), key
+        if isinstance(v["en"], str):
+            assert set(re.findall(r"{(\w+)}", v["en"])) == set(re.findall(r"{(\w+)}", v["nl"])), \
+                key
+    assert i18n.num(12345.6, "nl", 1) == "12.345,6"
+    assert i18n.num(-12345.6, "en", 1) == "−12,345.6"
+    assert i18n.pct(0.189, "nl") == "19\u00a0%"
+    with pytest.raises(ValueError, match="unknown language"):
+        i18n.check_lang("de")
