@@ -133,3 +133,20 @@ def test_failure_kinds():
     r = discover(ds, "baseline", "base", "deadline")
     assert "plant.utilisation" in set(r.restrictions()["input"])
     assert "after 2030" in r.describe("en")
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_prim_chart(lang):
+    from matplotlib.figure import Figure
+
+    from simcrm.analysis_charts import prim_chart
+    from simcrm.charts import title_of
+
+    ds = _results()
+    r = discover(ds, "baseline", "base", "npv")
+    fig = prim_chart(r, lang, "baseline", "base")
+    assert isinstance(fig, Figure)
+    assert title_of(fig) == r.describe(lang).split(". ")[0]
+    traj, box = fig.axes[:2]
+    assert len(traj.lines[0].get_xdata()) == len(r.trajectory)
+    assert len(box.patches) == 1  # the box

@@ -157,3 +157,42 @@ def test_convergence_table_and_running(repeated):
     # the band narrows like 1/sqrt(n)
     w = (r["npv_hi"] - r["npv_lo"]).to_numpy()
     assert w[-1] < w[len(w) // 2] < w[0]
+
+
+@pytest.fixture(scope="module")
+def two_worlds(tmp_path_factory):
+    p = tmp_path_factory.mktemp("tiny2") / "tiny2.toml"
+    extra = """
+[worlds.dear]
+plant.capex_meur = { times = 1.3 }
+[options.grant.capex_grant]
+share = 0.3
+"""
+    p.write_text(textwrap.dedent(TINY) + extra, encoding="utf-8")
+    sc = simcrm.load_scenario(p)
+    return sc, simcrm.simulate(sc, keep_cashflows=0, breakeven=False).results
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_charts_and_report_sections(two_worlds, lang):
+    from matplotlib.figure import Figure
+
+    from simcrm.analysis_charts import convergence_chart, report_sections, robustness_chart
+    from simcrm.charts import title_of
+
+    sc, ds = two_worlds
+    fig = robustness_chart(ds, lang)
+    assert ("robuust" if lang == "nl" else "robust") in title_of(fig)
+    # a grant raises NPV in both worlds: it is the most robust option
+    assert ranking(ds)["option"].iloc[0] == "grant"
+    fig = convergence_chart(ds, "baseline", "base", lang)
+    assert "1.024" in title_of(fig) if lang == "nl" else "1,024" in title_of(fig)
+    assert len(fig.axes) == 2
+    secs = report_sections(ds, lang, scenario=sc, sobol_n=64)
+    assert len(secs) == 4
+    for title, items in secs:
+        assert isinstance(title, str)
+        assert items
+        assert all(isinstance(it, (Figure, str)) for it in items)
+    none = report_sections(ds, lang)
+    assert len(none) == 3  # no Sobol' section without the scenario

@@ -259,3 +259,57 @@ def test_rank_table_joins_both(dominant_run):
     assert t["input"].iloc[0] == "plant.capex_meur"
     assert t.attrs["draws"] == 2048
     assert isinstance(t, pd.DataFrame)
+
+
+# --------------------------------------------------------------------------------------
+# Chart and command line
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lang", "word"), [("en", "investment cost"),
+                                            ("nl", "investeringskosten")])
+def test_sobol_chart_states_the_driver(dominant, dominant_run, lang, word):
+    from matplotlib.figure import Figure
+
+    from simcrm.analysis_charts import sobol_chart
+    from simcrm.charts import title_of
+
+    s = sobol(dominant, options=["baseline"], n=64)
+    fig = sobol_chart(s, "baseline", lang, ds=dominant_run)
+    assert isinstance(fig, Figure)
+    assert word in title_of(fig)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2 * s.sizes["factor"]  # ST and S1 bars
+    assert len(ax.get_yticklabels()) == s.sizes["factor"]
+
+
+def test_cli_sensitivity(dominant, dominant_run, tmp_path):
+    from click.testing import CliRunner
+
+    from simcrm.cli import main
+
+    runner = CliRunner()
+    out = tmp_path / "sens"
+    r = runner.invoke(main, ["sensitivity", str(dominant.path), "--option", "baseline",
+                             "--n", "64", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "plant.capex_meur" in r.output
+    assert "N = 64" in r.output
+    df = pd.read_csv(out / "sensitivity-sobol.csv")
+    assert df["factor"].iloc[0] == "plant.capex_meur"
+    again = runner.invoke(main, ["sensitivity", str(dominant.path), "--n", "64", "--out",
+                                 str(out)])
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+    bad = runner.invoke(main, ["sensitivity", str(dominant.path), "--n", "100"])
+    assert bad.exit_code == 2
+    assert "power of two" in bad.output
+    nc = tmp_path / "results.nc"
+    dominant_run.to_netcdf(nc)
+    r = runner.invoke(main, ["sensitivity", str(nc), "--option", "fast", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out / "sensitivity-rank.csv")
+    assert df["input"].iloc[0] == "plant.capex_meur"
+    assert {"rho", "prcc", "prcc_lo", "prcc_hi"} <= set(df.columns)
+    r = runner.invoke(main, ["sensitivity", str(nc), "--option", "nope"])
+    assert r.exit_code == 2

@@ -1,0 +1,448 @@
+"""Charts of what drives the result: Sobol' indices, PRIM boxes, regret, convergence.
+
+Each function returns a :class:`matplotlib.figure.Figure` whose title states
+the finding, in English (``lang="en"``) or Dutch (``lang="nl"``).  They follow
+the briefing style of :mod:`simcrm.charts` (type sizes, colours, option labels
+and footnote come from there).  :func:`report_sections` gives the report its
+sections on these analyses.
+"""
+
+from __future__ import annotations
+
+import html
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from . import charts, i18n
+from .charts import MUTED, Facts
+from .i18n import pct
+
+TEXT = {
+    # Sobol'
+    "sobol_title": {"en": "The spread in NPV comes most from {factor}: {st} of its variance",
+                    "nl": "De spreiding in NCW komt het meest van {factor}: {st} van de "
+                          "variantie"},
+    "sobol_corr": {"en": "Rank correlations between inputs are left out of this design "
+                         "(Sobol' indices assume independent inputs).",
+                   "nl": "Rangcorrelaties tussen invoergrootheden zijn in dit ontwerp "
+                         "weggelaten (Sobol'-indices veronderstellen onafhankelijke invoer)."},
+    "sobol_xlabel": {"en": "Share of the variance of NPV [%]",
+                     "nl": "Aandeel in de variantie van de NCW [%]"},
+    "sobol_st": {"en": "Total (with interactions)", "nl": "Totaal (met interacties)"},
+    "sobol_s1": {"en": "Alone (first order)", "nl": "Alleen (eerste orde)"},
+    "sobol_note": {"en": "{option}. Sobol' indices, N = {n}, {ev} model runs; lines: 95 % "
+                         "interval. {markets}",
+                   "nl": "{option}. Sobol'-indices, N = {n}, {ev} modelberekeningen; lijnen: "
+                         "95 %-interval. {markets}"},
+    "sobol_grouped": {"en": "Market shocks: one factor per price path.",
+                      "nl": "Marktschokken: één factor per prijspad."},
+    "sobol_fixed": {"en": "Market prices held on their expected path.",
+                    "nl": "Marktprijzen op hun verwachte pad gehouden."},
+    "shocks": {"en": "{m} shocks", "nl": "Schokken in {m}"},
+    # PRIM
+    "prim_traj_x": {"en": "Coverage: share of all failures in the box [%]",
+                    "nl": "Dekking: aandeel van alle mislukkingen in het vak [%]"},
+    "prim_traj_y": {"en": "Density: share of failures in the box [%]",
+                    "nl": "Dichtheid: aandeel mislukkingen in het vak [%]"},
+    "prim_path": {"en": "Peeling path", "nl": "Pelpad"},
+    "prim_chosen": {"en": "Chosen box", "nl": "Gekozen vak"},
+    "prim_fail": {"en": "Fails", "nl": "Mislukt"},
+    "prim_ok": {"en": "Succeeds", "nl": "Slaagt"},
+    "prim_note": {"en": "{option}, {world}. PRIM scenario discovery over {n} draws.",
+                  "nl": "{option}, {world}. PRIM-scenario-ontdekking over {n} trekkingen."},
+    # robustness
+    "rob_title": {"en": "Most robust: {option}, at most {regret} below the best option in "
+                        "any world",
+                  "nl": "Meest robuust: {option}, hooguit {regret} onder de beste optie in "
+                        "welke wereld ook"},
+    "rob_title_best": {"en": "Most robust: {option}, the best option in every world",
+                       "nl": "Meest robuust: {option}, de beste optie in elke wereld"},
+    "rob_cbar": {"en": "Regret: mean NPV below the best option in the world [MEUR]",
+                 "nl": "Spijt: gemiddelde NCW onder de beste optie in die wereld [mln EUR]"},
+    "rob_worst": {"en": "Worst-world\nP(NPV > 0)", "nl": "Slechtste wereld\nP(NCW > 0)"},
+    "rob_max": {"en": "Largest\nregret", "nl": "Grootste\nspijt"},
+    "rob_note": {"en": "Ranked by minimax regret: the smallest largest shortfall over the "
+                       "worlds.",
+                 "nl": "Gerangschikt op minimax-spijt: het kleinste grootste tekort over de "
+                       "werelden."},
+    # convergence
+    "conv_title": {"en": "{n} draws pin the chance of profit down to ±{half} points and the "
+                         "mean NPV to ±{mhalf}",
+                   "nl": "{n} trekkingen leggen de kans op winst vast op ±{half} procentpunt "
+                         "en de gemiddelde NCW op ±{mhalf}"},
+    "conv_x": {"en": "Number of draws", "nl": "Aantal trekkingen"},
+    "conv_p": {"en": "P(NPV > 0) [%]", "nl": "P(NCW > 0) [%]"},
+    "conv_m": {"en": "Mean NPV [MEUR]", "nl": "Gemiddelde NCW [mln EUR]"},
+    "conv_band": {"en": "95 % interval", "nl": "95 %-interval"},
+    "conv_note": {"en": "{option}, {world}. Running estimate as draws are added.",
+                  "nl": "{option}, {world}. Lopende schatting naarmate trekkingen worden "
+                        "toegevoegd."},
+    # report sections
+    "sec_sobol": {"en": "What drives the spread in NPV (Sobol' indices)",
+                  "nl": "Wat de spreiding in NCW bepaalt (Sobol'-indices)"},
+    "sec_prim": {"en": "When does the plant fail? (scenario discovery)",
+                 "nl": "Wanneer mislukt de fabriek? (scenario-ontdekking)"},
+    "sec_rob": {"en": "Robustness across worlds", "nl": "Robuustheid over werelden"},
+    "sec_conv": {"en": "Monte Carlo precision", "nl": "Nauwkeurigheid van de simulatie"},
+}
+
+
+def tr(key: str, lang: str, **kw) -> str:
+    """A text of this module in ``lang`` with fields filled in."""
+    s = TEXT[key][i18n.check_lang(lang)]
+    return s.format(**kw) if kw else s
+
+
+def factor_label(name: str, lang: str) -> str:
+    """Short name of a Sobol' factor or a sampled input."""
+    if name.endswith(".shocks"):
+        m = name.split(".")[1]
+        mn = i18n.MARKET_NAMES.get(m)
+        m = (mn[1].lower() if lang == "nl" else mn[0]) if mn else m
+        return tr("shocks", lang, m=m)
+    return i18n.input_label(name, lang)
+
+
+def _lower(label: str) -> str:
+    if len(label) > 1 and not (label[1].isupper() or label[1].isdigit()):
+        return label[0].lower() + label[1:]
+    return label
+
+
+def _facts(ds: xr.Dataset | None, facts: Facts | None) -> Facts | None:
+    if facts is not None:
+        return facts
+    return Facts(ds) if ds is not None else None
+
+
+def _foot(facts: Facts | None, lang: str, world: bool = True) -> str:
+    return facts.footnote(lang, world) if facts is not None else ""
+
+
+def _olabel(facts: Facts | None, option: str, lang: str) -> str:
+    return facts.label(option, lang) if facts is not None else option
+
+
+# --------------------------------------------------------------------------------------
+# Sobol'
+# --------------------------------------------------------------------------------------
+
+
+def sobol_chart(sob: xr.Dataset, option: str | None = None, lang: str = "en",
+                ds: xr.Dataset | None = None, facts: Facts | None = None,
+                top: int = 10) -> Figure:
+    """Bars of the total and first-order Sobol' indices of one option, with 95 % intervals.
+
+    Parameters
+    ----------
+    sob : xarray.Dataset
+        From :func:`simcrm.sensitivity.sobol`.
+    option : str, optional
+        Default: the first option of ``sob``.
+    ds : xarray.Dataset, optional
+        The run's results (for option labels and the footnote).
+    """
+    lang = i18n.check_lang(lang)
+    facts = _facts(ds, facts)
+    option = option or str(sob["option"].values[0])
+    s = sob.sel(option=option)
+    order = np.argsort(-s["ST"].values)[:top][::-1]
+    names = [str(v) for v in s["factor"].values[order]]
+    st, stc = s["ST"].values[order] * 100, s["ST_conf"].values[order] * 100
+    s1, s1c = s["S1"].values[order] * 100, s["S1_conf"].values[order] * 100
+    y = np.arange(len(names))
+    with charts._style():
+        fig = charts._figure((11.0, 1.6 + 0.55 * len(names) + 1.6))
+        ax = fig.subplots()
+        ax.barh(y + 0.2, st, 0.38, xerr=stc, color="#4c72b0", label=tr("sobol_st", lang),
+                error_kw={"ecolor": "#222222", "lw": 1.2, "capsize": 3})
+        ax.barh(y - 0.2, np.clip(s1, 0, None), 0.38, xerr=s1c, color="#a1c4e8",
+                label=tr("sobol_s1", lang), error_kw={"ecolor": "#555555", "lw": 1.0,
+                                                       "capsize": 3})
+        ax.set_yticks(y, [factor_label(n, lang) for n in names])
+        ax.set_xlabel(tr("sobol_xlabel", lang))
+        ax.set_xlim(0, max(100.0, float(np.max(st + stc, initial=0)) * 1.05))
+        ax.legend(loc="lower right", frameon=True)
+        ax.grid(axis="y", visible=False)
+        first = names[-1] if names else ""
+        title = tr("sobol_title", lang, factor=_lower(factor_label(first, lang)),
+                   st=pct(float(s["ST"].sel(factor=first)), lang) if first else "–")
+        note = tr("sobol_note", lang, option=_olabel(facts, option, lang),
+                  n=i18n.num(sob.attrs.get("N", 0), lang),
+                  ev=i18n.num(sob.attrs.get("evaluations", 0), lang),
+                  markets=tr("sobol_grouped" if sob.attrs.get("markets") == "grouped"
+                             else "sobol_fixed", lang))
+        return charts._finish(fig, title, _foot(facts, lang), note)
+
+
+# --------------------------------------------------------------------------------------
+# PRIM
+# --------------------------------------------------------------------------------------
+
+
+def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
+               ds: xr.Dataset | None = None, facts: Facts | None = None) -> Figure:
+    """The PRIM trade-off (coverage against density) and the box on its two main inputs.
+
+    Parameters
+    ----------
+    res : simcrm.discovery.PrimResult
+    option, world : str
+        For the note.
+    """
+    lang = i18n.check_lang(lang)
+    facts = _facts(ds, facts)
+    restr = res.restrictions()
+    with charts._style():
+        fig = charts._figure((13.0, 6.4))
+        ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+        tj = res.trajectory
+        ax1.plot(tj["coverage"] * 100, tj["density"] * 100, "-o", color="#8c8c8c", ms=4,
+                 label=tr("prim_path", lang))
+        ax1.plot([res.coverage * 100], [res.density * 100], "*", color="#c44e52", ms=20,
+                 label=tr("prim_chosen", lang), zorder=5)
+        ax1.axhline(res.base_rate * 100, color=MUTED, lw=1, ls=":")
+        ax1.set_xlabel(tr("prim_traj_x", lang))
+        ax1.set_ylabel(tr("prim_traj_y", lang))
+        ax1.set_xlim(0, 102)
+        ax1.legend(loc="lower left", frameon=True)
+        names = list(restr["input"])
+        if len(names) < 2:
+            rest = [k for k in res.names if k not in names]
+            names = (names + rest)[:2]
+        if len(names) == 2:
+            j0, j1 = res.names.index(names[0]), res.names.index(names[1])
+            x, yv = res.X[:, j0], res.X[:, j1]
+            k = min(3000, x.size)
+            idx = np.random.default_rng(0).choice(x.size, k, replace=False) if x.size > k \
+                else np.arange(x.size)
+            f = res.y[idx]
+            ax2.scatter(x[idx][~f], yv[idx][~f], s=7, color="#55a868", alpha=0.45,
+                        label=tr("prim_ok", lang), lw=0)
+            ax2.scatter(x[idx][f], yv[idx][f], s=7, color="#c44e52", alpha=0.45,
+                        label=tr("prim_fail", lang), lw=0)
+            lo = [res.box.lower[j] if np.isfinite(res.box.lower[j]) else x.min() if j == j0
+                  else yv.min() for j in (j0, j1)]
+            hi = [res.box.upper[j] if np.isfinite(res.box.upper[j]) else x.max() if j == j0
+                  else yv.max() for j in (j0, j1)]
+            ax2.add_patch(Rectangle((lo[0], lo[1]), hi[0] - lo[0], hi[1] - lo[1], fill=False,
+                                    ec="black", lw=2.5, zorder=5))
+            ax2.set_xlabel(_axis_label(names[0], res.units.get(names[0], ""), lang))
+            ax2.set_ylabel(_axis_label(names[1], res.units.get(names[1], ""), lang))
+            ax2.legend(loc="upper right", frameon=True, markerscale=3)
+            for a, u in ((ax2.xaxis, res.units.get(names[0], "")),
+                         (ax2.yaxis, res.units.get(names[1], ""))):
+                if u not in ("1",):
+                    a.set_major_formatter(mpl.ticker.FuncFormatter(
+                        lambda v, _: i18n.num(v, lang)))
+        else:
+            ax2.set_axis_off()
+        title = res.describe(lang).split(". ")[0]
+        note = tr("prim_note", lang, option=_olabel(facts, option, lang) if option else "",
+                  world=facts.wlabel(world, lang) if facts is not None and world else world,
+                  n=i18n.num(res.X.shape[0], lang))
+        return charts._finish(fig, title, _foot(facts, lang), note)
+
+
+def _axis_label(name: str, unit: str, lang: str) -> str:
+    lab = factor_label(name, lang)
+    return f"{lab} [{unit}]" if unit and unit != "1" else lab
+
+
+# --------------------------------------------------------------------------------------
+# Robustness
+# --------------------------------------------------------------------------------------
+
+
+def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
+    """Heatmap of the NPV regret per option × world, options ranked by minimax regret,
+    with the worst-world P(NPV > 0) and the largest regret beside it."""
+    from .robustness import ranking, regret
+
+    lang = i18n.check_lang(lang)
+    facts = _facts(ds, facts)
+    rk = ranking(ds)
+    rg = regret(ds)
+    opts = list(rk["option"])
+    worlds = [str(w) for w in ds["world"].values]
+    M = rg["regret_npv"].sel(option=opts).transpose("option", "world").values
+    with charts._style():
+        fig = charts._figure((12.0, 1.8 + 0.55 * len(opts) + 1.6))
+        ax = fig.subplots()
+        cols = len(worlds) + 2
+        vmax = max(float(np.nanmax(M)), 1e-9)
+        cmap = mpl.colormaps["Reds"]
+        for i, _o in enumerate(opts):
+            for j in range(len(worlds)):
+                v = M[i, j]
+                ax.add_patch(Rectangle((j, i), 1, 1, color=cmap(0.08 + 0.8 * v / vmax)))
+                ax.text(j + 0.5, i + 0.5, i18n.num(v, lang), ha="center", va="center",
+                        fontsize=12, color="white" if v / vmax > 0.6 else "black")
+            r = rk.iloc[i]
+            ax.text(len(worlds) + 0.5, i + 0.5, pct(r["p_npv_pos_worst"], lang), ha="center",
+                    va="center", fontsize=12)
+            ax.text(len(worlds) + 1.5, i + 0.5, i18n.num(r["regret_npv"], lang), ha="center",
+                    va="center", fontsize=12, fontweight="bold" if i == 0 else "normal")
+        ax.set_xlim(0, cols)
+        ax.set_ylim(len(opts), 0)
+        ax.set_xticks(np.arange(cols) + 0.5,
+                      [facts.wlabel(w, lang) for w in worlds]
+                      + [tr("rob_worst", lang), tr("rob_max", lang)])
+        ax.xaxis.tick_top()
+        ax.set_yticks(np.arange(len(opts)) + 0.5, [facts.label(o, lang) for o in opts])
+        ax.grid(False)
+        for s in ax.spines.values():
+            s.set_visible(False)
+        ax.axvline(len(worlds), color="black", lw=1.5)
+        sm = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, vmax), cmap=mpl.colors.
+                                   LinearSegmentedColormap.from_list(
+                                       "r", [cmap(0.08), cmap(0.88)]))
+        cb = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.05, pad=0.02,
+                          aspect=50)
+        cb.set_label(tr("rob_cbar", lang))
+        best = rk.iloc[0]
+        title = tr("rob_title" if best["regret_npv"] > 0 else "rob_title_best", lang,
+                   option=facts.label(best["option"], lang),
+                   regret=i18n.meur(best["regret_npv"], lang))
+        return charts._finish(fig, title, facts.footnote(lang, world=False),
+                              tr("rob_note", lang))
+
+
+# --------------------------------------------------------------------------------------
+# Convergence
+# --------------------------------------------------------------------------------------
+
+
+def convergence_chart(ds: xr.Dataset, option: str | None = None, world: str | None = None,
+                      lang: str = "en", facts: Facts | None = None) -> Figure:
+    """Running P(NPV > 0) and mean NPV with their 95 % band against the number of draws."""
+    from .robustness import running
+
+    lang = i18n.check_lang(lang)
+    facts = _facts(ds, facts)
+    option = option or facts.best
+    world = world or facts.world
+    r = running(ds, option, world)
+    with charts._style():
+        fig = charts._figure((13.0, 6.0))
+        ax1, ax2 = fig.subplots(1, 2)
+        c = facts.colours.get(option, "#4c72b0")
+        ax1.fill_between(r["draws"], r["p_lo"] * 100, r["p_hi"] * 100, color=c, alpha=0.25,
+                         lw=0, label=tr("conv_band", lang))
+        ax1.plot(r["draws"], r["p_npv_pos"] * 100, color=c, lw=2.5)
+        ax1.set_ylabel(tr("conv_p", lang))
+        ax2.fill_between(r["draws"], r["npv_lo"], r["npv_hi"], color=c, alpha=0.25, lw=0,
+                         label=tr("conv_band", lang))
+        ax2.plot(r["draws"], r["npv_mean"], color=c, lw=2.5)
+        ax2.set_ylabel(tr("conv_m", lang))
+        ax2.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: i18n.num(v, lang)))
+        for ax, last in ((ax1, r["p_npv_pos"].iloc[-1] * 100), (ax2, r["npv_mean"].iloc[-1])):
+            ax.set_xscale("log")
+            ax.set_xlabel(tr("conv_x", lang))
+            ax.axhline(last, color=MUTED, lw=1, ls=":")
+            ax.legend(loc="upper right", frameon=True)
+            ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+                lambda v, _: i18n.num(v, lang)))
+        end = r.iloc[-1]
+        title = tr("conv_title", lang, n=i18n.num(end["draws"], lang),
+                   half=i18n.num((end["p_hi"] - end["p_lo"]) / 2 * 100, lang, 1),
+                   mhalf=i18n.meur((end["npv_hi"] - end["npv_lo"]) / 2, lang))
+        note = tr("conv_note", lang, option=facts.label(option, lang),
+                  world=facts.wlabel(world, lang))
+        return charts._finish(fig, title, facts.footnote(lang), note)
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+
+HEADERS = {
+    "rank": ("Rank", "Rang"), "option": ("Option", "Optie"), "statistic": ("Statistic",
+                                                                        "Grootheid"),
+    "p_npv_pos_worst": ("Worst-world P(NPV > 0)", "P(NCW > 0) in slechtste wereld"),
+    "worst_world": ("Worst world", "Slechtste wereld"),
+    "regret_npv": ("Largest NPV regret [MEUR]", "Grootste NCW-spijt [mln EUR]"),
+    "regret_npv_world": ("in world", "in wereld"),
+    "regret_p_npv_pos": ("Largest P(NPV > 0) regret", "Grootste spijt in P(NCW > 0)"),
+    "regret_public_cost": ("Largest public-cost regret [MEUR]",
+                           "Grootste spijt in publieke kosten [mln EUR]"),
+    "estimate": ("Estimate", "Schatting"), "se": ("Standard error", "Standaardfout"),
+    "lower": ("95 % lower", "95 % onder"), "upper": ("95 % upper", "95 % boven"),
+    "draws_needed": ("Draws for ±1 point", "Trekkingen voor ±1 procentpunt"),
+}
+
+
+def _html_table(df: pd.DataFrame, lang: str) -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            if not np.isfinite(v):
+                return "–"
+            return i18n.num(v, lang, 0 if abs(v) >= 100 else 3)
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(HEADERS[c][lang == 'nl'] if c in HEADERS else str(c))}"
+                   "</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>"
+                   for row in df.itertuples(index=False))
+    return f'<table class="simcrm-analysis"><thead><tr>{head}</tr></thead>' \
+           f"<tbody>{body}</tbody></table>"
+
+
+def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str | None = None,
+                    world: str | None = None, sobol_n: int = 512,
+                    facts: Facts | None = None) -> list[tuple[str, list]]:
+    """The report's sections on these analyses.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Per-draw results.
+    lang : {"en", "nl"}
+    scenario : Scenario, optional
+        Needed for the Sobol' section (it evaluates the model on a design of
+        ``sobol_n · (D + 2)`` rows for one option); without it that section is left
+        out.
+    option, world : str, optional
+        The option for the Sobol', discovery and convergence sections (default: the
+        best option of :mod:`simcrm.charts`) and the world (default ``base``).
+
+    Returns
+    -------
+    list of (title, items)
+        ``items`` is a list of :class:`matplotlib.figure.Figure` and HTML strings
+        (paragraphs and tables), in order.
+    """
+    from .discovery import discover
+    from .robustness import convergence_table, ranking
+
+    lang = i18n.check_lang(lang)
+    facts = _facts(ds, facts)
+    option = option or facts.best
+    world = world or facts.world
+    out: list[tuple[str, list]] = []
+    if scenario is not None:
+        from .sensitivity import sobol
+
+        sob = sobol(scenario, world, [option], n=sobol_n)
+        note = html.escape(tr("sobol_grouped", lang) + " " + tr("sobol_corr", lang))
+        out.append((tr("sec_sobol", lang), [sobol_chart(sob, option, lang, facts=facts),
+                                            f"<p class=\"note\">{note}</p>"]))
+    res = discover(ds, option, world, "npv")
+    out.append((tr("sec_prim", lang), [f"<p>{html.escape(res.describe(lang))}</p>",
+                                       prim_chart(res, lang, option, world, facts=facts)]))
+    if ds.sizes.get("world", 1) > 1 and ds.sizes.get("option", 1) > 1:
+        rk = ranking(ds)[["rank", "option", "p_npv_pos_worst", "worst_world", "regret_npv",
+                          "regret_npv_world", "regret_p_npv_pos", "regret_public_cost"]]
+        rk = rk.assign(option=[facts.label(o, lang) for o in rk["option"]])
+        out.append((tr("sec_rob", lang), [robustness_chart(ds, lang, facts),
+                                          _html_table(rk, lang)]))
+    ct = convergence_table(ds, option, world)
+    out.append((tr("sec_conv", lang), [convergence_chart(ds, option, world, lang, facts),
+                                       _html_table(ct.drop(columns=["option", "world"]), lang)]))
+    return out
