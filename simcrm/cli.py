@@ -198,8 +198,10 @@ def report(results_dir: str, lang: str | None) -> None:
     folder = Path(results_dir)
     if not (folder / "results.nc").is_file():
         _fail(f"{folder / 'results.nc'} not found: give a folder written by `simcrm run`")
+    t0 = time.perf_counter()
     path = write_report(folder, None, lang=lang)
-    click.echo(f"report written: {path}")
+    click.echo(f"report written: {path} (charts in {folder / 'charts'}/en and /nl, "
+               f"{time.perf_counter() - t0:.1f} s)")
 
 
 @main.command()
