@@ -23,6 +23,10 @@ _IRR_GRID = np.array([
     -0.05, -0.03, -0.02, -0.01, 0.0, 0.01, 0.02, 0.03, 0.045, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2,
     0.25, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0,
 ])
+_IRR_DENSE = np.unique(np.concatenate([
+    [-0.9999, -0.9995, -0.999, -0.998, -0.995], np.linspace(-0.99, -0.5, 99),
+    np.linspace(-0.5, 0.5, 401), np.geomspace(0.5, 10.0, 60),
+]))
 
 
 def discount_factors(rate, n_years: int) -> np.ndarray:
@@ -76,12 +80,26 @@ def _poly(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, dp
 
 
+def _poly_t(cT: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`_poly` with the coefficients year-major, ``cT`` shaped (year, row)."""
+    p = np.zeros_like(x)
+    dp = np.zeros_like(x)
+    for t in range(cT.shape[0] - 1, -1, -1):
+        dp *= x
+        dp += p
+        p *= x
+        p += cT[t]
+    return p, dp
+
+
 def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.ndarray:
     """Internal rate of return of each row (vectorised).
 
     Finds the root of ``sum_t c_t (1 + r)^-t`` closest to zero — the same root that
-    ``numpy_financial.irr`` returns — by bracketing on a grid of rates from -99 %
-    to 1000 % and refining with safeguarded Newton steps in ``x = 1 / (1 + r)``.
+    ``numpy_financial.irr`` returns — by bracketing on a grid of rates up to 1000 %
+    and refining with safeguarded Newton steps in ``x = 1 / (1 + r)``.  Rows with one
+    sign change have a single IRR and use a coarse grid; rows with several sign
+    changes, which may have several IRRs, use a dense grid down to -99.99 %.
 
     Parameters
     ----------
@@ -96,7 +114,30 @@ def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.nda
     """
     c = np.asarray(cash_flow, dtype=float)
     n, T = c.shape
-    xg = 1.0 / (1.0 + _IRR_GRID)  # decreasing in rate
+    out = np.full(n, np.nan)
+    # Conventional rows (one sign change) have exactly one IRR (Descartes' rule of signs),
+    # which the coarse grid brackets.  Rows whose sign changes more often can have
+    # several roots, two of them possibly close together: search those on a dense grid.
+    many = sign_changes(c) > 1
+    for rows, grid in ((np.nonzero(~many)[0], _IRR_GRID), (np.nonzero(many)[0], _IRR_DENSE)):
+        if rows.size:
+            out[rows] = _irr_on_grid(c[rows], grid, tol, max_iter)
+    return out
+
+
+def sign_changes(c: np.ndarray) -> np.ndarray:
+    """Number of sign changes along each row, zeros skipped (Descartes' rule)."""
+    s = np.sign(c)
+    T = c.shape[1]
+    idx = np.where(s != 0, np.arange(T), 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    ff = np.take_along_axis(s, idx, axis=1)  # sign of the last non-zero entry so far
+    return (ff[:, 1:] * ff[:, :-1] < 0).sum(axis=1)
+
+
+def _irr_on_grid(c, grid, tol, max_iter):
+    n, T = c.shape
+    xg = 1.0 / (1.0 + grid)  # decreasing in rate
     powers = xg[None, :] ** np.arange(T)[:, None]  # (T, G)
     f = c @ powers  # (n, G)
     s = np.sign(f)
@@ -104,8 +145,8 @@ def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.nda
     # The grid holds 0, so every cell lies on one side of zero.  The root closest to
     # zero is in the lowest changing cell at or above 0 or the highest one below it:
     # refine both where both exist and keep the one nearer to zero.
-    G = _IRR_GRID.size - 1
-    pos_side = _IRR_GRID[:-1] >= 0
+    G = grid.size - 1
+    pos_side = grid[:-1] >= 0
     pos_change = change & pos_side
     neg_change = change & ~pos_side
     has_pos, has_neg = pos_change.any(1), neg_change.any(1)
@@ -134,24 +175,32 @@ def _refine(cc, xg, f, k, tol, max_iter):
     x = np.where(fa == 0, a, np.where(fb == 0, b, x))
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     flo = np.where(a < b, fa, fb)
-    active = (fa != 0) & (fb != 0)
+    # iterate on the rows still active only, year-major so Horner reads contiguous rows;
+    # each row's arithmetic is that of a row-by-row Newton iteration
+    idx = np.nonzero((fa != 0) & (fb != 0))[0]
+    cT = np.ascontiguousarray(cc[idx].T)
+    xa, loa, hia, floa = x[idx], lo[idx], hi[idx], flo[idx]
     for _ in range(max_iter):
-        if not active.any():
+        if not idx.size:
             break
-        idx = np.nonzero(active)[0]
-        p, dp = _poly(cc[idx], x[idx])
+        p, dp = _poly_t(cT, xa)
         # shrink the bracket
-        same = np.sign(p) == np.sign(flo[idx])
-        lo[idx] = np.where(same, x[idx], lo[idx])
-        flo[idx] = np.where(same, p, flo[idx])
-        hi[idx] = np.where(same, hi[idx], x[idx])
+        same = np.sign(p) == np.sign(floa)
+        loa = np.where(same, xa, loa)
+        floa = np.where(same, p, floa)
+        hia = np.where(same, hia, xa)
         with np.errstate(divide="ignore", invalid="ignore"):
-            xn = x[idx] - p / dp
-        bad = ~np.isfinite(xn) | (xn <= lo[idx]) | (xn >= hi[idx])
-        xn = np.where(bad, 0.5 * (lo[idx] + hi[idx]), xn)
-        done = (np.abs(xn - x[idx]) <= tol * np.abs(xn)) | (p == 0)
-        x[idx] = np.where(p == 0, x[idx], xn)
-        active[idx[done]] = False
+            xn = xa - p / dp
+        bad = ~np.isfinite(xn) | (xn <= loa) | (xn >= hia)
+        xn = np.where(bad, 0.5 * (loa + hia), xn)
+        done = (np.abs(xn - xa) <= tol * np.abs(xn)) | (p == 0)
+        xa = np.where(p == 0, xa, xn)
+        if done.any():
+            x[idx[done]] = xa[done]
+            keep = ~done
+            idx, xa, loa, hia, floa = idx[keep], xa[keep], loa[keep], hia[keep], floa[keep]
+            cT = cT[:, keep]
+    x[idx] = xa
     return 1.0 / x - 1.0
 
 
@@ -213,15 +262,28 @@ def tax_with_loss_carry_forward(profit: np.ndarray, rate, threshold, share_above
     n, T = profit.shape
     rate = np.broadcast_to(np.asarray(rate, dtype=float), (n,))
     pool = np.zeros(n)
-    tax = np.empty_like(profit)
+    # year-major copies: the loop then works on contiguous rows (same arithmetic)
+    pt = np.ascontiguousarray(np.asarray(profit, dtype=float).T)
+    tax = np.empty_like(pt)
+    pos = np.empty(n)
+    limit = np.empty(n)
+    tmp = np.empty(n)
     for t in range(T):
-        y = profit[:, t]
-        pos = np.maximum(y, 0.0)
-        limit = np.minimum(pos, threshold) + share_above * np.maximum(pos - threshold, 0.0)
-        offset = np.minimum(pool, limit)
-        tax[:, t] = rate * (pos - offset)
-        pool += np.maximum(-y, 0.0) - offset
-    return tax
+        y = pt[t]
+        np.maximum(y, 0.0, out=pos)
+        np.subtract(pos, threshold, out=tmp)
+        np.maximum(tmp, 0.0, out=tmp)
+        np.multiply(share_above, tmp, out=tmp)
+        np.minimum(pos, threshold, out=limit)
+        np.add(limit, tmp, out=limit)
+        np.minimum(pool, limit, out=limit)  # the offset
+        np.subtract(pos, limit, out=tmp)
+        np.multiply(rate, tmp, out=tax[t])
+        np.negative(y, out=tmp)
+        np.maximum(tmp, 0.0, out=tmp)
+        np.subtract(tmp, limit, out=tmp)
+        pool += tmp
+    return np.ascontiguousarray(tax.T)
 
 
 def annuity_debt(draws: np.ndarray, rate, tenor, first_repayment: np.ndarray,

@@ -422,8 +422,8 @@ LEVER_PARAMS: list[Param] = [
     *_window("offtake"),
     # investment deduction
     _p("investment_deduction.share", "float", "1", REQUIRED,
-       "Extra tax deduction as a share of the capex, taken in the first production year "
-       "(like the Dutch EIA).", lo=0, hi=2),
+       "Extra tax deduction as a share of the capex, taken in the years the capex is spent "
+       "(like the Dutch EIA); unused deductions are carried forward as losses.", lo=0, hi=2),
 ]
 
 LEVERS: dict[str, Param] = {p.key: p for p in LEVER_PARAMS}
