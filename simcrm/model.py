@@ -232,6 +232,12 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     rate = g("finance.discount_rate")
     dfac = discount_factors(rate, T)
 
+    # tonnes covered by the price-dependent levers (the same at every price)
+    cov_pf = (lv.covered_production(s, life, ramp, L["price_floor"]["years"], cap_t, T)
+              if "price_floor" in L else None)
+    cov_off = (lv.covered_production(s, life, ramp, L["offtake"]["years"], cap_t, T)
+               if "offtake" in L else None)
+
     def price_dependent(price: np.ndarray) -> dict:
         """Lines that depend on the product price path ``price`` (draw, year)."""
         out = {}
@@ -240,15 +246,13 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         sup = support
         if "price_floor" in L:
             sL = L["price_floor"]
-            cov = lv.covered_production(s, life, ramp, sL["years"], cap_t, T)
-            b = lv.price_floor(sL, cov, price, calendar, esc)
+            b = lv.price_floor(sL, cov_pf, price, calendar, esc)
             out["price_floor"], out["gov_price_floor"] = b.plant, b.outlays
             out["rec_price_floor"] = b.receipts if b.receipts is not None else 0.0
             sup = sup + b.plant
         if "offtake" in L:
             sL = L["offtake"]
-            cov = lv.covered_production(s, life, ramp, sL["years"], cap_t, T)
-            b = lv.offtake(sL, cov, price, calendar, esc)
+            b = lv.offtake(sL, cov_off, price, calendar, esc)
             out["offtake"], out["gov_offtake"], out["rec_offtake"] = b.plant, b.outlays, b.receipts
             sup = sup + b.plant
         wc = wc_share * revenue
@@ -312,8 +316,16 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         metrics["lcop"] = np.where(pv_prod > 0, _pv(cost, dfac) / pv_prod * 1e6, np.nan)
     metrics["first_production"] = fid + s
     if breakeven:
-        metrics["breakeven_price"] = _breakeven(price_dependent, metrics["npv"], P["product"],
-                                                metrics["lcop"], production, rate, esc)
+        npv_at = _flat_price_npv(
+            esc, production, dfac, wc_share,
+            costs_opex + support + lines["capex"] + grant + s_draw + p_draw - interest - s_pr
+            - p_pr - fee,
+            costs_opex + support - depreciation - interest - fee + taxable_extra - deduction,
+            tax_rate, thr, share_above,
+            levers=[(f, L[k], cov) for f, k, cov in ((lv.price_floor, "price_floor", cov_pf),
+                                                     (lv.offtake, "offtake", cov_off))
+                    if k in L], calendar=calendar)
+        metrics["breakeven_price"] = _breakeven(npv_at, metrics["lcop"], production)
     else:
         metrics["breakeven_price"] = np.full(n, np.nan)
 
@@ -347,7 +359,56 @@ def _pv(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:
     return x @ dfac if dfac.ndim == 1 else np.einsum("dt,dt->d", x, dfac)
 
 
-def _breakeven(price_dependent, npv0, price, lcop, production, rate, esc, iters: int = 6):
+def _flat_price_npv(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr,
+                    share_above, levers, calendar):
+    """NPV as a function of a flat product price, for the break-even search.
+
+    The NPV of revenue and working capital is linear in the price, so it is
+    computed once; only the price-dependent levers and the tax (loss carry-forward)
+    are evaluated per price.  Equal to the NPV of ``price_dependent`` up to the
+    order of the additions.
+
+    Parameters
+    ----------
+    fixed : ndarray, shape (draw, year)
+        Net cash flow to the investor without revenue, working capital,
+        price-dependent levers and tax [MEUR/yr].
+    profit0 : ndarray, shape (draw, year)
+        Taxable profit without revenue and price-dependent levers [MEUR/yr].
+
+    Returns
+    -------
+    callable
+        ``npv_at(flat, rows=None)``: NPV [MEUR] of the draws ``rows`` (all if None)
+        at the flat prices ``flat`` [EUR/t of the price year], one per row.
+    """
+    unit_rev = esc * production / 1e6  # MEUR/yr per EUR/t
+    dfac2 = np.broadcast_to(dfac, production.shape)
+    # NPV of the change in working capital per unit of revenue (released at the end)
+    wdf = np.diff(dfac2, axis=-1, append=dfac2[:, -1:])
+    slope = _pv(unit_rev, dfac) + wc_share[:, 0] * _pv(unit_rev, wdf)
+    pv_fixed = _pv(fixed, dfac)
+    tax_rate = np.broadcast_to(tax_rate, pv_fixed.shape)
+
+    def npv_at(flat: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        R = (lambda x: x) if rows is None else (lambda x: x[rows])  # noqa: E731
+        profit = R(profit0) + flat[:, None] * R(unit_rev)
+        value = R(pv_fixed) + flat * R(slope)
+        if levers:
+            price = flat[:, None] * esc
+            extra = 0.0
+            for fn, settings, cov in levers:
+                extra = extra + fn(settings, R(cov), price, calendar, esc).plant
+            profit += extra
+        else:
+            extra = 0.0
+        tax = tax_with_loss_carry_forward(profit, R(tax_rate), thr, share_above)
+        return value + _pv(extra - tax, R(dfac2))
+
+    return npv_at
+
+
+def _breakeven(npv_at, lcop, production, iters: int = 6):
     """Flat product price [EUR/t, price-year money] that makes the NPV zero (secant).
 
     Each draw iterates on its own until its step is below 1e-9 relative, so the
@@ -355,9 +416,9 @@ def _breakeven(price_dependent, npv0, price, lcop, production, rate, esc, iters:
     """
     operating = production.sum(axis=1) > 0
     p0 = np.where(np.isfinite(lcop), lcop, 0.0)
-    f0 = npv(price_dependent(p0[:, None] * esc)["net_cash_flow"], rate)
+    f0 = npv_at(p0)
     p1 = np.where(np.isfinite(lcop), lcop * 1.25 + 1.0, 1000.0)
-    f1 = npv(price_dependent(p1[:, None] * esc)["net_cash_flow"], rate)
+    f1 = npv_at(p1)
     active = np.ones(p1.shape, bool)
     for _ in range(iters):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -369,5 +430,8 @@ def _breakeven(price_dependent, npv0, price, lcop, production, rate, esc, iters:
         active &= ~step_small
         if not active.any():
             break
-        f1 = np.where(active, npv(price_dependent(p1[:, None] * esc)["net_cash_flow"], rate), f1)
+        # only the draws still iterating are evaluated
+        idx = np.nonzero(active)[0]
+        f1 = f1.copy()
+        f1[idx] = npv_at(p1[idx], idx)
     return np.where(operating, p1, np.nan)
