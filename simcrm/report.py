@@ -17,11 +17,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 from . import i18n
-from .charts import Chart, Facts, draw_all, scenario_files
+from .charts import DPI, Chart, Facts, draw_all, scenario_files
 from .i18n import meur, num, pct, points, t
 from .metrics import decision_of, summarise
 
@@ -267,8 +269,13 @@ def _assumptions(ds: xr.Dataset, lang: str) -> str:
             + "\n".join(rows) + "\n</table>")
 
 
-def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = None) -> str:
-    """The report as one HTML text (charts embedded as base64 PNG)."""
+def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = None,
+                sections: list[tuple[str, list]] | None = None) -> str:
+    """The report as one HTML text (charts embedded as base64 PNG).
+
+    ``sections`` are extra ``(title, items)`` sections placed after the charts; an item
+    is PNG bytes (a chart) or an HTML string.
+    """
     a = f.ds.attrs
     dec = decision_of(f.ds)
     title = t("report_title", lang, scenario=a.get("scenario", "?"))
@@ -290,6 +297,15 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
         b64 = base64.b64encode(c.png.read_bytes()).decode("ascii")
         parts.append(f'<figure id="chart-{_e(c.name)}"><img src="data:image/png;base64,{b64}" '
                      f'alt="{_e(c.title)}"></figure>\n')
+    for title_, items in sections or []:
+        parts.append(f"<h2>{_e(title_)}</h2>\n")
+        for item in items:
+            if isinstance(item, bytes):
+                b64 = base64.b64encode(item).decode("ascii")
+                parts.append(f'<figure class="analysis"><img src="data:image/png;base64,{b64}" '
+                             f'alt="{_e(title_)}"></figure>\n')
+            else:
+                parts.append(f"{item}\n")
     parts.append(f"<h2>{_e(t('table', lang))}</h2>\n")
     rule = t("rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
              loss=pct(dec["max_loss_prob"], lang))
@@ -357,12 +373,45 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     finally:
         if cf is not None:
             cf.close()
+    sections = {lg: _analysis_sections(results, lg, facts, chart_dir / lg) for lg in i18n.LANGS}
     main = folder / "report.html"
     second = folder / f"report.{other}.html"
-    _write_text(main, render_html(facts, charts[lang], lang, second.name))
-    _write_text(second, render_html(facts, charts[other], other, main.name))
+    _write_text(main, render_html(facts, charts[lang], lang, second.name, sections[lang]))
+    _write_text(second, render_html(facts, charts[other], other, main.name, sections[other]))
     log.info("charts and report written in %.1f s", time.perf_counter() - t0)
     return main
+
+
+def _analysis_sections(ds: xr.Dataset, lang: str, facts: Facts, chart_dir: Path
+                       ) -> list[tuple[str, list]]:
+    """The sections of :func:`simcrm.analysis_charts.report_sections` (scenario discovery,
+    robustness, convergence; Sobol' needs the scenario and is left out here), with each
+    figure drawn to ``chart_dir/analysis-K.png`` and embedded as PNG bytes."""
+    try:
+        from .analysis_charts import report_sections
+    except ImportError:
+        return []
+    try:
+        secs = report_sections(ds, lang, facts=facts)
+    except Exception as e:  # an optional analysis must not cost the briefing its report
+        log.warning("analysis sections left out of the report: %s", e)
+        return []
+    out = []
+    k = 0
+    for title, items in secs:
+        done = []
+        for item in items:
+            if isinstance(item, Figure):
+                k += 1
+                png = chart_dir / f"analysis-{k}.png"
+                with mpl.rc_context({"savefig.dpi": DPI}):
+                    item.savefig(png, dpi=DPI, metadata={"Software": None})
+                item.clear()
+                done.append(png.read_bytes())
+            else:
+                done.append(str(item))
+        out.append((str(title), done))
+    return out
 
 
 def _write_text(path: Path, text: str) -> None:
