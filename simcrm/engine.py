@@ -254,7 +254,19 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
     res, cf = assemble(sc, parts, keep_cashflows)
     res.attrs["run_seconds"] = round(seconds, 3)
     res.attrs["chunk_size"] = plan.chunk_blocks * BLOCK
-    return Results(res, cf, sc, seconds)
+    return Results(with_summary(res), cf, sc, seconds)
+
+
+def with_summary(res: xr.Dataset) -> xr.Dataset:
+    """Add the option × world comparison (``summary_*`` variables) to a results Dataset."""
+    from .metrics import summarise
+
+    res = res.drop_vars([k for k in res.data_vars if k.startswith("summary_")])
+    sm = summarise(res)
+    for k, v in sm.data_vars.items():
+        res[f"summary_{k}"] = v.assign_attrs(role="summary")
+    res.attrs["decision_rule"] = sm.attrs["decision_rule"]
+    return res
 
 
 def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven):

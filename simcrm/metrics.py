@@ -129,6 +129,8 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     sm = xr.Dataset(data, coords=coords)
     sm.attrs["decision_rule"] = decision_text(dec)
     sm.attrs["draws"] = n
+    sm.attrs["deadline_year"] = int(dec["production_deadline_year"])
+    sm.attrs["hurdle_irr"] = float(dec["hurdle_irr"])
     return sm
 
 
@@ -151,6 +153,10 @@ def summary_table(summary: xr.Dataset) -> pd.DataFrame:
                            ).to_dataframe().reset_index()
     df["investable"] = df["investable"].astype(bool)
     df["irr_undefined"] = df["irr_undefined"].astype(int)
+    if "deadline_year" in summary.attrs:
+        # the year the production probability refers to, so the CSV explains itself
+        df.insert(df.columns.get_loc("p_production_by_deadline"), "deadline_year",
+                  summary.attrs["deadline_year"])
     return df
 
 
@@ -163,7 +169,7 @@ TERMINAL_COLUMNS = [
     ("p_npv_pos", "P(NPV>0)", "{:.1%}"),
     ("p_npv_pos_se", "±se", "{:.1%}"),
     ("irr_mean", "IRR", "{:.1%}"),
-    ("p_production_by_deadline", "P(prod≤dl)", "{:.0%}"),
+    ("p_production_by_deadline", "P(prod≤{deadline})", "{:.0%}"),
     ("public_cost_gross_mean", "public cost", "{:,.0f}"),
     ("public_cost_net_mean", "net cost", "{:,.0f}"),
     ("gain_per_100meur", "ΔP/100M", "{:+.1%}"),
@@ -173,7 +179,8 @@ TERMINAL_COLUMNS = [
 
 def format_table(df: pd.DataFrame) -> str:
     """A readable fixed-width table of the headline columns."""
-    rows = [[head for _, head, _ in TERMINAL_COLUMNS]]
+    deadline = int(df["deadline_year"].iloc[0]) if "deadline_year" in df else "deadline"
+    rows = [[head.format(deadline=deadline) for _, head, _ in TERMINAL_COLUMNS]]
     for _, r in df.iterrows():
         row = []
         for col, _, fmt in TERMINAL_COLUMNS:

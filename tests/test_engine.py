@@ -12,6 +12,8 @@ from simcrm.finance import discount_factors
 
 
 def data_only(ds: xr.Dataset) -> xr.Dataset:
+    """Per-draw data without attributes (creation time) and run-wide summaries."""
+    ds = ds.drop_vars([k for k in ds.data_vars if k.startswith("summary_")])
     return ds.drop_attrs() if hasattr(ds, "drop_attrs") else ds.assign_attrs({})
 
 
