@@ -98,7 +98,8 @@ class Dist:
                 raise DistError("pert: lambda must be positive")
         elif n == "uniform":
             if not a["low"] < a["high"]:
-                raise DistError(f"uniform needs low < high; got low={a['low']:g}, high={a['high']:g}")
+                raise DistError(f"uniform needs low < high; got low={a['low']:g}, "
+                                f"high={a['high']:g}")
         elif n == "normal":
             if not a["sd"] > 0:
                 raise DistError(f"normal needs sd > 0; got sd={a['sd']:g}")

@@ -15,7 +15,7 @@ may be given either as a fixed number or as a distribution table such as
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 REQUIRED = object()
@@ -131,10 +131,12 @@ def _p(key, kind, unit, default, description, **kw) -> Param:
 
 _META = [
     _p("scenario.name", "str", "", None, "Short name of the scenario; defaults to the file name."),
-    _p("scenario.description", "str", "", "", "What the scenario represents, in a sentence or two."),
+    _p("scenario.description", "str", "", "",
+       "What the scenario represents, in a sentence or two."),
     _p("scenario.price_year", "int", "year", 2024, "Price year of all money amounts (real terms).",
        lo=1990, hi=2100),
-    _p("scenario.currency", "choice", "", "EUR", "Currency of all money amounts.", choices=("EUR",)),
+    _p("scenario.currency", "choice", "", "EUR", "Currency of all money amounts.",
+       choices=("EUR",)),
     _p("scenario.terms", "choice", "", "real",
        "Real terms (prices of the price year; discount rate is real) or nominal terms "
        "(prices and fixed costs escalate with finance.inflation; discount rate is nominal).",
@@ -162,7 +164,8 @@ _SIMULATION = [
 ]
 
 _PLANT = [
-    _p("plant.capacity_tpa", "float", "t/yr", REQUIRED, "Nameplate capacity in tonnes of product a year.",
+    _p("plant.capacity_tpa", "float", "t/yr", REQUIRED,
+       "Nameplate capacity in tonnes of product a year.",
        lo=0, lo_open=True, uncertain=True),
     _p("plant.capex_meur", "float", "MEUR", REQUIRED,
        "Overnight capital cost as estimated at FID, before any overrun.", lo=0, lo_open=True,
@@ -195,7 +198,8 @@ _OPERATIONS = [
     _p("operations.free_allocation_share", "float", "1", 0.0,
        "Share of direct emissions covered by free ETS allowances.", lo=0, hi=1, uncertain=True),
     _p("operations.reagents_eur_per_t", "float", "EUR/t", 0.0,
-       "Reagents, consumables and other variable costs per tonne of product.", lo=0, uncertain=True),
+       "Reagents, consumables and other variable costs per tonne of product.", lo=0,
+       uncertain=True),
     _p("operations.labour_meur_per_yr", "float", "MEUR/yr", 0.0,
        "Staff costs per year of operation.", lo=0, uncertain=True),
     _p("operations.maintenance_share", "float", "1/yr", 0.03,

@@ -653,7 +653,7 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
                     ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"),
                                                      f"{lkey}.{k}"))
                 settings[k] = v
-            for key, p in params.items():
+            for p in params.values():
                 if p.name not in settings:
                     if p.default is REQUIRED:
                         ctx.add(f"{lkey}.{p.name}", f"is required: {p.description}")

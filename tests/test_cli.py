@@ -3,7 +3,6 @@ folder."""
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

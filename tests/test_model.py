@@ -137,7 +137,8 @@ resale_share = 0.5
     np.testing.assert_allclose(fl["price_floor"], [0, 3, 3, 3, 0, 0, 0, 0])  # 500 EUR/t × 6 kt
     assert m["public_cost_gross"] == pytest.approx(3 / 1.0225 + 3 / 1.0225**2 + 3 / 1.0225**3)
     m, cfd = base_case(sc, option="cfd")
-    np.testing.assert_allclose(cfd["price_floor"], [0, -5, 0, 0, 0, 0, 0, 0])  # pays back 500 × 10 kt
+    # the plant pays 500 EUR/t × 10 kt back
+    np.testing.assert_allclose(cfd["price_floor"], [0, -5, 0, 0, 0, 0, 0, 0])
     assert m["public_cost_gross"] == 0.0
     np.testing.assert_allclose(cfd["gov_receipts"], [0, 5, 0, 0, 0, 0, 0, 0])
     m, buy = base_case(sc, option="buy")

@@ -16,5 +16,5 @@ def test_every_key_is_documented_with_unit_and_range():
     for key, p in ALL_PARAMS.items():
         assert f"`{key}`" in text
         assert p.description
-    for key, p in LEVERS.items():
+    for p in LEVERS.values():
         assert f"`{p.name}`" in text
