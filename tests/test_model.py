@@ -202,3 +202,16 @@ def test_empty_option_is_baseline(hand_scenario):
     assert m0 == m1
     for k in l0:
         np.testing.assert_array_equal(l0[k], l1[k])
+
+
+def test_nominal_terms_with_fisher_rate_equal_real_terms_without_tax(hand_scenario):
+    # Everything escalates with inflation in nominal terms; discounting at the Fisher rate
+    # (1 + r)(1 + i) - 1 must give the real NPV back when no tax or debt bends it.
+    real, _ = base_case(hand_scenario(tax=0.0))
+    sc = hand_scenario(tax=0.0)
+    sc.settings["scenario.terms"] = "nominal"
+    sc.worlds["base"].inputs["finance.inflation"] = 0.03
+    sc.worlds["base"].inputs["finance.discount_rate"] = 1.10 * 1.03 - 1
+    nominal, lines = base_case(sc)
+    assert nominal["npv"] == pytest.approx(real["npv"], rel=1e-12)
+    assert lines["revenue"][2] == pytest.approx(20 * 1.03**2)
