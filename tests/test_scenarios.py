@@ -68,9 +68,9 @@ def test_archetype_validates_with_shared_worlds_and_levers(name):
                                                  "permit_fast_track", "public_loan",
                                                  "price_floor"}
     for o in sc.options.values():
-        assert o.label_en and o.label_nl and o.description, f"{name}: {o.name} unlabelled"
+        assert all((o.label_en, o.label_nl, o.description)), f"{name}: {o.name} unlabelled"
     for w in sc.worlds.values():
-        assert w.label_en and w.label_nl and w.description, f"{name}: {w.name} unlabelled"
+        assert all((w.label_en, w.label_nl, w.description)), f"{name}: {w.name} unlabelled"
     assert sc.setting("simulation.fid_year") == 2026
     assert sc.setting("scenario.price_year") == 2025
     assert sc.setting("scenario.terms") == "real"
@@ -79,7 +79,8 @@ def test_archetype_validates_with_shared_worlds_and_levers(name):
 @pytest.mark.parametrize("name", sorted(PARTIAL))
 def test_partial_files_do_not_validate_alone_and_say_so(name):
     text = (SCENARIOS / name).read_text(encoding="utf-8")
-    assert "PARTIAL FILE" in text and "extends" in text
+    assert "PARTIAL FILE" in text
+    assert "extends" in text
     with pytest.raises(simcrm.ScenarioError):
         simcrm.load_scenario(SCENARIOS / name)
 
@@ -224,7 +225,8 @@ def test_rare_earth_separation_against_solvay_and_caremag():
     # Chinese price of 2024 (~EUR 45k/t) and near the European one.
     assert m["lcop"] > 52_000 / 1.13
     assert 0.85 * price < m["lcop"] < 1.25 * price
-    assert m["npv"] < 50 and 0 < m["irr"] < 0.2
+    assert m["npv"] < 50
+    assert 0 < m["irr"] < 0.2
 
 
 def test_battery_recycling_against_cylib_and_li_cycle():
