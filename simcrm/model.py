@@ -191,8 +191,10 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         debt_rate = np.maximum(debt_rate - guar["spread_reduction"], 0.0)
     ploan = L.get("public_loan")
     p_share = float(ploan["share"]) if ploan else 0.0
-    if p_share + gearing.max(initial=0.0) > 1.0:
-        gearing = np.minimum(gearing, 1.0 - p_share)
+    if ploan and ploan["replaces_senior_debt"]:
+        # the public loan takes the place of senior debt first, equity after that
+        gearing = np.maximum(gearing - p_share, 0.0)
+    gearing = np.minimum(gearing, 1.0 - p_share)
     first_prod_year = np.minimum(np.floor(s).astype(int), T - 1)
     tenor = float(inp["finance.debt_tenor_years"])
     has_senior = bool(np.any(gearing > 0))

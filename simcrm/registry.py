@@ -392,6 +392,9 @@ LEVER_PARAMS: list[Param] = [
        lo=1, hi=50),
     _p("public_loan.grace_years", "float", "years", 2.0,
        "Years after first production before repayment starts (interest is paid).", lo=0, hi=30),
+    _p("public_loan.replaces_senior_debt", "bool", "", True,
+       "Whether the public loan replaces senior debt first (true) or comes on top of the "
+       "scenario's senior debt, replacing equity (false)."),
     _p("public_loan.recovery_rate", "float", "1", 0.4,
        "Share of an unpaid balance the state recovers after a default.", lo=0, hi=1),
     # loan guarantee

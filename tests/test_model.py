@@ -215,3 +215,21 @@ def test_nominal_terms_with_fisher_rate_equal_real_terms_without_tax(hand_scenar
     nominal, lines = base_case(sc)
     assert nominal["npv"] == pytest.approx(real["npv"], rel=1e-12)
     assert lines["revenue"][2] == pytest.approx(20 * 1.03**2)
+
+
+def test_public_loan_replaces_senior_debt_first(hand_scenario):
+    extra = """
+[options.loan.public_loan]
+share = 0.3
+[options.ontop.public_loan]
+share = 0.3
+replaces_senior_debt = false
+"""
+    sc = hand_scenario(tax=0.25, extra=extra)
+    sc.worlds["base"].inputs["finance.debt_gearing"] = 0.5
+    _, base = base_case(sc)
+    _, loan = base_case(sc, option="loan")
+    _, ontop = base_case(sc, option="ontop")
+    assert base["debt_drawdown"][0] == pytest.approx(25.0)  # 50 % of 50 MEUR
+    assert loan["debt_drawdown"][0] == pytest.approx(25.0)  # 20 % senior + 30 % public
+    assert ontop["debt_drawdown"][0] == pytest.approx(40.0)  # 50 % senior + 30 % public
