@@ -82,6 +82,17 @@ def _poly(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _poly_t(cT: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`_poly` with the coefficients year-major, ``cT`` shaped (year, row)."""
+    if x.size <= 8:
+        # a few rows left: Python floats do the same IEEE operations without the
+        # per-call overhead of numpy
+        p, dp = np.empty_like(x), np.empty_like(x)
+        for j, xj in enumerate(x.tolist()):
+            pj = dpj = 0.0
+            for ct in cT[::-1, j].tolist():
+                dpj = dpj * xj + pj
+                pj = pj * xj + ct
+            p[j], dp[j] = pj, dpj
+        return p, dp
     p = np.zeros_like(x)
     dp = np.zeros_like(x)
     for t in range(cT.shape[0] - 1, -1, -1):
@@ -135,40 +146,67 @@ def sign_changes(c: np.ndarray) -> np.ndarray:
     return (ff[:, 1:] * ff[:, :-1] < 0).sum(axis=1)
 
 
+_GRID_CELLS_PER_BATCH = 131072
+"""Rows × grid points evaluated at once when bracketing (about 1 MB of float64, so the
+grid values stay in cache)."""
+
+
 def _irr_on_grid(c, grid, tol, max_iter):
     n, T = c.shape
     xg = 1.0 / (1.0 + grid)  # decreasing in rate
     powers = xg[None, :] ** np.arange(T)[:, None]  # (T, G)
-    f = c @ powers  # (n, G)
-    s = np.sign(f)
-    change = (s[:, :-1] * s[:, 1:] <= 0) & ~((s[:, :-1] == 0) & (s[:, 1:] == 0))
     # The grid holds 0, so every cell lies on one side of zero.  The root closest to
     # zero is in the lowest changing cell at or above 0 or the highest one below it:
     # refine both where both exist and keep the one nearer to zero.
     G = grid.size - 1
-    pos_side = grid[:-1] >= 0
-    pos_change = change & pos_side
-    neg_change = change & ~pos_side
-    has_pos, has_neg = pos_change.any(1), neg_change.any(1)
-    pos_cell = np.argmax(pos_change, axis=1)
-    neg_cell = G - 1 - np.argmax(neg_change[:, ::-1], axis=1)
+    i0 = int(np.count_nonzero(grid[:-1] < 0))  # cells 0 .. i0-1 lie below zero
+    pos_cell = np.zeros(n, np.intp)
+    neg_cell = np.zeros(n, np.intp)
+    has_pos = np.zeros(n, bool)
+    has_neg = np.zeros(n, bool)
+    fk = np.empty((4, n))  # f at both ends of the positive and the negative cell
+    step = max(1, _GRID_CELLS_PER_BATCH // (G + 1))
+    for a in range(0, n, step):
+        f = c[a:a + step] @ powers  # (rows, G + 1)
+        r = np.arange(f.shape[0])
+        pos, neg = f > 0, f < 0
+        nz = pos | neg
+        # a cell changes sign where its ends are not both of one strict sign and not
+        # both zero (as sign(f_k) * sign(f_k+1) <= 0 and not both 0)
+        change = ~((pos[:, :-1] & pos[:, 1:]) | (neg[:, :-1] & neg[:, 1:]))
+        change &= nz[:, :-1] | nz[:, 1:]
+        pc = change[:, i0:]
+        has_pos[a:a + step] = pc.any(1)
+        k = i0 + np.argmax(pc, axis=1)
+        pos_cell[a:a + step] = k
+        fk[0, a:a + step], fk[1, a:a + step] = f[r, k], f[r, k + 1]
+        if i0:
+            nc = change[:, :i0]
+            has_neg[a:a + step] = nc.any(1)
+            k = i0 - 1 - np.argmax(nc[:, ::-1], axis=1)
+        else:
+            k = np.full(f.shape[0], G - 1)
+        neg_cell[a:a + step] = k
+        fk[2, a:a + step], fk[3, a:a + step] = f[r, k], f[r, k + 1]
     out = np.full(n, np.nan)
     if has_pos.any():
         rows = np.nonzero(has_pos)[0]
-        out[rows] = _refine(c[rows], xg, f[rows], pos_cell[rows], tol, max_iter)
+        out[rows] = _refine(c[rows], xg, fk[0, rows], fk[1, rows], pos_cell[rows], tol,
+                            max_iter)
     if has_neg.any():
         rows = np.nonzero(has_neg)[0]
-        r = _refine(c[rows], xg, f[rows], neg_cell[rows], tol, max_iter)
+        r = _refine(c[rows], xg, fk[2, rows], fk[3, rows], neg_cell[rows], tol, max_iter)
         better = ~np.isfinite(out[rows]) | (np.abs(r) < np.abs(out[rows]))
         out[rows] = np.where(better, r, out[rows])
     return out
 
 
-def _refine(cc, xg, f, k, tol, max_iter):
-    """Root of each row's polynomial in the grid cell ``k`` (safeguarded Newton), as a rate."""
-    rows = np.arange(cc.shape[0])
+def _refine(cc, xg, fa, fb, k, tol, max_iter):
+    """Root of each row's polynomial in the grid cell ``k`` (safeguarded Newton), as a rate.
+
+    ``fa``, ``fb`` are the polynomial's values at the cell's ends ``xg[k]``, ``xg[k + 1]``.
+    """
     a, b = xg[k], xg[k + 1]  # x brackets (a > b)
-    fa, fb = f[rows, k], f[rows, k + 1]
     # start from the secant point
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.where(fa != fb, a - fa * (b - a) / (fb - fa), 0.5 * (a + b))
