@@ -168,7 +168,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         def extra(folder):
             from .report import write_report
 
-            write_report(folder, res.results, lang=lang)
+            write_report(folder, res.results, lang=lang, scenario=res.scenario)
     try:
         write_results(res, out_dir, force=force, write_extra=extra)
     except OutputExistsError as e:

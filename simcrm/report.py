@@ -331,7 +331,7 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
 
 
 def write_report(folder: str | Path, results: xr.Dataset | None = None,
-                 lang: str | None = None) -> Path:
+                 lang: str | None = None, scenario=None) -> Path:
     """Draw the charts into ``folder/charts`` and write ``folder/report.html``.
 
     Charts are drawn in both languages (``charts/en/`` and ``charts/nl/``, each chart as
@@ -346,6 +346,9 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
         The per-draw results; read from ``folder/results.nc`` when omitted.
     lang : {"nl", "en"}, optional
         Language; default: the scenario's ``[report] lang``.
+    scenario : Scenario, optional
+        The scenario, for the Sobol' section (it evaluates the model again); read from
+        the copy in ``folder/scenario/`` when omitted, left out if that fails.
 
     Returns
     -------
@@ -373,7 +376,10 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     finally:
         if cf is not None:
             cf.close()
-    sections = {lg: _analysis_sections(results, lg, facts, chart_dir / lg) for lg in i18n.LANGS}
+    if scenario is None:
+        scenario = _saved_scenario(folder, results)
+    sections = {lg: _analysis_sections(results, lg, facts, chart_dir / lg, scenario)
+                for lg in i18n.LANGS}
     main = folder / "report.html"
     second = folder / f"report.{other}.html"
     _write_text(main, render_html(facts, charts[lang], lang, second.name, sections[lang]))
@@ -382,17 +388,32 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     return main
 
 
-def _analysis_sections(ds: xr.Dataset, lang: str, facts: Facts, chart_dir: Path
-                       ) -> list[tuple[str, list]]:
-    """The sections of :func:`simcrm.analysis_charts.report_sections` (scenario discovery,
-    robustness, convergence; Sobol' needs the scenario and is left out here), with each
+def _saved_scenario(folder: Path, ds: xr.Dataset):
+    """The scenario as copied into the results folder, or None."""
+    from .scenario import ScenarioError, load_scenario
+
+    name = Path(str(ds.attrs.get("scenario_file", ""))).name
+    path = folder / "scenario" / name
+    if not name or not path.is_file():
+        return None
+    try:
+        return load_scenario(path)
+    except ScenarioError as e:
+        log.warning("Sobol' section left out: the saved scenario does not load: %s", e)
+        return None
+
+
+def _analysis_sections(ds: xr.Dataset, lang: str, facts: Facts, chart_dir: Path,
+                       scenario=None) -> list[tuple[str, list]]:
+    """The sections of :func:`simcrm.analysis_charts.report_sections` (Sobol' indices when
+    the scenario is known, scenario discovery, robustness, convergence), with each
     figure drawn to ``chart_dir/analysis-K.png`` and embedded as PNG bytes."""
     try:
         from .analysis_charts import report_sections
     except ImportError:
         return []
     try:
-        secs = report_sections(ds, lang, facts=facts)
+        secs = report_sections(ds, lang, scenario=scenario, facts=facts)
     except Exception as e:  # an optional analysis must not cost the briefing its report
         log.warning("analysis sections left out of the report: %s", e)
         return []

@@ -71,6 +71,11 @@ def write_results(res: Results, out: str | Path, force: bool = False,
                                 encoding=_encoding(res.cashflows))
         summary = summarise(res.results)
         summary_table(summary).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
+        if res.results.sizes["draw"] >= 50:
+            from .sensitivity import sensitivity_table
+
+            sensitivity_table(res.results).to_csv(tmp / "sensitivity.csv", index=False,
+                                                  float_format="%.6g")
         sdir = tmp / "scenario"
         sdir.mkdir()
         for i, (path, text) in enumerate(res.scenario.sources.items()):

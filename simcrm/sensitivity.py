@@ -573,3 +573,32 @@ def sobol_table(ds: xr.Dataset, option: str | None = None) -> pd.DataFrame:
     df = df.reset_index(drop=True)
     df.attrs.update(ds.attrs)
     return df
+
+
+def sensitivity_table(ds: xr.Dataset, max_draws: int = 20_000, output: str = "npv"
+                      ) -> pd.DataFrame:
+    """Spearman and partial rank correlations for the results folder (``sensitivity.csv``).
+
+    Every option in the first world (``base``) and the baseline in every other world,
+    each on at most ``max_draws`` draws (the first ones; the ``draws`` column says how
+    many), which keeps the table quick for runs of millions of draws.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per option × world × input: ``option``, ``world``, ``input``, ``units``,
+        ``rho`` with its 95 % interval, ``prcc`` with its interval and p-value, ``draws``.
+    """
+    sub = ds.isel(draw=slice(0, max_draws))
+    worlds = [str(w) for w in ds["world"].values]
+    options = [str(o) for o in ds["option"].values]
+    base_opt = "baseline" if "baseline" in options else options[0]
+    pairs = [(o, worlds[0]) for o in options] + [(base_opt, w) for w in worlds[1:]]
+    frames = []
+    for o, w in pairs:
+        t = rank_table(sub, o, w, output)
+        t.insert(0, "world", w)
+        t.insert(0, "option", o)
+        t["draws"] = t.attrs.get("draws", sub.sizes["draw"])
+        frames.append(t.drop(columns=["long_name"]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -126,7 +126,8 @@ def test_run_writes_results_and_refuses_to_overwrite(tmp_path, small_path):
             "--keep-cashflows", "20"]
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
-    for f in ("results.nc", "cashflows.nc", "summary.csv", "scenario/small.toml"):
+    for f in ("results.nc", "cashflows.nc", "summary.csv", "sensitivity.csv",
+              "scenario/small.toml"):
         assert (out / f).is_file(), f
     assert "P(NPV>0)" in r.output and "baseline" in r.output
     before = (out / "results.nc").stat().st_mtime_ns
