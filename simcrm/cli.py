@@ -127,14 +127,19 @@ def validate(scenario_file: str) -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: 1).")
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address, "
-              "e.g. tcp://host:8786.")
+              "e.g. tcp://host:8786, or 'threads'/'processes' for local dask workers.")
+@click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Add draws until the standard error of P(NPV>0) of every option × world "
+              "is below this (e.g. 0.005); --draws is then ignored.")
+@click.option("--max-draws", type=click.IntRange(min=1), default=None,
+              help="Most draws of a --precision run (default: 10,000,000).")
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
 @click.option("--no-charts", is_flag=True, help="Do not draw charts or the report.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
               help="Language of charts and report (default: [report] lang in the scenario).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
-def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler, force,
-        no_charts, lang, quiet) -> None:
+def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler,
+        precision, max_draws, force, no_charts, lang, quiet) -> None:
     """Simulate every policy option in every world and write the results folder."""
     from .engine import simulate
     from .metrics import format_table, summarise, summary_table
@@ -158,7 +163,9 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
     bar = _Progress("simulating", not quiet)
     try:
         res = simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows, progress=bar,
-                       workers=workers, scheduler=scheduler)
+                       workers=workers, scheduler=scheduler, precision=precision,
+                       max_draws=max_draws,
+                       stream_dir=out_dir.parent if out_dir.parent.is_dir() else None)
     except KeyboardInterrupt:
         bar.close()
         _fail("interrupted; nothing was written")
@@ -173,7 +180,15 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         write_results(res, out_dir, force=force, write_extra=extra)
     except OutputExistsError as e:
         _fail(str(e))
-    summary = summarise(res.results)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written")
+    if res.results_path is not None:  # streamed: the summary was computed from the file
+        from .engine import stored_summary
+
+        summary = stored_summary(res.results)
+    else:
+        summary = summarise(res.results)
+    n = res.results.sizes["draw"]
     if not quiet:
         click.echo(format_table(summary_table(summary)))
         click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
@@ -285,6 +300,37 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
         df.to_csv(tmp, index=False)
         os.replace(tmp, target)
         click.echo(f"table written: {target}")
+
+
+@main.command()
+@click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), default=None,
+              help="Scenario to time (default: scenarios/benchmark.toml).")
+@click.option("--draws", type=click.IntRange(min=1), default=None,
+              help="Draws (default: the benchmark scenario's 200,000).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=None,
+              help="Draws per chunk (default: the engine's).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local dask worker processes (default: run in this process).")
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address, "
+              "e.g. tcp://host:8786, or 'threads'/'processes'.")
+@click.option("--single", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Single-draw evaluations timed for the one-at-a-time comparison.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench(scenario_file, draws, chunk_size, workers, scheduler, single, as_json) -> None:
+    """Time the benchmark scenario: cells/s, random-number floor, memory, speed-up."""
+    import json
+
+    from .bench import format_bench, run_bench
+
+    bar = _Progress("benchmark", not as_json)
+    try:
+        r = run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,
+                      scheduler=scheduler, single=single, progress=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        _fail("interrupted")
+    bar.close()
+    click.echo(json.dumps(r, indent=2) if as_json else format_bench(r))
 
 
 if __name__ == "__main__":  # pragma: no cover

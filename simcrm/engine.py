@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -27,9 +29,19 @@ from .registry import INPUTS, MARKET_UNITS, MARKETS
 from .sampling import BLOCK, concat, sample_block
 from .scenario import Scenario, correlation_matrix
 
-DEFAULT_CHUNK = 16 * BLOCK
-"""Default draws per chunk: large enough to amortise Python overhead, small
-enough to keep a chunk's arrays in a few tens of MB."""
+DEFAULT_CHUNK = 4 * BLOCK
+"""Default draws per chunk, chosen by measurement (``simcrm bench``): a chunk's
+(draw, year) arrays of 40 years are then 1.3 MB, so a business case's working set
+stays near the cache, while Python's per-call overhead is still amortised."""
+
+STREAM_BYTES = 256 * 2**20
+"""Per-draw results larger than this [bytes] are streamed to disk chunk by chunk."""
+
+DEFAULT_MAX_DRAWS = 10_000_000
+"""Upper limit on the draws of a ``precision`` run unless ``max_draws`` is given."""
+
+MIN_PRECISION_DRAWS = 4 * BLOCK
+"""A ``precision`` run has at least this many draws."""
 
 
 @dataclass(frozen=True)
@@ -206,13 +218,18 @@ class Results:
     cashflows: xr.Dataset
     scenario: Scenario
     seconds: float = 0.0
+    results_path: Path | None = None
+    """For a streamed run: the netCDF file ``results`` was opened from (lazily); it is
+    moved into the results folder when written."""
 
 
 def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None = None,
              chunk_size: int | None = None, keep_cashflows: int = 1000,
              progress: Callable[[int, int], None] | None = None,
              scheduler: str | None = None, workers: int | None = None,
-             breakeven: bool = True) -> Results:
+             breakeven: bool = True, precision: float | None = None,
+             max_draws: int | None = None, stream: bool | None = None,
+             stream_dir: str | Path | None = None) -> Results:
     """Run the Monte Carlo simulation of a scenario.
 
     Parameters
@@ -234,6 +251,21 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         Number of local workers.
     breakeven : bool
         Compute the break-even price (costs a few extra evaluations per draw).
+    precision : float, optional
+        Keep adding draws until the standard error of P(NPV > 0) of every option ×
+        world is below ``precision``; the run stops at the first whole block of
+        :data:`~simcrm.sampling.BLOCK` draws (at least :data:`MIN_PRECISION_DRAWS`)
+        where it is, so the same seed and precision give the same draws whatever the
+        chunk size or workers.  ``draws`` is then ignored.
+    max_draws : int, optional
+        Upper limit on the draws of a ``precision`` run (default
+        :data:`DEFAULT_MAX_DRAWS`).
+    stream : bool, optional
+        Write the per-draw results chunk by chunk to a netCDF file instead of holding
+        them in memory (default: when they would exceed :data:`STREAM_BYTES`).  The
+        summary is then computed from the file, one option × world at a time.
+    stream_dir : path, optional
+        Folder for the streamed file (default: the system's temporary folder).
 
     Returns
     -------
@@ -246,12 +278,44 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         over["seed"] = int(seed)
     sc = scenario.with_settings(**over) if over else scenario
     n = int(sc.settings["simulation.draws"])
+    if precision is not None:
+        if not precision > 0:
+            raise ValueError("precision must be positive")
+        n = int(max_draws) if max_draws else DEFAULT_MAX_DRAWS
+        sc = sc.with_settings(draws=n)
     plan = make_plan(n, chunk_size)
     chunks = plan.chunks()
+    if stream is None:
+        stream = n * _bytes_per_draw(sc) > STREAM_BYTES
+    sink = _StreamSink(sc, plan, stream_dir) if stream else _MemorySink()
+    stop = _PrecisionStop(precision) if precision is not None else None
     t0 = time.perf_counter()
-    parts = list(_execute(sc, chunks, keep_cashflows, progress, scheduler, workers, breakeven))
+    gen = _execute(sc, chunks, keep_cashflows, progress, scheduler, workers, breakeven)
+    n_done = 0
+    try:
+        for (a, b), part in zip(chunks, gen):
+            end = stop.update(part["metrics"]["npv"], a, b) if stop else None
+            if end is not None and end < b:
+                part = _trim(part, end - a, keep_cashflows - a)
+                b = end
+            sink.add(part, a, b)
+            n_done = b
+            if end is not None:
+                break
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        gen.close()
     seconds = time.perf_counter() - t0
-    res, cf = assemble(sc, parts, keep_cashflows)
+    if n_done != n:
+        sc = sc.with_settings(draws=n_done)
+    if stream:
+        path = sink.finish(sc, seconds)
+        res = xr.open_dataset(path, engine="netcdf4")
+        _, cf = assemble(sc, sink.kept, keep_cashflows, metrics=False)
+        return Results(res, cf, sc, seconds, results_path=path)
+    res, cf = assemble(sc, sink.parts, keep_cashflows)
     res.attrs["run_seconds"] = round(seconds, 3)
     res.attrs["chunk_size"] = plan.chunk_blocks * BLOCK
     return Results(with_summary(res), cf, sc, seconds)
@@ -267,6 +331,17 @@ def with_summary(res: xr.Dataset) -> xr.Dataset:
         res[f"summary_{k}"] = v.assign_attrs(role="summary")
     res.attrs["decision_rule"] = sm.attrs["decision_rule"]
     return res
+
+
+def stored_summary(res: xr.Dataset) -> xr.Dataset:
+    """The option × world summary stored in a results Dataset (``summary_*`` variables)."""
+    names = [k for k in res.data_vars if k.startswith("summary_")]
+    sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
+    for k in sm.data_vars:
+        sm[k].attrs.pop("role", None)
+    sm.attrs = {"decision_rule": res.attrs.get("decision_rule", ""),
+                "draws": int(res.sizes["draw"])}
+    return sm.load()
 
 
 def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven):
@@ -285,22 +360,19 @@ def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven):
     yield from execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven)
 
 
-def assemble(sc: Scenario, parts: list[dict], keep: int) -> tuple[xr.Dataset, xr.Dataset]:
-    """Join chunk outputs into the results and cash-flow Datasets."""
+def assemble(sc: Scenario, parts: list[dict], keep: int,
+             metrics: bool = True) -> tuple[xr.Dataset | None, xr.Dataset]:
+    """Join chunk outputs into the results and cash-flow Datasets.
+
+    With ``metrics=False`` only the cash flows are assembled (``parts`` need only
+    hold the chunks with kept lines) and the results Dataset is None.
+    """
     st = sc.settings
     n = int(st["simulation.draws"])
     T = int(st["simulation.horizon_years"])
     years = int(st["simulation.fid_year"]) + np.arange(T)
     coords = _coords(sc, n)
-    data = {}
-    for k, (units, long_name) in METRICS.items():
-        arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("option", "world", "draw"), arr,
-                              {"units": units, "long_name": long_name})
-    for k in parts[0]["inputs"]:
-        arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
-    res = xr.Dataset(data, coords=coords, attrs=provenance(sc))
+    res = _results_dataset(sc, parts, coords) if metrics else None
     lines = [p["lines"] for p in parts if "lines" in p]
     n_keep = min(n, keep)
     cdata = {}
@@ -318,6 +390,19 @@ def assemble(sc: Scenario, parts: list[dict], keep: int) -> tuple[xr.Dataset, xr
     cf.attrs["sign_convention"] = ("Plant lines: inflows to the investor positive, outflows "
                                    "negative. gov_* lines: outlays of the state, positive.")
     return res, cf
+
+
+def _results_dataset(sc: Scenario, parts: list[dict], coords: dict) -> xr.Dataset:
+    """Per-draw metrics and inputs of ``parts`` as the results Dataset."""
+    data = {}
+    for k, (units, long_name) in METRICS.items():
+        arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
+        data[k] = xr.Variable(("option", "world", "draw"), arr,
+                              {"units": units, "long_name": long_name})
+    for k in parts[0]["inputs"]:
+        arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
+        data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
+    return xr.Dataset(data, coords=coords, attrs=provenance(sc))
 
 
 def _line_name(k: str) -> str:
@@ -413,3 +498,228 @@ def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tu
     ctx = Context(inp, prices, appeal, st)
     met, lines = business_case(ctx, sc.options[option].levers, keep_lines=True)
     return ({k: float(v[0]) for k, v in met.items()}, {k: v[0] for k, v in lines.items()})
+
+
+# --------------------------------------------------------------------------------------
+# Where chunk outputs go: memory, or a netCDF file on disk; when a run may stop
+# --------------------------------------------------------------------------------------
+
+
+def _bytes_per_draw(sc: Scenario) -> int:
+    """Bytes of per-draw results (metrics and inputs) one draw adds."""
+    O, W = len(sc.options), len(sc.worlds)
+    return 8 * (O * W * len(METRICS) + W * (len(sc.uncertain_keys) + 1 + len(MARKETS)))
+
+
+class _MemorySink:
+    """Keeps every chunk output (small runs)."""
+
+    def __init__(self):
+        self.parts: list[dict] = []
+
+    def add(self, part: dict, a: int, b: int) -> None:
+        self.parts.append(part)
+
+    def abort(self) -> None:
+        self.parts = []
+
+
+class _StreamSink:
+    """Appends each chunk's per-draw results to a netCDF file along ``draw``.
+
+    Variables are stored uncompressed in HDF5 chunks of one option × world and one
+    computation chunk of draws, so appending writes whole HDF5 chunks and reading one
+    option × world (for the summary) reads one contiguous run of them.  Only chunks
+    with kept cash-flow lines stay in memory.
+    """
+
+    def __init__(self, sc: Scenario, plan: Plan, folder: str | Path | None):
+        self.sc, self.plan = sc, plan
+        fd, name = tempfile.mkstemp(prefix=f".simcrm-{sc.name}-", suffix=".nc",
+                                    dir=folder)
+        os.close(fd)
+        self.path = Path(name)
+        self.nc = None
+        self.kept: list[dict] = []
+
+    def add(self, part: dict, a: int, b: int) -> None:
+        import netCDF4
+
+        if "lines" in part:
+            self.kept.append({"lines": part["lines"]})
+        if self.nc is None:
+            coords = _coords(self.sc, b - a)
+            coords["draw"] = xr.Variable("draw", np.arange(a, b), coords["draw"].attrs)
+            ds = _results_dataset(self.sc, [part], coords)
+            step = min(self.plan.chunk_blocks * BLOCK, self.plan.draws)
+            enc = {k: {"chunksizes": (1,) * (v.ndim - 1) + (step,)}
+                   for k, v in ds.data_vars.items()}
+            enc["draw"] = {"chunksizes": (step,)}
+            ds.to_netcdf(self.path, engine="netcdf4", unlimited_dims=["draw"], encoding=enc)
+            self.nc = netCDF4.Dataset(self.path, "a")
+            return
+        nc = self.nc
+        nc["draw"][a:b] = np.arange(a, b)
+        for k, v in part["metrics"].items():
+            nc[k][:, :, a:b] = v
+        for k, v in part["inputs"].items():
+            nc[k][:, a:b] = v
+
+    def finish(self, sc: Scenario, seconds: float) -> Path:
+        """Close the file with its provenance and summary; return its path."""
+        nc = self.nc
+        for k, v in provenance(sc).items():
+            nc.setncattr(k, v)
+        nc.setncattr("run_seconds", round(seconds, 3))
+        nc.setncattr("chunk_size", self.plan.chunk_blocks * BLOCK)
+        nc.setncattr("streamed", "per-draw results were written to disk chunk by chunk; "
+                     "the summary_* variables were computed from this file")
+        nc.close()
+        self.nc = None
+        with xr.open_dataset(self.path, engine="netcdf4") as ds:
+            sm = summarise_file(self.path, ds)
+        import netCDF4
+
+        with netCDF4.Dataset(self.path, "a") as nc:
+            for k, v in sm.data_vars.items():
+                var = nc.createVariable(f"summary_{k}", "f8", ("option", "world"))
+                var[:] = v.values
+                for ak, av in v.attrs.items():
+                    var.setncattr(ak, av)
+                var.setncattr("role", "summary")
+                var.setncattr("coordinates", " ".join(
+                    c for c in ("option_label_en", "option_label_nl", "world_label_en",
+                                "world_label_nl") if c in ds.coords))
+            nc.setncattr("decision_rule", sm.attrs["decision_rule"])
+        return self.path
+
+    def abort(self) -> None:
+        if self.nc is not None:
+            self.nc.close()
+            self.nc = None
+        self.path.unlink(missing_ok=True)
+        self.kept = []
+
+
+class _PrecisionStop:
+    """Finds the first whole block where every option × world has se(P(NPV>0)) < P."""
+
+    def __init__(self, precision: float):
+        self.precision = float(precision)
+        self.pos = None
+
+    def update(self, npv: np.ndarray, a: int, b: int) -> int | None:
+        """Take the NPVs of draws ``a`` .. ``b``; return the draw count to stop at, if any."""
+        pos = np.cumsum(npv > 0, axis=-1)
+        if self.pos is not None:
+            pos += self.pos[..., None]
+        self.pos = pos[..., -1]
+        ends = np.arange((a // BLOCK + 1) * BLOCK, b + 1, BLOCK)
+        if not ends.size or ends[-1] != b:
+            ends = np.append(ends, b)
+        ends = ends[ends >= MIN_PRECISION_DRAWS]
+        if not ends.size:
+            return None
+        p = pos[..., ends - a - 1] / ends
+        se = np.sqrt(p * (1 - p) / ends)
+        ok = np.nonzero((se < self.precision).all(axis=(0, 1)))[0]
+        return int(ends[ok[0]]) if ok.size else None
+
+
+def _trim(part: dict, m: int, keep_m: int) -> dict:
+    """The first ``m`` draws of a chunk output (``keep_m`` of its kept lines)."""
+    out = {"metrics": {k: v[..., :m] for k, v in part["metrics"].items()},
+           "inputs": {k: v[..., :m] for k, v in part["inputs"].items()}}
+    if "lines" in part and min(m, keep_m) > 0:
+        out["lines"] = {k: v[:, :, :min(m, keep_m)] for k, v in part["lines"].items()}
+    return out
+
+
+def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset:
+    """:func:`simcrm.metrics.summarise` of a results file, one option × world at a time.
+
+    The per-draw results are never all in memory: each statistic is computed from one
+    option × world (and the baseline of the same world) read from the file, so
+    quantiles and CVaR are exact, with the same formulas as ``summarise``.  Memory
+    is a few arrays of one value per draw.
+    """
+    import netCDF4
+
+    from .metrics import STATS, _se, decision_of, decision_text
+
+    own = ds is None
+    if own:
+        ds = xr.open_dataset(path, engine="netcdf4")
+    try:
+        dec = decision_of(ds)
+        options = [str(o) for o in ds["option"].values]
+        O, W = len(options), ds.sizes["world"]
+        ib = options.index("baseline") if "baseline" in options else 0
+        out = {k: np.full((O, W), np.nan) for k in STATS}
+        with netCDF4.Dataset(path, "r") as nc:
+            nc.set_auto_mask(False)
+            n = nc.dimensions["draw"].size
+            rootn = np.sqrt(n)
+            k10 = max(1, int(np.floor(0.1 * n)))
+            for w in range(W):
+                base = np.asarray(nc["npv"][ib, w, :])
+                bpos = base > 0
+                for o in range(O):
+                    npv = np.asarray(nc["npv"][o, w, :])
+                    r = {}
+                    r["npv_mean"] = npv.mean()
+                    r["npv_mean_se"] = npv.std(ddof=1) / rootn if n > 1 else np.nan
+                    r["npv_p10"], r["npv_p50"], r["npv_p90"] = np.percentile(npv, [10, 50, 90])
+                    r["npv_cvar10"] = np.partition(npv, k10 - 1)[:k10].mean() \
+                        if k10 < n else npv.mean()
+                    pos = (npv > 0).astype(float)
+                    p = pos.mean()
+                    r["p_npv_pos"], r["p_npv_pos_se"] = p, np.sqrt(p * (1 - p) / n)
+                    dpos = pos - bpos
+                    r["d_p_npv_pos"], r["d_p_npv_pos_se"] = dpos.mean(), _se(dpos)
+                    del pos, dpos
+                    dn = npv - base
+                    r["d_npv_mean"], r["d_npv_mean_se"] = dn.mean(), _se(dn)
+                    del dn, npv
+                    irr = np.asarray(nc["irr"][o, w, :])
+                    defined = np.isfinite(irr)
+                    nd = defined.sum()
+                    r["irr_mean"] = np.nansum(irr) / max(nd, 1) if nd else np.nan
+                    r["irr_undefined"] = float((~defined).sum())
+                    r["p_irr_above_hurdle"] = (np.nan_to_num(irr, nan=-np.inf)
+                                               > dec["hurdle_irr"]).mean()
+                    del irr, defined
+                    fp = np.asarray(nc["first_production"][o, w, :])
+                    by = (fp < dec["production_deadline_year"] + 1).astype(float)
+                    r["p_production_by_deadline"] = by.mean()
+                    r["p_production_by_deadline_se"] = np.sqrt(by.mean() * (1 - by.mean()) / n)
+                    r["first_production_p50"] = np.median(fp)
+                    del fp, by
+                    gross = np.asarray(nc["public_cost_gross"][o, w, :])
+                    g = gross.mean()
+                    r["public_cost_gross_mean"] = g
+                    dead = (gross * bpos).mean()
+                    del gross
+                    r["public_cost_net_mean"] = np.asarray(nc["public_cost_net"][o, w, :]).mean()
+                    r["public_cost_per_tpa_mean"] = np.asarray(
+                        nc["public_cost_per_tpa"][o, w, :]).mean()
+                    r["gain_per_100meur"] = r["d_p_npv_pos"] / g * 100 if g > 0 else np.nan
+                    r["deadweight_meur"] = dead
+                    r["deadweight_share"] = dead / g if g > 0 else np.nan
+                    r["investable"] = float((r["npv_mean"] > dec["min_mean_npv_meur"])
+                                            and (1 - p <= dec["max_loss_prob"]))
+                    for k in STATS:
+                        out[k][o, w] = r[k]
+        data = {k: (("option", "world"), v, {"units": STATS[k][0], "long_name": STATS[k][1]})
+                for k, v in out.items()}
+        coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
+                                     "world_label_en", "world_label_nl") if c in ds.coords}
+        sm = xr.Dataset(data, coords=coords)
+        sm.attrs["decision_rule"] = decision_text(dec)
+        sm.attrs["draws"] = n
+        sm.attrs["deadline_year"] = int(dec["production_deadline_year"])
+        sm.attrs["hurdle_irr"] = float(dec["hurdle_irr"])
+        return sm
+    finally:
+        if own:
+            ds.close()

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import xarray as xr
 
-from .engine import Results
+from .engine import Results, stored_summary
 from .metrics import summarise, summary_table
+
+SENSITIVITY_DRAWS = 200_000
+"""Draws of a streamed (large) run used for sensitivity.csv."""
 
 
 class OutputExistsError(Exception):
@@ -65,17 +68,27 @@ def write_results(res: Results, out: str | Path, force: bool = False,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        res.results.to_netcdf(tmp / "results.nc", engine="netcdf4",
-                              encoding=_encoding(res.results))
+        streamed = res.results_path is not None
+        if streamed:  # a large run: its results were written to disk chunk by chunk
+            res.results.close()
+            shutil.move(res.results_path, tmp / "results.nc")
+            res.results = xr.open_dataset(tmp / "results.nc", engine="netcdf4")
+            res.results_path = tmp / "results.nc"
+        else:
+            res.results.to_netcdf(tmp / "results.nc", engine="netcdf4",
+                                  encoding=_encoding(res.results))
         res.cashflows.to_netcdf(tmp / "cashflows.nc", engine="netcdf4",
                                 encoding=_encoding(res.cashflows))
-        summary = summarise(res.results)
+        summary = stored_summary(res.results) if streamed else summarise(res.results)
         summary_table(summary).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
         if res.results.sizes["draw"] >= 50:
             from .sensitivity import sensitivity_table
 
-            sensitivity_table(res.results).to_csv(tmp / "sensitivity.csv", index=False,
-                                                  float_format="%.6g")
+            # a streamed run: sensitivity from its first SENSITIVITY_DRAWS draws
+            ds = (res.results.isel(draw=slice(0, SENSITIVITY_DRAWS)).load() if streamed
+                  else res.results)
+            sensitivity_table(ds).to_csv(tmp / "sensitivity.csv", index=False,
+                                         float_format="%.6g")
         sdir = tmp / "scenario"
         sdir.mkdir()
         for i, (path, text) in enumerate(res.scenario.sources.items()):
@@ -85,7 +98,12 @@ def write_results(res: Results, out: str | Path, force: bool = False,
             (sdir / name).write_text(text, encoding="utf-8")
         if write_extra is not None:
             write_extra(tmp)
+        if streamed:
+            res.results.close()
         _replace(tmp, out)
+        if streamed:
+            res.results = xr.open_dataset(out / "results.nc", engine="netcdf4")
+            res.results_path = out / "results.nc"
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
