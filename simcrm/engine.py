@@ -75,13 +75,16 @@ def make_plan(draws: int, chunk_size: int | None) -> Plan:
 
 
 def _jump_streams(sc: Scenario) -> list[tuple[str, str]]:
-    out = []
+    """The (market, kind) jump uniforms some world needs, in a fixed order."""
+    need = set()
     for m in MARKETS:
         for kind in ("crash", "spike"):
             key = f"markets.{m}.{kind}_prob"
-            if any(isinstance(w.inputs[key], Dist) or w.inputs[key] > 0 for w in sc.worlds.values()):
-                out.append((m, kind))
-    return out
+            for w in sc.worlds.values():
+                if isinstance(w.inputs[key], Dist) or w.inputs[key] > 0:
+                    linked = w.inputs.get(f"markets.{m}.jumps_with_product", False)
+                    need.add(("product" if linked else m, kind))
+    return [(m, kind) for m in MARKETS for kind in ("crash", "spike") if (m, kind) in need]
 
 
 def _copula(sc: Scenario, keys: list[str]):
@@ -120,8 +123,10 @@ def world_prices(sc: Scenario, world: str, inp: dict, z: np.ndarray, jumps: dict
     prices = {}
     for i, m in enumerate(MARKETS):
         p = lambda k: inp[f"markets.{m}.{k}"]  # noqa: E731
-        crash = jumps.get((m, "crash"))
-        spike = jumps.get((m, "spike"))
+        # a market whose jumps go with the product's uses the product's event uniforms
+        src = "product" if inp.get(f"markets.{m}.jumps_with_product", False) else m
+        crash = jumps.get((src, "crash"))
+        spike = jumps.get((src, "spike"))
         prices[m] = price_path(
             z[:, :, i], p("start"), p("long_run"), p("reversion"), p("volatility"),
             crash=None if crash is None else crash < np.asarray(p("crash_prob"))[..., None],

@@ -238,6 +238,12 @@ def _market_params(m: str) -> list[Param]:
            "Price multiplier of a spike (2.5 = ×2.5); fades at the reversion speed.",
            lo=1, hi=100, uncertain=True),
     ]
+    if m != "product":
+        ps.append(_p(f"markets.{m}.jumps_with_product", "bool", "", False,
+                     "Whether crashes and spikes of this price come in the same years as the "
+                     "product price's (e.g. feedstock falling with the product in a dumping "
+                     "episode). Its own probabilities and sizes still apply; the events "
+                     "coincide as far as the probabilities allow."))
     if m == "electricity":
         ps.append(_p("markets.electricity.grid_tariff", "float", "EUR/MWh", 0.0,
                      "Grid (transport) tariff paid on top of the electricity price.", lo=0,

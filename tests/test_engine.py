@@ -206,3 +206,34 @@ def test_longer_permit_never_brings_production_earlier(small_path):
     fa, fb = (x["first_production"].sel(world="base") for x in (a, b))
     assert (fb >= fa).all()
     assert (fb > fa).mean() > 0.3  # where the grid is not the bottleneck
+
+
+def test_feedstock_jumps_can_come_with_the_product_jumps(write):
+    text = """
+[simulation]
+draws = 4000
+seed = 5
+horizon_years = 10
+[plant]
+capacity_tpa = 1000
+capex_meur = 10
+[markets.product]
+start = 1000
+crash_prob = 0.1
+crash_size = 0.3
+[markets.feedstock]
+start = 100
+crash_prob = 0.1
+crash_size = 0.5
+jumps_with_product = {linked}
+"""
+    ds = {}
+    for linked in ("true", "false"):
+        sc = simcrm.load_scenario(write(text.format(linked=linked), f"j{linked}.toml"))
+        ds[linked] = simcrm.simulate(sc, keep_cashflows=0, breakeven=False).results
+    # with linked jumps the two prices crash together: their path means move together
+    def corr(d):
+        return stats.spearmanr(d["markets.product.path_mean"].sel(world="base"),
+                               d["markets.feedstock.path_mean"].sel(world="base")).statistic
+    assert corr(ds["true"]) > 0.9
+    assert abs(corr(ds["false"])) < 0.05
