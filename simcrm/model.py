@@ -13,7 +13,7 @@ state.  Discounting: see :data:`simcrm.finance.DISCOUNTING`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -80,6 +80,9 @@ class Context:
     prices: dict
     appeal: np.ndarray
     settings: dict
+    cache: dict = field(default_factory=dict)
+    """Work shared by the options of this world: the schedule-dependent arrays, keyed
+    by the settings of the levers that move the schedule (see :func:`_plant`)."""
 
     @property
     def n(self) -> int:
@@ -120,40 +123,18 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else np.ones(T)
     g = lambda k: _arr(inp[k], n)  # noqa: E731
 
-    # --- schedule -------------------------------------------------------------------
     ft = L.get("permit_fast_track")
     gp = L.get("grid_priority")
-    c0, s = project_dates(
-        g("permitting.permit_months"), ctx.appeal, g("permitting.appeal_months"),
-        g("permitting.grid_wait_months"), g("plant.construction_months"),
-        permit_cap_months=ft["cap_months"] if ft else None,
-        permit_scale=ft["scale"] if ft else 1.0,
-        grid_cap_months=gp["cap_months"] if gp else None)
-    life, ramp = g("plant.life_years"), g("plant.rampup_years")
-    cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
-    prod_f = production_factor(s, life, ramp, T)
-    production = cap_t[:, None] * prod_f  # t/yr
-    op_share = overlap(s, s + life, T)  # years of operation in each year
-    build = np.maximum(s - c0, 1e-9)
-    spend_share = overlap(c0, s, T) / build[:, None]
-
-    # --- volumes and costs that do not depend on the product price -----------------
-    capex_final = g("plant.capex_meur") * g("plant.capex_overrun")  # MEUR
+    key = (ft["cap_months"] if ft else None, ft["scale"] if ft else 1.0,
+           gp["cap_months"] if gp else None)
+    if key not in ctx.cache:
+        ctx.cache[key] = _plant(ctx, ft, gp, T, esc)
+    B = ctx.cache[key]
+    s, life, ramp, cap_t = B["s"], B["life"], B["ramp"], B["cap_t"]
+    production, spend_share, capex_final = B["production"], B["spend_share"], B["capex_final"]
+    mwh, tariff, capex_spend = B["mwh"], B["tariff"], B["capex_spend"]
+    lines: dict[str, np.ndarray] = dict(B["lines"])
     P = ctx.prices
-    mwh = production * g("operations.electricity_mwh_per_t")[:, None]
-    tariff = g("markets.electricity.grid_tariff")[:, None] * esc
-    lines: dict[str, np.ndarray] = {}
-    lines["feedstock"] = -P["feedstock"] * production * g("operations.feedstock_t_per_t")[:, None] / 1e6
-    lines["electricity"] = -(P["electricity"] + tariff) * mwh / 1e6
-    lines["gas"] = -P["gas"] * production * g("operations.gas_mwh_per_t")[:, None] / 1e6
-    net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
-    lines["carbon"] = -P["carbon"] * production * net_co2[:, None] / 1e6
-    fixed = (g("operations.labour_meur_per_yr") + g("operations.other_fixed_meur_per_yr")
-             + g("operations.maintenance_share") * capex_final)
-    lines["other_opex"] = -(g("operations.reagents_eur_per_t")[:, None] * production / 1e6
-                            + fixed[:, None] * op_share) * esc
-    lines["capex"] = -capex_final[:, None] * spend_share * esc
-    capex_spend = -lines["capex"]
 
     # --- levers that do not depend on the product price -----------------------------
     gov: dict[str, np.ndarray] = {}
@@ -178,8 +159,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         lines["energy_relief"] = b.plant
         gov["energy_relief"] = b.outlays
         support = support + b.plant
-    costs_opex = (lines["feedstock"] + lines["electricity"] + lines["gas"] + lines["carbon"]
-                  + lines["other_opex"])
+    costs_opex = B["costs_opex"]
 
     # --- financing structure ----------------------------------------------------------
     gearing = g("finance.debt_gearing")
@@ -195,14 +175,19 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         # the public loan takes the place of senior debt first, equity after that
         gearing = np.maximum(gearing - p_share, 0.0)
     gearing = np.minimum(gearing, 1.0 - p_share)
-    first_prod_year = np.minimum(np.floor(s).astype(int), T - 1)
+    first_prod_year = B["first_prod_year"]
     tenor = float(inp["finance.debt_tenor_years"])
     has_senior = bool(np.any(gearing > 0))
-    if has_senior:
+    if not has_senior:
+        s_draw = s_int = s_pr = s_bal = B["zeros"]
+    elif guar or ploan:
         s_draw = gearing[:, None] * capex_spend
         s_int, s_pr, s_bal = annuity_debt(s_draw, debt_rate, tenor, first_prod_year)
-    else:
-        s_draw = s_int = s_pr = s_bal = np.zeros((n, T))
+    else:  # the scenario's own senior debt: the same for every option with this schedule
+        if "senior" not in B:
+            s_draw = gearing[:, None] * capex_spend
+            B["senior"] = (s_draw, *annuity_debt(s_draw, debt_rate, tenor, first_prod_year))
+        s_draw, s_int, s_pr, s_bal = B["senior"]
     if ploan:
         p_draw = p_share * capex_spend
         grace = int(round(ploan["grace_years"]))
@@ -222,7 +207,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     if "capex_grant" in L and L["capex_grant"]["reduces_depreciation_base"]:
         dep_base = dep_base - grant.sum(axis=1)
     D = float(inp["finance.depreciation_years"])
-    depreciation = dep_base[:, None] / D * overlap(s, s + D, T)
+    depreciation = dep_base[:, None] / D * B["dep_share"]
     taxable_extra = grant if ("capex_grant" in L and L["capex_grant"]["taxable"]) else 0.0
     deduction = 0.0
     if "investment_deduction" in L:
@@ -232,7 +217,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     share_above = float(inp["finance.loss_offset_share_above"])
     wc_share = g("finance.working_capital_share")[:, None]
     rate = g("finance.discount_rate")
-    dfac = discount_factors(rate, T)
+    dfac = B["dfac"]
 
     # tonnes covered by the price-dependent levers (the same at every price)
     cov_pf = (lv.covered_production(s, life, ramp, L["price_floor"]["years"], cap_t, T)
@@ -312,10 +297,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     metrics["npv"] = npv(ncf, rate)
     metrics["irr"] = irr(ncf)
     metrics["payback"] = payback(ncf)
-    pv_prod = _pv(production, dfac)
-    cost = -(costs_opex + lines["capex"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        metrics["lcop"] = np.where(pv_prod > 0, _pv(cost, dfac) / pv_prod * 1e6, np.nan)
+    metrics["lcop"] = B["lcop"]
     metrics["first_production"] = fid + s
     if breakeven:
         npv_at = _flat_price_npv(
@@ -355,6 +337,60 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     out["gov_outlays"] = outlays if np.ndim(outlays) == 2 else np.zeros((n, T))
     out["gov_receipts"] = receipts
     return metrics, out
+
+
+def _plant(ctx: Context, ft: dict | None, gp: dict | None, T: int, esc: np.ndarray) -> dict:
+    """Schedule, production and the costs that no price-dependent lever touches.
+
+    The same for every option with the same permit and grid levers, so computed once
+    per world and chunk (:attr:`Context.cache`).
+    """
+    inp, n = ctx.inputs, ctx.n
+    g = lambda k: _arr(inp[k], n)  # noqa: E731
+    c0, s = project_dates(
+        g("permitting.permit_months"), ctx.appeal, g("permitting.appeal_months"),
+        g("permitting.grid_wait_months"), g("plant.construction_months"),
+        permit_cap_months=ft["cap_months"] if ft else None,
+        permit_scale=ft["scale"] if ft else 1.0,
+        grid_cap_months=gp["cap_months"] if gp else None)
+    life, ramp = g("plant.life_years"), g("plant.rampup_years")
+    cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
+    production = cap_t[:, None] * production_factor(s, life, ramp, T)  # t/yr
+    op_share = overlap(s, s + life, T)  # years of operation in each year
+    build = np.maximum(s - c0, 1e-9)
+    spend_share = overlap(c0, s, T) / build[:, None]
+    capex_final = g("plant.capex_meur") * g("plant.capex_overrun")  # MEUR
+    P = ctx.prices
+    mwh = production * g("operations.electricity_mwh_per_t")[:, None]
+    tariff = g("markets.electricity.grid_tariff")[:, None] * esc
+    lines = {}
+    lines["feedstock"] = (-P["feedstock"] * production
+                          * g("operations.feedstock_t_per_t")[:, None] / 1e6)
+    lines["electricity"] = -(P["electricity"] + tariff) * mwh / 1e6
+    lines["gas"] = -P["gas"] * production * g("operations.gas_mwh_per_t")[:, None] / 1e6
+    net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
+    lines["carbon"] = -P["carbon"] * production * net_co2[:, None] / 1e6
+    fixed = (g("operations.labour_meur_per_yr") + g("operations.other_fixed_meur_per_yr")
+             + g("operations.maintenance_share") * capex_final)
+    lines["other_opex"] = -(g("operations.reagents_eur_per_t")[:, None] * production / 1e6
+                            + fixed[:, None] * op_share) * esc
+    lines["capex"] = -capex_final[:, None] * spend_share * esc
+    costs_opex = (lines["feedstock"] + lines["electricity"] + lines["gas"] + lines["carbon"]
+                  + lines["other_opex"])
+    dfac = discount_factors(g("finance.discount_rate"), T)
+    pv_prod = _pv(production, dfac)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lcop = np.where(pv_prod > 0, _pv(-(costs_opex + lines["capex"]), dfac) / pv_prod * 1e6,
+                        np.nan)
+    D = float(inp["finance.depreciation_years"])
+    return {
+        "c0": c0, "s": s, "life": life, "ramp": ramp, "cap_t": cap_t, "production": production,
+        "spend_share": spend_share, "capex_final": capex_final, "mwh": mwh, "tariff": tariff,
+        "lines": lines, "capex_spend": -lines["capex"], "costs_opex": costs_opex,
+        "first_prod_year": np.minimum(np.floor(s).astype(int), T - 1),
+        "dep_share": overlap(s, s + D, T), "dfac": dfac, "lcop": lcop,
+        "zeros": np.zeros((n, T)),
+    }
 
 
 def _pv(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:

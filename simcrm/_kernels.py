@@ -1,0 +1,220 @@
+"""Compiled row kernels for the sequential parts of the cash-flow maths.
+
+These loops run year by year (loss carry-forward, loan balances) or iterate per draw
+(root finding), which numpy can only express as many small array operations.  numba
+compiles them to machine code; each draw's row is processed on its own, so a draw's
+result never depends on the other draws of its chunk.  The public, documented
+functions are in :mod:`simcrm.finance`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+_JIT = {"cache": True, "nogil": True}
+
+
+def _rate_grid() -> tuple[np.ndarray, np.ndarray]:
+    """Rates scanned outward from zero when bracketing an IRR: steps of two percentage
+    points near zero, coarser further out, down to -99.99 % and up to 1000 %.  A pair of
+    roots inside one step is caught by the extremum check in :func:`_nearest_root`."""
+    up = np.concatenate([np.arange(0, 15) * 0.02, 0.3 + np.arange(0, 14) * 0.05,
+                         np.geomspace(1.0, 10.0, 13)[1:]])
+    down = -np.concatenate([np.arange(0, 15) * 0.02, 0.3 + np.arange(0, 13) * 0.05,
+                            [0.92, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9995, 0.9999]])
+    return np.unique(up), -np.unique(-down)  # up ascending, down descending
+
+
+IRR_UP, IRR_DOWN = _rate_grid()
+IRR_UP_COARSE = np.array([0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0, 1.5, 2.5, 4.0,
+                          10.0])
+IRR_DOWN_COARSE = np.array([0.0, -0.02, -0.05, -0.1, -0.15, -0.2, -0.3, -0.45, -0.6, -0.75,
+                            -0.9, -0.97, -0.99, -0.999, -0.9999])
+"""A row whose sign changes once has exactly one IRR (Descartes' rule of signs), which
+a coarse scan brackets as surely as a fine one."""
+
+
+@nb.njit(**_JIT)
+def _horner(c, x):
+    """p(x) = sum_t c_t x^t and p'(x)."""
+    p = 0.0
+    dp = 0.0
+    for t in range(c.shape[0] - 1, -1, -1):
+        dp = dp * x + p
+        p = p * x + c[t]
+    return p, dp
+
+
+@nb.njit(**_JIT)
+def _refine(c, a, b, fa, fb, tol, max_iter):
+    """Root in x of the row polynomial between a and b (f changes sign): safeguarded
+    Newton, falling back to bisection when a step leaves the bracket."""
+    if fa == 0.0:
+        return a
+    if fb == 0.0:
+        return b
+    lo = min(a, b)
+    hi = max(a, b)
+    flo = fa if a < b else fb
+    x = a - fa * (b - a) / (fb - fa) if fa != fb else 0.5 * (a + b)
+    for _ in range(max_iter):
+        p, dp = _horner(c, x)
+        if p == 0.0:
+            return x
+        if (p > 0.0) == (flo > 0.0):
+            lo = x
+            flo = p
+        else:
+            hi = x
+        xn = x - p / dp if dp != 0.0 else math.nan
+        if not (xn > lo and xn < hi):
+            xn = 0.5 * (lo + hi)
+        if abs(xn - x) <= tol * abs(xn):
+            return xn
+        x = xn
+    return x
+
+
+@nb.njit(**_JIT)
+def _nearest_root(c, rates, f0, df0, stop, check_pairs, tol, max_iter):
+    """First root met when scanning ``rates`` (starting at 0) outward; NaN if none or
+    if the scan passes ``|stop|`` first.
+
+    With ``check_pairs``, a step whose ends have the same sign but whose slopes differ
+    (an extremum inside) is searched for the extremum; if that crosses zero, the step
+    holds two roots and the first one is refined.
+    """
+    xa = 1.0
+    fa = f0
+    da = df0
+    for k in range(1, rates.shape[0]):
+        if abs(rates[k - 1]) >= stop:
+            return math.nan
+        xb = 1.0 / (1.0 + rates[k])
+        fb, db = _horner(c, xb)
+        same = (fa > 0.0 and fb > 0.0) or (fa < 0.0 and fb < 0.0)
+        if same and check_pairs and (da > 0.0) != (db > 0.0) and da != 0.0 and db != 0.0:
+            lo, hi, dlo = xa, xb, da
+            for _ in range(60):
+                xm = 0.5 * (lo + hi)
+                _, dm = _horner(c, xm)
+                if (dm > 0.0) == (dlo > 0.0):
+                    lo, dlo = xm, dm
+                else:
+                    hi = xm
+                if abs(hi - lo) <= 1e-7 * abs(xm):  # f is flat here: no need for more
+                    break
+            xm = 0.5 * (lo + hi)
+            fm, _ = _horner(c, xm)
+            if not ((fm > 0.0) == (fa > 0.0) and fm != 0.0):
+                return 1.0 / _refine(c, xa, xm, fa, fm, tol, max_iter) - 1.0
+        if same or (fa == 0.0 and fb == 0.0):
+            xa, fa, da = xb, fb, db
+            continue
+        return 1.0 / _refine(c, xa, xb, fa, fb, tol, max_iter) - 1.0
+    return math.nan
+
+
+@nb.njit(**_JIT)
+def _sign_changes(c):
+    changes = 0
+    last = 0.0
+    for t in range(c.shape[0]):
+        if c[t] != 0.0:
+            if last != 0.0 and (c[t] > 0.0) != (last > 0.0):
+                changes += 1
+            last = c[t]
+    return changes
+
+
+@nb.njit(**_JIT)
+def irr_rows(C, up_fine, down_fine, up_coarse, down_coarse, tol, max_iter):
+    n = C.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        c = C[i]
+        many = _sign_changes(c) > 1
+        if many:
+            up, down = up_fine, down_fine
+        else:
+            up, down = up_coarse, down_coarse
+        f0, df0 = _horner(c, 1.0)
+        rp = _nearest_root(c, up, f0, df0, math.inf, many, tol, max_iter)
+        stop = abs(rp) if rp == rp else math.inf
+        rn = _nearest_root(c, down, f0, df0, stop, many, tol, max_iter)
+        if rn == rn and (rp != rp or abs(rn) < abs(rp)):
+            out[i] = rn
+        else:
+            out[i] = rp
+    return out
+
+
+@nb.njit(**_JIT)
+def tax_rows(profit, rate, threshold, share_above):
+    n, T = profit.shape
+    tax = np.empty((n, T))
+    for i in range(n):
+        pool = 0.0
+        r = rate[i]
+        for t in range(T):
+            y = profit[i, t]
+            pos = y if y > 0.0 else 0.0
+            above = pos - threshold
+            limit = min(pos, threshold) + share_above * (above if above > 0.0 else 0.0)
+            offset = min(pool, limit)
+            tax[i, t] = r * (pos - offset)
+            pool += (-y if y < 0.0 else 0.0) - offset
+    return tax
+
+
+@nb.njit(**_JIT)
+def debt_rows(draws, rate, afactor, first_repayment):
+    n, T = draws.shape
+    interest = np.empty((n, T))
+    principal = np.empty((n, T))
+    balance = np.empty((n, T))
+    for i in range(n):
+        bal = 0.0
+        payment = 0.0
+        r = rate[i]
+        f = first_repayment[i]
+        for t in range(T):
+            it = r * bal
+            if f == t:
+                payment = bal * afactor[i]
+            if t == T - 1:
+                pr = bal
+            elif f <= t:
+                pr = min(max(payment - it, 0.0), bal)
+            else:
+                pr = 0.0
+            interest[i, t] = it
+            principal[i, t] = pr
+            bal = bal - pr + draws[i, t]
+            balance[i, t] = bal
+        # what is drawn in the last year is repaid at once
+        principal[i, T - 1] += draws[i, T - 1]
+        balance[i, T - 1] = 0.0
+    return interest, principal, balance
+
+
+@nb.njit(**_JIT)
+def payback_rows(C):
+    n, T = C.shape
+    out = np.full(n, math.nan)
+    for i in range(n):
+        cum = 0.0
+        neg = False
+        for t in range(T):
+            prev = cum
+            cum += C[i, t]
+            if neg and cum >= 0.0:
+                flow = C[i, t]
+                out[i] = t - 1 + (-prev / flow if flow > 0.0 else 0.0)
+                break
+            if cum < 0.0:
+                neg = True
+    return out
