@@ -112,6 +112,8 @@ def run_bench(path: str | Path | None = None, draws: int | None = None,
     from .scenario import load_scenario
 
     sc = load_scenario(path or BENCHMARK)
+    if scheduler is None and workers is None:
+        workers = 1  # the per-core figure; --workers N measures local threads
     if draws is not None:
         sc = sc.with_settings(draws=int(draws))
     n = int(sc.settings["simulation.draws"])
@@ -135,7 +137,7 @@ def run_bench(path: str | Path | None = None, draws: int | None = None,
         "cells": cells,
         "chunk_size": int(res.results.attrs.get("chunk_size", 0)),
         "workers": n_workers if scheduler is None or "://" not in str(scheduler) else scheduler,
-        "scheduler": scheduler or ("in-process" if n_workers == 1 else "processes"),
+        "scheduler": scheduler or ("in-process" if n_workers == 1 else "threads"),
         "streamed_to_disk": streamed,
         "seconds": round(seconds, 3),
         "cpu_seconds_main_process": round(cpu, 3),

@@ -125,7 +125,8 @@ def validate(scenario_file: str) -> None:
 @click.option("--keep-cashflows", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Keep yearly cash flows of this many draws in cashflows.nc.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: 1).")
+              help="Local workers (threads; default: all cores for runs of more than "
+              "20 M cash-flow cells, else 1).")
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address, "
               "e.g. tcp://host:8786, or 'threads'/'processes' for local dask workers.")
 @click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -310,7 +311,7 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None,
               help="Draws per chunk (default: the engine's).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local dask worker processes (default: run in this process).")
+              help="Local workers (threads; default: all cores for big runs, else 1).")
 @click.option("--scheduler", default=None, help="dask.distributed scheduler address, "
               "e.g. tcp://host:8786, or 'threads'/'processes'.")
 @click.option("--single", type=click.IntRange(min=0), default=200, show_default=True,

@@ -349,10 +349,34 @@ def stored_summary(res: xr.Dataset) -> xr.Dataset:
     return sm.load()
 
 
+PARALLEL_CELLS = 20_000_000
+"""Runs with more cash-flow cells than this use all local cores by default (about five
+seconds of work on one core); smaller ones stay in this process."""
+
+
+def local_default(sc: Scenario, n_chunks: int, workers: int | None) -> tuple[str | None, int]:
+    """The local scheduler and worker count used when none is asked for.
+
+    Threads in this process measured faster than worker processes on the benchmark
+    (2 cores: 6.0 M against 3.6 M cells/s; the compiled kernels and numpy release the
+    GIL, and no results have to be copied between processes).
+    """
+    cells = (int(sc.settings["simulation.draws"]) * len(sc.options) * len(sc.worlds)
+             * int(sc.settings["simulation.horizon_years"]))
+    cpus = os.cpu_count() or 1
+    if workers is None:
+        workers = cpus if cells > PARALLEL_CELLS else 1
+    if workers <= 1 or n_chunks <= 1:
+        return None, 1
+    return "threads", workers
+
+
 def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven):
     total = sum(b - a for a, b in chunks)
     done = 0
-    if scheduler is None and (workers is None or workers <= 1):
+    if scheduler is None:
+        scheduler, workers = local_default(sc, len(chunks), workers)
+    if scheduler is None:
         for a, b in chunks:
             part = run_chunk(sc, a, b, keep, breakeven)
             done += b - a

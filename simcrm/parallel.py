@@ -21,7 +21,7 @@ def _client(scheduler: str | None, workers: int | None):
         return Client(scheduler), None
     n = int(workers or os.cpu_count() or 1)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1,
-                           processes=scheduler != "threads", dashboard_address=None)
+                           processes=scheduler == "processes", dashboard_address=None)
     return Client(cluster), cluster
 
 
@@ -38,8 +38,8 @@ def execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven, in_f
     progress : callable or None
         ``progress(draws_done, draws_total)`` after each chunk, in order.
     scheduler : str or None
-        ``"tcp://host:port"`` for an existing cluster; ``"threads"`` for a local
-        cluster of threads; otherwise local worker processes.
+        ``"tcp://host:port"`` for an existing cluster; ``"processes"`` for local worker
+        processes; otherwise (``"threads"``) worker threads in this process.
     workers : int or None
         Local workers (default: one per CPU).
     breakeven : bool
