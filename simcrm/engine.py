@@ -567,6 +567,9 @@ class _StreamSink:
         fd, name = tempfile.mkstemp(prefix=f".simcrm-{sc.name}-", suffix=".nc",
                                     dir=folder)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(name, 0o666 & ~umask)  # it becomes results.nc: usual permissions, not 0600
         self.path = Path(name)
         self.nc = None
         self.kept: list[dict] = []
@@ -581,7 +584,8 @@ class _StreamSink:
             coords["draw"] = xr.Variable("draw", np.arange(a, b), coords["draw"].attrs)
             ds = _results_dataset(self.sc, [part], coords)
             step = min(self.plan.chunk_blocks * BLOCK, self.plan.draws)
-            enc = {k: {"chunksizes": (1,) * (v.ndim - 1) + (step,)}
+            enc = {k: {"chunksizes": (1,) * (v.ndim - 1) + (step,), "zlib": True,
+                       "complevel": 1, "shuffle": True}
                    for k, v in ds.data_vars.items()}
             enc["draw"] = {"chunksizes": (step,)}
             ds.to_netcdf(self.path, engine="netcdf4", unlimited_dims=["draw"], encoding=enc)

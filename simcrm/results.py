@@ -7,6 +7,7 @@ existing folder is replaced only when asked (``force``).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -67,6 +68,9 @@ def write_results(res: Results, out: str | Path, force: bool = False,
     check_out_dir(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # the results folder gets the usual permissions, not 0700
     try:
         streamed = res.results_path is not None
         if streamed:  # a large run: its results were written to disk chunk by chunk
