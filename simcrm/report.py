@@ -359,7 +359,9 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     folder = Path(folder)
     if results is None:
         with xr.open_dataset(folder / "results.nc") as ds:
-            results = ds.load()
+            results = _for_charts(ds)
+    else:
+        results = _for_charts(results)
     lang = i18n.check_lang(lang or results.attrs.get("report_lang") or "en")
     other = next(x for x in i18n.LANGS if x != lang)
     cf_path = folder / "cashflows.nc"
@@ -386,6 +388,23 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     _write_text(second, render_html(facts, charts[other], other, main.name, sections[other]))
     log.info("charts and report written in %.1f s", time.perf_counter() - t0)
     return main
+
+
+CHART_DRAWS = 200_000
+"""Charts and report of bigger runs use the first this many draws (their footnotes say
+so); summary.csv always holds the statistics of all draws."""
+
+
+def _for_charts(ds: xr.Dataset) -> xr.Dataset:
+    """The draws the charts are drawn from, in memory."""
+    n = ds.sizes["draw"]
+    if n <= CHART_DRAWS:
+        return ds.load()
+    sub = ds.isel(draw=slice(0, CHART_DRAWS)).load()
+    sub = sub.drop_vars([k for k in sub.data_vars if k.startswith("summary_")])
+    sub.attrs["draws"] = CHART_DRAWS
+    log.info("charts drawn from the first %d of %d draws", CHART_DRAWS, n)
+    return sub
 
 
 def _saved_scenario(folder: Path, ds: xr.Dataset):
