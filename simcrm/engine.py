@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,7 +226,19 @@ class Results:
     seconds: float = 0.0
     results_path: Path | None = None
     """For a streamed run: the netCDF file ``results`` was opened from (lazily); it is
-    moved into the results folder when written."""
+    moved into the results folder when written, and removed when the Results object is
+    dropped without being written."""
+
+    def __post_init__(self):
+        if self.results_path is not None:
+            weakref.finalize(self, _remove_file, str(self.results_path))
+
+
+def _remove_file(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # moved into a results folder, or already gone
 
 
 def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None = None,

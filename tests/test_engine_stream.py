@@ -35,11 +35,11 @@ def test_streamed_run_equals_in_memory_run(levers_path, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def test_precision_run_is_reproducible_whatever_the_chunk_size(small_path):
+def test_precision_run_is_reproducible_whatever_the_chunk_size(small_path, tmp_path):
     sc = simcrm.load_scenario(small_path)
     a = simulate(sc, precision=0.006, max_draws=20000, chunk_size=3000, breakeven=False)
     b = simulate(sc, precision=0.006, max_draws=20000, chunk_size=8192, breakeven=False,
-                 stream=True)
+                 stream=True, stream_dir=tmp_path)
     n = a.results.sizes["draw"]
     assert n == b.results.sizes["draw"] and n % 1024 == 0 and 4096 <= n < 20000
     assert a.results.attrs["draws"] == n
@@ -48,6 +48,14 @@ def test_precision_run_is_reproducible_whatever_the_chunk_size(small_path):
     # one block fewer would not have been precise enough
     full = simulate(sc, draws=n - 1024, breakeven=False)
     assert float(full.results["summary_p_npv_pos_se"].max()) >= 0.006
+    path = b.results_path
+    assert path.exists()
+    b.results.close()
+    del b
+    import gc
+
+    gc.collect()
+    assert not path.exists(), "a streamed file that was never written must be removed"
 
 
 def test_interrupted_run_leaves_no_files(small_path, tmp_path):
