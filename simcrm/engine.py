@@ -123,7 +123,7 @@ def world_prices(sc: Scenario, world: str, inp: dict, z: np.ndarray, jumps: dict
     esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else None
     prices = {}
     for i, m in enumerate(MARKETS):
-        p = lambda k: inp[f"markets.{m}.{k}"]  # noqa: E731
+        p = lambda k, m=m: inp[f"markets.{m}.{k}"]  # noqa: E731
         # a market whose jumps go with the product's uses the product's event uniforms
         src = "product" if inp.get(f"markets.{m}.jumps_with_product", False) else m
         crash = jumps.get((src, "crash"))
@@ -691,81 +691,15 @@ def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset
     """
     import netCDF4
 
-    from .metrics import STATS, _se, decision_of, decision_text
+    from .metrics import summary_from
 
     own = ds is None
     if own:
         ds = xr.open_dataset(path, engine="netcdf4")
     try:
-        dec = decision_of(ds)
-        options = [str(o) for o in ds["option"].values]
-        O, W = len(options), ds.sizes["world"]
-        ib = options.index("baseline") if "baseline" in options else 0
-        out = {k: np.full((O, W), np.nan) for k in STATS}
         with netCDF4.Dataset(path, "r") as nc:
             nc.set_auto_mask(False)
-            n = nc.dimensions["draw"].size
-            rootn = np.sqrt(n)
-            k10 = max(1, int(np.floor(0.1 * n)))
-            for w in range(W):
-                base = np.asarray(nc["npv"][ib, w, :])
-                bpos = base > 0
-                for o in range(O):
-                    npv = np.asarray(nc["npv"][o, w, :])
-                    r = {}
-                    r["npv_mean"] = npv.mean()
-                    r["npv_mean_se"] = npv.std(ddof=1) / rootn if n > 1 else np.nan
-                    r["npv_p10"], r["npv_p50"], r["npv_p90"] = np.percentile(npv, [10, 50, 90])
-                    r["npv_cvar10"] = np.partition(npv, k10 - 1)[:k10].mean() \
-                        if k10 < n else npv.mean()
-                    pos = (npv > 0).astype(float)
-                    p = pos.mean()
-                    r["p_npv_pos"], r["p_npv_pos_se"] = p, np.sqrt(p * (1 - p) / n)
-                    dpos = pos - bpos
-                    r["d_p_npv_pos"], r["d_p_npv_pos_se"] = dpos.mean(), _se(dpos)
-                    del pos, dpos
-                    dn = npv - base
-                    r["d_npv_mean"], r["d_npv_mean_se"] = dn.mean(), _se(dn)
-                    del dn, npv
-                    irr = np.asarray(nc["irr"][o, w, :])
-                    defined = np.isfinite(irr)
-                    nd = defined.sum()
-                    r["irr_mean"] = np.nansum(irr) / max(nd, 1) if nd else np.nan
-                    r["irr_undefined"] = float((~defined).sum())
-                    r["p_irr_above_hurdle"] = (np.nan_to_num(irr, nan=-np.inf)
-                                               > dec["hurdle_irr"]).mean()
-                    del irr, defined
-                    fp = np.asarray(nc["first_production"][o, w, :])
-                    by = (fp < dec["production_deadline_year"] + 1).astype(float)
-                    r["p_production_by_deadline"] = by.mean()
-                    r["p_production_by_deadline_se"] = np.sqrt(by.mean() * (1 - by.mean()) / n)
-                    r["first_production_p50"] = np.median(fp)
-                    del fp, by
-                    gross = np.asarray(nc["public_cost_gross"][o, w, :])
-                    g = gross.mean()
-                    r["public_cost_gross_mean"] = g
-                    dead = (gross * bpos).mean()
-                    del gross
-                    r["public_cost_net_mean"] = np.asarray(nc["public_cost_net"][o, w, :]).mean()
-                    r["public_cost_per_tpa_mean"] = np.asarray(
-                        nc["public_cost_per_tpa"][o, w, :]).mean()
-                    r["gain_per_100meur"] = r["d_p_npv_pos"] / g * 100 if g > 0 else np.nan
-                    r["deadweight_meur"] = dead
-                    r["deadweight_share"] = dead / g if g > 0 else np.nan
-                    r["investable"] = float((r["npv_mean"] > dec["min_mean_npv_meur"])
-                                            and (1 - p <= dec["max_loss_prob"]))
-                    for k in STATS:
-                        out[k][o, w] = r[k]
-        data = {k: (("option", "world"), v, {"units": STATS[k][0], "long_name": STATS[k][1]})
-                for k, v in out.items()}
-        coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
-                                     "world_label_en", "world_label_nl") if c in ds.coords}
-        sm = xr.Dataset(data, coords=coords)
-        sm.attrs["decision_rule"] = decision_text(dec)
-        sm.attrs["draws"] = n
-        sm.attrs["deadline_year"] = int(dec["production_deadline_year"])
-        sm.attrs["hurdle_irr"] = float(dec["hurdle_irr"])
-        return sm
+            return summary_from(ds, lambda name, o, w: np.asarray(nc[name][o, w, :]))
     finally:
         if own:
             ds.close()

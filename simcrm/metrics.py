@@ -71,57 +71,41 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     xarray.Dataset
         Dims ``option``, ``world``; variables :data:`STATS`, each with ``units``.
     """
+    def get(name: str, o: int, w: int) -> np.ndarray:
+        return arrays[name][o, w]
+
+    arrays = {k: ds[k].values for k in PER_DRAW}
+    return summary_from(ds, get)
+
+
+PER_DRAW = ("npv", "irr", "first_production", "public_cost_gross", "public_cost_net",
+            "public_cost_per_tpa")
+"""The per-draw metrics the summary is computed from."""
+
+
+def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
+    """The summary Dataset, reading one option × world at a time through ``get``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Gives the coordinates and the decision rule (attributes).
+    get : callable
+        ``get(name, option_index, world_index)`` -> the draws of a :data:`PER_DRAW`
+        metric; lets the summary of a huge run be read from its file piece by piece.
+    """
     dec = decision_of(ds)
-    npv = ds["npv"].values
-    n = npv.shape[-1]
-    rootn = np.sqrt(n)
-    base = npv[list(ds["option"].values).index("baseline")] if "baseline" in ds["option"] \
-        else npv[0]
-    out: dict[str, np.ndarray] = {}
-    out["npv_mean"] = npv.mean(-1)
-    out["npv_mean_se"] = npv.std(-1, ddof=1) / rootn if n > 1 else np.full(npv.shape[:2], np.nan)
-    q = np.percentile(npv, [10, 50, 90], axis=-1)
-    out["npv_p10"], out["npv_p50"], out["npv_p90"] = q
-    k = max(1, int(np.floor(0.1 * n)))
-    out["npv_cvar10"] = np.sort(npv, axis=-1)[..., :k].mean(-1)
-    pos = (npv > 0).astype(float)
-    p = pos.mean(-1)
-    out["p_npv_pos"] = p
-    out["p_npv_pos_se"] = np.sqrt(p * (1 - p) / n)
-    irr = ds["irr"].values
-    defined = np.isfinite(irr)
-    with np.errstate(invalid="ignore"):
-        out["irr_mean"] = np.where(defined.any(-1), np.nansum(irr, -1) /
-                                   np.maximum(defined.sum(-1), 1), np.nan)
-    out["irr_undefined"] = (~defined).sum(-1).astype(float)
-    with np.errstate(invalid="ignore"):
-        out["p_irr_above_hurdle"] = (np.nan_to_num(irr, nan=-np.inf) > dec["hurdle_irr"]).mean(-1)
-    fp = ds["first_production"].values
-    by = (fp < dec["production_deadline_year"] + 1).astype(float)
-    out["p_production_by_deadline"] = by.mean(-1)
-    out["p_production_by_deadline_se"] = np.sqrt(by.mean(-1) * (1 - by.mean(-1)) / n)
-    out["first_production_p50"] = np.median(fp, -1)
-    gross = ds["public_cost_gross"].values
-    out["public_cost_gross_mean"] = gross.mean(-1)
-    out["public_cost_net_mean"] = ds["public_cost_net"].values.mean(-1)
-    out["public_cost_per_tpa_mean"] = ds["public_cost_per_tpa"].values.mean(-1)
-    dpos = pos - (base > 0)[None].astype(float)
-    out["d_p_npv_pos"] = dpos.mean(-1)
-    out["d_p_npv_pos_se"] = _se(dpos)
-    dn = npv - base[None]
-    out["d_npv_mean"] = dn.mean(-1)
-    out["d_npv_mean_se"] = _se(dn)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["gain_per_100meur"] = np.where(out["public_cost_gross_mean"] > 0,
-                                           out["d_p_npv_pos"] / out["public_cost_gross_mean"]
-                                           * 100, np.nan)
-    dead = (gross * (base > 0)[None]).mean(-1)
-    out["deadweight_meur"] = dead
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["deadweight_share"] = np.where(out["public_cost_gross_mean"] > 0,
-                                           dead / out["public_cost_gross_mean"], np.nan)
-    out["investable"] = ((out["npv_mean"] > dec["min_mean_npv_meur"])
-                         & (1 - p <= dec["max_loss_prob"])).astype(float)
+    options = [str(o) for o in ds["option"].values]
+    O, W = len(options), ds.sizes["world"]
+    ib = options.index("baseline") if "baseline" in options else 0
+    out = {k: np.full((O, W), np.nan) for k in STATS}
+    n = ds.sizes["draw"]
+    for w in range(W):
+        base = np.asarray(get("npv", ib, w))
+        for o in range(O):
+            cell = lambda name, o=o, w=w: np.asarray(get(name, o, w))  # noqa: E731
+            for k, v in cell_stats(cell, base, dec).items():
+                out[k][o, w] = v
     data = {k: (("option", "world"), v, {"units": STATS[k][0], "long_name": STATS[k][1]})
             for k, v in out.items()}
     coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
@@ -134,11 +118,62 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     return sm
 
 
-def _se(x: np.ndarray) -> np.ndarray:
+def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
+    """The :data:`STATS` of one option in one world.
+
+    Parameters
+    ----------
+    get : callable
+        ``get(name)`` -> the draws of a per-draw metric of this option and world.
+    base : ndarray
+        NPV of the baseline in the same world, draw by draw (for paired differences).
+    dec : dict
+        The decision rule (:func:`decision_of`).
+    """
+    r: dict[str, float] = {}
+    npv = get("npv")
+    n = npv.shape[0]
+    r["npv_mean"] = npv.mean()
+    r["npv_mean_se"] = npv.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+    r["npv_p10"], r["npv_p50"], r["npv_p90"] = np.percentile(npv, [10, 50, 90])
+    k = max(1, int(np.floor(0.1 * n)))
+    r["npv_cvar10"] = np.partition(npv, k - 1)[:k].mean() if k < n else npv.mean()
+    pos = (npv > 0).astype(float)
+    p = pos.mean()
+    r["p_npv_pos"], r["p_npv_pos_se"] = p, np.sqrt(p * (1 - p) / n)
+    dpos = pos - (base > 0)
+    r["d_p_npv_pos"], r["d_p_npv_pos_se"] = dpos.mean(), _se(dpos)
+    dn = npv - base
+    r["d_npv_mean"], r["d_npv_mean_se"] = dn.mean(), _se(dn)
+    irr = get("irr")
+    defined = np.isfinite(irr)
+    nd = int(defined.sum())
+    r["irr_mean"] = np.nansum(irr) / nd if nd else np.nan
+    r["irr_undefined"] = float(n - nd)
+    r["p_irr_above_hurdle"] = (np.nan_to_num(irr, nan=-np.inf) > dec["hurdle_irr"]).mean()
+    fp = get("first_production")
+    by = (fp < dec["production_deadline_year"] + 1).mean()
+    r["p_production_by_deadline"] = by
+    r["p_production_by_deadline_se"] = np.sqrt(by * (1 - by) / n)
+    r["first_production_p50"] = np.median(fp)
+    gross = get("public_cost_gross")
+    g = gross.mean()
+    r["public_cost_gross_mean"] = g
+    r["public_cost_net_mean"] = get("public_cost_net").mean()
+    r["public_cost_per_tpa_mean"] = get("public_cost_per_tpa").mean()
+    r["gain_per_100meur"] = r["d_p_npv_pos"] / g * 100 if g > 0 else np.nan
+    dead = (gross * (base > 0)).mean()
+    r["deadweight_meur"] = dead
+    r["deadweight_share"] = dead / g if g > 0 else np.nan
+    r["investable"] = float(r["npv_mean"] > dec["min_mean_npv_meur"]
+                            and 1 - p <= dec["max_loss_prob"])
+    return r
+
+
+def _se(x: np.ndarray) -> float:
+    """Standard error of the mean of the draws ``x``."""
     n = x.shape[-1]
-    if n < 2:
-        return np.full(x.shape[:-1], np.nan)
-    return x.std(-1, ddof=1) / np.sqrt(n)
+    return x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
 
 
 def decision_text(dec: dict) -> str:

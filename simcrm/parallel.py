@@ -21,7 +21,7 @@ def _client(scheduler: str | None, workers: int | None):
         return Client(scheduler), None
     n = int(workers or os.cpu_count() or 1)
     cluster = LocalCluster(n_workers=n, threads_per_worker=1,
-                           processes=scheduler == "processes", dashboard_address=None)
+                           processes=scheduler == "processes", dashboard_address=":0")
     return Client(cluster), cluster
 
 

@@ -22,7 +22,7 @@ def test_distributed_cluster_gives_bit_identical_results(levers_path):
     sc = simcrm.load_scenario(levers_path)
     local = simulate(sc, draws=2500, chunk_size=1024, keep_cashflows=1500)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         done = []
         remote = simulate(sc, draws=2500, chunk_size=2048, keep_cashflows=1500,
                           scheduler=cluster.scheduler_address,
@@ -39,7 +39,7 @@ def test_chunk_outputs_come_back_in_order(small_path):
     sc = simcrm.load_scenario(small_path)
     chunks = make_plan(5 * 1024, 1024).chunks()
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         parts = list(execute_dask(sc, chunks, 0, None, cluster.scheduler_address, None, False,
                                   in_flight=2))
     for (a, b), part in zip(chunks, parts, strict=True):
