@@ -143,7 +143,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         precision, max_draws, force, no_charts, lang, quiet) -> None:
     """Simulate every policy option in every world and write the results folder."""
     from .engine import simulate
-    from .metrics import format_table, summarise, summary_table
+    from .metrics import format_table, summary_table
     from .results import OutputExistsError, check_out_dir, default_out_dir, write_results
 
     sc = _load(scenario_file)
@@ -183,12 +183,9 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was written")
-    if res.results_path is not None:  # streamed: the summary was computed from the file
-        from .engine import stored_summary
+    from .engine import stored_summary
 
-        summary = stored_summary(res.results)
-    else:
-        summary = summarise(res.results)
+    summary = stored_summary(res.results)  # computed by simulate (from the file if streamed)
     n = res.results.sizes["draw"]
     if not quiet:
         click.echo(format_table(summary_table(summary)))

@@ -357,8 +357,13 @@ def stored_summary(res: xr.Dataset) -> xr.Dataset:
     sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
     for k in sm.data_vars:
         sm[k].attrs.pop("role", None)
+    from .metrics import decision_of
+
+    dec = decision_of(res)
     sm.attrs = {"decision_rule": res.attrs.get("decision_rule", ""),
-                "draws": int(res.sizes["draw"])}
+                "draws": int(res.sizes["draw"]),
+                "deadline_year": int(dec["production_deadline_year"]),
+                "hurdle_irr": float(dec["hurdle_irr"])}
     return sm.load()
 
 
