@@ -24,19 +24,6 @@ import numpy as np
 
 from .schedule import production_factor
 
-LEVER_LABELS = {
-    "capex_grant": ("Capex grant", "Investeringssubsidie"),
-    "production_subsidy": ("Production subsidy", "Productiesubsidie"),
-    "energy_relief": ("Energy-cost relief", "Energiekostenverlaging"),
-    "price_floor": ("Price floor (CfD)", "Bodemprijs (CfD)"),
-    "public_loan": ("Public loan", "Publieke lening"),
-    "loan_guarantee": ("Loan guarantee", "Garantie op lening"),
-    "permit_fast_track": ("Permit fast track", "Snellere vergunning"),
-    "grid_priority": ("Grid priority", "Voorrang op het net"),
-    "offtake": ("Public offtake (stockpile)", "Publieke afname (voorraad)"),
-    "investment_deduction": ("Investment deduction", "Investeringsaftrek"),
-}
-
 
 @dataclass
 class Booking:

@@ -445,32 +445,14 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
     setting_params = {p.key: p for p in SETTING_PARAMS}
     settings_in = _flatten({k: data[k] for k in ("scenario", "simulation", "decision", "report")
                             if k in data}, setting_params, "", ctx)
-    settings: dict[str, Any] = {}
-    for key, p in setting_params.items():
-        if key in settings_in:
-            problems.extend(_check_value(p, settings_in[key], ctx.file(key), key))
-            settings[key] = settings_in[key]
-        elif p.default is REQUIRED:
-            ctx.add(key, f"is required ({p.description})")
-        else:
-            settings[key] = p.default
+    settings = _with_defaults(setting_params, settings_in, ctx)
     if settings.get("scenario.name") is None:
         settings["scenario.name"] = path.stem
 
     # base inputs ----------------------------------------------------------------------
     base_in = _flatten({k: data[k] for k in ("plant", "operations", "markets", "permitting",
                                              "finance") if k in data}, INPUTS, "", ctx)
-    base: dict[str, Any] = {}
-    for key, p in INPUTS.items():
-        if key in base_in:
-            problems.extend(_check_value(p, base_in[key], ctx.file(key), key))
-            base[key] = base_in[key]
-        elif p.default is REQUIRED:
-            if key not in ctx.suggested:
-                ctx.add(key, f"is required: {p.description} [{p.unit}]")
-            base[key] = 1.0  # placeholder so that later checks can go on; never used
-        else:
-            base[key] = p.default
+    base = _with_defaults(INPUTS, base_in, ctx)
 
     # worlds ---------------------------------------------------------------------------
     worlds_raw = data.get("worlds", {})
@@ -591,6 +573,24 @@ def _relative(p: Param, base: Any, v: dict, ctx: _Ctx, shown: str) -> Any:
     if isinstance(base, bool) or not isinstance(base, (int, float)):
         return None
     return base * t + a
+
+
+def _with_defaults(params: dict[str, Param], given: dict[str, Any], ctx: _Ctx) -> dict:
+    """Every key of ``params``: the given value (checked) or the default; a missing
+    required key is reported unless a misspelt key already suggested it."""
+    out: dict[str, Any] = {}
+    for key, p in params.items():
+        if key in given:
+            ctx.problems.extend(_check_value(p, given[key], ctx.file(key), key))
+            out[key] = given[key]
+        elif p.default is REQUIRED:
+            if key not in ctx.suggested:
+                unit = f" [{p.unit}]" if p.unit else ""
+                ctx.add(key, f"is required: {p.description}{unit}")
+            out[key] = 1.0  # placeholder so that later checks can go on; never used
+        else:
+            out[key] = p.default
+    return out
 
 
 def _valid_label(name: str) -> bool:
