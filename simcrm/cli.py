@@ -24,9 +24,9 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-def _load(path: str):
+def _load(path: str, allow_partial: bool = False):
     try:
-        return load_scenario(path)
+        return load_scenario(path, allow_partial=allow_partial)
     except ScenarioError as e:
         _report_problems(path, e.problems)
 
@@ -108,8 +108,12 @@ def main() -> None:
 @click.argument("scenario_file", type=click.Path(dir_okay=False))
 def validate(scenario_file: str) -> None:
     """Check a scenario file and list every problem found."""
-    sc = _load(scenario_file)
+    sc = _load(scenario_file, allow_partial=True)
     n_unc = len(sc.uncertain_keys)
+    if sc.partial:
+        click.echo(f"{scenario_file}: valid partial file (for `extends`) — "
+                   f"{len(sc.worlds) - 1} world(s), {len(sc.options) - 1} option(s)")
+        return
     click.echo(f"{scenario_file}: valid — {len(sc.worlds)} world(s), {len(sc.options)} "
                f"option(s), {n_unc} uncertain input(s)")
 

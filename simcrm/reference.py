@@ -41,7 +41,8 @@ Gaussian copula, so every marginal distribution stays as given).
 
 `extends = "worlds.toml"` (or a list) at the top of a file reads those files first and
 then this one on top; tables are merged key by key. Use it for shared worlds and policy
-packages.
+packages. A shared file that is not a scenario by itself says `partial = true` at its top:
+`simcrm validate` then checks only what it holds, and `simcrm run` refuses it.
 
 ## Worlds
 

@@ -442,5 +442,5 @@ LEVER_PARAMS: list[Param] = [
 LEVERS: dict[str, Param] = {p.key: p for p in LEVER_PARAMS}
 LEVER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in LEVER_PARAMS))
 
-TOP_LEVEL_KEYS = ("extends", "scenario", "simulation", "plant", "operations", "markets",
+TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "operations", "markets",
                   "permitting", "finance", "worlds", "options", "decision", "report")

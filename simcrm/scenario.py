@@ -116,6 +116,8 @@ class Scenario:
     worlds: dict[str, World]
     options: dict[str, Option]
     sources: dict[str, str] = field(default_factory=dict)
+    partial: bool = False
+    """A file for ``extends`` (``partial = true``): checked, but not to be run."""
 
     @property
     def name(self) -> str:
@@ -165,13 +167,16 @@ class Scenario:
 # --------------------------------------------------------------------------------------
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, allow_partial: bool = False) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
     ----------
     path : str or Path
         The TOML file.
+    allow_partial : bool
+        Accept a file marked ``partial = true`` (shared worlds or options meant for
+        ``extends``), checking only what it holds; otherwise such a file is refused.
 
     Returns
     -------
@@ -191,7 +196,14 @@ def load_scenario(path: str | Path) -> Scenario:
         # a file that cannot be read, parsed or found stops here: what follows would
         # only be consequences of it
         raise ScenarioError(problems)
-    scenario = _build(path, data, origin, problems, sources)
+    partial = data.pop("partial", False)
+    if not isinstance(partial, bool):
+        raise ScenarioError([Problem(str(path), "partial", "must be true or false")])
+    if partial and not allow_partial:
+        raise ScenarioError([Problem(str(path), "partial", "this is a partial file, meant to be "
+                                     "used through `extends` by a scenario; run that scenario "
+                                     "instead")])
+    scenario = _build(path, data, origin, problems, sources, partial)
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -239,6 +251,7 @@ def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
         pdata = _read_with_extends(ppath, stack + [resolved], problems, sources, origin, prefix)
         if pdata is None:
             continue
+        pdata.pop("partial", None)  # only the file itself says whether it is partial
         merged = _deep_merge(merged, pdata)
     _record_origin(data, shown, origin, "")
     return _deep_merge(merged, data)
@@ -275,8 +288,10 @@ def _suggest(name: str, candidates: list[str]) -> str:
 class _Ctx:
     """Where a key came from, for messages."""
 
-    def __init__(self, origin: dict[str, str], default_file: str, problems: list[Problem]):
+    def __init__(self, origin: dict[str, str], default_file: str, problems: list[Problem],
+                 partial: bool = False):
         self.origin, self.default_file, self.problems = origin, default_file, problems
+        self.partial = partial  # a file for `extends`: missing keys are not problems
         self.suggested: set[str] = set()  # keys offered as "did you mean"
 
     def file(self, full_key: str) -> str:
@@ -429,9 +444,9 @@ def _check_corr(pairs: list, names: list[str], rank: bool) -> str | None:
 
 
 def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Problem],
-           sources: dict[str, str]) -> Scenario | None:
+           sources: dict[str, str], partial: bool = False) -> Scenario | None:
     main = str(path)
-    ctx = _Ctx(origin, main, problems)
+    ctx = _Ctx(origin, main, problems, partial)
 
     for k in data:
         if k not in TOP_LEVEL_KEYS:
@@ -545,7 +560,7 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
 
     if problems:
         return None
-    return Scenario(path, settings, worlds, options, sources)
+    return Scenario(path, settings, worlds, options, sources, ctx.partial)
 
 
 def _relative(p: Param, base: Any, v: dict, ctx: _Ctx, shown: str) -> Any:
@@ -563,7 +578,8 @@ def _relative(p: Param, base: Any, v: dict, ctx: _Ctx, shown: str) -> Any:
         ctx.add(shown, f"times must be ≥ 0, got {t:g}")
         return None
     if p.kind != "float" or base is None:
-        ctx.add(shown, "times/plus needs a numeric base value")
+        if not ctx.partial:  # in a partial file the base comes from the extending scenario
+            ctx.add(shown, "times/plus needs a numeric base value")
         return None
     if isinstance(base, dict):
         try:
@@ -584,7 +600,7 @@ def _with_defaults(params: dict[str, Param], given: dict[str, Any], ctx: _Ctx) -
             ctx.problems.extend(_check_value(p, given[key], ctx.file(key), key))
             out[key] = given[key]
         elif p.default is REQUIRED:
-            if key not in ctx.suggested:
+            if key not in ctx.suggested and not ctx.partial:
                 unit = f" [{p.unit}]" if p.unit else ""
                 ctx.add(key, f"is required: {p.description}{unit}")
             out[key] = 1.0  # placeholder so that later checks can go on; never used

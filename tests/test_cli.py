@@ -161,3 +161,27 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "plant.capex_meur" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_partial_files_validate_but_do_not_run(tmp_path):
+    part = tmp_path / "shared.toml"
+    part.write_text("partial = true\n[worlds.hot]\nmarkets.electricity.start = { times = 1.5 }\n"
+                    "[options.grant.capex_grant]\nshare = 0.2\n")
+    r = CliRunner().invoke(main, ["validate", str(part)])
+    assert r.exit_code == 0, r.output
+    assert "valid partial file" in r.output
+    r = CliRunner().invoke(main, ["run", str(part), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "partial file" in r.output
+    # a bad value in a partial file is still found
+    part.write_text("partial = true\n[worlds.hot]\nmarkets.electricity.start = -1\n")
+    r = CliRunner().invoke(main, ["validate", str(part)])
+    assert r.exit_code == 2
+    assert "worlds.hot.markets.electricity.start" in r.output
+    # the scenario that extends it is a full scenario again
+    full = tmp_path / "full.toml"
+    part.write_text("partial = true\n[worlds.hot]\nmarkets.electricity.start = { times = 1.5 }\n")
+    full.write_text('extends = "shared.toml"\n' + GOOD)
+    r = CliRunner().invoke(main, ["validate", str(full)])
+    assert r.exit_code == 0, r.output
+    assert "2 world(s)" in r.output
