@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .distributions import SPECS
-from .registry import INPUT_PARAMS, LEVER_PARAMS, REQUIRED, SETTING_PARAMS, Param
+from .registry import DEFAULT_SOURCES, INPUT_PARAMS, LEVER_PARAMS, REQUIRED, SETTING_PARAMS, Param
 
 INTRO = """\
 # Scenario reference
@@ -85,8 +85,10 @@ def _table(params: list[Param], strip: str = "") -> list[str]:
            "|---|---|---|---|---|---|"]
     for p in params:
         key = p.key.removeprefix(strip)
+        src = DEFAULT_SOURCES.get(p.key)
+        desc = p.description + (f" *Default: {src}.*" if src else "")
         out.append(f"| `{key}` | {p.unit or ''} | {_default(p)} | {p.range_text()} | "
-                   f"{'yes' if p.uncertain else ''} | {p.description} |")
+                   f"{'yes' if p.uncertain else ''} | {desc} |")
     return out
 
 

@@ -444,3 +444,54 @@ LEVER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in LEVER_PARA
 
 TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "operations", "markets",
                   "permitting", "finance", "worlds", "options", "decision", "report")
+
+
+# --------------------------------------------------------------------------------------
+# Where the defaults come from (shown in the scenario reference)
+# --------------------------------------------------------------------------------------
+
+_BRIEF = "shared/domain-brief.md"
+DEFAULT_SOURCES = {
+    "simulation.fid_year": "assumption: a decision in 2026",
+    "scenario.price_year": "the year of most prices in the brief",
+    "simulation.draws": "enough for a standard error of P(NPV > 0) below 0.5 percentage point",
+    "simulation.seed": "the date of the EZ decision memo, 5 December 2024",
+    "simulation.horizon_years": "permits and construction plus a 25-year life",
+    "plant.capex_overrun": f"on budget unless the scenario says otherwise; overruns of 40–62 % "
+                           f"are common in metals projects ({_BRIEF} §6)",
+    "plant.construction_months": f"{_BRIEF} §8: 2–3 years after FID (AMG Bitterfeld 2.5 years)",
+    "plant.rampup_years": f"{_BRIEF} §8: ramp-up to nameplate in 1–2 years",
+    "plant.utilisation": "assumption: a continuous process plant after ramp-up",
+    "plant.life_years": f"assumption; Vulcan plans a 30-year life ({_BRIEF} §5.1)",
+    "operations.maintenance_share": "assumption: 2–4 % of capex a year is usual for process "
+                                    "plants",
+    "permitting.permit_months": f"{_BRIEF} §8: permitting before FID 1.5–3 years in the base case",
+    "finance.discount_rate": f"{_BRIEF} §6: 7.2 % mean of 100 mining feasibility studies; "
+                             "CIM guidance 10 % for base metals",
+    "finance.tax_rate": "Belastingdienst, vennootschapsbelasting 2024: 25.8 % on profit above "
+                        "EUR 200 000 (the 19 % first bracket is ignored)",
+    "finance.loss_offset_threshold_meur": "Belastingdienst, verliesverrekening from 2022",
+    "finance.loss_offset_share_above": "Belastingdienst, verliesverrekening from 2022",
+    "finance.depreciation_years": "assumption: a mix of buildings and process equipment",
+    "finance.working_capital_share": "assumption: about two months of revenue",
+    "finance.inflation": "ECB medium-term inflation target",
+    "finance.debt_rate": "assumption: real cost of senior project debt",
+    "finance.debt_tenor_years": "assumption",
+    "finance.public_discount_rate": f"{_BRIEF} §6: MKBA discount rate 2.25 % real since 2021 "
+                                    "(rwseconomie.nl)",
+    "decision.max_loss_prob": "the default decision rule of the levers issue",
+    "decision.hurdle_irr": f"{_BRIEF} §6: 10 % for base metals (CIM)",
+    "decision.production_deadline_year": "EU CRMA benchmarks for 2030",
+    "energy_relief.emission_factor_t_per_mwh": "EU ETS state-aid guidelines (2020/C 317/04), "
+                                               "Annex III, Central-West Europe",
+    "public_loan.rate": "assumption: a concessional real rate",
+    "public_loan.tenor_years": "assumption", "public_loan.grace_years": "assumption",
+    "public_loan.recovery_rate": "assumption: senior unsecured recovery of about 40 %",
+    "loan_guarantee.spread_reduction": "assumption", "loan_guarantee.cover_share": "assumption",
+    "loan_guarantee.fee": "assumption", "loan_guarantee.recovery_rate": "assumption",
+    "production_subsidy.years": "assumption", "price_floor.years": "assumption",
+    "offtake.years": "assumption",
+}
+for _m in MARKETS:
+    DEFAULT_SOURCES[f"markets.{_m}.reversion"] = ("assumption: a price gap halves in about two "
+                                                  "years")

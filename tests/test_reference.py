@@ -18,3 +18,13 @@ def test_every_key_is_documented_with_unit_and_range():
         assert p.description
     for p in LEVERS.values():
         assert f"`{p.name}`" in text
+
+
+def test_every_non_trivial_default_says_where_it_comes_from():
+    from simcrm.registry import DEFAULT_SOURCES, REQUIRED
+
+    for key, p in list(ALL_PARAMS.items()) + list(LEVERS.items()):
+        d = p.default
+        if d is REQUIRED or d is None or isinstance(d, (bool, str, list)) or d in (0, 1):
+            continue
+        assert key in DEFAULT_SOURCES, f"{key} = {d} has no source"
