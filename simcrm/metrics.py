@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .robustness import quantile_se
+
 DEFAULT_DECISION = {
     "min_mean_npv_meur": 0.0,
     "max_loss_prob": 0.3,
@@ -23,21 +25,28 @@ STATS = {
     "npv_mean": ("MEUR", "Mean NPV"),
     "npv_mean_se": ("MEUR", "Standard error of the mean NPV"),
     "npv_p10": ("MEUR", "NPV, 10th percentile"),
+    "npv_p10_se": ("MEUR", "Standard error of the 10th percentile of NPV (order statistics)"),
     "npv_p50": ("MEUR", "NPV, median"),
+    "npv_p50_se": ("MEUR", "Standard error of the median NPV (order statistics)"),
     "npv_p90": ("MEUR", "NPV, 90th percentile"),
+    "npv_p90_se": ("MEUR", "Standard error of the 90th percentile of NPV (order statistics)"),
     "npv_cvar10": ("MEUR", "Mean NPV of the worst 10 % of draws (CVaR)"),
     "p_npv_pos": ("1", "Probability that NPV > 0"),
     "p_npv_pos_se": ("1", "Standard error of P(NPV > 0)"),
     "irr_mean": ("1/yr", "Mean IRR over draws where an IRR exists"),
+    "irr_mean_se": ("1/yr", "Standard error of the mean IRR"),
     "irr_undefined": ("1", "Number of draws without an IRR"),
     "p_irr_above_hurdle": ("1", "Probability that the IRR exceeds the hurdle rate"),
+    "p_irr_above_hurdle_se": ("1", "Standard error of P(IRR > hurdle)"),
     "p_production_by_deadline": ("1", "Probability of first production in or before the "
                                  "deadline year"),
     "p_production_by_deadline_se": ("1", "Standard error of P(production by deadline)"),
     "first_production_p50": ("year", "Median date of first production"),
     "public_cost_gross_mean": ("MEUR", "Expected gross public cost (PV of outlays)"),
+    "public_cost_gross_mean_se": ("MEUR", "Standard error of the expected gross public cost"),
     "public_cost_net_mean": ("MEUR", "Expected net public cost (PV of outlays less receipts and "
                              "corporate tax)"),
+    "public_cost_net_mean_se": ("MEUR", "Standard error of the expected net public cost"),
     "public_cost_per_tpa_mean": ("EUR/(t/yr)", "Expected gross public cost per tonne of annual "
                                  "capacity"),
     "d_p_npv_pos": ("1", "Gain in P(NPV > 0) over baseline"),
@@ -135,9 +144,12 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
     n = npv.shape[0]
     r["npv_mean"] = npv.mean()
     r["npv_mean_se"] = npv.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-    r["npv_p10"], r["npv_p50"], r["npv_p90"] = np.percentile(npv, [10, 50, 90])
+    xs = np.sort(npv)
+    r["npv_p10"], r["npv_p50"], r["npv_p90"] = np.percentile(xs, [10, 50, 90])
+    for q in (10, 50, 90):
+        r[f"npv_p{q}_se"] = quantile_se(xs, q / 100, presorted=True) if n > 1 else np.nan
     k = max(1, int(np.floor(0.1 * n)))
-    r["npv_cvar10"] = np.partition(npv, k - 1)[:k].mean() if k < n else npv.mean()
+    r["npv_cvar10"] = xs[:k].mean()
     pos = (npv > 0).astype(float)
     p = pos.mean()
     r["p_npv_pos"], r["p_npv_pos_se"] = p, np.sqrt(p * (1 - p) / n)
@@ -149,8 +161,10 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
     defined = np.isfinite(irr)
     nd = int(defined.sum())
     r["irr_mean"] = np.nansum(irr) / nd if nd else np.nan
+    r["irr_mean_se"] = _se(irr[defined]) if nd else np.nan
     r["irr_undefined"] = float(n - nd)
-    r["p_irr_above_hurdle"] = (np.nan_to_num(irr, nan=-np.inf) > dec["hurdle_irr"]).mean()
+    ph = (np.nan_to_num(irr, nan=-np.inf) > dec["hurdle_irr"]).mean()
+    r["p_irr_above_hurdle"], r["p_irr_above_hurdle_se"] = ph, np.sqrt(ph * (1 - ph) / n)
     fp = get("first_production")
     by = (fp < dec["production_deadline_year"] + 1).mean()
     r["p_production_by_deadline"] = by
@@ -158,8 +172,9 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
     r["first_production_p50"] = np.median(fp)
     gross = get("public_cost_gross")
     g = gross.mean()
-    r["public_cost_gross_mean"] = g
-    r["public_cost_net_mean"] = get("public_cost_net").mean()
+    r["public_cost_gross_mean"], r["public_cost_gross_mean_se"] = g, _se(gross)
+    net = get("public_cost_net")
+    r["public_cost_net_mean"], r["public_cost_net_mean_se"] = net.mean(), _se(net)
     r["public_cost_per_tpa_mean"] = get("public_cost_per_tpa").mean()
     r["gain_per_100meur"] = r["d_p_npv_pos"] / g * 100 if g > 0 else np.nan
     dead = (gross * (base > 0)).mean()

@@ -150,6 +150,10 @@ def test_summary_csv_has_the_promised_columns(tmp_path, small_path):
     for col in ("option", "world", "npv_mean", "npv_p10", "npv_p50", "npv_p90", "p_npv_pos",
                 "p_npv_pos_se", "irr_mean", "irr_undefined", "p_production_by_deadline"):
         assert col in df.columns
+    # every headline statistic comes with its standard error
+    for col in ("npv_mean", "npv_p10", "npv_p50", "npv_p90", "p_npv_pos", "irr_mean",
+                "p_irr_above_hurdle", "p_production_by_deadline", "public_cost_gross_mean"):
+        assert (df[f"{col}_se"] > 0).all() or col.startswith("public"), col
     assert len(df) == 2  # baseline × 2 worlds
 
 
