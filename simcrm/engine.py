@@ -424,8 +424,9 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
     n_keep = min(n, keep)
     cdata = {}
     if lines:
-        for k in lines[0]:
-            arr = np.concatenate([ln[k] for ln in lines], axis=2)
+        for k in list(lines[0]):
+            # each line's pieces are let go as soon as they are joined
+            arr = np.concatenate([ln.pop(k) for ln in lines], axis=2)
             units = "t/yr" if k == "production" else "MEUR/yr"
             cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr,
                                    {"units": units, "long_name": _line_name(k)})
@@ -608,6 +609,10 @@ class _StreamSink:
             enc["draw"] = {"chunksizes": (step,)}
             ds.to_netcdf(self.path, engine="netcdf4", unlimited_dims=["draw"], encoding=enc)
             self.nc = netCDF4.Dataset(self.path, "a")
+            for var in self.nc.variables.values():
+                # a chunk is written once: a small cache per variable is enough (the
+                # library's default, about 16 MB each, adds up to gigabytes)
+                var.set_var_chunk_cache(size=1 << 20)
             return
         nc = self.nc
         nc["draw"][a:b] = np.arange(a, b)

@@ -139,43 +139,52 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
     dec : dict
         The decision rule (:func:`decision_of`).
     """
+    # Each metric is read, used and released in turn: on a streamed run of millions of
+    # draws every array here is as long as the run.
     r: dict[str, float] = {}
     npv = get("npv")
     n = npv.shape[0]
     r["npv_mean"] = npv.mean()
     r["npv_mean_se"] = npv.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+    pos = (npv > 0).astype(float)
+    p = pos.mean()
+    r["p_npv_pos"], r["p_npv_pos_se"] = p, np.sqrt(p * (1 - p) / n)
+    pos -= base > 0
+    r["d_p_npv_pos"], r["d_p_npv_pos_se"] = pos.mean(), _se(pos)
+    del pos
+    dn = npv - base
+    r["d_npv_mean"], r["d_npv_mean_se"] = dn.mean(), _se(dn)
+    del dn
     xs = np.sort(npv)
+    del npv
     r["npv_p10"], r["npv_p50"], r["npv_p90"] = np.percentile(xs, [10, 50, 90])
     for q in (10, 50, 90):
         r[f"npv_p{q}_se"] = quantile_se(xs, q / 100, presorted=True) if n > 1 else np.nan
     k = max(1, int(np.floor(0.1 * n)))
     r["npv_cvar10"] = xs[:k].mean()
-    pos = (npv > 0).astype(float)
-    p = pos.mean()
-    r["p_npv_pos"], r["p_npv_pos_se"] = p, np.sqrt(p * (1 - p) / n)
-    dpos = pos - (base > 0)
-    r["d_p_npv_pos"], r["d_p_npv_pos_se"] = dpos.mean(), _se(dpos)
-    dn = npv - base
-    r["d_npv_mean"], r["d_npv_mean_se"] = dn.mean(), _se(dn)
+    del xs
     irr = get("irr")
     defined = np.isfinite(irr)
     nd = int(defined.sum())
     r["irr_mean"] = np.nansum(irr) / nd if nd else np.nan
     r["irr_mean_se"] = _se(irr[defined]) if nd else np.nan
     r["irr_undefined"] = float(n - nd)
-    ph = (np.nan_to_num(irr, nan=-np.inf) > dec["hurdle_irr"]).mean()
+    ph = (irr > dec["hurdle_irr"]).mean()  # NaN compares False: no IRR, not above
     r["p_irr_above_hurdle"], r["p_irr_above_hurdle_se"] = ph, np.sqrt(ph * (1 - ph) / n)
+    del irr, defined
     fp = get("first_production")
     by = (fp < dec["production_deadline_year"] + 1).mean()
     r["p_production_by_deadline"] = by
     r["p_production_by_deadline_se"] = np.sqrt(by * (1 - by) / n)
     r["first_production_p50"] = np.median(fp)
+    del fp
+    net = get("public_cost_net")
+    r["public_cost_net_mean"], r["public_cost_net_mean_se"] = net.mean(), _se(net)
+    del net
+    r["public_cost_per_tpa_mean"] = get("public_cost_per_tpa").mean()
     gross = get("public_cost_gross")
     g = gross.mean()
     r["public_cost_gross_mean"], r["public_cost_gross_mean_se"] = g, _se(gross)
-    net = get("public_cost_net")
-    r["public_cost_net_mean"], r["public_cost_net_mean_se"] = net.mean(), _se(net)
-    r["public_cost_per_tpa_mean"] = get("public_cost_per_tpa").mean()
     r["gain_per_100meur"] = r["d_p_npv_pos"] / g * 100 if g > 0 else np.nan
     dead = (gross * (base > 0)).mean()
     r["deadweight_meur"] = dead
