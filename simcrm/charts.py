@@ -335,11 +335,6 @@ def title_of(fig: Figure) -> str:
     return fig.get_suptitle().replace("\n", " ")
 
 
-def _pct_axis(ax, axis: str = "x") -> None:
-    fmt = mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
-
-
 def _num_fmt(lang: str):
     return mpl.ticker.FuncFormatter(lambda v, _: i18n.num(v, lang))
 
