@@ -92,10 +92,8 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv") -> pd
     ok = np.isfinite(y)
     rows = []
     ry = stats.rankdata(y[ok])
-    for k in input_names(ds):
+    for k in _varying(ds, world, ok):
         x = ds[k].sel(world=world).values[ok]
-        if np.ptp(x) == 0:
-            continue
         rho = float(np.corrcoef(stats.rankdata(x), ry)[0, 1])
         rows.append({"input": k, "long_name": ds[k].attrs.get("long_name", k),
                      "units": ds[k].attrs.get("units", ""), "rho": rho})
