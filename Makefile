@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SCENARIO ?= scenarios/lithium-hydroxide-refinery.toml
 
-.PHONY: run test bench lint reference clean
+.PHONY: run test bench lint reference golden clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,3 +30,6 @@ reference: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache
+
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden.golden

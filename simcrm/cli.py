@@ -7,7 +7,9 @@ ends in one clear message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +49,10 @@ class _Group(click.Group):
     (set SIMCRM_DEBUG=1 to see the traceback)."""
 
     def invoke(self, ctx):
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM ends a run as Ctrl-C does: staging folder removed, nothing written
+            previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
@@ -68,6 +74,13 @@ class _Group(click.Group):
                        "This is a bug, not a problem with your input; please report it with "
                        "the scenario file. Run with SIMCRM_DEBUG=1 for details.", err=True)
             sys.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 class _Progress:
@@ -138,7 +151,8 @@ def validate(scenario_file: str) -> None:
               "is below this (e.g. 0.005); --draws is then ignored.")
 @click.option("--max-draws", type=click.IntRange(min=1), default=None,
               help="Most draws of a --precision run (default: 10,000,000).")
-@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--force", is_flag=True, help="Replace an existing results folder that simcrm "
+              "wrote (never a folder of yours).")
 @click.option("--no-charts", is_flag=True, help="Do not draw charts or the report.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
               help="Language of charts and report (default: [report] lang in the scenario).")
@@ -148,41 +162,41 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
     """Simulate every policy option in every world and write the results folder."""
     from .engine import simulate
     from .metrics import format_table, summary_table
-    from .results import OutputExistsError, check_out_dir, default_out_dir, write_results
+    from .results import OutputExistsError, ResultsFolder, default_out_dir
 
     sc = _load(scenario_file)
     out_dir = Path(out) if out else default_out_dir(scenario_file, sc.name)
-    try:
-        check_out_dir(out_dir, force)
-    except OutputExistsError as e:
-        _fail(str(e))
     try:
         sc = sc.with_settings(**{k: v for k, v in (("draws", draws), ("seed", seed))
                                  if v is not None})
     except ScenarioError as e:
         _fail(str(e))
     n = sc.settings["simulation.draws"]
-    if not quiet:
-        click.echo(f"simcrm {__version__}: {sc.name} — {n:,} draws × {len(sc.options)} options × "
-                   f"{len(sc.worlds)} worlds, seed {sc.settings['simulation.seed']}", err=True)
-    bar = _Progress("simulating", not quiet)
     try:
-        res = simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows, progress=bar,
-                       workers=workers, scheduler=scheduler, precision=precision,
-                       max_draws=max_draws,
-                       stream_dir=out_dir.parent if out_dir.parent.is_dir() else None)
-    except KeyboardInterrupt:
-        bar.close()
-        _fail("interrupted; nothing was written")
-    bar.close()
-    extra = None
-    if not no_charts:
-        def extra(folder):
-            from .report import write_report
+        folder = ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
+        with folder:
+            for p in folder.removed_stale:
+                click.echo(f"note: removed {p.name}, left by an interrupted run", err=True)
+            if not quiet:
+                click.echo(f"simcrm {__version__}: {sc.name} — {n:,} draws × {len(sc.options)} "
+                           f"options × {len(sc.worlds)} worlds, seed "
+                           f"{sc.settings['simulation.seed']}", err=True)
+            bar = _Progress("simulating", not quiet)
+            try:
+                res = simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows,
+                               progress=bar, workers=workers, scheduler=scheduler,
+                               precision=precision, max_draws=max_draws,
+                               stream_dir=folder.staging)
+            finally:
+                bar.close()
+            extra = None
+            if not no_charts:
+                def extra(path):
+                    from .report import write_report
 
-            write_report(folder, res.results, lang=lang, scenario=res.scenario)
-    try:
-        write_results(res, out_dir, force=force, write_extra=extra)
+                    write_report(path, res.results, lang=lang, scenario=res.scenario)
+            folder.write(res, extra)
+            folder.commit()
     except OutputExistsError as e:
         _fail(str(e))
     except KeyboardInterrupt:

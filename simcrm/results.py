@@ -1,19 +1,33 @@
 """Writing a results folder safely.
 
-Everything is written into a temporary folder next to the target and renamed
-into place at the end, so an interrupted run never leaves half a file, and an
-existing folder is replaced only when asked (``force``).
+A results folder is only ever written through :class:`ResultsFolder`:
+
+* simcrm replaces a folder only if it wrote that folder itself (it holds the marker
+  file :data:`MARKER`) and only with ``force``; it never touches a user's folder, a
+  file, a link or its target, the working folder or a folder that holds it;
+* a lock file per target (``.<name>.simcrm-lock`` beside it) keeps two runs from
+  writing the same folder at once;
+* everything is written into a staging folder beside the target (the streamed
+  results file of a large run too) and renamed into place at the end, after the
+  checks are made once more; an interrupted run removes its staging folder, and a
+  staging folder left by a killed run is removed by the next run to the same target.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import xarray as xr
 
+from . import __version__
 from .engine import Results, stored_summary
 from .metrics import summarise, summary_table
 
@@ -21,108 +35,305 @@ SENSITIVITY_DRAWS = 20_000
 """Draws used for sensitivity.csv (the first ones): enough for rank correlations to
 about ±0.01, and quick and small for runs of millions of draws."""
 
+MARKER = ".simcrm-results"
+"""File inside every folder simcrm writes; only such folders are ever replaced."""
+
 
 class OutputExistsError(Exception):
-    """The results folder exists and ``force`` was not given."""
+    """The results folder cannot be written (it exists, is not simcrm's, is locked ...)."""
+
+
+def safe_name(text: str) -> str:
+    """A folder name made from ``text``: letters, digits, ``.``, ``_`` and ``-`` only,
+    no leading or trailing dots (so ``..toml`` cannot name ``results/.``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-")
+    return name or "scenario"
 
 
 def default_out_dir(scenario_path: str | Path | None, name: str) -> Path:
-    """``results/<scenario-file-stem>`` (relative to the working directory)."""
+    """``results/<scenario-file-stem>`` (relative to the working directory), sanitised."""
     stem = Path(scenario_path).stem if scenario_path else name
-    return Path("results") / stem
+    return Path("results") / safe_name(stem)
+
+
+_KNOWN = re.compile(r"^(results\.nc|cashflows\.nc|summary\.(csv|xlsx)|sensitivity\.csv|"
+                    r"scenario|charts|report(\.[a-z]{2})?\.(html|pdf)|briefing\.docx)$")
+
+
+def is_results_folder(path: str | Path) -> bool:
+    """True if ``path`` is a folder that simcrm wrote: it holds the marker file, or (a
+    folder written before the marker existed) only the files simcrm writes."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink():
+        return False
+    if (path / MARKER).is_file():
+        return True
+    names = [p.name for p in path.iterdir()]
+    return "results.nc" in names and all(_KNOWN.match(n) for n in names)
 
 
 def check_out_dir(out: str | Path, force: bool) -> None:
-    """Refuse early (before simulating) if ``out`` exists and ``force`` is false."""
+    """Refuse, before anything is simulated, a target simcrm may not write.
+
+    Raises
+    ------
+    OutputExistsError
+        With a message that says what is wrong and what to do instead.
+    """
     out = Path(out)
-    if out.exists() and not force:
+    absolute = Path(os.path.abspath(out))
+    if out.is_symlink():
         raise OutputExistsError(
-            f"{out} already exists; use --force to replace it, or --out to choose another folder")
+            f"{out} is a link; simcrm does not replace links or what they point to: "
+            "give a plain folder with --out")
+    here = Path.cwd().resolve()
+    real = absolute.resolve()
+    if real == here or real in here.parents:
+        raise OutputExistsError(
+            f"{out} is the folder you are working in (or holds it); give a new folder "
+            "with --out, e.g. --out results/my-run")
     if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"{out} exists and is not a folder")
+        raise OutputExistsError(f"{out} exists and is not a folder; give a folder with --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not is_results_folder(out):
+            raise OutputExistsError(
+                f"{out} already exists and holds files simcrm did not write; simcrm only "
+                "replaces results folders it wrote itself. Choose another --out (or move "
+                "the folder away yourself)")
+        if not force:
+            raise OutputExistsError(
+                f"{out} already exists; use --force to replace it, or --out to choose "
+                "another folder")
+    parent = absolute.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputExistsError(f"cannot make {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputExistsError(f"cannot write {out}: {parent} is read-only for you; "
+                                "choose another --out")
+
+
+class _Lock:
+    """An exclusive, non-blocking lock on a lock file (removed when released)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        for _ in range(20):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno in (errno.EAGAIN, errno.EACCES):
+                    return False
+                raise
+            try:  # the file we locked may have been removed by its previous holder
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                os.write(fd, f"{os.getpid()}\n".encode())
+                return True
+            os.close(fd)
+        return False
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+
+
+class ResultsFolder:
+    """A results folder being written: checks, lock, staging folder, atomic rename.
+
+    Use as a context manager::
+
+        with ResultsFolder("results/run1", force=False) as folder:
+            res = simulate(sc, stream_dir=folder.staging)
+            folder.write(res)
+            folder.commit()
+
+    Leaving the ``with`` block without :meth:`commit` (an error, Ctrl-C) removes the
+    staging folder and leaves the target as it was.
+
+    Attributes
+    ----------
+    staging : Path
+        The folder the files are written into before the rename.
+    removed_stale : list of Path
+        Staging folders of earlier, killed runs that were removed on entry.
+    """
+
+    def __init__(self, out: str | Path, force: bool = False):
+        self.out = Path(out)
+        self.force = force
+        check_out_dir(self.out, force)
+        self._abs = Path(os.path.abspath(self.out))
+        self._lock: _Lock | None = None
+        self.staging: Path | None = None
+        self.removed_stale: list[Path] = []
+        self._res: Results | None = None
+        self.committed = False
+
+    def __enter__(self) -> ResultsFolder:
+        parent, name = self._abs.parent, self._abs.name
+        parent.mkdir(parents=True, exist_ok=True)
+        lock = _Lock(parent / f".{name}.simcrm-lock")
+        if not lock.acquire():
+            raise OutputExistsError(
+                f"another simcrm run is writing {self.out}; wait for it to finish or choose "
+                "another --out")
+        self._lock = lock
+        try:
+            self._remove_stale(parent, name)
+            check_out_dir(self.out, self.force)
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            self.staging.chmod(0o777 & ~umask)  # the usual permissions, not 0700
+            (self.staging / MARKER).write_text(json.dumps(
+                {"written_by": f"simcrm {__version__}", "pid": os.getpid(),
+                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}) + "\n", encoding="utf-8")
+        except BaseException:
+            self._cleanup()
+            raise
+        return self
+
+    def _remove_stale(self, parent: Path, name: str) -> None:
+        """Staging and old folders of this target left by a killed run (while we hold the
+        lock no other run can be using them); only folders holding the marker."""
+        for pattern in (f".{name}.tmp-*", f".{name}.old-*"):
+            for p in parent.glob(pattern):
+                if is_results_folder(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                    self.removed_stale.append(p)
+
+    def write(self, res: Results, write_extra=None) -> None:
+        """Write the result files of ``res`` into the staging folder."""
+        self._res = res
+        write_files(res, self.staging, write_extra)
+
+    def commit(self) -> Path:
+        """Check the target once more and rename the staging folder into place."""
+        check_out_dir(self.out, self.force)
+        res = self._res
+        streamed = res is not None and res.results_path is not None
+        if streamed:
+            res.results.close()
+        target = self._abs
+        old = None
+        try:
+            if target.is_dir() and any(target.iterdir()):  # simcrm's own (checked above)
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+                os.rename(target, old)  # onto the empty folder just made
+            elif target.is_dir():
+                os.rmdir(target)
+            os.rename(self.staging, target)
+        except OSError as e:
+            if old is not None and not target.exists():
+                os.rename(old, target)  # put the previous results back
+                old = None
+            if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise OutputExistsError(
+                    f"{self.out} was created by something else while simcrm was running; "
+                    "nothing was replaced. Run again with another --out") from None
+            raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        self.committed = True
+        self.staging = None
+        if streamed:
+            res.results_path = target / "results.nc"
+            res.results = xr.open_dataset(res.results_path, engine="netcdf4")
+        return self.out
+
+    def _cleanup(self) -> None:
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __exit__(self, *exc) -> None:
+        self._cleanup()
 
 
 def _encoding(ds: xr.Dataset) -> dict:
     return {k: {"zlib": True, "complevel": 1} for k in ds.data_vars}
 
 
+def write_files(res: Results, folder: Path, write_extra=None) -> None:
+    """Write ``results.nc``, ``cashflows.nc``, ``summary.csv``, ``sensitivity.csv`` and
+    the scenario files into ``folder`` (a staging folder)."""
+    folder = Path(folder)
+    streamed = res.results_path is not None
+    if streamed:  # a large run: its results were written to disk chunk by chunk
+        if res.results_path.parent.resolve() != folder.resolve() or \
+                res.results_path.name != "results.nc":
+            res.results.close()
+            shutil.move(res.results_path, folder / "results.nc")
+            res.results_path = folder / "results.nc"
+            res.results = xr.open_dataset(res.results_path, engine="netcdf4")
+    else:
+        res.results.to_netcdf(folder / "results.nc", engine="netcdf4",
+                              encoding=_encoding(res.results))
+    res.cashflows.to_netcdf(folder / "cashflows.nc", engine="netcdf4",
+                            encoding=_encoding(res.cashflows))
+    stored = any(k.startswith("summary_") for k in res.results.data_vars)
+    summary = stored_summary(res.results) if stored else summarise(res.results)
+    summary_table(summary).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
+    if res.results.sizes["draw"] >= 50:
+        from .sensitivity import input_names, sensitivity_table
+
+        # only what the table reads: NPV and the inputs of its first draws
+        names = ["npv", *input_names(res.results)]
+        ds = res.results[names].isel(draw=slice(0, SENSITIVITY_DRAWS)).load()
+        sensitivity_table(ds, max_draws=SENSITIVITY_DRAWS).to_csv(
+            folder / "sensitivity.csv", index=False, float_format="%.6g")
+    sdir = folder / "scenario"
+    sdir.mkdir()
+    for i, (path, text) in enumerate(res.scenario.sources.items()):
+        name = Path(path).name
+        if (sdir / name).exists():
+            name = f"{i}-{name}"
+        (sdir / name).write_text(text, encoding="utf-8")
+    if write_extra is not None:
+        write_extra(folder)
+
+
 def write_results(res: Results, out: str | Path, force: bool = False,
                   write_extra=None) -> Path:
-    """Write ``results.nc``, ``cashflows.nc``, ``summary.csv`` and the scenario files.
+    """Write a results folder: ``results.nc``, ``cashflows.nc``, ``summary.csv``,
+    ``sensitivity.csv`` and the scenario files.
 
     Parameters
     ----------
     res : Results
     out : path
-        The results folder.
+        The results folder.  An existing one is replaced only if simcrm wrote it and
+        ``force`` is true.
     force : bool
-        Replace an existing folder.
+        Replace an existing results folder written by simcrm.
     write_extra : callable, optional
-        ``write_extra(tmp_dir)`` writes more files (charts, report) before the rename.
+        ``write_extra(folder)`` writes more files (charts, report) before the rename.
 
     Returns
     -------
     Path
         The folder written.
     """
-    out = Path(out)
-    check_out_dir(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # the results folder gets the usual permissions, not 0700
-    try:
-        streamed = res.results_path is not None
-        if streamed:  # a large run: its results were written to disk chunk by chunk
-            res.results.close()
-            shutil.move(res.results_path, tmp / "results.nc")
-            res.results = xr.open_dataset(tmp / "results.nc", engine="netcdf4")
-            res.results_path = tmp / "results.nc"
-        else:
-            res.results.to_netcdf(tmp / "results.nc", engine="netcdf4",
-                                  encoding=_encoding(res.results))
-        res.cashflows.to_netcdf(tmp / "cashflows.nc", engine="netcdf4",
-                                encoding=_encoding(res.cashflows))
-        stored = any(k.startswith("summary_") for k in res.results.data_vars)
-        summary = stored_summary(res.results) if stored else summarise(res.results)
-        summary_table(summary).to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
-        if res.results.sizes["draw"] >= 50:
-            from .sensitivity import input_names, sensitivity_table
-
-            # only what the table reads: NPV and the inputs of its first draws
-            names = ["npv", *input_names(res.results)]
-            ds = res.results[names].isel(draw=slice(0, SENSITIVITY_DRAWS)).load()
-            sensitivity_table(ds, max_draws=SENSITIVITY_DRAWS).to_csv(
-                tmp / "sensitivity.csv", index=False, float_format="%.6g")
-        sdir = tmp / "scenario"
-        sdir.mkdir()
-        for i, (path, text) in enumerate(res.scenario.sources.items()):
-            name = Path(path).name
-            if (sdir / name).exists():
-                name = f"{i}-{name}"
-            (sdir / name).write_text(text, encoding="utf-8")
-        if write_extra is not None:
-            write_extra(tmp)
-        if streamed:
-            res.results.close()
-        _replace(tmp, out)
-        if streamed:
-            res.results = xr.open_dataset(out / "results.nc", engine="netcdf4")
-            res.results_path = out / "results.nc"
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
+    with ResultsFolder(out, force) as folder:
+        folder.write(res, write_extra)
+        return folder.commit()

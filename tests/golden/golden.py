@@ -1,0 +1,88 @@
+"""Golden numbers: every library scenario at a few thousand draws with its own seed.
+
+``python -m tests.golden.golden`` (``make golden``) rewrites ``tests/golden/*.json``;
+``tests/test_golden.py`` recomputes them and requires them bit-identical.  Each file
+holds, per per-draw result, cash-flow line and summary statistic, a SHA-256 of its
+float64 bytes (bit identity) and its mean per option × world (to say how far a number
+moved when it does).  Rewrite them only for a deliberate, named change of the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+DRAWS = 2048
+KEEP = 16
+
+
+def scenarios() -> list[Path]:
+    """Every full (not partial) scenario of the library."""
+    import simcrm
+
+    out = []
+    for p in sorted((ROOT / "scenarios").glob("*.toml")):
+        sc = simcrm.load_scenario(p, allow_partial=True)
+        if not sc.partial:
+            out.append(p)
+    return out
+
+
+def _digest(a: np.ndarray) -> str:
+    a = np.asarray(a)
+    if a.dtype.kind in "fc":
+        a = np.where(np.isnan(a), np.nan, a).astype("<f8")
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def _means(da) -> list:
+    dims = [d for d in da.dims if d not in ("option", "world")]
+    with np.errstate(all="ignore"):
+        m = da.astype(float).mean(dim=dims, skipna=True) if dims else da.astype(float)
+    return np.round(np.asarray(m.values, dtype=float), 12).tolist()
+
+
+def compute(path: Path) -> dict:
+    """Golden record of one scenario."""
+    import simcrm
+    from simcrm.metrics import summarise
+
+    sc = simcrm.load_scenario(path)
+    res = simcrm.simulate(sc, draws=DRAWS, keep_cashflows=KEEP)
+    out: dict = {"scenario": path.name, "draws": DRAWS, "seed": sc.settings["simulation.seed"],
+                 "options": [str(o) for o in res.results["option"].values],
+                 "worlds": [str(w) for w in res.results["world"].values],
+                 "results": {}, "cashflows": {}, "summary": {}}
+    for k, da in res.results.data_vars.items():
+        if k.startswith("summary_"):
+            continue
+        out["results"][k] = {"sha256": _digest(da.values), "mean": _means(da)}
+    for k, da in res.cashflows.data_vars.items():
+        out["cashflows"][k] = {"sha256": _digest(da.values), "mean": _means(da)}
+    summary = summarise(res.results)
+    for k, da in summary.data_vars.items():
+        out["summary"][k] = {"sha256": _digest(da.values), "mean": _means(da)}
+    return out
+
+
+def golden_path(path: Path) -> Path:
+    return HERE / f"{path.stem}.json"
+
+
+def main(argv: list[str]) -> None:
+    for p in scenarios():
+        if argv and p.stem not in argv:
+            continue
+        rec = compute(p)
+        golden_path(p).write_text(json.dumps(rec, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {golden_path(p).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
