@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check simcrm tests
 
 reference: $(STAMP)
-	$(BIN)/python -m simcrm.reference > docs/scenario-reference.md
+	$(BIN)/python -m simcrm.spec.reference > docs/scenario-reference.md
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache

@@ -12,10 +12,10 @@ Python API (everything the command line does)::
 
 __version__ = "0.1.0"
 
-from .engine import Results, simulate  # noqa: E402
-from .metrics import summarise, summary_table  # noqa: E402
-from .results import write_results  # noqa: E402
-from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from simcrm.analysis.summary import summarise, summary_table  # noqa: E402
+from simcrm.engine.run import Results, simulate  # noqa: E402
+from simcrm.io.results import write_results  # noqa: E402
+from simcrm.spec.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 
 __all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "simulate", "summarise",
            "summary_table", "write_results", "__version__"]

@@ -1,7 +1,7 @@
 """The throughput benchmark behind ``simcrm bench`` / ``make bench``.
 
 Runs the committed scenario ``scenarios/benchmark.toml`` (8 options × 3 worlds × 40
-years) through :func:`simcrm.engine.simulate` and reports what the performance
+years) through :func:`simcrm.engine.run.simulate` and reports what the performance
 contract asks for: cash-flow cells (option × world × draw × year) and draws per
 second, peak memory, the random-number floor (the time numpy's PCG64 needs to
 generate the normals and uniforms the run consumed) and the run's ratio to it, the
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "scenarios" / "benchmark.toml"
+BENCHMARK = Path(__file__).resolve().parents[1] / "scenarios" / "benchmark.toml"
 
 
 def _random_numbers_per_draw(sc) -> tuple[int, int]:
     """(normals, uniforms) one draw consumes."""
-    from .engine import _jump_streams
-    from .registry import MARKETS
+    from simcrm.engine.run import _jump_streams
+    from simcrm.spec.registry import MARKETS
 
     T = int(sc.settings["simulation.horizon_years"])
     normals = T * len(MARKETS)
@@ -50,9 +50,10 @@ def random_floor(normals: int, uniforms: int, seed: int = 0) -> float:
 
 
 def irr_share(sc, draws: int = 4096) -> float:
-    """Share of a chunk's time spent in :func:`simcrm.finance.irr`."""
-    from . import finance, model
-    from .engine import run_chunk
+    """Share of a chunk's time spent in :func:`simcrm.kernels.finance.irr`."""
+    from simcrm.engine.run import run_chunk
+    from simcrm.kernels import finance
+    from simcrm.model import business_case as model
 
     spent = [0.0]
     orig = model.irr
@@ -78,10 +79,10 @@ def single_draw_seconds(sc, k: int = 200) -> float:
     """Seconds per draw when the model is evaluated one draw at a time (all options
     and worlds) through simcrm's API; the random numbers are drawn beforehand and not
     timed, which favours the one-at-a-time way."""
-    from .engine import _copula, _jump_streams, world_inputs, world_prices
-    from .model import Context, business_case
-    from .registry import MARKETS
-    from .sampling import sample_block
+    from simcrm.engine.run import _copula, _jump_streams, world_inputs, world_prices
+    from simcrm.engine.sampling import sample_block
+    from simcrm.model.business_case import Context, business_case
+    from simcrm.spec.registry import MARKETS
 
     st = sc.settings
     T = int(st["simulation.horizon_years"])
@@ -108,8 +109,8 @@ def run_bench(path: str | Path | None = None, draws: int | None = None,
               scheduler: str | None = None, single: int = 200,
               progress=None) -> dict:
     """Run the benchmark and return its figures (see the module docstring)."""
-    from .engine import simulate
-    from .scenario import load_scenario
+    from simcrm.engine.run import simulate
+    from simcrm.spec.scenario import load_scenario
 
     sc = load_scenario(path or BENCHMARK)
     if scheduler is None and workers is None:

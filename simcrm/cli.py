@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .scenario import ScenarioError, load_scenario
+from simcrm import __version__
+from simcrm.spec.scenario import ScenarioError, load_scenario
 
 EXIT_USAGE = 2
 
@@ -160,9 +160,9 @@ def validate(scenario_file: str) -> None:
 def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler,
         precision, max_draws, force, no_charts, lang, quiet) -> None:
     """Simulate every policy option in every world and write the results folder."""
-    from .engine import simulate
-    from .metrics import format_table, summary_table
-    from .results import OutputExistsError, ResultsFolder, default_out_dir
+    from simcrm.analysis.summary import format_table, summary_table
+    from simcrm.engine.run import simulate
+    from simcrm.io.results import OutputExistsError, ResultsFolder, default_out_dir
 
     sc = _load(scenario_file)
     out_dir = Path(out) if out else default_out_dir(scenario_file, sc.name)
@@ -192,7 +192,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
             extra = None
             if not no_charts:
                 def extra(path):
-                    from .report import write_report
+                    from simcrm.present.report import write_report
 
                     write_report(path, res.results, lang=lang, scenario=res.scenario)
             folder.write(res, extra)
@@ -201,7 +201,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was written")
-    from .engine import stored_summary
+    from simcrm.engine.run import stored_summary
 
     summary = stored_summary(res.results)  # computed by simulate (from the file if streamed)
     n = res.results.sizes["draw"]
@@ -224,7 +224,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
               help="Language of charts and report (default: the scenario's [report] lang).")
 def report(results_dir: str, lang: str | None) -> None:
     """Redraw the charts and report.html of a results folder from its results.nc."""
-    from .report import write_report
+    from simcrm.present.report import write_report
 
     folder = Path(results_dir)
     if not (folder / "results.nc").is_file():
@@ -263,7 +263,7 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
     if path.suffix == ".nc":
         import xarray as xr
 
-        from .sensitivity import rank_table
+        from simcrm.analysis.sensitivity import rank_table
 
         if not path.is_file():
             _fail(f"{path} not found: give a scenario file or a folder written by `simcrm run`")
@@ -285,7 +285,7 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
         header = (f"Spearman rho and partial rank correlation (PRCC) of NPV with the sampled "
                   f"inputs, {ds.sizes['draw']:,} draws, world {world}; 95 % intervals")
     else:
-        from .sensitivity import sobol, sobol_table
+        from simcrm.analysis.sensitivity import sobol, sobol_table
 
         sc = _load(source)
         try:
@@ -336,7 +336,7 @@ def bench(scenario_file, draws, chunk_size, workers, scheduler, single, as_json)
     """Time the benchmark scenario: cells/s, random-number floor, memory, speed-up."""
     import json
 
-    from .bench import format_bench, run_bench
+    from simcrm.bench import format_bench, run_bench
 
     bar = _Progress("benchmark", not as_json)
     try:

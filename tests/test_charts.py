@@ -9,8 +9,9 @@ import pytest
 import xarray as xr
 
 import simcrm
-from simcrm import charts, i18n
-from simcrm.i18n import pct, t
+from simcrm.present import charts
+from simcrm.present import text as i18n
+from simcrm.present.text import pct, t
 
 from .conftest import SMALL
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from simcrm.discovery import discover, discovery_table, failure, prim, score
+from simcrm.analysis.discovery import discover, discovery_table, failure, prim, score
 
 
 def _planted(seed: int, n: int = 5000, inside: float = 0.9, outside: float = 0.05):
@@ -139,8 +139,8 @@ def test_failure_kinds():
 def test_prim_chart(lang):
     from matplotlib.figure import Figure
 
-    from simcrm.analysis_charts import prim_chart
-    from simcrm.charts import title_of
+    from simcrm.present.analysis_charts import prim_chart
+    from simcrm.present.charts import title_of
 
     ds = _results()
     r = discover(ds, "baseline", "base", "npv")

@@ -7,8 +7,8 @@ import xarray as xr
 from scipy import stats
 
 import simcrm
-from simcrm.distributions import Dist
-from simcrm.finance import discount_factors
+from simcrm.kernels.finance import discount_factors
+from simcrm.spec.distributions import Dist
 
 
 def data_only(ds: xr.Dataset) -> xr.Dataset:
@@ -58,7 +58,7 @@ def test_cashflows_reproduce_npv_and_irr_with_numpy_financial(levers_run):
 
 def test_cash_flow_lines_add_up_to_net_cash_flow(levers_run):
     cf = levers_run.cashflows
-    plant = [k for k in simcrm.model.PLANT_LINES if k in cf]
+    plant = [k for k in simcrm.model.business_case.PLANT_LINES if k in cf]
     total = sum(cf[k] for k in plant)
     np.testing.assert_allclose(total.values, cf["net_cash_flow"].values, atol=1e-9)
     for k in cf.data_vars:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import simcrm
-from simcrm.engine import simulate, stored_summary
-from simcrm.metrics import summarise
-from simcrm.results import write_results
+from simcrm.analysis.summary import summarise
+from simcrm.engine.run import simulate, stored_summary
+from simcrm.io.results import write_results
 
 
 def test_streamed_run_equals_in_memory_run(levers_path, tmp_path):

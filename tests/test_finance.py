@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simcrm.finance import annuity_debt, irr, npv, payback, tax_with_loss_carry_forward
+from simcrm.kernels.finance import annuity_debt, irr, npv, payback, tax_with_loss_carry_forward
 
 
 def conventional_rows(rng, n=300, T=25):

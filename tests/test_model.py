@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from simcrm.engine import base_case
-from simcrm.schedule import overlap, production_factor, project_dates
+from simcrm.engine.run import base_case
+from simcrm.kernels.schedule import overlap, production_factor, project_dates
 
 A5 = sum(1.1**-t for t in range(1, 6))  # annuity factor, 5 years at 10 %: 3.790787
 

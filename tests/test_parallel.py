@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import simcrm
-from simcrm.engine import simulate
+from simcrm.engine.run import simulate
 
 distributed = pytest.importorskip("distributed")
 
@@ -33,8 +33,8 @@ def test_distributed_cluster_gives_bit_identical_results(levers_path):
 
 
 def test_chunk_outputs_come_back_in_order(small_path):
-    from simcrm.engine import make_plan, run_chunk
-    from simcrm.parallel import execute_dask
+    from simcrm.engine.parallel import execute_dask
+    from simcrm.engine.run import make_plan, run_chunk
 
     sc = simcrm.load_scenario(small_path)
     chunks = make_plan(5 * 1024, 1024).chunks()

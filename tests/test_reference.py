@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from simcrm.reference import render
-from simcrm.registry import ALL_PARAMS, LEVERS
+from simcrm.spec.reference import render
+from simcrm.spec.registry import ALL_PARAMS, LEVERS
 
 
 def test_reference_is_up_to_date():
@@ -21,7 +21,7 @@ def test_every_key_is_documented_with_unit_and_range():
 
 
 def test_every_non_trivial_default_says_where_it_comes_from():
-    from simcrm.registry import DEFAULT_SOURCES, REQUIRED
+    from simcrm.spec.registry import DEFAULT_SOURCES, REQUIRED
 
     for key, p in list(ALL_PARAMS.items()) + list(LEVERS.items()):
         d = p.default

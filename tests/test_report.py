@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from simcrm import i18n
 from simcrm.cli import main
-from simcrm.report import parse_assumptions
+from simcrm.present import text as i18n
+from simcrm.present.report import parse_assumptions
 
 from .conftest import SMALL
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import simcrm
 from simcrm.cli import main
-from simcrm.engine import simulate
-from simcrm.results import MARKER, ResultsFolder, default_out_dir, write_results
+from simcrm.engine.run import simulate
+from simcrm.io.results import MARKER, ResultsFolder, default_out_dir, write_results
 
 ARGS = ["--draws", "64", "--no-charts", "--keep-cashflows", "4", "--quiet"]
 
@@ -57,7 +57,7 @@ def test_a_folder_that_appears_during_the_run_is_not_replaced(tmp_path, small_pa
         folder.write(res)
         out.mkdir()  # another run, or the user, creates the folder meanwhile
         (out / "notes.txt").write_text("not simcrm's")
-        with pytest.raises(simcrm.results.OutputExistsError, match="did not write"):
+        with pytest.raises(simcrm.io.results.OutputExistsError, match="did not write"):
             folder.commit()
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no staging left
@@ -67,7 +67,7 @@ def test_second_concurrent_run_to_the_same_folder_is_refused(tmp_path, small_pat
     sc = simcrm.load_scenario(small_path)
     out = tmp_path / "res"
     with ResultsFolder(out) as first:
-        with pytest.raises(simcrm.results.OutputExistsError, match="another simcrm run"):
+        with pytest.raises(simcrm.io.results.OutputExistsError, match="another simcrm run"):
             with ResultsFolder(out):
                 pass
         first.write(simulate(sc, draws=64, keep_cashflows=4))
@@ -168,7 +168,7 @@ def test_api_write_results_uses_the_same_rules(tmp_path, small_path):
     user = tmp_path / "mine"
     user.mkdir()
     (user / "a.txt").write_text("x")
-    with pytest.raises(simcrm.results.OutputExistsError):
+    with pytest.raises(simcrm.io.results.OutputExistsError):
         write_results(res, user, force=True)
     out = write_results(res, tmp_path / "ok")
     assert (out / MARKER).is_file()

@@ -9,8 +9,7 @@ import pytest
 import xarray as xr
 
 import simcrm
-from simcrm.metrics import summarise
-from simcrm.robustness import (
+from simcrm.analysis.robustness import (
     convergence_table,
     quantile_ci,
     quantile_se,
@@ -19,6 +18,7 @@ from simcrm.robustness import (
     robustness,
     running,
 )
+from simcrm.analysis.summary import summarise
 
 TINY = """
 [scenario]
@@ -177,8 +177,8 @@ share = 0.3
 def test_charts_and_report_sections(two_worlds, lang):
     from matplotlib.figure import Figure
 
-    from simcrm.analysis_charts import convergence_chart, report_sections, robustness_chart
-    from simcrm.charts import title_of
+    from simcrm.present.analysis_charts import convergence_chart, report_sections, robustness_chart
+    from simcrm.present.charts import title_of
 
     sc, ds = two_worlds
     fig = robustness_chart(ds, lang)

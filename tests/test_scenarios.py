@@ -2,7 +2,7 @@
 
 The published figures quoted in the comments come from /work/shared/domain-brief.md (§5.1–5.4),
 which gives their public addresses, or from the sources cited in the scenario files.  The checks
-are on the deterministic base case (:func:`simcrm.engine.base_case`: every distribution at its
+are on the deterministic base case (:func:`simcrm.engine.run.base_case`: every distribution at its
 mean, no market shocks), so a wrong number in a file moves them without Monte Carlo noise.
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import simcrm
-from simcrm.distributions import Dist
-from simcrm.engine import base_case
+from simcrm.engine.run import base_case
+from simcrm.spec.distributions import Dist
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 PARTIAL = {"worlds.toml", "tno-levers.toml"}

@@ -10,8 +10,7 @@ import pytest
 import xarray as xr
 
 import simcrm
-from simcrm.distributions import Dist
-from simcrm.sensitivity import (
+from simcrm.analysis.sensitivity import (
     prcc,
     rank_table,
     sobol,
@@ -20,6 +19,7 @@ from simcrm.sensitivity import (
     sobol_table,
     spearman,
 )
+from simcrm.spec.distributions import Dist
 
 DOMINANT = """
 [scenario]
@@ -271,8 +271,8 @@ def test_rank_table_joins_both(dominant_run):
 def test_sobol_chart_states_the_driver(dominant, dominant_run, lang, word):
     from matplotlib.figure import Figure
 
-    from simcrm.analysis_charts import sobol_chart
-    from simcrm.charts import title_of
+    from simcrm.present.analysis_charts import sobol_chart
+    from simcrm.present.charts import title_of
 
     s = sobol(dominant, options=["baseline"], n=64)
     fig = sobol_chart(s, "baseline", lang, ds=dominant_run)

@@ -51,7 +51,7 @@ def _means(da) -> list:
 def compute(path: Path) -> dict:
     """Golden record of one scenario."""
     import simcrm
-    from simcrm.metrics import summarise
+    from simcrm.analysis.summary import summarise
 
     sc = simcrm.load_scenario(path)
     res = simcrm.simulate(sc, draws=DRAWS, keep_cashflows=KEEP)

@@ -8,7 +8,7 @@ sequential (tax loss carry-forward, debt balances).
 Sign convention: every cash-flow line is seen from the investor, inflows
 positive and outflows negative, in MEUR per year (money of the scenario's price
 year in real terms).  Government lines (``gov_*``) are positive outlays of the
-state.  Discounting: see :data:`simcrm.finance.DISCOUNTING`.
+state.  Discounting: see :data:`simcrm.kernels.finance.DISCOUNTING`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import levers as lv
-from .finance import annuity_debt, discount_factors, irr, npv, payback, tax_with_loss_carry_forward
-from .schedule import overlap, production_factor, project_dates
+from simcrm import levers as lv
+from simcrm.kernels.finance import (
+    annuity_debt,
+    discount_factors,
+    irr,
+    npv,
+    payback,
+    tax_with_loss_carry_forward,
+)
+from simcrm.kernels.schedule import overlap, production_factor, project_dates
 
 PLANT_LINES = {
     # name: (long_name, description)
@@ -101,7 +108,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     ----------
     ctx : Context
     option_levers : dict
-        Lever name -> settings (defaults filled in), as in :class:`simcrm.scenario.Option`.
+        Lever name -> settings (defaults filled in), as in :class:`simcrm.spec.scenario.Option`.
     keep_lines : bool
         Return the yearly cash-flow lines too (for the audit trail).
     breakeven : bool

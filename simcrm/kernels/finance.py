@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels as _k
+from simcrm.kernels import compiled as _k
 
 DISCOUNTING = (
     "The cash flow of year index t (t = 0 is the FID year) is discounted by (1 + r)^-t, "

@@ -2,7 +2,7 @@
 
 Each function returns a :class:`matplotlib.figure.Figure` whose title states
 the finding, in English (``lang="en"``) or Dutch (``lang="nl"``).  They follow
-the briefing style of :mod:`simcrm.charts` (type sizes, colours, option labels
+the briefing style of :mod:`simcrm.present.charts` (type sizes, colours, option labels
 and footnote come from there).  :func:`report_sections` gives the report its
 sections on these analyses.
 """
@@ -18,9 +18,10 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from . import charts, i18n
-from .charts import MUTED, Facts
-from .i18n import pct
+from simcrm.present import charts
+from simcrm.present import text as i18n
+from simcrm.present.charts import MUTED, Facts
+from simcrm.present.text import pct
 
 TEXT = {
     # Sobol'
@@ -141,7 +142,7 @@ def sobol_chart(sob: xr.Dataset, option: str | None = None, lang: str = "en",
     Parameters
     ----------
     sob : xarray.Dataset
-        From :func:`simcrm.sensitivity.sobol`.
+        From :func:`simcrm.analysis.sensitivity.sobol`.
     option : str, optional
         Default: the first option of ``sob``.
     ds : xarray.Dataset, optional
@@ -191,7 +192,7 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
 
     Parameters
     ----------
-    res : simcrm.discovery.PrimResult
+    res : simcrm.analysis.discovery.PrimResult
     option, world : str
         For the note.
     """
@@ -262,7 +263,7 @@ def _axis_label(name: str, unit: str, lang: str) -> str:
 def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
     """Heatmap of the NPV regret per option × world, options ranked by minimax regret,
     with the worst-world P(NPV > 0) and the largest regret beside it."""
-    from .robustness import ranking, regret
+    from simcrm.analysis.robustness import ranking, regret
 
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
@@ -321,7 +322,7 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
 def convergence_chart(ds: xr.Dataset, option: str | None = None, world: str | None = None,
                       lang: str = "en", facts: Facts | None = None) -> Figure:
     """Running P(NPV > 0) and mean NPV with their 95 % band against the number of draws."""
-    from .robustness import running
+    from simcrm.analysis.robustness import running
 
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
@@ -410,7 +411,7 @@ def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str
         out.
     option, world : str, optional
         The option for the Sobol', discovery and convergence sections (default: the
-        best option of :mod:`simcrm.charts`) and the world (default ``base``).
+        best option of :mod:`simcrm.present.charts`) and the world (default ``base``).
 
     Returns
     -------
@@ -418,8 +419,8 @@ def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str
         ``items`` is a list of :class:`matplotlib.figure.Figure` and HTML strings
         (paragraphs and tables), in order.
     """
-    from .discovery import discover
-    from .robustness import convergence_table, ranking
+    from simcrm.analysis.discovery import discover
+    from simcrm.analysis.robustness import convergence_table, ranking
 
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
@@ -427,7 +428,7 @@ def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str
     world = world or facts.world
     out: list[tuple[str, list]] = []
     if scenario is not None:
-        from .sensitivity import sobol
+        from simcrm.analysis.sensitivity import sobol
 
         sob = sobol(scenario, world, [option], n=sobol_n)
         note = html.escape(tr("sobol_grouped", lang) + " " + tr("sobol_corr", lang))

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import i18n
+from simcrm.present import text as i18n
 
 FAILURES = ("npv", "deadline", "either")
 """Kinds of failure: NPV < 0; first production after the deadline year; either."""
@@ -481,7 +481,7 @@ def discover(ds: xr.Dataset, option: str, world: str = "base", what: str = "npv"
     -------
     PrimResult
     """
-    from .sensitivity import input_names
+    from simcrm.analysis.sensitivity import input_names
 
     y = failure(ds, option, world, what, deadline)
     names = inputs if inputs is not None else [

@@ -20,7 +20,7 @@ Two families of measures answer "which uncertain inputs move the NPV?":
 Factors of the Sobol' design
 ----------------------------
 * every input that is a distribution in the world: its design column ``u`` is
-  mapped through the input's inverse CDF (:meth:`simcrm.distributions.Dist.ppf`)
+  mapped through the input's inverse CDF (:meth:`simcrm.spec.distributions.Dist.ppf`)
   and held inside the key's allowed range, exactly as the engine does;
 * the permit-appeal event, when an appeal can happen: a uniform ``u`` and the
   appeal happens when ``u < appeal_prob`` (as in the engine);
@@ -30,10 +30,10 @@ Factors of the Sobol' design
   the variance that the whole random path explains.  Shocks are correlated
   between markets through the Cholesky factor of ``markets.correlations``; the
   factors are the independent innovations, so the group of the first market in
-  :data:`simcrm.registry.MARKETS` order also carries its correlated share of the
+  :data:`simcrm.spec.registry.MARKETS` order also carries its correlated share of the
   later markets.  With ``markets="fixed"`` every market follows its
   deterministic path (volatility 0, no jumps, as in
-  :func:`simcrm.engine.base_case`) and the indices describe the scalar inputs
+  :func:`simcrm.engine.run.base_case`) and the indices describe the scalar inputs
   only.
 
 Sobol' indices assume independent factors: the design ignores the rank
@@ -337,8 +337,8 @@ _MARKET_PARAMS = ("volatility", "crash_prob", "crash_size", "spike_prob", "spike
 
 def sobol_factors(sc, world: str = "base", markets: str = "grouped") -> list[Factor]:
     """The factors of the Sobol' design of a scenario in one world (see the module notes)."""
-    from .distributions import Dist
-    from .registry import INPUTS, MARKETS
+    from simcrm.spec.distributions import Dist
+    from simcrm.spec.registry import INPUTS, MARKETS
 
     if markets not in MARKET_FACTORS:
         raise ValueError(f"markets must be one of {', '.join(MARKET_FACTORS)}; got {markets!r}")
@@ -370,14 +370,14 @@ def sobol_factors(sc, world: str = "base", markets: str = "grouped") -> list[Fac
 
 
 def _market_varies(inp: dict, m: str) -> bool:
-    from .distributions import Dist
+    from simcrm.spec.distributions import Dist
 
     v = inp[f"markets.{m}.volatility"]
     return isinstance(v, Dist) or v > 0
 
 
 def _jump_kinds(inp: dict, m: str) -> list[str]:
-    from .distributions import Dist
+    from simcrm.spec.distributions import Dist
 
     out = []
     for kind in ("crash", "spike"):
@@ -390,9 +390,9 @@ def _jump_kinds(inp: dict, m: str) -> list[str]:
 def _design_model(sc, world: str, factors: list[Factor], markets: str, levers: list[dict],
                   output: str) -> Callable[[np.ndarray], np.ndarray]:
     """A function of design rows ``U`` returning ``output`` for every option, stacked."""
-    from .engine import world_inputs, world_prices
-    from .model import Context, business_case
-    from .registry import MARKETS
+    from simcrm.engine.run import world_inputs, world_prices
+    from simcrm.model.business_case import Context, business_case
+    from simcrm.spec.registry import MARKETS
 
     st = sc.settings
     T = int(st["simulation.horizon_years"])
@@ -458,7 +458,7 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
     seed : int, optional
         Default: the scenario's seed.
     output : str
-        A per-draw metric of :data:`simcrm.model.METRICS` (must be finite).
+        A per-draw metric of :data:`simcrm.model.business_case.METRICS` (must be finite).
     markets : {"grouped", "fixed"}
         How market shocks enter (module notes).
     calc_second_order : bool
@@ -476,7 +476,7 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
         ``units``, ``kind``, ``columns`` of each factor; attributes describing
         the design (``N``, ``evaluations``, ``markets``, ``note`` ...).
     """
-    from .model import METRICS
+    from simcrm.model.business_case import METRICS
 
     if output not in METRICS:
         raise ValueError(f"unknown output {output!r}; choose one of {', '.join(METRICS)}")

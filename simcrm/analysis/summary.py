@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .robustness import quantile_se
+from simcrm.analysis.robustness import quantile_se
 
 DEFAULT_DECISION = {
     "min_mean_npv_meur": 0.0,

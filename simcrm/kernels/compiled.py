@@ -4,7 +4,7 @@ These loops run year by year (loss carry-forward, loan balances) or iterate per 
 (root finding), which numpy can only express as many small array operations.  numba
 compiles them to machine code; each draw's row is processed on its own, so a draw's
 result never depends on the other draws of its chunk.  The public, documented
-functions are in :mod:`simcrm.finance`.
+functions are in :mod:`simcrm.kernels.finance`.
 """
 
 from __future__ import annotations

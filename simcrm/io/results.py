@@ -27,9 +27,9 @@ from pathlib import Path
 
 import xarray as xr
 
-from . import __version__
-from .engine import Results, stored_summary
-from .metrics import summarise, summary_table
+from simcrm import __version__
+from simcrm.analysis.summary import summarise, summary_table
+from simcrm.engine.run import Results, stored_summary
 
 SENSITIVITY_DRAWS = 20_000
 """Draws used for sensitivity.csv (the first ones): enough for rank correlations to
@@ -295,7 +295,7 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
     summary = stored_summary(res.results) if stored else summarise(res.results)
     summary_table(summary).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
     if res.results.sizes["draw"] >= 50:
-        from .sensitivity import input_names, sensitivity_table
+        from simcrm.analysis.sensitivity import input_names, sensitivity_table
 
         # only what the table reads: NPV and the inputs of its first draws
         names = ["npv", *input_names(res.results)]

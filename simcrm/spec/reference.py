@@ -1,9 +1,16 @@
-"""The scenario reference, generated from the registry (``python -m simcrm.reference``)."""
+"""The scenario reference, generated from the registry (``python -m simcrm.spec.reference``)."""
 
 from __future__ import annotations
 
-from .distributions import SPECS
-from .registry import DEFAULT_SOURCES, INPUT_PARAMS, LEVER_PARAMS, REQUIRED, SETTING_PARAMS, Param
+from simcrm.spec.distributions import SPECS
+from simcrm.spec.registry import (
+    DEFAULT_SOURCES,
+    INPUT_PARAMS,
+    LEVER_PARAMS,
+    REQUIRED,
+    SETTING_PARAMS,
+    Param,
+)
 
 INTRO = """\
 # Scenario reference

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .distributions import Dist, DistError
-from .registry import (
+from simcrm.spec.distributions import Dist, DistError
+from simcrm.spec.registry import (
     ALL_PARAMS,
     INPUTS,
     LEVER_NAMES,

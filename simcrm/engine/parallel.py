@@ -1,6 +1,6 @@
 """Chunks as dask tasks: local workers or a dask.distributed cluster.
 
-Each chunk of draws is one task (:func:`simcrm.engine.run_chunk`); cheap per-draw
+Each chunk of draws is one task (:func:`simcrm.engine.run.run_chunk`); cheap per-draw
 calls are never shipped.  Chunk outputs come back in draw order, with at most a
 few chunks in flight per worker, so the memory of a huge run stays bounded.  A
 chunk's numbers depend only on its block indices, so results are bit-identical
@@ -26,7 +26,7 @@ def _client(scheduler: str | None, workers: int | None):
 
 
 def execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven, in_flight=None):
-    """Run :func:`simcrm.engine.run_chunk` on every chunk with dask; yield outputs in order.
+    """Run :func:`simcrm.engine.run.run_chunk` on every chunk with dask; yield outputs in order.
 
     Parameters
     ----------
@@ -53,7 +53,7 @@ def execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven, in_f
     """
     from distributed import wait  # noqa: F401  (import check: dask.distributed present)
 
-    from .engine import run_chunk
+    from simcrm.engine.run import run_chunk
 
     client, cluster = _client(scheduler, workers)
     pending: deque = deque()

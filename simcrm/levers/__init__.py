@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .schedule import production_factor
+from simcrm.kernels.schedule import production_factor
 
 
 @dataclass

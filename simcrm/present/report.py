@@ -22,10 +22,10 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from . import i18n
-from .charts import DPI, Chart, Facts, draw_all, scenario_files
-from .i18n import meur, num, pct, points, t
-from .metrics import decision_of, summarise
+from simcrm.analysis.summary import decision_of, summarise
+from simcrm.present import text as i18n
+from simcrm.present.charts import DPI, Chart, Facts, draw_all, scenario_files
+from simcrm.present.text import meur, num, pct, points, t
 
 log = logging.getLogger(__name__)
 
@@ -409,7 +409,7 @@ def _for_charts(ds: xr.Dataset) -> xr.Dataset:
 
 def _saved_scenario(folder: Path, ds: xr.Dataset):
     """The scenario as copied into the results folder, or None."""
-    from .scenario import ScenarioError, load_scenario
+    from simcrm.spec.scenario import ScenarioError, load_scenario
 
     name = Path(str(ds.attrs.get("scenario_file", ""))).name
     path = folder / "scenario" / name
@@ -424,11 +424,11 @@ def _saved_scenario(folder: Path, ds: xr.Dataset):
 
 def _analysis_sections(ds: xr.Dataset, lang: str, facts: Facts, chart_dir: Path,
                        scenario=None) -> list[tuple[str, list]]:
-    """The sections of :func:`simcrm.analysis_charts.report_sections` (Sobol' indices when
+    """The sections of :func:`simcrm.present.analysis_charts.report_sections` (Sobol' indices when
     the scenario is known, scenario discovery, robustness, convergence), with each
     figure drawn to ``chart_dir/analysis-K.png`` and embedded as PNG bytes."""
     try:
-        from .analysis_charts import report_sections
+        from simcrm.present.analysis_charts import report_sections
     except ImportError:
         return []
     try:

@@ -2,7 +2,7 @@
 
 :func:`simulate` is the one entry point (the CLI is a thin face over it).  The
 work is split into chunks of whole random-number blocks
-(:data:`simcrm.sampling.BLOCK`); each chunk is independent and seeded only by
+(:data:`simcrm.engine.sampling.BLOCK`); each chunk is independent and seeded only by
 its block indices, so the result is bit-identical whatever the chunk size, the
 number of workers or the scheduler.
 """
@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from . import __version__
-from .distributions import Dist
-from .finance import DISCOUNTING
-from .markets import price_path
-from .model import METRICS, PLANT_LINES, Context, business_case
-from .registry import INPUTS, MARKET_UNITS, MARKETS
-from .sampling import BLOCK, concat, sample_block
-from .scenario import Scenario, correlation_matrix
+from simcrm import __version__
+from simcrm.engine.sampling import BLOCK, concat, sample_block
+from simcrm.kernels.finance import DISCOUNTING
+from simcrm.kernels.markets import price_path
+from simcrm.model.business_case import METRICS, PLANT_LINES, Context, business_case
+from simcrm.spec.distributions import Dist
+from simcrm.spec.registry import INPUTS, MARKET_UNITS, MARKETS
+from simcrm.spec.scenario import Scenario, correlation_matrix
 
 DEFAULT_CHUNK = 4 * BLOCK
 """Default draws per chunk, chosen by measurement (``simcrm bench``): a chunk's
@@ -272,7 +272,7 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
     precision : float, optional
         Keep adding draws until the standard error of P(NPV > 0) of every option ×
         world is below ``precision``; the run stops at the first whole block of
-        :data:`~simcrm.sampling.BLOCK` draws (at least :data:`MIN_PRECISION_DRAWS`)
+        :data:`~simcrm.engine.sampling.BLOCK` draws (at least :data:`MIN_PRECISION_DRAWS`)
         where it is, so the same seed and precision give the same draws whatever the
         chunk size or workers.  ``draws`` is then ignored.
     max_draws : int, optional
@@ -341,7 +341,7 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
 
 def with_summary(res: xr.Dataset) -> xr.Dataset:
     """Add the option × world comparison (``summary_*`` variables) to a results Dataset."""
-    from .metrics import summarise
+    from simcrm.analysis.summary import summarise
 
     res = res.drop_vars([k for k in res.data_vars if k.startswith("summary_")])
     sm = summarise(res)
@@ -357,7 +357,7 @@ def stored_summary(res: xr.Dataset) -> xr.Dataset:
     sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
     for k in sm.data_vars:
         sm[k].attrs.pop("role", None)
-    from .metrics import decision_of
+    from simcrm.analysis.summary import decision_of
 
     dec = decision_of(res)
     sm.attrs = {"decision_rule": res.attrs.get("decision_rule", ""),
@@ -402,7 +402,7 @@ def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven):
                 progress(done, total)
             yield part
         return
-    from .parallel import execute_dask
+    from simcrm.engine.parallel import execute_dask
 
     yield from execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven)
 
@@ -531,7 +531,7 @@ def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tu
     Returns
     -------
     metrics : dict of float
-        As :data:`simcrm.model.METRICS`.
+        As :data:`simcrm.model.business_case.METRICS`.
     lines : dict of ndarray, shape (year,)
         The yearly cash-flow lines [MEUR/yr] (``production`` in t/yr).
     """
@@ -692,7 +692,7 @@ def _trim(part: dict, m: int, keep_m: int) -> dict:
 
 
 def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset:
-    """:func:`simcrm.metrics.summarise` of a results file, one option × world at a time.
+    """:func:`simcrm.analysis.summary.summarise` of a results file, one option × world at a time.
 
     The per-draw results are never all in memory: each statistic is computed from one
     option × world (and the baseline of the same world) read from the file, so
@@ -701,7 +701,7 @@ def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset
     """
     import netCDF4
 
-    from .metrics import summary_from
+    from simcrm.analysis.summary import summary_from
 
     own = ds is None
     if own:

@@ -17,7 +17,7 @@ Standard errors of the NPV regret are paired (common random numbers).
 
 Convergence of the Monte Carlo estimates
 ----------------------------------------
-:func:`simcrm.metrics.summarise` gives standard errors for means and
+:func:`simcrm.analysis.summary.summarise` gives standard errors for means and
 probabilities.  For quantiles, :func:`quantile_ci` gives the distribution-free
 order-statistic interval (the number of draws below the true quantile is
 binomial), and :func:`quantile_se` the matching standard error.

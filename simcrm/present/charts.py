@@ -37,11 +37,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from . import i18n
-from .i18n import meur, pct, points, t
-from .metrics import summarise
-from .registry import LEVERS
-from .sensitivity import spearman
+from simcrm.analysis.sensitivity import spearman
+from simcrm.analysis.summary import summarise
+from simcrm.present import text as i18n
+from simcrm.present.text import meur, pct, points, t
+from simcrm.spec.registry import LEVERS
 
 DPI = 200
 FIGSIZE = (11.0, 6.4)

@@ -1,0 +1,1 @@
+"""The engine: sampling, the chunk evaluator, whole runs, datasets and parallel execution."""

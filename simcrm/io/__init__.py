@@ -1,0 +1,1 @@
+"""Input/output: results folders, atomic writes and streaming sinks."""

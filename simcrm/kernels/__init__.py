@@ -1,0 +1,1 @@
+"""Kernels: pure vectorised functions (finance, schedule, markets) and the compiled row loops."""

@@ -1,0 +1,1 @@
+"""The model: a plant's business case for a chunk of draws, one world and one option."""

@@ -1,0 +1,1 @@
+"""Presentation: words, charts and the report, drawn from what the analysis layer computes."""

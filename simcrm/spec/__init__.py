@@ -1,0 +1,1 @@
+"""Specification: the parameter registry, distributions, scenario loading and validation."""
