@@ -15,7 +15,7 @@ from simcrm.spec.registry import (
 INTRO = """\
 # Scenario reference
 
-*Generated from `simcrm/registry.py` by `make reference`; do not edit by hand.*
+*Generated from `simcrm/spec/registry.py` by `make reference`; do not edit by hand.*
 
 A scenario is a TOML file. Every key below has a unit, a default (used when the key is
 left out; **required** keys must be given) and an allowed range. Keys marked *uncertain*
@@ -112,7 +112,7 @@ def render() -> str:
         if top == "markets":
             lines += ["Each market (`product`, `feedstock`, `electricity`, `gas`, `carbon`) is a "
                       "table `[markets.NAME]`; its price follows a mean-reverting path in logs "
-                      "with optional crash and spike jumps (see `simcrm/markets.py`).", ""]
+                      "with optional crash and spike jumps (see `simcrm/kernels/markets.py`).", ""]
         lines += _table(params)
     lines += ["", "## Levers — `[options.NAME.LEVER]`", ""]
     levers: dict[str, list[Param]] = {}
