@@ -33,8 +33,8 @@ def test_distributed_cluster_gives_bit_identical_results(levers_path):
 
 
 def test_chunk_outputs_come_back_in_order(small_path):
-    from simcrm.engine.parallel import execute_dask
     from simcrm.engine.evaluate import evaluate_chunk
+    from simcrm.engine.parallel import execute_dask
     from simcrm.engine.run import make_plan
 
     sc = simcrm.load_scenario(small_path)
