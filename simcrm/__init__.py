@@ -10,12 +10,11 @@ Python API (everything the command line does)::
     simcrm.write_results(res, "results/lithium")
 """
 
-__version__ = "0.1.0"
-
-from simcrm.analysis.summary import summarise, summary_table  # noqa: E402
-from simcrm.engine.run import Results, simulate  # noqa: E402
-from simcrm.io.results import write_results  # noqa: E402
-from simcrm.spec.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from simcrm._version import __version__
+from simcrm.analysis.summary import summarise, summary_table
+from simcrm.engine.run import Results, simulate
+from simcrm.io.results import write_results
+from simcrm.spec.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "simulate", "summarise",
            "summary_table", "write_results", "__version__"]

@@ -20,17 +20,27 @@ from pathlib import Path
 
 import numpy as np
 
+from simcrm.engine.evaluate import (
+    evaluate,
+    evaluate_chunk,
+    jump_streams,
+    random_numbers,
+    world_draws,
+)
+from simcrm.engine.run import simulate
+from simcrm.engine.sampling import BLOCK, BlockDraws
+from simcrm.kernels.finance import irr
+from simcrm.spec.registry import MARKETS
+from simcrm.spec.scenario import Scenario, load_scenario
+
 BENCHMARK = Path(__file__).resolve().parents[1] / "scenarios" / "benchmark.toml"
 
 
-def _random_numbers_per_draw(sc) -> tuple[int, int]:
+def _random_numbers_per_draw(sc: Scenario) -> tuple[int, int]:
     """(normals, uniforms) one draw consumes."""
-    from simcrm.engine.run import _jump_streams
-    from simcrm.spec.registry import MARKETS
-
     T = int(sc.settings["simulation.horizon_years"])
     normals = T * len(MARKETS)
-    uniforms = len(sc.uncertain_keys) + T * len(_jump_streams(sc)) + 1
+    uniforms = len(sc.uncertain_keys) + T * len(jump_streams(sc)) + 1
     return normals, uniforms
 
 
@@ -49,58 +59,55 @@ def random_floor(normals: int, uniforms: int, seed: int = 0) -> float:
     return time.perf_counter() - t0
 
 
-def irr_share(sc, draws: int = 4096) -> float:
-    """Share of a chunk's time spent in :func:`simcrm.kernels.finance.irr`."""
-    from simcrm.engine.run import run_chunk
-    from simcrm.kernels import finance
-    from simcrm.model import business_case as model
+def irr_share(sc: Scenario, draws: int = 4096) -> float:
+    """Share of a chunk's time spent in :func:`simcrm.kernels.finance.irr`.
 
-    spent = [0.0]
-    orig = model.irr
+    The chunk of the first ``draws`` draws is evaluated as in a run
+    (:func:`~simcrm.engine.evaluate.evaluate_chunk`, no cash-flow lines kept) and
+    timed; then :func:`~simcrm.kernels.finance.irr` is timed on the net cash flows
+    of the same draws (every option and world), which is the one IRR a business
+    case computes.
 
-    def timed(c, *a, **k):
+    Returns
+    -------
+    float
+        IRR time / chunk time [1].
+    """
+    t0 = time.perf_counter()
+    evaluate_chunk(sc, 0, draws, 0)
+    total = time.perf_counter() - t0
+    flows = evaluate_chunk(sc, 0, draws, draws, breakeven=False)["lines"]["net_cash_flow"]
+    spent = 0.0
+    for row in flows.reshape(-1, *flows.shape[-2:]):
+        row = np.ascontiguousarray(row)
         t = time.perf_counter()
-        try:
-            return orig(c, *a, **k)
-        finally:
-            spent[0] += time.perf_counter() - t
-
-    model.irr = timed
-    try:
-        t0 = time.perf_counter()
-        run_chunk(sc, 0, draws, 0)
-        total = time.perf_counter() - t0
-    finally:
-        model.irr = finance.irr
-    return spent[0] / total
+        irr(row)
+        spent += time.perf_counter() - t
+    return spent / total
 
 
-def single_draw_seconds(sc, k: int = 200) -> float:
-    """Seconds per draw when the model is evaluated one draw at a time (all options
-    and worlds) through simcrm's API; the random numbers are drawn beforehand and not
-    timed, which favours the one-at-a-time way."""
-    from simcrm.engine.run import _copula, _jump_streams, world_inputs, world_prices
-    from simcrm.engine.sampling import sample_block
-    from simcrm.model.business_case import Context, business_case
-    from simcrm.spec.registry import MARKETS
+def single_draw_seconds(sc: Scenario, k: int = 200) -> float:
+    """Seconds per draw when the model is evaluated one draw at a time.
 
-    st = sc.settings
-    T = int(st["simulation.horizon_years"])
-    keys = sc.uncertain_keys
-    chol, cidx = _copula(sc, keys)
-    rd = sample_block(int(st["simulation.seed"]), 0, keys, T, MARKETS, _jump_streams(sc),
-                      st["simulation.sampler"], chol, cidx)
+    Every option and world of one draw goes through the engine's evaluator
+    (:func:`~simcrm.engine.evaluate.world_draws` and
+    :func:`~simcrm.engine.evaluate.evaluate`); the random numbers are drawn
+    beforehand and not timed, which favours the one-at-a-time way.
+
+    Returns
+    -------
+    float
+        Time per draw [s].
+    """
+    rd = random_numbers(sc, 0, BLOCK)
+    levers = [o.levers for o in sc.options.values()]
     t0 = time.perf_counter()
     for i in range(k):
-        j = i % rd.u.shape[0]
-        sl = slice(j, j + 1)
+        j = i % BLOCK
+        one = BlockDraws(rd.u[j:j + 1], rd.z[j:j + 1],
+                         {s: v[j:j + 1] for s, v in rd.jumps.items()}, rd.appeal[j:j + 1])
         for w in sc.worlds:
-            inp = world_inputs(sc, w, rd.u[sl], keys)
-            prices = world_prices(sc, w, inp, rd.z[sl], {m: v[sl] for m, v in rd.jumps.items()})
-            appeal = (rd.appeal[sl] < np.asarray(inp["permitting.appeal_prob"])).astype(float)
-            ctx = Context(inp, prices, appeal, st)
-            for opt in sc.options.values():
-                business_case(ctx, opt.levers)
+            evaluate(sc, world_draws(sc, w, one), levers)
     return (time.perf_counter() - t0) / k
 
 
@@ -109,9 +116,6 @@ def run_bench(path: str | Path | None = None, draws: int | None = None,
               scheduler: str | None = None, single: int = 200,
               progress=None) -> dict:
     """Run the benchmark and return its figures (see the module docstring)."""
-    from simcrm.engine.run import simulate
-    from simcrm.spec.scenario import load_scenario
-
     sc = load_scenario(path or BENCHMARK)
     if scheduler is None and workers is None:
         workers = 1  # the per-core figure; --workers N measures local threads

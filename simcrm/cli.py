@@ -6,17 +6,33 @@ ends in one clear message and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import click
+import pandas as pd
+import xarray as xr
 
-from simcrm import __version__
+from simcrm._lazy import lazy_import
+from simcrm._version import __version__
+from simcrm.analysis.sensitivity import rank_table, sobol, sobol_table
+from simcrm.analysis.summary import format_table, summary_table
+from simcrm.bench import format_bench, run_bench
+from simcrm.engine.dataset import stored_summary
+from simcrm.engine.run import simulate
+from simcrm.io.results import OutputExistsError, ResultsFolder, default_out_dir
 from simcrm.spec.scenario import ScenarioError, load_scenario
+
+# The report (matplotlib and seaborn) adds 0.28 s to the start-up of every command
+# (python -X importtime: simcrm.present.report 0.97 s cumulative against 0.69 s for
+# the simcrm package, 2-core host); only `run` (with charts) and `report` need it.
+report_module = lazy_import("simcrm.present.report")
 
 EXIT_USAGE = 2
 
@@ -160,10 +176,6 @@ def validate(scenario_file: str) -> None:
 def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler,
         precision, max_draws, force, no_charts, lang, quiet) -> None:
     """Simulate every policy option in every world and write the results folder."""
-    from simcrm.analysis.summary import format_table, summary_table
-    from simcrm.engine.run import simulate
-    from simcrm.io.results import OutputExistsError, ResultsFolder, default_out_dir
-
     sc = _load(scenario_file)
     out_dir = Path(out) if out else default_out_dir(scenario_file, sc.name)
     try:
@@ -192,17 +204,13 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
             extra = None
             if not no_charts:
                 def extra(path):
-                    from simcrm.present.report import write_report
-
-                    write_report(path, res.results, lang=lang, scenario=res.scenario)
+                    report_module.write_report(path, res.results, lang=lang, scenario=res.scenario)
             folder.write(res, extra)
             folder.commit()
     except OutputExistsError as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was written")
-    from simcrm.engine.run import stored_summary
-
     summary = stored_summary(res.results)  # computed by simulate (from the file if streamed)
     n = res.results.sizes["draw"]
     if not quiet:
@@ -224,13 +232,11 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
               help="Language of charts and report (default: the scenario's [report] lang).")
 def report(results_dir: str, lang: str | None) -> None:
     """Redraw the charts and report.html of a results folder from its results.nc."""
-    from simcrm.present.report import write_report
-
     folder = Path(results_dir)
     if not (folder / "results.nc").is_file():
         _fail(f"{folder / 'results.nc'} not found: give a folder written by `simcrm run`")
     t0 = time.perf_counter()
-    path = write_report(folder, None, lang=lang)
+    path = report_module.write_report(folder, None, lang=lang)
     click.echo(f"report written: {path} (charts in {folder / 'charts'}/en and /nl, "
                f"{time.perf_counter() - t0:.1f} s)")
 
@@ -252,19 +258,10 @@ def report(results_dir: str, lang: str | None) -> None:
 def sensitivity(source, option, world, n, markets, second_order, seed, out, force) -> None:
     """What drives NPV: Sobol' indices of a scenario file, or Spearman/PRCC of a results
     folder (or results.nc)."""
-    import os
-    import tempfile
-
-    import pandas as pd
-
     path = Path(source)
     if path.is_dir():
         path = path / "results.nc"
     if path.suffix == ".nc":
-        import xarray as xr
-
-        from simcrm.analysis.sensitivity import rank_table
-
         if not path.is_file():
             _fail(f"{path} not found: give a scenario file or a folder written by `simcrm run`")
         with xr.open_dataset(path) as f:
@@ -285,8 +282,6 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
         header = (f"Spearman rho and partial rank correlation (PRCC) of NPV with the sampled "
                   f"inputs, {ds.sizes['draw']:,} draws, world {world}; 95 % intervals")
     else:
-        from simcrm.analysis.sensitivity import sobol, sobol_table
-
         sc = _load(source)
         try:
             res = sobol(sc, world, [option] if option else None, n=n, seed=seed,
@@ -334,10 +329,6 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def bench(scenario_file, draws, chunk_size, workers, scheduler, single, as_json) -> None:
     """Time the benchmark scenario: cells/s, random-number floor, memory, speed-up."""
-    import json
-
-    from simcrm.bench import format_bench, run_bench
-
     bar = _Progress("benchmark", not as_json)
     try:
         r = run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,

@@ -7,7 +7,12 @@ import xarray as xr
 from scipy import stats
 
 import simcrm
+from simcrm.bench import irr_share, single_draw_seconds
+from simcrm.engine.evaluate import base_case, base_draws, evaluate, evaluate_chunk
+from simcrm.kernels import finance
 from simcrm.kernels.finance import discount_factors
+from simcrm.model import business_case
+from simcrm.model.business_case import PLANT_LINES
 from simcrm.spec.distributions import Dist
 
 
@@ -58,7 +63,7 @@ def test_cashflows_reproduce_npv_and_irr_with_numpy_financial(levers_run):
 
 def test_cash_flow_lines_add_up_to_net_cash_flow(levers_run):
     cf = levers_run.cashflows
-    plant = [k for k in simcrm.model.business_case.PLANT_LINES if k in cf]
+    plant = [k for k in PLANT_LINES if k in cf]
     total = sum(cf[k] for k in plant)
     np.testing.assert_allclose(total.values, cf["net_cash_flow"].values, atol=1e-9)
     for k in cf.data_vars:
@@ -190,9 +195,10 @@ def test_adding_or_removing_options_leaves_baseline_bit_identical(levers_path):
 def test_more_capex_never_raises_npv(small_path):
     sc = simcrm.load_scenario(small_path)
     a = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
-    w = sc.worlds["base"]
-    w.inputs["plant.capex_meur"] = w.inputs["plant.capex_meur"].shifted(1.1)
-    b = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
+    capex = sc.worlds["base"].inputs["plant.capex_meur"]
+    more = sc.with_inputs({"plant.capex_meur": capex.shifted(1.1)}, world="base")
+    b = simcrm.simulate(more, draws=1000, keep_cashflows=0).results
+    assert sc.worlds["base"].inputs["plant.capex_meur"] is capex  # the scenario is unchanged
     assert (b["npv"].sel(world="base") <= a["npv"].sel(world="base") + 1e-9).all()
     assert (b["npv"].sel(world="base") < a["npv"].sel(world="base")).mean() > 0.99
 
@@ -200,9 +206,9 @@ def test_more_capex_never_raises_npv(small_path):
 def test_longer_permit_never_brings_production_earlier(small_path):
     sc = simcrm.load_scenario(small_path)
     a = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
-    w = sc.worlds["base"]
-    w.inputs["permitting.permit_months"] = w.inputs["permitting.permit_months"].shifted(1.0, 6)
-    b = simcrm.simulate(sc, draws=1000, keep_cashflows=0).results
+    permit = sc.worlds["base"].inputs["permitting.permit_months"]
+    longer = sc.with_inputs({"permitting.permit_months": permit.shifted(1.0, 6)}, world="base")
+    b = simcrm.simulate(longer, draws=1000, keep_cashflows=0).results
     fa, fb = (x["first_production"].sel(world="base") for x in (a, b))
     assert (fb >= fa).all()
     assert (fb > fa).mean() > 0.3  # where the grid is not the bottleneck
@@ -237,3 +243,34 @@ jumps_with_product = {linked}
                                d["markets.feedstock.path_mean"].sel(world="base")).statistic
     assert corr(ds["true"]) > 0.9
     assert abs(corr(ds["false"])) < 0.05
+
+
+# ---- one evaluator for the run, the base case and the benchmark -------------------------
+
+
+def test_the_run_is_the_evaluator_chunk_by_chunk(small_path):
+    sc = simcrm.load_scenario(small_path).with_settings(draws=2500)
+    res = simcrm.simulate(sc, keep_cashflows=0).results
+    part = evaluate_chunk(sc, 1024, 2500, 0)
+    for k in ("npv", "irr", "first_production", "public_cost_gross"):
+        np.testing.assert_array_equal(res[k].values[..., 1024:], part["metrics"][k])
+    for k in part["inputs"]:
+        np.testing.assert_array_equal(res[k].values[:, 1024:], part["inputs"][k])
+
+
+def test_base_case_is_one_draw_of_the_evaluator(small_path):
+    sc = simcrm.load_scenario(small_path)
+    m, lines = base_case(sc, "high-energy")
+    [(met, ln)] = evaluate(sc, base_draws(sc, "high-energy"), [sc.options["baseline"].levers],
+                           keep_lines=True)
+    assert m == {k: float(v[0]) for k, v in met.items()}
+    np.testing.assert_array_equal(lines["net_cash_flow"], ln["net_cash_flow"][0])
+    assert m["npv"] == pytest.approx(npf.npv(0.09, lines["net_cash_flow"]), rel=1e-9)
+
+
+def test_bench_measures_without_patching_the_model(small_path):
+    sc = simcrm.load_scenario(small_path)
+    share = irr_share(sc, draws=1024)
+    assert 0 < share < 1
+    assert single_draw_seconds(sc, k=2) > 0
+    assert business_case.irr is finance.irr

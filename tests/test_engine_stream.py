@@ -7,7 +7,8 @@ import pytest
 
 import simcrm
 from simcrm.analysis.summary import summarise
-from simcrm.engine.run import simulate, stored_summary
+from simcrm.engine.dataset import stored_summary
+from simcrm.engine.run import simulate
 from simcrm.io.results import write_results
 
 

@@ -33,8 +33,9 @@ def test_distributed_cluster_gives_bit_identical_results(levers_path):
 
 
 def test_chunk_outputs_come_back_in_order(small_path):
+    from simcrm.engine.evaluate import evaluate_chunk
     from simcrm.engine.parallel import execute_dask
-    from simcrm.engine.run import make_plan, run_chunk
+    from simcrm.engine.run import make_plan
 
     sc = simcrm.load_scenario(small_path)
     chunks = make_plan(5 * 1024, 1024).chunks()
@@ -43,5 +44,5 @@ def test_chunk_outputs_come_back_in_order(small_path):
         parts = list(execute_dask(sc, chunks, 0, None, cluster.scheduler_address, None, False,
                                   in_flight=2))
     for (a, b), part in zip(chunks, parts, strict=True):
-        ref = run_chunk(sc, a, b, 0, False)
+        ref = evaluate_chunk(sc, a, b, 0, False)
         assert np.array_equal(part["metrics"]["npv"], ref["metrics"]["npv"])

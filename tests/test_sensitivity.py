@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from scipy import special
 
 import simcrm
 from simcrm.analysis.sensitivity import (
+    _design_model,
     prcc,
     rank_table,
     sobol,
@@ -19,6 +21,7 @@ from simcrm.analysis.sensitivity import (
     sobol_table,
     spearman,
 )
+from simcrm.engine.evaluate import evaluate_chunk, random_numbers
 from simcrm.spec.distributions import Dist
 
 DOMINANT = """
@@ -131,6 +134,22 @@ def test_groups_give_one_index_per_group():
     assert np.all(np.abs(r["ST"] - exact) <= r["ST_conf"])
 
 
+def test_several_outputs_on_one_design_are_each_a_single_output():
+    """``sobol`` evaluates every option on one design: a (rows, k) output gives, column
+    by column, exactly the indices of that output alone."""
+
+    def both(U):
+        return np.column_stack([_ishigami(U), U[:, 0] + 2 * U[:, 1]])
+
+    r = sobol_indices(both, ["x1", "x2", "x3"], 256, seed=4)
+    one = sobol_indices(_ishigami, ["x1", "x2", "x3"], 256, seed=4)
+    assert r["S1"].shape == (2, 3)
+    for k in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_array_equal(r[k][0], one[k])
+    assert r["output_var"][0] == pytest.approx(one["output_var"], rel=1e-12)
+    assert r["factors"] == one["factors"]
+
+
 @pytest.mark.parametrize("n", [1000, 3, 0])
 def test_n_must_be_a_power_of_two(n):
     with pytest.raises(ValueError, match="power of two"):
@@ -184,6 +203,82 @@ def test_sobol_design_maps_inputs_like_the_engine(dominant, dominant_run):
     run = dominant_run["npv"].sel(option="baseline", world="base").values
     sd = float(np.sqrt(s["output_var"].sel(option="baseline")))
     assert sd == pytest.approx(run.std(ddof=1), rel=0.08)
+
+
+LINKED = """
+[scenario]
+name = "linked"
+[simulation]
+draws = 1024
+seed = 7
+horizon_years = 15
+[plant]
+capacity_tpa = 20000
+capex_meur = { dist = "uniform", low = 300, high = 500 }
+[operations]
+electricity_mwh_per_t = 5.0
+gas_mwh_per_t = 40.0
+feedstock_t_per_t = 1.5
+[markets.product]
+start = 10000
+volatility = 0.2
+[markets.feedstock]
+start = 2000
+crash_prob = 0.2
+crash_size = 0.5
+jumps_with_product = true
+[markets.electricity]
+start = 90
+volatility = 0.0
+[markets.gas]
+start = 60
+volatility = 0.3
+[markets]
+correlations = [["electricity", "gas", 0.8]]
+[permitting]
+appeal_prob = 0.3
+"""
+"""Feedstock crashes come with the product's crash events (the product has none of its
+own), and the electricity shocks, with no volatility of their own, move the gas price
+through the correlation: both belong in the design."""
+
+
+def test_sobol_design_row_is_evaluated_as_the_runs_draw(write):
+    """Design rows built from a run's random numbers give the run's NPVs, row by row:
+    the design and the run share one evaluator and one layout of random numbers."""
+    sc = simcrm.load_scenario(write(LINKED))
+    factors = sobol_factors(sc, "base")
+    assert [(f.name, f.columns) for f in factors] == [
+        ("plant.capex_meur", 1), ("permitting.appeal", 1),
+        ("markets.product.shocks", 30),  # its shocks and the crash events feedstock uses
+        ("markets.electricity.shocks", 15), ("markets.gas.shocks", 15)]
+    rd = random_numbers(sc, 0, 1024)
+    cols = [rd.u[:, 0], rd.appeal,
+            *special.ndtr(rd.z[:, :, 0]).T, *rd.jumps[("product", "crash")].T,
+            *special.ndtr(rd.z[:, :, 2]).T, *special.ndtr(rd.z[:, :, 3]).T]
+    U = np.column_stack(cols)
+    model = _design_model(sc, "base", factors, "grouped", [sc.options["baseline"].levers],
+                          "npv")
+    run = evaluate_chunk(sc, 0, 1024, 0, breakeven=False)["metrics"]["npv"][0, 0]
+    np.testing.assert_allclose(model(U)[:, 0], run, rtol=1e-9, atol=1e-9)
+
+
+def test_sobol_fixed_markets_keep_an_uncertain_reversion(write):
+    """On a deterministic path the reversion rate still sets how fast the price goes
+    from ``start`` to ``long_run``, so it stays a factor with ``markets="fixed"``."""
+    sc = simcrm.load_scenario(write("""
+        [plant]
+        capacity_tpa = 1000
+        capex_meur = { dist = "uniform", low = 10, high = 20 }
+        [markets.product]
+        start = 1000
+        long_run = 2000
+        volatility = 0.2
+        reversion = { dist = "uniform", low = 0.1, high = 0.5 }
+        crash_prob = { dist = "uniform", low = 0.0, high = 0.1 }
+        """))
+    fixed = [f.name for f in sobol_factors(sc, "base", markets="fixed")]
+    assert fixed == ["plant.capex_meur", "markets.product.reversion"]
 
 
 def test_sobol_bad_arguments(dominant):

@@ -24,17 +24,27 @@ Factors of the Sobol' design
   and held inside the key's allowed range, exactly as the engine does;
 * the permit-appeal event, when an appeal can happen: a uniform ``u`` and the
   appeal happens when ``u < appeal_prob`` (as in the engine);
-* the market shocks (``markets="grouped"``, the default): for each market whose
-  path varies, one *group* holding its yearly normal shocks (``ndtri(u)``) and
-  its yearly jump events, so the index of "product-price shocks" is the share of
-  the variance that the whole random path explains.  Shocks are correlated
-  between markets through the Cholesky factor of ``markets.correlations``; the
-  factors are the independent innovations, so the group of the first market in
-  :data:`simcrm.spec.registry.MARKETS` order also carries its correlated share of the
-  later markets.  With ``markets="fixed"`` every market follows its
+* the market shocks (``markets="grouped"``, the default): for each market, one
+  *group* holding its yearly normal shocks (``ndtri(u)``), when they move some
+  price path, and the yearly jump events it is the source of, so the index of
+  "product-price shocks" is the share of the variance that the whole random path
+  explains.  Shocks are correlated between markets through the Cholesky factor of
+  ``markets.correlations``; the factors are the independent innovations, so the
+  group of a market also carries its correlated share of the later markets in
+  :data:`simcrm.spec.registry.MARKETS` order (and is a factor even when its own
+  volatility is zero, if it moves a later market).  A market whose jumps go with
+  the product's (``jumps_with_product``) jumps with the product's events, which
+  are in the product's group.  With ``markets="fixed"`` every market follows its
   deterministic path (volatility 0, no jumps, as in
-  :func:`simcrm.engine.run.base_case`) and the indices describe the scalar inputs
-  only.
+  :func:`simcrm.engine.evaluate.base_case`) and the indices describe the scalar
+  inputs only (the reversion rate stays a factor: it shapes the deterministic
+  path).
+
+Design rows are turned into random numbers laid out as the engine's
+(:class:`simcrm.engine.sampling.BlockDraws`) and evaluated by the engine's own
+evaluator (:mod:`simcrm.engine.evaluate`), so a design row is evaluated exactly as
+a draw of a run with the same numbers; inputs that are not factors sit at their
+median (uniform 0.5).
 
 Sobol' indices assume independent factors: the design ignores the rank
 correlations of ``[simulation] rank_correlations`` (the rank measures keep
@@ -58,7 +68,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import sobol as sobol_sample
 from scipy import special, stats
+
+from simcrm.engine.evaluate import evaluate, jump_streams, shock_markets, world_draws
+from simcrm.engine.sampling import BlockDraws
+from simcrm.model.business_case import METRICS
+from simcrm.spec.distributions import Dist
+from simcrm.spec.registry import INPUTS, MARKETS
 
 #: Evaluation rows per model call in :func:`sobol` (bounds the memory of market paths).
 SOBOL_CHUNK = 8192
@@ -223,8 +241,6 @@ def saltelli_design(names: list[str], n: int, groups: list[str] | None = None, s
     U : ndarray, shape (N · (D + 2), columns) or (N · (2D + 2), columns)
         Design rows in (0, 1) (``D``: factors, or groups when given).
     """
-    from SALib.sample import sobol as sobol_sample
-
     n = _check_n(n)
     problem = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
     if groups is not None:
@@ -245,8 +261,6 @@ def analyse(problem: dict, y: np.ndarray, seed: int = 0, calc_second_order: bool
         (``*_conf``: half-width of the bootstrap interval), ``S2``/``S2_conf``
         when asked.  A constant output gives zero indices.
     """
-    from SALib.analyze import sobol as sobol_analyze
-
     y = np.asarray(y, dtype=float)
     groups = problem.get("groups")
     factors = list(dict.fromkeys(groups)) if groups is not None else list(problem["names"])
@@ -277,11 +291,15 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], names: list[str], n:
                   num_resamples: int = 200) -> dict:
     """Sobol' indices of a vectorised function of independent uniforms on (0, 1).
 
+    The one implementation of the Sobol' indices in simcrm: :func:`sobol` (the
+    indices of a scenario) calls it with the scenario's design model.
+
     Parameters
     ----------
     func : callable
         ``func(U) -> y`` with ``U`` of shape (rows, len(names)) in (0, 1) and
-        ``y`` of shape (rows,).  Map ``U`` through inverse CDFs inside ``func``.
+        ``y`` of shape (rows,), or (rows, k) for ``k`` outputs evaluated on the
+        same rows.  Map ``U`` through inverse CDFs inside ``func``.
     names : list of str
         Column names.
     n : int
@@ -292,20 +310,30 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], names: list[str], n:
         Seeds the scrambled Sobol' sequence (and, plus one, the bootstrap).
     calc_second_order : bool
     level : float
-        Confidence level of the bootstrap intervals.
+        Confidence level of the bootstrap intervals [1].
     num_resamples : int
         Bootstrap resamples.
 
     Returns
     -------
     dict
-        As :func:`analyse`, plus ``evaluations`` (int, rows evaluated).
+        As :func:`analyse`, plus ``evaluations`` (int, rows evaluated) and
+        ``output_var`` (variance of ``y`` over the design, ``ddof=1``, in the units
+        of ``y`` squared).  With ``k`` outputs every index array gains a leading
+        axis of length ``k`` and ``output_var`` has shape (k,).
     """
     problem, U = saltelli_design(names, n, groups, seed, calc_second_order)
     y = np.concatenate([np.asarray(func(U[a:a + SOBOL_CHUNK]), dtype=float)
                         for a in range(0, U.shape[0], SOBOL_CHUNK)])
-    out = analyse(problem, y, seed + 1, calc_second_order, level, num_resamples)
+    if y.ndim == 1:
+        out = analyse(problem, y, seed + 1, calc_second_order, level, num_resamples)
+    else:
+        res = [analyse(problem, y[:, i], seed + 1, calc_second_order, level, num_resamples)
+               for i in range(y.shape[1])]
+        out = {k: (v if k == "factors" else np.array([r[k] for r in res]))
+               for k, v in res[0].items()}
     out["evaluations"] = int(U.shape[0])
+    out["output_var"] = y.var(axis=0, ddof=1)
     return out
 
 
@@ -331,15 +359,23 @@ class Factor:
     units: str
 
 
-_MARKET_PARAMS = ("volatility", "crash_prob", "crash_size", "spike_prob", "spike_size",
-                  "reversion")
+_MARKET_PARAMS = ("volatility", "crash_prob", "crash_size", "spike_prob", "spike_size")
+"""Market inputs with no effect on a deterministic path (``markets="fixed"``); the
+reversion rate is not among them: it sets how fast the path goes from ``start`` to
+``long_run``."""
+
+
+def _market_layout(sc, world: str) -> dict[str, tuple[bool, list[tuple[str, str]]]]:
+    """Per market of ``world``: whether its normal shocks move a path, and the jump
+    streams it is the source of (a market linked to the product jumps with the
+    product's events, which belong to the product's group)."""
+    shocks = set(shock_markets(sc, world))
+    streams = jump_streams(sc, [world])
+    return {m: (m in shocks, [s for s in streams if s[0] == m]) for m in MARKETS}
 
 
 def sobol_factors(sc, world: str = "base", markets: str = "grouped") -> list[Factor]:
     """The factors of the Sobol' design of a scenario in one world (see the module notes)."""
-    from simcrm.spec.distributions import Dist
-    from simcrm.spec.registry import INPUTS, MARKETS
-
     if markets not in MARKET_FACTORS:
         raise ValueError(f"markets must be one of {', '.join(MARKET_FACTORS)}; got {markets!r}")
     if world not in sc.worlds:
@@ -359,9 +395,8 @@ def sobol_factors(sc, world: str = "base", markets: str = "grouped") -> list[Fac
         out.append(Factor("permitting.appeal", "appeal", 1,
                           "Whether the permit is appealed (event)", "1"))
     if markets == "grouped":
-        for m in MARKETS:
-            cols = T if _market_varies(inp, m) else 0
-            cols += T * len(_jump_kinds(inp, m))
+        for m, (shocks, streams) in _market_layout(sc, world).items():
+            cols = T * (int(shocks) + len(streams))
             if cols:
                 out.append(Factor(f"markets.{m}.shocks", "market", cols,
                                   f"Random path of the {m} price (yearly shocks and jumps)",
@@ -369,70 +404,55 @@ def sobol_factors(sc, world: str = "base", markets: str = "grouped") -> list[Fac
     return out
 
 
-def _market_varies(inp: dict, m: str) -> bool:
-    from simcrm.spec.distributions import Dist
+def _design_numbers(sc, world: str, factors: list[Factor], U: np.ndarray) -> BlockDraws:
+    """The random numbers of design rows ``U``, laid out as the engine's.
 
-    v = inp[f"markets.{m}.volatility"]
-    return isinstance(v, Dist) or v > 0
-
-
-def _jump_kinds(inp: dict, m: str) -> list[str]:
-    from simcrm.spec.distributions import Dist
-
-    out = []
-    for kind in ("crash", "spike"):
-        v = inp[f"markets.{m}.{kind}_prob"]
-        if isinstance(v, Dist) or v > 0:
-            out.append(kind)
-    return out
+    Inputs that are not factors get the uniform 0.5, markets without a factor no
+    shocks and no jumps, and no appeal happens without an appeal factor.
+    """
+    n = U.shape[0]
+    T = int(sc.settings["simulation.horizon_years"])
+    keys = sc.uncertain_keys
+    layout = _market_layout(sc, world)
+    u = np.full((n, len(keys)), 0.5)
+    z = np.zeros((n, T, len(MARKETS)))
+    jumps: dict = {}
+    appeal_u = np.ones(n)
+    c = 0
+    for fac in factors:
+        block = U[:, c:c + fac.columns]
+        c += fac.columns
+        if fac.kind == "input":
+            u[:, keys.index(fac.name)] = block[:, 0]
+        elif fac.kind == "appeal":
+            appeal_u = block[:, 0]
+        else:
+            m = fac.name.split(".")[1]
+            shocks, streams = layout[m]
+            j = 0
+            if shocks:
+                z[:, :, MARKETS.index(m)] = special.ndtri(block[:, :T])
+                j = T
+            for s in streams:
+                jumps[s] = block[:, j:j + T]
+                j += T
+    return BlockDraws(u, z, jumps, appeal_u)
 
 
 def _design_model(sc, world: str, factors: list[Factor], markets: str, levers: list[dict],
                   output: str) -> Callable[[np.ndarray], np.ndarray]:
-    """A function of design rows ``U`` returning ``output`` for every option, stacked."""
-    from simcrm.engine.run import world_inputs, world_prices
-    from simcrm.model.business_case import Context, business_case
-    from simcrm.spec.registry import MARKETS
+    """A function of design rows ``U`` returning ``output`` for every option, stacked.
 
-    st = sc.settings
-    T = int(st["simulation.horizon_years"])
-    keys = sc.uncertain_keys
-    winp = sc.worlds[world].inputs
+    The rows are evaluated by the engine's evaluator
+    (:func:`simcrm.engine.evaluate.world_draws` and :func:`~simcrm.engine.evaluate.evaluate`),
+    so a design row is evaluated exactly as a run's draw with the same random numbers.
+    """
+    fixed = {f"markets.{m}.volatility": 0.0 for m in MARKETS} if markets == "fixed" else None
 
     def f(U: np.ndarray) -> np.ndarray:
-        n = U.shape[0]
-        u = np.full((n, len(keys)), 0.5)
-        z = np.zeros((n, T, len(MARKETS)))
-        jumps: dict = {}
-        appeal_u = np.ones(n)
-        c = 0
-        for fac in factors:
-            block = U[:, c:c + fac.columns]
-            c += fac.columns
-            if fac.kind == "input":
-                u[:, keys.index(fac.name)] = block[:, 0]
-            elif fac.kind == "appeal":
-                appeal_u = block[:, 0]
-            else:
-                m = fac.name.split(".")[1]
-                i = MARKETS.index(m)
-                j = 0
-                if _market_varies(winp, m):
-                    z[:, :, i] = special.ndtri(block[:, :T])
-                    j = T
-                for kind in _jump_kinds(winp, m):
-                    jumps[(m, kind)] = block[:, j:j + T]
-                    j += T
-        inp = world_inputs(sc, world, u, keys)
-        if markets == "fixed":
-            for m in MARKETS:
-                inp[f"markets.{m}.volatility"] = 0.0
-        prices = world_prices(sc, world, inp, z, jumps)
-        appeal = (appeal_u < np.asarray(inp["permitting.appeal_prob"])).astype(float)
-        ctx = Context(inp, prices, appeal, st)
-        res = [business_case(ctx, lev, breakeven=(output == "breakeven_price"))[0][output]
-               for lev in levers]
-        return np.stack(res, axis=1)
+        wd = world_draws(sc, world, _design_numbers(sc, world, factors, U), fixed)
+        res = evaluate(sc, wd, levers, breakeven=(output == "breakeven_price"))
+        return np.stack([met[output] for met, _ in res], axis=1)
 
     return f
 
@@ -476,8 +496,6 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
         ``units``, ``kind``, ``columns`` of each factor; attributes describing
         the design (``N``, ``evaluations``, ``markets``, ``note`` ...).
     """
-    from simcrm.model.business_case import METRICS
-
     if output not in METRICS:
         raise ValueError(f"unknown output {output!r}; choose one of {', '.join(METRICS)}")
     options = list(sc.options) if options is None else list(options)
@@ -497,21 +515,18 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
     use_groups = any(fac.columns > 1 for fac in factors)
     model = _design_model(sc, world, factors, markets, [sc.options[o].levers for o in options],
                           output)
-    problem, U = saltelli_design(names, n, groups if use_groups else None, seed,
-                                 calc_second_order)
-    Y = np.concatenate([model(U[a:a + SOBOL_CHUNK]) for a in range(0, U.shape[0], SOBOL_CHUNK)])
-    res = [analyse(problem, Y[:, i], seed + 1, calc_second_order, level, num_resamples)
-           for i in range(len(options))]
+    r = sobol_indices(model, names, n, groups if use_groups else None, seed,
+                      calc_second_order, level, num_resamples)
     fnames = [f.name for f in factors]
     data = {}
     for k in ("S1", "S1_conf", "ST", "ST_conf"):
-        data[k] = (("option", "factor"), np.array([r[k] for r in res]),
+        data[k] = (("option", "factor"), r[k],
                    {"units": "1", "long_name": _SOBOL_NAMES[k]})
     if calc_second_order:
         for k in ("S2", "S2_conf"):
-            data[k] = (("option", "factor", "factor2"), np.array([r[k] for r in res]),
+            data[k] = (("option", "factor", "factor2"), r[k],
                        {"units": "1", "long_name": _SOBOL_NAMES[k]})
-    data["output_var"] = (("option",), Y.var(axis=0, ddof=1),
+    data["output_var"] = (("option",), r["output_var"],
                           {"units": f"({METRICS[output][0]})^2",
                            "long_name": f"Variance of {output} over the design"})
     coords = {"option": options, "factor": fnames,
@@ -524,7 +539,7 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update({
         "scenario": sc.name, "world": world, "output": output, "N": int(n),
-        "evaluations": int(U.shape[0]), "factors": len(factors),
+        "evaluations": r["evaluations"], "factors": len(factors),
         "calc_second_order": int(calc_second_order), "conf_level": level,
         "num_resamples": num_resamples, "seed": seed, "markets": markets,
         "method": "Saltelli design (SALib.sample.sobol, scrambled Sobol' sequence); "

@@ -1,22 +1,26 @@
 """Chunks as dask tasks: local workers or a dask.distributed cluster.
 
-Each chunk of draws is one task (:func:`simcrm.engine.run.run_chunk`); cheap per-draw
-calls are never shipped.  Chunk outputs come back in draw order, with at most a
-few chunks in flight per worker, so the memory of a huge run stays bounded.  A
-chunk's numbers depend only on its block indices, so results are bit-identical
-whatever the scheduler or the number of workers.
+Each chunk of draws is one task (:func:`simcrm.engine.evaluate.evaluate_chunk`);
+cheap per-draw calls are never shipped.  Chunk outputs come back in draw order,
+with at most a few chunks in flight per worker, so the memory of a huge run stays
+bounded.  A chunk's numbers depend only on its block indices, so results are
+bit-identical whatever the scheduler or the number of workers.
 """
 
 from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
+
+from distributed import Client, LocalCluster
+
+from simcrm.engine.evaluate import evaluate_chunk
+from simcrm.spec.scenario import Scenario
 
 
-def _client(scheduler: str | None, workers: int | None):
+def _client(scheduler: str | None, workers: int | None) -> tuple[Client, LocalCluster | None]:
     """A client and the local cluster it owns (``None`` for a remote scheduler)."""
-    from distributed import Client, LocalCluster
-
     if scheduler and "://" in scheduler:
         return Client(scheduler), None
     n = int(workers or os.cpu_count() or 1)
@@ -25,8 +29,11 @@ def _client(scheduler: str | None, workers: int | None):
     return Client(cluster), cluster
 
 
-def execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven, in_flight=None):
-    """Run :func:`simcrm.engine.run.run_chunk` on every chunk with dask; yield outputs in order.
+def execute_dask(sc: Scenario, chunks: list[tuple[int, int]], keep: int,
+                 progress: Callable[[int, int], None] | None, scheduler: str | None,
+                 workers: int | None, breakeven: bool,
+                 in_flight: int | None = None) -> Iterator[dict]:
+    """Run :func:`~simcrm.engine.evaluate.evaluate_chunk` on every chunk with dask.
 
     Parameters
     ----------
@@ -43,18 +50,15 @@ def execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven, in_f
     workers : int or None
         Local workers (default: one per CPU).
     breakeven : bool
+        Compute the break-even price.
     in_flight : int, optional
         Chunks submitted ahead of the one being collected (default: 2 per worker).
 
     Yields
     ------
     dict
-        The output of :func:`run_chunk` for each chunk, in the order of ``chunks``.
+        The output of :func:`evaluate_chunk` for each chunk, in the order of ``chunks``.
     """
-    from distributed import wait  # noqa: F401  (import check: dask.distributed present)
-
-    from simcrm.engine.run import run_chunk
-
     client, cluster = _client(scheduler, workers)
     pending: deque = deque()
     try:
@@ -69,7 +73,8 @@ def execute_dask(sc, chunks, keep, progress, scheduler, workers, breakeven, in_f
             nxt = next(todo, None)
             if nxt is not None:
                 a, b = nxt
-                pending.append((b - a, client.submit(run_chunk, sc_f, a, b, keep, breakeven,
+                pending.append((b - a, client.submit(evaluate_chunk, sc_f, a, b, keep,
+                                                     breakeven,
                                                      key=f"simcrm-chunk-{a}-{b}-{id(sc_f)}",
                                                      retries=1)))
 

@@ -27,9 +27,11 @@ from pathlib import Path
 
 import xarray as xr
 
-from simcrm import __version__
+from simcrm._version import __version__
+from simcrm.analysis.sensitivity import input_names, sensitivity_table
 from simcrm.analysis.summary import summarise, summary_table
-from simcrm.engine.run import Results, stored_summary
+from simcrm.engine.dataset import stored_summary
+from simcrm.engine.run import Results
 
 SENSITIVITY_DRAWS = 20_000
 """Draws used for sensitivity.csv (the first ones): enough for rank correlations to
@@ -295,8 +297,6 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
     summary = stored_summary(res.results) if stored else summarise(res.results)
     summary_table(summary).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
     if res.results.sizes["draw"] >= 50:
-        from simcrm.analysis.sensitivity import input_names, sensitivity_table
-
         # only what the table reads: NPV and the inputs of its first draws
         names = ["npv", *input_names(res.results)]
         ds = res.results[names].isel(draw=slice(0, SENSITIVITY_DRAWS)).load()

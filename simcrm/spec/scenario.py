@@ -9,6 +9,7 @@ can list them all at once and ``simcrm run`` can refuse to start.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import math
@@ -154,6 +155,18 @@ class Scenario:
         if problems:
             raise ScenarioError(problems)
         return Scenario(self.path, new, self.worlds, self.options, self.sources)
+
+    def with_inputs(self, values: dict[str, Value], world: str | None = None) -> Scenario:
+        """TEMP (drop at merge: the levers branch brings the real one).
+
+        A copy with the dotted inputs ``values`` replaced in ``world`` (every world if
+        None).
+        """
+        names = list(self.worlds) if world is None else [world]
+        worlds = dict(self.worlds)
+        for w in names:
+            worlds[w] = dataclasses.replace(worlds[w], inputs={**worlds[w].inputs, **values})
+        return Scenario(self.path, self.settings, worlds, self.options, self.sources)
 
     def with_options(self, names: list[str]) -> Scenario:
         """A copy that keeps only the named options (``baseline`` is always kept)."""

@@ -1,0 +1,3 @@
+"""The version of simcrm (its own module, so any module can import it without a cycle)."""
+
+__version__ = "0.1.0"

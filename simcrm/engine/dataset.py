@@ -1,0 +1,176 @@
+"""Chunk outputs → the results and cash-flow Datasets: coordinates, attributes, provenance.
+
+Also the option × world summary stored in a results Dataset (``summary_*`` variables).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import xarray as xr
+
+from simcrm._version import __version__
+from simcrm.analysis.summary import decision_of, summarise
+from simcrm.kernels.finance import DISCOUNTING
+from simcrm.model.business_case import METRICS, PLANT_LINES
+from simcrm.spec.registry import INPUTS, MARKET_UNITS
+from simcrm.spec.scenario import Scenario
+
+
+def assemble(sc: Scenario, parts: list[dict], keep: int,
+             metrics: bool = True) -> tuple[xr.Dataset | None, xr.Dataset]:
+    """Join chunk outputs into the results and cash-flow Datasets.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The scenario as run (its ``draws`` setting is the number of draws).
+    parts : list of dict
+        Outputs of :func:`simcrm.engine.evaluate.evaluate_chunk`, in draw order.
+    keep : int
+        Cash-flow lines were kept for the draws below ``keep``.
+    metrics : bool
+        With ``False`` only the cash flows are assembled (``parts`` need only hold
+        the chunks with kept lines) and the results Dataset is None.
+
+    Returns
+    -------
+    results : xarray.Dataset or None
+        Per-draw metrics and inputs (option, world, draw).
+    cashflows : xarray.Dataset
+        Yearly lines (option, world, draw, year) [MEUR/yr] (``production`` [t/yr]).
+    """
+    st = sc.settings
+    n = int(st["simulation.draws"])
+    T = int(st["simulation.horizon_years"])
+    years = int(st["simulation.fid_year"]) + np.arange(T)
+    crd = coords(sc, n)
+    res = results_dataset(sc, parts, crd) if metrics else None
+    lines = [p["lines"] for p in parts if "lines" in p]
+    cdata = {}
+    if lines:
+        for k in list(lines[0]):
+            # each line's pieces are let go as soon as they are joined
+            arr = np.concatenate([ln.pop(k) for ln in lines], axis=2)
+            units = "t/yr" if k == "production" else "MEUR/yr"
+            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr,
+                                   {"units": units, "long_name": _line_name(k)})
+    ccoords = dict(crd)
+    ccoords["draw"] = crd["draw"][:min(n, keep)]
+    ccoords["year"] = xr.Variable("year", years, {"units": "year",
+                                                   "long_name": "Calendar year"})
+    cf = xr.Dataset(cdata, coords=ccoords, attrs=provenance(sc))
+    cf.attrs["sign_convention"] = ("Plant lines: inflows to the investor positive, outflows "
+                                   "negative. gov_* lines: outlays of the state, positive.")
+    return res, cf
+
+
+def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
+    """Per-draw metrics and inputs of ``parts`` as the results Dataset (coordinates ``crd``)."""
+    data = {}
+    for k, (units, long_name) in METRICS.items():
+        arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
+        data[k] = xr.Variable(("option", "world", "draw"), arr,
+                              {"units": units, "long_name": long_name})
+    for k in parts[0]["inputs"]:
+        arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
+        data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
+    return xr.Dataset(data, coords=crd, attrs=provenance(sc))
+
+
+def _line_name(k: str) -> str:
+    if k in PLANT_LINES:
+        return PLANT_LINES[k]
+    if k == "net_cash_flow":
+        return "Net cash flow to the investor (sum of the plant lines)"
+    if k == "production":
+        return "Production"
+    if k == "gov_outlays":
+        return "Government outlays, all levers"
+    if k == "gov_receipts":
+        return "Government receipts from levers (fees, paybacks, resale)"
+    return "Government outlay: " + k.removeprefix("gov_").replace("_", " ")
+
+
+def _input_attrs(k: str) -> dict:
+    if k in INPUTS:
+        p = INPUTS[k]
+        return {"units": p.unit, "long_name": p.description, "role": "input"}
+    if k == "permitting.appeal":
+        return {"units": "1", "long_name": "Whether the permit was appealed (1) or not (0)",
+                "role": "input"}
+    m = k.split(".")[1]
+    return {"units": MARKET_UNITS[m], "long_name": f"Mean {m} price over the horizon in this "
+            "draw", "role": "input"}
+
+
+def coords(sc: Scenario, n: int) -> dict:
+    """Coordinates ``option``, ``world``, ``draw`` (``0 .. n - 1``) and their labels."""
+    opts = list(sc.options.values())
+    worlds = list(sc.worlds.values())
+    return {
+        "option": xr.Variable("option", [o.name for o in opts], {"long_name": "Policy option"}),
+        "world": xr.Variable("world", [w.name for w in worlds], {"long_name": "World"}),
+        "draw": xr.Variable("draw", np.arange(n), {"long_name": "Monte Carlo draw"}),
+        "option_label_en": xr.Variable("option", [o.label_en or o.name for o in opts]),
+        "option_label_nl": xr.Variable("option", [o.label_nl or o.label_en or o.name
+                                                   for o in opts]),
+        "world_label_en": xr.Variable("world", [w.label_en or w.name for w in worlds]),
+        "world_label_nl": xr.Variable("world", [w.label_nl or w.label_en or w.name
+                                                 for w in worlds]),
+    }
+
+
+def provenance(sc: Scenario) -> dict:
+    """Dataset attributes that make a results file explain itself."""
+    st = sc.settings
+    return {
+        "title": f"simcrm results: {sc.name}",
+        "scenario": sc.name,
+        "scenario_description": st["scenario.description"],
+        "scenario_file": str(sc.path) if sc.path else "",
+        "scenario_toml": sc.text,
+        "seed": int(st["simulation.seed"]),
+        "draws": int(st["simulation.draws"]),
+        "sampler": st["simulation.sampler"],
+        "fid_year": int(st["simulation.fid_year"]),
+        "horizon_years": int(st["simulation.horizon_years"]),
+        "price_year": int(st["scenario.price_year"]),
+        "currency": st["scenario.currency"],
+        "terms": st["scenario.terms"],
+        "discounting": DISCOUNTING,
+        "simcrm_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host_cpus": os.cpu_count() or 1,
+        "decision_min_mean_npv_meur": float(st["decision.min_mean_npv_meur"]),
+        "decision_max_loss_prob": float(st["decision.max_loss_prob"]),
+        "decision_hurdle_irr": float(st["decision.hurdle_irr"]),
+        "decision_production_deadline_year": int(st["decision.production_deadline_year"]),
+        "report_lang": st["report.lang"],
+    }
+
+
+def with_summary(res: xr.Dataset) -> xr.Dataset:
+    """Add the option × world comparison (``summary_*`` variables) to a results Dataset."""
+    res = res.drop_vars([k for k in res.data_vars if k.startswith("summary_")])
+    sm = summarise(res)
+    for k, v in sm.data_vars.items():
+        res[f"summary_{k}"] = v.assign_attrs(role="summary")
+    res.attrs["decision_rule"] = sm.attrs["decision_rule"]
+    return res
+
+
+def stored_summary(res: xr.Dataset) -> xr.Dataset:
+    """The option × world summary stored in a results Dataset (``summary_*`` variables)."""
+    names = [k for k in res.data_vars if k.startswith("summary_")]
+    sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
+    for k in sm.data_vars:
+        sm[k].attrs.pop("role", None)
+    dec = decision_of(res)
+    sm.attrs = {"decision_rule": res.attrs.get("decision_rule", ""),
+                "draws": int(res.sizes["draw"]),
+                "deadline_year": int(dec["production_deadline_year"]),
+                "hurdle_irr": float(dec["hurdle_irr"])}
+    return sm.load()

@@ -1,0 +1,396 @@
+"""The one chunk evaluator: random numbers → per-world inputs and prices → business case.
+
+Every evaluation of the model goes through this module: the run
+(:func:`evaluate_chunk`, one task per chunk of draws), the deterministic base case
+(:func:`base_case`), the Sobol' design (:mod:`simcrm.analysis.sensitivity` builds
+:class:`~simcrm.engine.sampling.BlockDraws` from its design rows and calls
+:func:`world_draws` and :func:`evaluate`) and the benchmark (:mod:`simcrm.bench`).
+So all of them evaluate the same model the same way.
+
+The path of a draw has two steps:
+
+1. :func:`world_draws` maps the random numbers of a range of draws
+   (:class:`~simcrm.engine.sampling.BlockDraws`: uniforms of the uncertain
+   inputs, normal market shocks, jump and appeal uniforms) to one world's
+   inputs, market paths and appeal events (:class:`WorldDraws`);
+2. :func:`evaluate` runs :func:`simcrm.model.business_case.business_case` for a
+   list of options on those.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcrm.engine.sampling import BLOCK, BlockDraws, concat, sample_block
+from simcrm.kernels.markets import price_path
+from simcrm.model.business_case import METRICS, Context, business_case
+from simcrm.spec.distributions import Dist
+from simcrm.spec.registry import INPUTS, MARKETS
+from simcrm.spec.scenario import Scenario, correlation_matrix
+
+JUMP_KINDS = ("crash", "spike")
+"""The kinds of jump event of a market path."""
+
+
+# --------------------------------------------------------------------------------------
+# Which random numbers a scenario needs
+# --------------------------------------------------------------------------------------
+
+
+def jump_source(inputs: dict, market: str) -> str:
+    """The market whose jump uniforms move ``market`` (the product's when linked)."""
+    return "product" if inputs.get(f"markets.{market}.jumps_with_product", False) else market
+
+
+def jump_streams(sc: Scenario, worlds: list[str] | None = None) -> list[tuple[str, str]]:
+    """The ``(market, kind)`` jump uniforms that some of ``worlds`` needs, in a fixed order.
+
+    Parameters
+    ----------
+    sc : Scenario
+    worlds : list of str, optional
+        Default: every world of the scenario.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(source market, "crash"|"spike")`` in :data:`~simcrm.spec.registry.MARKETS`
+        order; a market whose jumps go with the product's needs the product's stream.
+    """
+    need = set()
+    for w in (sc.worlds[n] for n in (sc.worlds if worlds is None else worlds)):
+        for m in MARKETS:
+            for kind in JUMP_KINDS:
+                v = w.inputs[f"markets.{m}.{kind}_prob"]
+                if isinstance(v, Dist) or v > 0:
+                    need.add((jump_source(w.inputs, m), kind))
+    return [(m, kind) for m in MARKETS for kind in JUMP_KINDS if (m, kind) in need]
+
+
+def shock_markets(sc: Scenario, world: str) -> list[str]:
+    """Markets whose normal shocks move some price path of ``world``.
+
+    A market's shocks matter when its own volatility is positive, or when it is
+    correlated (``markets.correlations``) with a later market whose volatility is:
+    the correlated shocks are ``z @ chol.T``, so the innovations of market ``i``
+    enter every market ``j`` with ``chol[j, i] != 0``.
+    """
+    inp = sc.worlds[world].inputs
+    chol = _market_cholesky(inp)
+    vary = [isinstance(v, Dist) or v > 0
+            for v in (inp[f"markets.{m}.volatility"] for m in MARKETS)]
+    if chol is None:
+        return [m for m, v in zip(MARKETS, vary) if v]
+    return [m for i, m in enumerate(MARKETS)
+            if any(vary[j] and chol[j, i] != 0 for j in range(len(MARKETS)))]
+
+
+def varying_markets(sc: Scenario) -> list[str]:
+    """Markets whose path differs between draws in some world."""
+    out = []
+    for m in MARKETS:
+        keys = [f"markets.{m}.{k}" for k in ("start", "long_run", "volatility", "crash_prob",
+                                               "spike_prob")]
+        for w in sc.worlds.values():
+            if any(isinstance(w.inputs[k], Dist) for k in keys) or any(
+                    w.inputs[k] > 0 for k in keys[2:]):
+                out.append(m)
+                break
+    return out
+
+
+def copula(sc: Scenario, keys: list[str]) -> tuple[np.ndarray | None, list[int] | None]:
+    """The Gaussian copula of ``[simulation] rank_correlations`` over ``keys``.
+
+    Returns
+    -------
+    chol : ndarray or None
+        Lower Cholesky factor of the normal-score correlation [1].
+    idx : list of int or None
+        Columns of ``keys`` it applies to.
+    """
+    pairs = sc.settings["simulation.rank_correlations"] or []
+    if not pairs:
+        return None, None
+    names = [k for k in keys if any(k in (a, b) for a, b, _ in pairs)]
+    c = correlation_matrix(pairs, names, rank=True)
+    return np.linalg.cholesky(c), [keys.index(k) for k in names]
+
+
+def random_numbers(sc: Scenario, start: int, stop: int) -> BlockDraws:
+    """The random numbers of draws ``start`` .. ``stop`` of a run.
+
+    They are cut from whole blocks of :data:`~simcrm.engine.sampling.BLOCK` draws, so
+    a draw's numbers do not depend on the chunk it is evaluated in.
+    """
+    st = sc.settings
+    keys = sc.uncertain_keys
+    chol, cidx = copula(sc, keys)
+    streams = jump_streams(sc)
+    b0, b1 = start // BLOCK, math.ceil(stop / BLOCK)
+    blocks = [sample_block(int(st["simulation.seed"]), b, keys,
+                           int(st["simulation.horizon_years"]), MARKETS, streams,
+                           st["simulation.sampler"], chol, cidx) for b in range(b0, b1)]
+    rd = concat(blocks, (b1 - b0) * BLOCK)
+    sl = slice(start - b0 * BLOCK, stop - b0 * BLOCK)
+    return BlockDraws(rd.u[sl], rd.z[sl], {k: v[sl] for k, v in rd.jumps.items()},
+                      rd.appeal[sl])
+
+
+# --------------------------------------------------------------------------------------
+# Random numbers → one world's inputs, prices and events
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorldDraws:
+    """One world's inputs, market paths and appeal events for a range of draws.
+
+    Attributes
+    ----------
+    inputs : dict
+        Dotted key -> float or ndarray, shape (draw,), in registry units.
+    prices : dict
+        Market -> ndarray, shape (draw, year) [EUR per market unit].
+    appeal : ndarray, shape (draw,)
+        1 where the permit is appealed, 0 where not; the base case uses the
+        probability instead [1].
+    """
+
+    inputs: dict
+    prices: dict
+    appeal: np.ndarray
+
+    def path_means(self, markets: list[str]) -> dict:
+        """Mean price of each of ``markets`` over the horizon, per draw [EUR per unit]."""
+        return {m: self.prices[m].mean(axis=1) for m in markets}
+
+
+def world_inputs(sc: Scenario, world: str, u: np.ndarray, keys: list[str],
+                 overrides: dict | None = None) -> dict:
+    """Inputs of a world: distributions mapped from the uniforms ``u``, fixed values as is.
+
+    Parameters
+    ----------
+    sc : Scenario
+    world : str
+    u : ndarray, shape (draw, len(keys))
+        Uniforms in (0, 1), one column per uncertain input.
+    keys : list of str
+        The uncertain inputs (columns of ``u``).
+    overrides : dict, optional
+        Dotted key -> value that replaces the world's input (after sampling).
+
+    Returns
+    -------
+    dict
+        Dotted key -> float or ndarray, shape (draw,), in registry units.
+    """
+    out = {}
+    for k, v in sc.worlds[world].inputs.items():
+        if isinstance(v, Dist):
+            # a distribution may put up to 0.1 % of its mass outside the allowed range
+            # (checked at validation); those rare draws are held at the range's edge
+            p = INPUTS[k]
+            out[k] = np.clip(v.ppf(u[:, keys.index(k)]), p.lo, p.hi)
+        else:
+            out[k] = v
+    out.update(overrides or {})
+    return out
+
+
+def _market_cholesky(inp: dict) -> np.ndarray | None:
+    pairs = inp.get("markets.correlations") or []
+    if not pairs:
+        return None
+    return np.linalg.cholesky(correlation_matrix(pairs, list(MARKETS), rank=False))
+
+
+def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict) -> dict:
+    """Market paths of a world.
+
+    Parameters
+    ----------
+    sc : Scenario
+    inp : dict
+        The world's inputs (:func:`world_inputs`).
+    z : ndarray, shape (draw, year, market)
+        Independent standard normal shocks, markets in
+        :data:`~simcrm.spec.registry.MARKETS` order; correlated here by
+        ``markets.correlations``.
+    jumps : dict
+        ``(source market, kind)`` -> uniforms, shape (draw, year); a missing stream
+        means no jumps of that kind.
+
+    Returns
+    -------
+    dict
+        Market -> ndarray, shape (draw, year) [EUR per market unit].
+    """
+    T = z.shape[1]
+    chol = _market_cholesky(inp)
+    if chol is not None:
+        z = z @ chol.T
+    nominal = sc.settings["scenario.terms"] == "nominal"
+    esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else None
+    prices = {}
+    for i, m in enumerate(MARKETS):
+        p = lambda k, m=m: inp[f"markets.{m}.{k}"]  # noqa: E731
+        # a market whose jumps go with the product's uses the product's event uniforms
+        src = jump_source(inp, m)
+        crash = jumps.get((src, "crash"))
+        spike = jumps.get((src, "spike"))
+        prices[m] = price_path(
+            z[:, :, i], p("start"), p("long_run"), p("reversion"), p("volatility"),
+            crash=None if crash is None else crash < np.asarray(p("crash_prob"))[..., None],
+            crash_size=p("crash_size"),
+            spike=None if spike is None else spike < np.asarray(p("spike_prob"))[..., None],
+            spike_size=p("spike_size"), escalation=esc)
+    return prices
+
+
+def world_draws(sc: Scenario, world: str, rd: BlockDraws,
+                overrides: dict | None = None) -> WorldDraws:
+    """Map random numbers to one world's inputs, market paths and appeal events.
+
+    Parameters
+    ----------
+    sc : Scenario
+    world : str
+    rd : BlockDraws
+        Random numbers of a range of draws: from :func:`random_numbers` in a run,
+        or built from design rows (``u`` columns in ``sc.uncertain_keys`` order).
+    overrides : dict, optional
+        Inputs to replace after sampling (e.g. every volatility at 0).
+
+    Returns
+    -------
+    WorldDraws
+    """
+    inp = world_inputs(sc, world, rd.u, sc.uncertain_keys, overrides)
+    prices = world_prices(sc, inp, rd.z, rd.jumps)
+    appeal = (rd.appeal < np.asarray(inp["permitting.appeal_prob"])).astype(float)
+    return WorldDraws(inp, prices, appeal)
+
+
+def base_draws(sc: Scenario, world: str = "base") -> WorldDraws:
+    """The deterministic base case of a world as one draw.
+
+    Every uncertain input at its mean, every market on its deterministic path
+    (volatility 0, no jumps) and the appeal counted by its probability, so its
+    expected delay enters.
+    """
+    T = int(sc.settings["simulation.horizon_years"])
+    inp = {k: (v.mean() if isinstance(v, Dist) else v)
+           for k, v in sc.worlds[world].inputs.items()}
+    for m in MARKETS:
+        inp[f"markets.{m}.volatility"] = 0.0
+    prices = world_prices(sc, inp, np.zeros((1, T, len(MARKETS))), {})
+    return WorldDraws(inp, prices, np.array([float(inp["permitting.appeal_prob"])]))
+
+
+# --------------------------------------------------------------------------------------
+# One world's draws → business cases
+# --------------------------------------------------------------------------------------
+
+
+def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool = False,
+             breakeven: bool = True) -> list[tuple[dict, dict | None]]:
+    """Business cases of options on one world's draws.
+
+    The options share one :class:`~simcrm.model.business_case.Context`, so work that
+    does not depend on the levers is done once.
+
+    Parameters
+    ----------
+    sc : Scenario
+    wd : WorldDraws
+    levers : list of dict
+        Lever name -> settings, one dict per option (:attr:`Option.levers`).
+    keep_lines : bool
+        Return the yearly cash-flow lines [MEUR/yr] (``production`` [t/yr]).
+    breakeven : bool
+        Compute the break-even product price.
+
+    Returns
+    -------
+    list of (dict, dict or None)
+        Per option: metrics (name -> ndarray, shape (draw,), units of
+        :data:`~simcrm.model.business_case.METRICS`) and lines (name -> ndarray,
+        shape (draw, year)) or None.
+    """
+    ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings)
+    return [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven)
+            for lv in levers]
+
+
+def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tuple[dict, dict]:
+    """The deterministic base case (:func:`base_draws`) of one option.
+
+    Returns
+    -------
+    metrics : dict of float
+        As :data:`simcrm.model.business_case.METRICS`.
+    lines : dict of ndarray, shape (year,)
+        The yearly cash-flow lines [MEUR/yr] (``production`` in t/yr).
+    """
+    [(met, lines)] = evaluate(sc, base_draws(sc, world), [sc.options[option].levers],
+                              keep_lines=True)
+    return ({k: float(v[0]) for k, v in met.items()}, {k: v[0] for k, v in lines.items()})
+
+
+def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
+                   breakeven: bool = True) -> dict:
+    """Evaluate draws ``start`` .. ``stop`` of a run for every option and world.
+
+    Parameters
+    ----------
+    sc : Scenario
+    start, stop : int
+        First draw and one past the last.
+    keep : int
+        Keep the yearly cash-flow lines of the draws below ``keep``.
+    breakeven : bool
+        Compute the break-even product price.
+
+    Returns
+    -------
+    dict
+        ``metrics``: name -> ndarray (option, world, draw);
+        ``inputs``: key -> ndarray (world, draw) (the sampled inputs, the appeal
+        event and the mean price of each varying market);
+        ``lines``: name -> ndarray (option, world, draw, year) for the draws below
+        ``keep`` (absent if none).
+    """
+    rd = random_numbers(sc, start, stop)
+    n, n_keep = stop - start, max(0, min(stop, keep) - start)
+    T = int(sc.settings["simulation.horizon_years"])
+    W, O = len(sc.worlds), len(sc.options)
+    keys = sc.uncertain_keys
+    vm = varying_markets(sc)
+    levers = [o.levers for o in sc.options.values()]
+    metrics = {k: np.empty((O, W, n)) for k in METRICS}
+    inputs = {k: np.empty((W, n)) for k in [*keys, "permitting.appeal",
+                                            *(f"markets.{m}.path_mean" for m in vm)]}
+    lines: dict[str, np.ndarray] = {}
+    for wi, wname in enumerate(sc.worlds):
+        wd = world_draws(sc, wname, rd)
+        for k in keys:
+            inputs[k][wi] = wd.inputs[k]
+        inputs["permitting.appeal"][wi] = wd.appeal
+        for m, v in wd.path_means(vm).items():
+            inputs[f"markets.{m}.path_mean"][wi] = v
+        for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, n_keep > 0, breakeven)):
+            for k, v in met.items():
+                metrics[k][oi, wi] = v
+            for k, v in (ln or {}).items():
+                if k not in lines:
+                    lines[k] = np.zeros((O, W, n_keep, T))
+                lines[k][oi, wi] = v[:n_keep]
+    out = {"metrics": metrics, "inputs": inputs}
+    if n_keep:
+        out["lines"] = lines
+    return out
