@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 import simcrm
+from simcrm.analysis import ranking
 from simcrm.present import charts
 from simcrm.present import text as i18n
 from simcrm.present.text import pct, t
@@ -113,7 +114,7 @@ def test_cost_vs_probability(facts, lang):
     # efficient options are drawn bold
     cost = np.array([facts.s("public_cost_gross_mean", o) for o in facts.options])
     p = np.array([facts.s("p_npv_pos", o) for o in facts.options])
-    eff = charts.pareto_efficient(cost, p)
+    eff = ranking.pareto_efficient(cost, p)
     bold = {x.get_text() for x in ax.texts if x.get_fontweight() == "bold"}
     assert bold == {facts.label(o, lang) for o, e in zip(facts.options, eff, strict=False) if e}
 
@@ -121,7 +122,7 @@ def test_cost_vs_probability(facts, lang):
 def test_pareto_efficient():
     cost = np.array([0, 10, 20, 5, 30])
     p = np.array([0.2, 0.3, 0.25, 0.2, 0.5])
-    assert charts.pareto_efficient(cost, p).tolist() == [True, True, False, False, True]
+    assert ranking.pareto_efficient(cost, p).tolist() == [True, True, False, False, True]
 
 
 @LANGS
@@ -211,15 +212,15 @@ def test_best_option_rule():
 
     # investable options: the one with the highest P(NPV > 0)
     sm = summary([0.2, 0.8, 0.75, 0.9], [0, 1, 1, 0], [0, 0.6, 0.55, 0.7], [0, 100, 10, 50])
-    assert charts.best_option(sm, "base") == "a"
+    assert ranking.best_option(sm, "base") == "a"
     # none investable: most gain per euro; a free option that helps wins
     sm = summary([0.2, 0.3, 0.25, 0.4], [0, 0, 0, 0], [0, 0.1, 0.05, 0.2], [0, 100, 10, 400])
-    assert charts.best_option(sm, "base") == "b"
+    assert ranking.best_option(sm, "base") == "b"
     sm = summary([0.2, 0.3, 0.25, 0.4], [0, 0, 0, 0], [0, 0.1, 0.05, 0.2], [0, 0, 10, 400])
-    assert charts.best_option(sm, "base") == "a"
+    assert ranking.best_option(sm, "base") == "a"
     # nothing helps: the baseline
     sm = summary([0.2, 0.2, 0.2, 0.2], [0, 0, 0, 0], [0, 0, 0, 0], [0, 5, 10, 400])
-    assert charts.best_option(sm, "base") == "baseline"
+    assert ranking.best_option(sm, "base") == "baseline"
 
 
 def test_draw_all_both_languages_both_formats(facts, tmp_path):
