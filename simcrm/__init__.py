@@ -12,6 +12,7 @@ Python API (everything the command line does)::
 
 __version__ = "0.1.0"
 
+import simcrm.accessor  # noqa: E402, F401 (registers the `simcrm` accessor on Datasets)
 from simcrm.analysis.summary import summarise, summary_table  # noqa: E402
 from simcrm.engine.run import Results, simulate  # noqa: E402
 from simcrm.io.results import write_results  # noqa: E402

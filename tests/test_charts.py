@@ -252,3 +252,31 @@ def test_texts_complete():
     assert i18n.pct(0.189, "nl") == "19\u00a0%"
     with pytest.raises(ValueError, match="unknown language"):
         i18n.check_lang("de")
+
+
+def test_headline_and_best_option_use_the_same_paired_rule():
+    """A small gain that is clear draw by draw (paired) but within the unpaired noise of
+    P(NPV > 0): the NPV chart's headline and the best option both name it."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    base = rng.normal(-50, 100, n)
+    grant = base + 5.0  # lifts the draws just below zero, nothing else
+    npv = np.stack([base, grant])[:, None, :]
+    one = np.ones_like(npv)
+    cost = np.stack([np.zeros(n), np.full(n, 10.0)])[:, None, :]
+    ds = xr.Dataset(
+        {"npv": (("option", "world", "draw"), npv),
+         "irr": (("option", "world", "draw"), one * 0.05),
+         "first_production": (("option", "world", "draw"), one * 2029.5),
+         "public_cost_gross": (("option", "world", "draw"), cost),
+         "public_cost_net": (("option", "world", "draw"), cost),
+         "public_cost_per_tpa": (("option", "world", "draw"), cost)},
+        coords={"option": ["baseline", "grant"], "world": ["base"], "draw": np.arange(n)})
+    f = charts.Facts(ds)
+    gain, se = f.s("d_p_npv_pos", "grant"), f.s("d_p_npv_pos_se", "grant")
+    assert gain < 2 * f.s("p_npv_pos_se", "grant")  # within the unpaired noise ...
+    assert ranking.significant(gain, se)  # ... but a finding on paired differences
+    assert f.best == "grant"
+    title = charts.title_of(charts.npv_distribution(ds, "en", f))
+    assert title.startswith(f.label("grant", "en")), title
+    assert f.profit().found and f.profit().option == f.best

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from simcrm.analysis import ranking
 from simcrm.analysis.robustness import quantile_se
 from simcrm.spec import outputs
 from simcrm.spec.registry import ALL_PARAMS
@@ -231,8 +232,28 @@ TERMINAL_COLUMNS = [
     ("public_cost_net_mean", "{:,.0f}"),
     ("gain_per_100meur", "{:+.1%}"),
     ("investable", "{}"),
+    ("best", "{}"),
 ]
 """``(output, format)`` of the terminal table; headings are the outputs' ``short``."""
+
+
+def best_in_table(df: pd.DataFrame) -> pd.Series:
+    """Whether each row of :func:`summary_table` is the best option of its world
+    (:func:`simcrm.analysis.ranking.best_option`).
+
+    Returns
+    -------
+    pandas.Series of bool
+        Aligned with ``df``.
+    """
+    options, worlds = pd.unique(df["option"]), pd.unique(df["world"])
+    cols = ["p_npv_pos", "investable", "d_p_npv_pos", "d_p_npv_pos_se", "public_cost_gross_mean"]
+    sm = (df.set_index(["option", "world"])[cols].astype(float).to_xarray()
+          .reindex(option=options, world=worlds))
+    base = "baseline" if "baseline" in options else str(options[0])
+    best = {str(w): ranking.best_option(sm, w, base) for w in worlds}
+    return pd.Series([best[str(w)] == str(o) for o, w in zip(df["option"], df["world"])],
+                     index=df.index)
 
 
 def format_table(df: pd.DataFrame) -> str:
@@ -246,9 +267,11 @@ def format_table(df: pd.DataFrame) -> str:
     Returns
     -------
     str
-        The table; headings from :func:`simcrm.spec.outputs.short`.
+        The table; headings from :func:`simcrm.spec.outputs.short`; the column
+        ``best`` marks the best option of each world (:func:`best_in_table`).
     """
     deadline = int(df["deadline_year"].iloc[0]) if "deadline_year" in df else "deadline"
+    df = df.assign(best=best_in_table(df))
     rows = [[outputs.short(col, deadline=deadline) for col, _ in TERMINAL_COLUMNS]]
     for _, r in df.iterrows():
         row = []
@@ -258,6 +281,8 @@ def format_table(df: pd.DataFrame) -> str:
                 row.append("–")
             elif col == "investable":
                 row.append("yes" if v else "no")
+            elif col == "best":
+                row.append("*" if v else "")
             else:
                 row.append(fmt.format(v))
         rows.append(row)

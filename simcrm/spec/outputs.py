@@ -356,6 +356,8 @@ _COLUMNS = [
     _o("upper", "column", "", "Upper bound of the 95 % interval", "95 % upper", "95 % boven"),
     _o("draws_needed", "column", "", "Draws for a standard error of 1 percentage point",
        "Draws for ±1 point", "Trekkingen voor ±1 procentpunt"),
+    _o("best", "column", "", "Best option of its world (ranking.best_option)", "Best option",
+       "Beste optie", short="best"),
     _o("deadline_year", "column", "year", "Deadline year of the production probability",
        "Deadline year", "Deadline-jaar"),
 ]
