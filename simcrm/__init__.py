@@ -10,6 +10,7 @@ Python API (everything the command line does)::
     simcrm.write_results(res, "results/lithium")
 """
 
+import simcrm.accessor  # noqa: F401 (registers the `simcrm` accessor on Datasets)
 from simcrm._version import __version__
 from simcrm.analysis.summary import summarise, summary_table
 from simcrm.engine.run import Results, simulate

@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 import simcrm
+from simcrm.analysis import ranking
 from simcrm.present import charts
 from simcrm.present import text as i18n
 from simcrm.present.text import pct, t
@@ -113,7 +114,7 @@ def test_cost_vs_probability(facts, lang):
     # efficient options are drawn bold
     cost = np.array([facts.s("public_cost_gross_mean", o) for o in facts.options])
     p = np.array([facts.s("p_npv_pos", o) for o in facts.options])
-    eff = charts.pareto_efficient(cost, p)
+    eff = ranking.pareto_efficient(cost, p)
     bold = {x.get_text() for x in ax.texts if x.get_fontweight() == "bold"}
     assert bold == {facts.label(o, lang) for o, e in zip(facts.options, eff, strict=False) if e}
 
@@ -121,7 +122,7 @@ def test_cost_vs_probability(facts, lang):
 def test_pareto_efficient():
     cost = np.array([0, 10, 20, 5, 30])
     p = np.array([0.2, 0.3, 0.25, 0.2, 0.5])
-    assert charts.pareto_efficient(cost, p).tolist() == [True, True, False, False, True]
+    assert ranking.pareto_efficient(cost, p).tolist() == [True, True, False, False, True]
 
 
 @LANGS
@@ -211,15 +212,15 @@ def test_best_option_rule():
 
     # investable options: the one with the highest P(NPV > 0)
     sm = summary([0.2, 0.8, 0.75, 0.9], [0, 1, 1, 0], [0, 0.6, 0.55, 0.7], [0, 100, 10, 50])
-    assert charts.best_option(sm, "base") == "a"
+    assert ranking.best_option(sm, "base") == "a"
     # none investable: most gain per euro; a free option that helps wins
     sm = summary([0.2, 0.3, 0.25, 0.4], [0, 0, 0, 0], [0, 0.1, 0.05, 0.2], [0, 100, 10, 400])
-    assert charts.best_option(sm, "base") == "b"
+    assert ranking.best_option(sm, "base") == "b"
     sm = summary([0.2, 0.3, 0.25, 0.4], [0, 0, 0, 0], [0, 0.1, 0.05, 0.2], [0, 0, 10, 400])
-    assert charts.best_option(sm, "base") == "a"
+    assert ranking.best_option(sm, "base") == "a"
     # nothing helps: the baseline
     sm = summary([0.2, 0.2, 0.2, 0.2], [0, 0, 0, 0], [0, 0, 0, 0], [0, 5, 10, 400])
-    assert charts.best_option(sm, "base") == "baseline"
+    assert ranking.best_option(sm, "base") == "baseline"
 
 
 def test_draw_all_both_languages_both_formats(facts, tmp_path):
@@ -251,3 +252,31 @@ def test_texts_complete():
     assert i18n.pct(0.189, "nl") == "19\u00a0%"
     with pytest.raises(ValueError, match="unknown language"):
         i18n.check_lang("de")
+
+
+def test_headline_and_best_option_use_the_same_paired_rule():
+    """A small gain that is clear draw by draw (paired) but within the unpaired noise of
+    P(NPV > 0): the NPV chart's headline and the best option both name it."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    base = rng.normal(-50, 100, n)
+    grant = base + 5.0  # lifts the draws just below zero, nothing else
+    npv = np.stack([base, grant])[:, None, :]
+    one = np.ones_like(npv)
+    cost = np.stack([np.zeros(n), np.full(n, 10.0)])[:, None, :]
+    ds = xr.Dataset(
+        {"npv": (("option", "world", "draw"), npv),
+         "irr": (("option", "world", "draw"), one * 0.05),
+         "first_production": (("option", "world", "draw"), one * 2029.5),
+         "public_cost_gross": (("option", "world", "draw"), cost),
+         "public_cost_net": (("option", "world", "draw"), cost),
+         "public_cost_per_tpa": (("option", "world", "draw"), cost)},
+        coords={"option": ["baseline", "grant"], "world": ["base"], "draw": np.arange(n)})
+    f = charts.Facts(ds)
+    gain, se = f.s("d_p_npv_pos", "grant"), f.s("d_p_npv_pos_se", "grant")
+    assert gain < 2 * f.s("p_npv_pos_se", "grant")  # within the unpaired noise ...
+    assert ranking.significant(gain, se)  # ... but a finding on paired differences
+    assert f.best == "grant"
+    title = charts.title_of(charts.npv_distribution(ds, "en", f))
+    assert title.startswith(f.label("grant", "en")), title
+    assert f.profit().found and f.profit().option == f.best

@@ -204,3 +204,33 @@ def test_report_in_headless_chromium(results_dir):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_report_runs_the_sobol_design_once_and_reuses_it(tmp_path, monkeypatch):
+    import simcrm
+    from simcrm.analysis import sensitivity
+    from simcrm.present.report import SOBOL_FILES, write_report
+
+    p = tmp_path / "s.toml"
+    p.write_text(SMALL + REPORT_OPTIONS, encoding="utf-8")
+    sc = simcrm.load_scenario(p)
+    res = simcrm.simulate(sc, draws=400, keep_cashflows=20)
+    folder = simcrm.write_results(res, tmp_path / "out")
+    calls = []
+    real = sensitivity.sobol
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        kwargs["n"] = 64  # a small design: this test counts runs, not indices
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sensitivity, "sobol", counted)
+    write_report(folder, res.results, scenario=sc)
+    assert len(calls) == 1  # one design for both languages
+    assert (folder / SOBOL_FILES[-1]).is_file()
+    for name in ("report.html", "report.en.html"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert "Sobol" in text
+    write_report(folder, None)  # `simcrm report`: the stored result is reused
+    assert len(calls) == 1
+    assert "Sobol" in (folder / "report.html").read_text(encoding="utf-8")

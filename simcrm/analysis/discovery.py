@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from simcrm.analysis.sensitivity import input_names
+from simcrm.analysis.summary import deadline_year
 from simcrm.present import text as i18n
 
 FAILURES = ("npv", "deadline", "either")
@@ -444,12 +446,12 @@ def failure(ds: xr.Dataset, option: str, world: str, what: str = "npv",
         ``npv``: NPV < 0; ``deadline``: first production after the end of the
         deadline year; ``either``: one of the two.
     deadline : int, optional
-        Deadline year; default: the run's ``decision_production_deadline_year``.
+        Deadline year [year]; default: the run's ``decision_production_deadline_year``
+        (or the registry default, :func:`simcrm.analysis.summary.deadline_year`).
     """
     if what not in FAILURES:
         raise ValueError(f"failure must be one of {', '.join(FAILURES)}; got {what!r}")
-    dl = int(ds.attrs.get("decision_production_deadline_year", 2030)) if deadline is None \
-        else int(deadline)
+    dl = deadline_year(ds) if deadline is None else int(deadline)
     npv = ds["npv"].sel(option=option, world=world).values
     late = ds["first_production"].sel(option=option, world=world).values >= dl + 1
     if what == "npv":
@@ -481,8 +483,6 @@ def discover(ds: xr.Dataset, option: str, world: str = "base", what: str = "npv"
     -------
     PrimResult
     """
-    from simcrm.analysis.sensitivity import input_names
-
     y = failure(ds, option, world, what, deadline)
     names = inputs if inputs is not None else [
         k for k in input_names(ds) if np.ptp(ds[k].sel(world=world).values) > 0]
@@ -492,8 +492,7 @@ def discover(ds: xr.Dataset, option: str, world: str = "base", what: str = "npv"
     res.units = {k: ds[k].attrs.get("units", "") for k in names}
     res.long_names = {k: ds[k].attrs.get("long_name", k) for k in names}
     res.what = what
-    res.deadline = int(ds.attrs.get("decision_production_deadline_year", 2030)) \
-        if deadline is None else int(deadline)
+    res.deadline = deadline_year(ds) if deadline is None else int(deadline)
     return res
 
 

@@ -40,6 +40,8 @@ import pandas as pd
 import xarray as xr
 from scipy import special, stats
 
+from simcrm.spec import outputs
+
 CRITERIA = ("regret_npv", "regret_p_npv_pos", "p_npv_pos_worst", "regret_public_cost")
 
 
@@ -72,24 +74,16 @@ def regret(ds: xr.Dataset) -> xr.Dataset:
     se = diff.std(-1, ddof=1) / np.sqrt(n) if n > 1 else np.full(mean.shape, np.nan)
     opts = ds["option"].values
     dims = ("option", "world")
+    a = outputs.attrs
     out = xr.Dataset(
-        {"npv_mean": (dims, mean, {"units": "MEUR", "long_name": "Mean NPV"}),
-         "p_npv_pos": (dims, p, {"units": "1", "long_name": "Probability that NPV > 0"}),
-         "public_cost_gross_mean": (dims, c, {"units": "MEUR",
-                                              "long_name": "Expected gross public cost"}),
-         "regret_npv": (dims, mean.max(0)[None] - mean,
-                        {"units": "MEUR", "long_name": "Shortfall of the mean NPV from the best "
-                         "option in the world"}),
-         "regret_npv_se": (dims, se, {"units": "MEUR", "long_name": "Paired standard error of "
-                                      "the NPV regret"}),
-         "regret_p_npv_pos": (dims, p.max(0)[None] - p,
-                              {"units": "1", "long_name": "Shortfall of P(NPV > 0) from the best "
-                               "option in the world"}),
-         "regret_public_cost": (dims, c - c.min(0)[None],
-                                {"units": "MEUR", "long_name": "Expected public cost above the "
-                                 "cheapest option in the world"}),
-         "best_option": (("world",), opts[best].astype(str),
-                         {"long_name": "Option with the highest mean NPV in the world"})},
+        {"npv_mean": (dims, mean, a("npv_mean")),
+         "p_npv_pos": (dims, p, a("p_npv_pos")),
+         "public_cost_gross_mean": (dims, c, a("public_cost_gross_mean")),
+         "regret_npv": (dims, mean.max(0)[None] - mean, a("regret_npv")),
+         "regret_npv_se": (dims, se, a("regret_npv_se")),
+         "regret_p_npv_pos": (dims, p.max(0)[None] - p, a("regret_p_npv_pos")),
+         "regret_public_cost": (dims, c - c.min(0)[None], a("regret_public_cost")),
+         "best_option": (("world",), opts[best].astype(str), a("best_option"))},
         coords={k: ds[k] for k in ("option", "world", "option_label_en", "option_label_nl",
                                    "world_label_en", "world_label_nl") if k in ds.coords})
     out.attrs["draws"] = n
@@ -114,15 +108,12 @@ def robustness(ds: xr.Dataset) -> xr.Dataset:
     rn = r["regret_npv"].values
     iw = rn.argmax(1)
     n_opt = p.shape[0]
+    a = outputs.attrs
     out = xr.Dataset(
-        {"p_npv_pos_worst": ("option", p.min(1), {"units": "1", "long_name":
-                             "Lowest P(NPV > 0) over the worlds"}),
-         "worst_world": ("option", worlds[p.argmin(1)], {"long_name": "World where P(NPV > 0) "
-                         "is lowest"}),
-         "p_npv_pos_mean": ("option", p.mean(1), {"units": "1", "long_name":
-                            "P(NPV > 0), average over the worlds (equal weights)"}),
-         "npv_mean_worst": ("option", r["npv_mean"].values.min(1), {"units": "MEUR",
-                            "long_name": "Lowest mean NPV over the worlds"}),
+        {"p_npv_pos_worst": ("option", p.min(1), a("p_npv_pos_worst")),
+         "worst_world": ("option", worlds[p.argmin(1)], a("worst_world")),
+         "p_npv_pos_mean": ("option", p.mean(1), a("p_npv_pos_mean")),
+         "npv_mean_worst": ("option", r["npv_mean"].values.min(1), a("npv_mean_worst")),
          "regret_npv": ("option", rn.max(1), {"units": "MEUR", "long_name":
                         "Largest NPV regret over the worlds"}),
          "regret_npv_world": ("option", worlds[iw], {"long_name": "World of the largest NPV "

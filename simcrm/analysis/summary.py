@@ -11,60 +11,43 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from simcrm.analysis import ranking
 from simcrm.analysis.robustness import quantile_se
+from simcrm.spec import outputs
+from simcrm.spec.registry import ALL_PARAMS
 
-DEFAULT_DECISION = {
-    "min_mean_npv_meur": 0.0,
-    "max_loss_prob": 0.3,
-    "hurdle_irr": 0.10,
-    "production_deadline_year": 2030,
-}
+DECISION_KEYS = ("min_mean_npv_meur", "max_loss_prob", "hurdle_irr", "production_deadline_year")
+"""The decision rule's settings; their defaults are the ``decision.*`` rows of
+:data:`simcrm.spec.registry.ALL_PARAMS` (the one place they are written)."""
 
-STATS = {
-    # name: (units, long_name)
-    "npv_mean": ("MEUR", "Mean NPV"),
-    "npv_mean_se": ("MEUR", "Standard error of the mean NPV"),
-    "npv_p10": ("MEUR", "NPV, 10th percentile"),
-    "npv_p10_se": ("MEUR", "Standard error of the 10th percentile of NPV (order statistics)"),
-    "npv_p50": ("MEUR", "NPV, median"),
-    "npv_p50_se": ("MEUR", "Standard error of the median NPV (order statistics)"),
-    "npv_p90": ("MEUR", "NPV, 90th percentile"),
-    "npv_p90_se": ("MEUR", "Standard error of the 90th percentile of NPV (order statistics)"),
-    "npv_cvar10": ("MEUR", "Mean NPV of the worst 10 % of draws (CVaR)"),
-    "p_npv_pos": ("1", "Probability that NPV > 0"),
-    "p_npv_pos_se": ("1", "Standard error of P(NPV > 0)"),
-    "irr_mean": ("1/yr", "Mean IRR over draws where an IRR exists"),
-    "irr_mean_se": ("1/yr", "Standard error of the mean IRR"),
-    "irr_undefined": ("1", "Number of draws without an IRR"),
-    "p_irr_above_hurdle": ("1", "Probability that the IRR exceeds the hurdle rate"),
-    "p_irr_above_hurdle_se": ("1", "Standard error of P(IRR > hurdle)"),
-    "p_production_by_deadline": ("1", "Probability of first production in or before the "
-                                 "deadline year"),
-    "p_production_by_deadline_se": ("1", "Standard error of P(production by deadline)"),
-    "first_production_p50": ("year", "Median date of first production"),
-    "public_cost_gross_mean": ("MEUR", "Expected gross public cost (PV of outlays)"),
-    "public_cost_gross_mean_se": ("MEUR", "Standard error of the expected gross public cost"),
-    "public_cost_net_mean": ("MEUR", "Expected net public cost (PV of outlays less receipts and "
-                             "corporate tax)"),
-    "public_cost_net_mean_se": ("MEUR", "Standard error of the expected net public cost"),
-    "public_cost_per_tpa_mean": ("EUR/(t/yr)", "Expected gross public cost per tonne of annual "
-                                 "capacity"),
-    "d_p_npv_pos": ("1", "Gain in P(NPV > 0) over baseline"),
-    "d_p_npv_pos_se": ("1", "Paired standard error of the gain in P(NPV > 0)"),
-    "d_npv_mean": ("MEUR", "Gain in mean NPV over baseline"),
-    "d_npv_mean_se": ("MEUR", "Paired standard error of the gain in mean NPV"),
-    "gain_per_100meur": ("1/(100 MEUR)", "Gain in P(NPV > 0) per 100 MEUR of expected gross "
-                         "public cost"),
-    "deadweight_meur": ("MEUR", "Expected support paid in draws that were profitable at "
-                        "baseline"),
-    "deadweight_share": ("1", "Share of the gross public cost that is deadweight"),
-    "investable": ("1", "Verdict of the decision rule (1 = investable)"),
-}
+_CAST = {"float": float, "int": int}
 
 
 def decision_of(ds: xr.Dataset) -> dict:
-    """The decision rule stored in a results Dataset (defaults where absent)."""
-    return {k: type(v)(ds.attrs.get(f"decision_{k}", v)) for k, v in DEFAULT_DECISION.items()}
+    """The decision rule stored in a results Dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Per-draw results (or any Dataset with ``decision_*`` attributes).
+
+    Returns
+    -------
+    dict
+        ``min_mean_npv_meur`` [MEUR], ``max_loss_prob`` [1], ``hurdle_irr`` [1/yr] and
+        ``production_deadline_year`` [year]: the Dataset's ``decision_<key>`` attribute,
+        or the registry default where absent.
+    """
+    out = {}
+    for k in DECISION_KEYS:
+        p = ALL_PARAMS[f"decision.{k}"]
+        out[k] = _CAST[p.kind](ds.attrs.get(f"decision_{k}", p.default))
+    return out
+
+
+def deadline_year(ds: xr.Dataset) -> int:
+    """The production deadline of the decision rule [year] (attribute or registry default)."""
+    return int(decision_of(ds)["production_deadline_year"])
 
 
 def summarise(ds: xr.Dataset) -> xr.Dataset:
@@ -78,7 +61,8 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        Dims ``option``, ``world``; variables :data:`STATS`, each with ``units``.
+        Dims ``option``, ``world``; the variables of
+        :data:`simcrm.spec.outputs.STATISTICS`, each with ``units`` and ``long_name``.
     """
     def get(name: str, o: int, w: int) -> np.ndarray:
         return arrays[name][o, w]
@@ -107,7 +91,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
     options = [str(o) for o in ds["option"].values]
     O, W = len(options), ds.sizes["world"]
     ib = options.index("baseline") if "baseline" in options else 0
-    out = {k: np.full((O, W), np.nan) for k in STATS}
+    out = {k: np.full((O, W), np.nan) for k in outputs.STATISTICS}
     n = ds.sizes["draw"]
     for w in range(W):
         base = np.asarray(get("npv", ib, w))
@@ -115,8 +99,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
             cell = lambda name, o=o, w=w: np.asarray(get(name, o, w))  # noqa: E731
             for k, v in cell_stats(cell, base, dec).items():
                 out[k][o, w] = v
-    data = {k: (("option", "world"), v, {"units": STATS[k][0], "long_name": STATS[k][1]})
-            for k, v in out.items()}
+    data = {k: (("option", "world"), v, outputs.attrs(k)) for k, v in out.items()}
     coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
                                  "world_label_en", "world_label_nl") if c in ds.coords}
     sm = xr.Dataset(data, coords=coords)
@@ -128,7 +111,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
 
 
 def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
-    """The :data:`STATS` of one option in one world.
+    """The statistics (:data:`simcrm.spec.outputs.STATISTICS`) of one option in one world.
 
     Parameters
     ----------
@@ -207,9 +190,25 @@ def decision_text(dec: dict) -> str:
 
 
 def summary_table(summary: xr.Dataset) -> pd.DataFrame:
-    """The summary as a flat table, one row per option × world (for CSV and terminal)."""
+    """The summary as a flat table, one row per option × world (for CSV and terminal).
+
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        From :func:`summarise`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``option``, ``world`` and the statistics in the order of
+        :data:`simcrm.spec.outputs.STATISTICS` (their names are the CSV headers), with
+        ``deadline_year`` [year] before ``p_production_by_deadline``.
+    """
     df = summary.drop_vars([c for c in summary.coords if c not in ("option", "world")]
                            ).to_dataframe().reset_index()
+    stats = [k for k in outputs.STATISTICS if k in df.columns]
+    df = df[["option", "world", *stats, *(c for c in df.columns
+                                          if c not in ("option", "world", *stats))]]
     df["investable"] = df["investable"].astype(bool)
     df["irr_undefined"] = df["irr_undefined"].astype(int)
     if "deadline_year" in summary.attrs:
@@ -220,34 +219,70 @@ def summary_table(summary: xr.Dataset) -> pd.DataFrame:
 
 
 TERMINAL_COLUMNS = [
-    ("option", "option", "{}"),
-    ("world", "world", "{}"),
-    ("npv_mean", "NPV mean", "{:,.0f}"),
-    ("npv_p10", "P10", "{:,.0f}"),
-    ("npv_p90", "P90", "{:,.0f}"),
-    ("p_npv_pos", "P(NPV>0)", "{:.1%}"),
-    ("p_npv_pos_se", "±se", "{:.1%}"),
-    ("irr_mean", "IRR", "{:.1%}"),
-    ("p_production_by_deadline", "P(prod≤{deadline})", "{:.0%}"),
-    ("public_cost_gross_mean", "public cost", "{:,.0f}"),
-    ("public_cost_net_mean", "net cost", "{:,.0f}"),
-    ("gain_per_100meur", "ΔP/100M", "{:+.1%}"),
-    ("investable", "investable", "{}"),
+    ("option", "{}"),
+    ("world", "{}"),
+    ("npv_mean", "{:,.0f}"),
+    ("npv_p10", "{:,.0f}"),
+    ("npv_p90", "{:,.0f}"),
+    ("p_npv_pos", "{:.1%}"),
+    ("p_npv_pos_se", "{:.1%}"),
+    ("irr_mean", "{:.1%}"),
+    ("p_production_by_deadline", "{:.0%}"),
+    ("public_cost_gross_mean", "{:,.0f}"),
+    ("public_cost_net_mean", "{:,.0f}"),
+    ("gain_per_100meur", "{:+.1%}"),
+    ("investable", "{}"),
+    ("best", "{}"),
 ]
+"""``(output, format)`` of the terminal table; headings are the outputs' ``short``."""
+
+
+def best_in_table(df: pd.DataFrame) -> pd.Series:
+    """Whether each row of :func:`summary_table` is the best option of its world
+    (:func:`simcrm.analysis.ranking.best_option`).
+
+    Returns
+    -------
+    pandas.Series of bool
+        Aligned with ``df``.
+    """
+    options, worlds = pd.unique(df["option"]), pd.unique(df["world"])
+    cols = ["p_npv_pos", "investable", "d_p_npv_pos", "d_p_npv_pos_se", "public_cost_gross_mean"]
+    sm = (df.set_index(["option", "world"])[cols].astype(float).to_xarray()
+          .reindex(option=options, world=worlds))
+    base = "baseline" if "baseline" in options else str(options[0])
+    best = {str(w): ranking.best_option(sm, w, base) for w in worlds}
+    return pd.Series([best[str(w)] == str(o) for o, w in zip(df["option"], df["world"])],
+                     index=df.index)
 
 
 def format_table(df: pd.DataFrame) -> str:
-    """A readable fixed-width table of the headline columns."""
+    """A readable fixed-width table of the headline columns.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        From :func:`summary_table`.
+
+    Returns
+    -------
+    str
+        The table; headings from :func:`simcrm.spec.outputs.short`; the column
+        ``best`` marks the best option of each world (:func:`best_in_table`).
+    """
     deadline = int(df["deadline_year"].iloc[0]) if "deadline_year" in df else "deadline"
-    rows = [[head.format(deadline=deadline) for _, head, _ in TERMINAL_COLUMNS]]
+    df = df.assign(best=best_in_table(df))
+    rows = [[outputs.short(col, deadline=deadline) for col, _ in TERMINAL_COLUMNS]]
     for _, r in df.iterrows():
         row = []
-        for col, _, fmt in TERMINAL_COLUMNS:
+        for col, fmt in TERMINAL_COLUMNS:
             v = r[col]
             if isinstance(v, float) and not np.isfinite(v):
                 row.append("–")
             elif col == "investable":
                 row.append("yes" if v else "no")
+            elif col == "best":
+                row.append("*" if v else "")
             else:
                 row.append(fmt.format(v))
         rows.append(row)

@@ -18,10 +18,13 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from simcrm.analysis import robustness
+from simcrm.analysis.findings import Analyses, analyses
 from simcrm.present import charts
 from simcrm.present import text as i18n
 from simcrm.present.charts import MUTED, Facts
 from simcrm.present.text import pct
+from simcrm.spec import outputs
 
 TEXT = {
     # Sobol'
@@ -34,8 +37,6 @@ TEXT = {
                          "weggelaten (Sobol'-indices veronderstellen onafhankelijke invoer)."},
     "sobol_xlabel": {"en": "Share of the variance of NPV [%]",
                      "nl": "Aandeel in de variantie van de NCW [%]"},
-    "sobol_st": {"en": "Total (with interactions)", "nl": "Totaal (met interacties)"},
-    "sobol_s1": {"en": "Alone (first order)", "nl": "Alleen (eerste orde)"},
     "sobol_note": {"en": "{option}. Sobol' indices, N = {n}, {ev} model runs; lines: 95 % "
                          "interval. {markets}",
                    "nl": "{option}. Sobol'-indices, N = {n}, {ev} modelberekeningen; lijnen: "
@@ -67,6 +68,8 @@ TEXT = {
                  "nl": "Spijt: gemiddelde NCW onder de beste optie in die wereld [mln EUR]"},
     "rob_worst": {"en": "Worst-world\nP(NPV > 0)", "nl": "Slechtste wereld\nP(NCW > 0)"},
     "rob_max": {"en": "Largest\nregret", "nl": "Grootste\nspijt"},
+    "rob_best": {"en": "Best option by the rule of the headline numbers, per world: {best}.",
+                 "nl": "Beste optie volgens de regel van de kerncijfers, per wereld: {best}."},
     "rob_note": {"en": "Ranked by minimax regret: the smallest largest shortfall over the "
                        "worlds.",
                  "nl": "Gerangschikt op minimax-spijt: het kleinste grootste tekort over de "
@@ -160,10 +163,10 @@ def sobol_chart(sob: xr.Dataset, option: str | None = None, lang: str = "en",
     with charts._style():
         fig = charts._figure((11.0, 1.6 + 0.55 * len(names) + 1.6))
         ax = fig.subplots()
-        ax.barh(y + 0.2, st, 0.38, xerr=stc, color="#4c72b0", label=tr("sobol_st", lang),
+        ax.barh(y + 0.2, st, 0.38, xerr=stc, color="#4c72b0", label=outputs.label("ST", lang),
                 error_kw={"ecolor": "#222222", "lw": 1.2, "capsize": 3})
         ax.barh(y - 0.2, np.clip(s1, 0, None), 0.38, xerr=s1c, color="#a1c4e8",
-                label=tr("sobol_s1", lang), error_kw={"ecolor": "#555555", "lw": 1.0,
+                label=outputs.label("S1", lang), error_kw={"ecolor": "#555555", "lw": 1.0,
                                                        "capsize": 3})
         ax.set_yticks(y, [factor_label(n, lang) for n in names])
         ax.set_xlabel(tr("sobol_xlabel", lang))
@@ -260,15 +263,23 @@ def _axis_label(name: str, unit: str, lang: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
+def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
+                     rk: pd.DataFrame | None = None, rg: xr.Dataset | None = None) -> Figure:
     """Heatmap of the NPV regret per option × world, options ranked by minimax regret,
-    with the worst-world P(NPV > 0) and the largest regret beside it."""
-    from simcrm.analysis.robustness import ranking, regret
+    with the worst-world P(NPV > 0) and the largest regret beside it.
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Per-draw results.
+    rk, rg : optional
+        :func:`simcrm.analysis.robustness.ranking` and ``regret`` of ``ds`` if computed
+        already.
+    """
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
-    rk = ranking(ds)
-    rg = regret(ds)
+    rk = robustness.ranking(ds) if rk is None else rk
+    rg = robustness.regret(ds) if rg is None else rg
     opts = list(rk["option"])
     worlds = [str(w) for w in ds["world"].values]
     M = rg["regret_npv"].sel(option=opts).transpose("option", "world").values
@@ -320,15 +331,18 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
 
 
 def convergence_chart(ds: xr.Dataset, option: str | None = None, world: str | None = None,
-                      lang: str = "en", facts: Facts | None = None) -> Figure:
-    """Running P(NPV > 0) and mean NPV with their 95 % band against the number of draws."""
-    from simcrm.analysis.robustness import running
+                      lang: str = "en", facts: Facts | None = None,
+                      r: pd.DataFrame | None = None) -> Figure:
+    """Running P(NPV > 0) and mean NPV with their 95 % band against the number of draws.
 
+    ``r`` is :func:`simcrm.analysis.robustness.running` of option and world if computed
+    already (default: the best option in the chart world).
+    """
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
     option = option or facts.best
     world = world or facts.world
-    r = running(ds, option, world)
+    r = robustness.running(ds, option, world) if r is None else r
     with charts._style():
         fig = charts._figure((13.0, 6.0))
         ax1, ax2 = fig.subplots(1, 2)
@@ -363,20 +377,9 @@ def convergence_chart(ds: xr.Dataset, option: str | None = None, world: str | No
 # --------------------------------------------------------------------------------------
 
 
-HEADERS = {
-    "rank": ("Rank", "Rang"), "option": ("Option", "Optie"), "statistic": ("Statistic",
-                                                                        "Grootheid"),
-    "p_npv_pos_worst": ("Worst-world P(NPV > 0)", "P(NCW > 0) in slechtste wereld"),
-    "worst_world": ("Worst world", "Slechtste wereld"),
-    "regret_npv": ("Largest NPV regret [MEUR]", "Grootste NCW-spijt [mln EUR]"),
-    "regret_npv_world": ("in world", "in wereld"),
-    "regret_p_npv_pos": ("Largest P(NPV > 0) regret", "Grootste spijt in P(NCW > 0)"),
-    "regret_public_cost": ("Largest public-cost regret [MEUR]",
-                           "Grootste spijt in publieke kosten [mln EUR]"),
-    "estimate": ("Estimate", "Schatting"), "se": ("Standard error", "Standaardfout"),
-    "lower": ("95 % lower", "95 % onder"), "upper": ("95 % upper", "95 % boven"),
-    "draws_needed": ("Draws for ±1 point", "Trekkingen voor ±1 procentpunt"),
-}
+def _heading(column: str, lang: str) -> str:
+    """A table column's heading (:func:`simcrm.spec.outputs.header`), else its name."""
+    return outputs.header(column, lang) if column in outputs.OUTPUTS else str(column)
 
 
 def _html_table(df: pd.DataFrame, lang: str) -> str:
@@ -387,8 +390,7 @@ def _html_table(df: pd.DataFrame, lang: str) -> str:
             return i18n.num(v, lang, 0 if abs(v) >= 100 else 3)
         return html.escape(str(v))
 
-    head = "".join(f"<th>{html.escape(HEADERS[c][lang == 'nl'] if c in HEADERS else str(c))}"
-                   "</th>" for c in df.columns)
+    head = "".join(f"<th>{html.escape(_heading(c, lang))}</th>" for c in df.columns)
     body = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>"
                    for row in df.itertuples(index=False))
     return f'<table class="simcrm-analysis"><thead><tr>{head}</tr></thead>' \
@@ -397,7 +399,8 @@ def _html_table(df: pd.DataFrame, lang: str) -> str:
 
 def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str | None = None,
                     world: str | None = None, sobol_n: int = 512,
-                    facts: Facts | None = None) -> list[tuple[str, list]]:
+                    facts: Facts | None = None, computed: Analyses | None = None
+                    ) -> list[tuple[str, list]]:
     """The report's sections on these analyses.
 
     Parameters
@@ -406,12 +409,16 @@ def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str
         Per-draw results.
     lang : {"en", "nl"}
     scenario : Scenario, optional
-        Needed for the Sobol' section (it evaluates the model on a design of
-        ``sobol_n · (D + 2)`` rows for one option); without it that section is left
-        out.
+        Needed for the Sobol' section when ``computed`` is not given (it evaluates the
+        model on a design of ``sobol_n · (D + 2)`` rows for one option); without it
+        that section is left out.
     option, world : str, optional
         The option for the Sobol', discovery and convergence sections (default: the
-        best option of :mod:`simcrm.present.charts`) and the world (default ``base``).
+        best option, :func:`simcrm.analysis.ranking.best_option`) and the world
+        (default ``base``).
+    computed : Analyses, optional
+        The analyses (:func:`simcrm.analysis.findings.analyses`), computed once for
+        every language; computed here when omitted.
 
     Returns
     -------
@@ -419,31 +426,31 @@ def report_sections(ds: xr.Dataset, lang: str = "en", scenario=None, option: str
         ``items`` is a list of :class:`matplotlib.figure.Figure` and HTML strings
         (paragraphs and tables), in order.
     """
-    from simcrm.analysis.discovery import discover
-    from simcrm.analysis.robustness import convergence_table, ranking
-
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
-    option = option or facts.best
-    world = world or facts.world
+    an = computed or analyses(facts, scenario, option, world, sobol_n)
+    option, world = an.option, an.world
     out: list[tuple[str, list]] = []
-    if scenario is not None:
-        from simcrm.analysis.sensitivity import sobol
-
-        sob = sobol(scenario, world, [option], n=sobol_n)
+    if an.sobol is not None:
         note = html.escape(tr("sobol_grouped", lang) + " " + tr("sobol_corr", lang))
-        out.append((tr("sec_sobol", lang), [sobol_chart(sob, option, lang, facts=facts),
+        out.append((tr("sec_sobol", lang), [sobol_chart(an.sobol, option, lang, facts=facts),
                                             f"<p class=\"note\">{note}</p>"]))
-    res = discover(ds, option, world, "npv")
+    res = an.prim
     out.append((tr("sec_prim", lang), [f"<p>{html.escape(res.describe(lang))}</p>",
                                        prim_chart(res, lang, option, world, facts=facts)]))
-    if ds.sizes.get("world", 1) > 1 and ds.sizes.get("option", 1) > 1:
-        rk = ranking(ds)[["rank", "option", "p_npv_pos_worst", "worst_world", "regret_npv",
-                          "regret_npv_world", "regret_p_npv_pos", "regret_public_cost"]]
+    if an.ranking is not None:
+        rk = an.ranking[["rank", "option", "p_npv_pos_worst", "worst_world", "regret_npv",
+                         "regret_npv_world", "regret_p_npv_pos", "regret_public_cost"]]
         rk = rk.assign(option=[facts.label(o, lang) for o in rk["option"]])
-        out.append((tr("sec_rob", lang), [robustness_chart(ds, lang, facts),
-                                          _html_table(rk, lang)]))
-    ct = convergence_table(ds, option, world)
-    out.append((tr("sec_conv", lang), [convergence_chart(ds, option, world, lang, facts),
+        best = "; ".join(f"{facts.wlabel(w, lang)}: {facts.label(o, lang)}"
+                         for w, o in an.best.items())
+        out.append((tr("sec_rob", lang), [robustness_chart(ds, lang, facts, an.ranking,
+                                                           an.regret),
+                                          _html_table(rk, lang),
+                                          f"<p class=\"note\">"
+                                          f"{html.escape(tr('rob_best', lang, best=best))}</p>"]))
+    ct = an.convergence
+    out.append((tr("sec_conv", lang), [convergence_chart(ds, option, world, lang, facts,
+                                                         an.running),
                                        _html_table(ct.drop(columns=["option", "world"]), lang)]))
     return out

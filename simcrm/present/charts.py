@@ -13,17 +13,14 @@ Conventions shared by all charts:
 * option and world names are their labels in the chosen language;
 * a footnote names the scenario, world, draws, seed, simcrm version and run date.
 
-"Best option" (:func:`best_option`): the investable option with the highest
-P(NPV > 0); if none is investable, the option with the largest gain in
-P(NPV > 0) per 100 MEUR of expected public cost (an option that helps at no
-cost counts as best); if no option helps, the baseline.
+The numbers and rankings a chart states come from
+:class:`simcrm.analysis.findings.Findings` (best option, significance, efficient
+options: :mod:`simcrm.analysis.ranking`); this module only words and draws them.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from simcrm.analysis.sensitivity import spearman
-from simcrm.analysis.summary import summarise
+from simcrm.analysis.findings import Family, Findings
 from simcrm.present import text as i18n
 from simcrm.present.text import meur, pct, points, t
 from simcrm.spec.registry import LEVERS
@@ -71,83 +67,6 @@ def _style():
     """Context manager with the briefing style (seaborn whitegrid, large type)."""
     style = sns.axes_style("whitegrid", {"axes.edgecolor": "#444444", "grid.color": "#e4e4e4"})
     return mpl.rc_context({**style, **RC})
-
-
-# --------------------------------------------------------------------------------------
-# Reading the scenario text kept in the results
-# --------------------------------------------------------------------------------------
-
-
-def scenario_files(text: str) -> list[tuple[str, str]]:
-    """Split ``attrs["scenario_toml"]`` into ``(path, text)`` per file read, main file first."""
-    parts = re.split(r"^# ===== (.*) =====\n", text or "", flags=re.M)
-    if len(parts) == 1:
-        return [("", parts[0])]
-    return [(parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
-
-
-def _merge(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def scenario_tables(ds: xr.Dataset) -> dict:
-    """The scenario as parsed TOML (files merged: the main file overrides what it extends);
-    empty if the text is missing or unreadable."""
-    data: dict = {}
-    for _, text in reversed(scenario_files(ds.attrs.get("scenario_toml", ""))):
-        try:
-            data = _merge(data, tomllib.loads(text))
-        except tomllib.TOMLDecodeError:
-            continue
-    return data
-
-
-@dataclass(frozen=True)
-class Family:
-    """Options that form a response curve: one lever setting given as a list."""
-
-    name: str
-    lever: str
-    setting: str
-    unit: str
-    members: tuple[tuple[str, float], ...]
-    """``(option, intensity)`` in the order given."""
-
-    @property
-    def key(self) -> str:
-        return f"{self.lever}.{self.setting}"
-
-
-def response_families(ds: xr.Dataset, tables: dict | None = None) -> list[Family]:
-    """Options that form a response curve, from the scenario text (or, without it, from
-    option names ``<name>-<number>``)."""
-    tables = scenario_tables(ds) if tables is None else tables
-    present = {str(o) for o in ds["option"].values}
-    fams = []
-    for oname, table in (tables.get("options") or {}).items():
-        if not isinstance(table, dict):
-            continue
-        lists = [(lv, k, v) for lv, lt in table.items() if isinstance(lt, dict)
-                 for k, v in lt.items() if isinstance(v, list)]
-        if len(lists) != 1:
-            continue
-        lever, setting, values = lists[0]
-        members = tuple((f"{oname}-{x:g}", float(x)) for x in values
-                        if isinstance(x, (int, float)) and f"{oname}-{x:g}" in present)
-        if len(members) >= 2:
-            unit = LEVERS[f"{lever}.{setting}"].unit if f"{lever}.{setting}" in LEVERS else ""
-            fams.append(Family(oname, lever, setting, unit, members))
-    if fams or tables.get("options"):
-        return fams
-    groups: dict[str, list[tuple[str, float]]] = {}
-    for o in ds["option"].values:
-        m = re.fullmatch(r"(.+)-(-?[0-9.]+(?:e[+-]?\d+)?)", str(o))
-        if m:
-            groups.setdefault(m.group(1), []).append((str(o), float(m.group(2))))
-    return [Family(k, "", "", "", tuple(v)) for k, v in groups.items() if len(v) >= 2]
 
 
 # --------------------------------------------------------------------------------------
@@ -184,59 +103,25 @@ def option_colours(options: list[str], families: list[Family], baseline: str = "
     return out
 
 
-def best_option(summary: xr.Dataset, world: str, baseline: str = "baseline") -> str:
-    """The best option in ``world`` by the rule in the module docstring."""
-    sm = summary.sel(world=world)
-    opts = [str(o) for o in sm["option"].values if str(o) != baseline]
-    if not opts:
-        return baseline
-    p = {o: float(sm["p_npv_pos"].sel(option=o)) for o in opts}
-    inv = [o for o in opts if float(sm["investable"].sel(option=o)) > 0]
-    if inv:
-        return max(inv, key=lambda o: p[o])
-    score = {}
-    for o in opts:
-        gain = float(sm["d_p_npv_pos"].sel(option=o))
-        se = float(sm["d_p_npv_pos_se"].sel(option=o))
-        cost = float(sm["public_cost_gross_mean"].sel(option=o))
-        if not gain > max(2 * se, 1e-9):
-            continue
-        score[o] = np.inf if cost <= 0.5 else gain / cost
-    if not score:
-        return baseline
-    top = max(score.values())
-    return max((o for o in score if score[o] == top), key=lambda o: p[o])
+class Facts(Findings):
+    """What the charts of one results Dataset share: the numbers of
+    :class:`~simcrm.analysis.findings.Findings`, plus option labels and colours.
 
-
-class Facts:
-    """What the charts of one results Dataset share: summary, labels, colours, best option."""
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Per-draw results.
+    summary : xarray.Dataset, optional
+        Its summary (computed when omitted).
+    cashflows : xarray.Dataset, optional
+        The audit cash flows, for the cash-flow fan.
+    """
 
     def __init__(self, ds: xr.Dataset, summary: xr.Dataset | None = None,
                  cashflows: xr.Dataset | None = None):
-        self.ds = ds
-        self.sm = summarise(ds) if summary is None else summary
-        self.cf = cashflows
-        self.options = [str(o) for o in ds["option"].values]
-        self.worlds = [str(w) for w in ds["world"].values]
-        self.world = "base" if "base" in self.worlds else self.worlds[0]
-        self.baseline = "baseline" if "baseline" in self.options else self.options[0]
-        self.tables = scenario_tables(ds)
-        self.families = response_families(ds, self.tables)
+        super().__init__(ds, summary, cashflows)
         self.colours = option_colours(self.options, self.families, self.baseline)
-        self.best = best_option(self.sm, self.world, self.baseline)
-        self.deadline = int(ds.attrs.get("decision_production_deadline_year", 2030))
         self._labels: dict[str, dict[str, str]] = {}
-        self._rho: dict[str, pd.DataFrame] = {}
-
-    # -- numbers
-    def s(self, var: str, option: str, world: str | None = None) -> float:
-        """A summary statistic as a float."""
-        return float(self.sm[var].sel(option=option, world=world or self.world))
-
-    def spearman(self, option: str) -> pd.DataFrame:
-        if option not in self._rho:
-            self._rho[option] = spearman(self.ds, option, self.world)
-        return self._rho[option]
 
     # -- words
     def label(self, option: str, lang: str) -> str:
@@ -371,29 +256,16 @@ def npv_distribution(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
         tr = blended_transform_factory(ax.transAxes, ax.transData)
         ax.text(1.02, -0.75, t("npv_ptext", lang), transform=tr, ha="left", va="center",
                 fontsize=12, color=MUTED)
-        p0 = f.s("p_npv_pos", f.baseline)
-        top = max(f.options, key=lambda o: f.s("p_npv_pos", o))
+        g = f.profit()
         for i, o in enumerate(f.options):
             ax.text(1.02, i, pct(f.s("p_npv_pos", o), lang), transform=tr, ha="left",
-                    va="center", fontsize=14, fontweight="bold" if o == top else "normal")
-        if top != f.baseline and f.s("p_npv_pos", top) - p0 > 2 * f.s("p_npv_pos_se", top):
-            title = t("npv_title", lang, best=f.label(top, lang),
-                      p=pct(f.s("p_npv_pos", top), lang), p0=pct(p0, lang))
+                    va="center", fontsize=14, fontweight="bold" if o == g.option else "normal")
+        if g.found:
+            title = t("npv_title", lang, best=f.label(g.option, lang), p=pct(g.value, lang),
+                      p0=pct(g.base, lang))
         else:
-            title = t("npv_title_none", lang, p0=pct(p0, lang))
+            title = t("npv_title_none", lang, p0=pct(g.base, lang))
         return _finish(fig, title, f.footnote(lang), t("npv_note", lang))
-
-
-def pareto_efficient(cost: np.ndarray, p: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-    """Options no other option beats on both cost (lower or equal) and P(NPV > 0)
-    (higher or equal), one of them strictly."""
-    cost, p = np.asarray(cost, float), np.asarray(p, float)
-    eff = np.ones(len(cost), bool)
-    for i in range(len(cost)):
-        better = (cost <= cost[i] + tol) & (p >= p[i] - tol) & (
-            (cost < cost[i] - tol) | (p > p[i] + tol))
-        eff[i] = not better.any()
-    return eff
 
 
 def _spread_labels(xs: list[float], ys: list[float], xgap: float, gap: float) -> list[float]:
@@ -440,7 +312,7 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
     f = facts or Facts(ds)
     cost = np.array([f.s("public_cost_gross_mean", o) for o in f.options])
     p = np.array([f.s("p_npv_pos", o) for o in f.options]) * 100
-    eff = pareto_efficient(cost, p)
+    eff = f.efficient()
     with _style():
         fig = _figure()
         ax = fig.add_subplot()
@@ -483,21 +355,12 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
 
 
 def _cost_title(f: Facts, lang: str) -> str:
-    helps = []
-    for o in f.options:
-        if o == f.baseline:
-            continue
-        g, se = f.s("d_p_npv_pos", o), f.s("d_p_npv_pos_se", o)
-        if g > max(2 * se, 1e-9):
-            helps.append(o)
-    if not helps:
+    o, free = f.cost_effective()
+    if o is None:
         return t("cost_title_none", lang)
-    free = [o for o in helps if f.s("public_cost_gross_mean", o) <= 0.5]
     if free:
-        o = max(free, key=lambda o: f.s("d_p_npv_pos", o))
         return t("cost_title_free", lang, best=f.label(o, lang),
                  gain=points(f.s("d_p_npv_pos", o), lang))
-    o = max(helps, key=lambda o: f.s("gain_per_100meur", o))
     return t("cost_title", lang, best=f.label(o, lang),
              gain=points(f.s("gain_per_100meur", o), lang))
 
@@ -508,7 +371,7 @@ def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
     baseline and for the best option."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    opts = [f.baseline] if f.best == f.baseline else [f.baseline, f.best]
+    opts = f.fan_options()
     tabs = [f.spearman(o).set_index("input") for o in opts]
     keys = list(dict.fromkeys(k for tab in tabs for k in tab.index))
     keys.sort(key=lambda k: -max(abs(tab["rho"].get(k, 0.0)) for tab in tabs))
@@ -567,17 +430,16 @@ def first_production(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
         tr = blended_transform_factory(ax.transAxes, ax.transData)
         ax.text(1.02, -0.75, t("fp_ptext", lang, deadline=f.deadline), transform=tr,
                 ha="left", va="center", fontsize=12, color=MUTED)
-        pby = {o: f.s("p_production_by_deadline", o) for o in f.options}
-        top = max(f.options, key=lambda o: pby[o])
+        g = f.production()
         for i, o in enumerate(f.options):
-            ax.text(1.02, i, pct(pby[o], lang), transform=tr, ha="left", va="center",
-                    fontsize=14, fontweight="bold" if o == top and top != f.baseline else "normal")
-        p0 = pby[f.baseline]
-        if top != f.baseline and pby[top] - p0 > 2 * f.s("p_production_by_deadline_se", top):
-            title = t("fp_title_up", lang, deadline=f.deadline, p0=pct(p0, lang),
-                      p=pct(pby[top], lang), best=f.label(top, lang))
+            ax.text(1.02, i, pct(f.s("p_production_by_deadline", o), lang), transform=tr,
+                    ha="left", va="center", fontsize=14,
+                    fontweight="bold" if o == g.option and o != f.baseline else "normal")
+        if g.found:
+            title = t("fp_title_up", lang, deadline=f.deadline, p0=pct(g.base, lang),
+                      p=pct(g.value, lang), best=f.label(g.option, lang))
         else:
-            title = t("fp_title_none", lang, deadline=f.deadline, p0=pct(p0, lang))
+            title = t("fp_title_none", lang, deadline=f.deadline, p0=pct(g.base, lang))
         return _finish(fig, title, f.footnote(lang), t("fp_note", lang))
 
 
@@ -604,10 +466,8 @@ def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None)
         ax.xaxis.tick_top()
         ax.xaxis.set_label_position("top")
         if m > 1:
-            best_in = p.max(axis=0)
-            j = int(np.argmin(best_in))
-            title = t("heat_title", lang, world=f.wlabel(f.worlds[j], lang),
-                      p=pct(best_in[j] / 100, lang))
+            world, pw = f.hardest_world()
+            title = t("heat_title", lang, world=f.wlabel(world, lang), p=pct(pw, lang))
         else:
             title = t("heat_title_one", lang, lo=pct(p.min() / 100, lang),
                       hi=pct(p.max() / 100, lang))
@@ -660,24 +520,16 @@ def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
             ax.set_xticks(xs)
             ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
                 lambda v, _: i18n.num(v, lang, 0 if float(v).is_integer() else 1)))
-        k = int(np.argmax(p))
-        if p[k] / 100 - p0 > 2 * se[k] / 100:
+        g = f.response(family)
+        if g.found:
+            k = opts.index(g.option)
             xw = i18n.setting_value(family.key, x[k], family.unit, lang) if family.lever \
                 else i18n.num(x[k], lang, 2)
             title = t("resp_title", lang, lever=name, x=xw, p0=pct(p0, lang),
-                      p=pct(p[k] / 100, lang), cost=meur(cost[k], lang))
+                      p=pct(g.value, lang), cost=meur(cost[k], lang))
         else:
             title = t("resp_title_flat", lang, lever=name, p0=pct(p0, lang))
         return _finish(fig, title, f.footnote(lang))
-
-
-def _cross_year(years: np.ndarray, med: np.ndarray) -> int | None:
-    """First year from which the median cumulative cash flow stays at or above zero."""
-    neg = np.flatnonzero(med < 0)
-    if len(neg) == 0:
-        return int(years[0])
-    i = neg[-1] + 1
-    return int(years[i]) if i < len(years) else None
 
 
 def cashflow_fan(ds: xr.Dataset, cashflows: xr.Dataset, lang: str = "en",
@@ -686,12 +538,8 @@ def cashflow_fan(ds: xr.Dataset, cashflows: xr.Dataset, lang: str = "en",
     best option, from the audit draws in ``cashflows.nc``."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    opts = [f.baseline] if f.best == f.baseline else [f.baseline, f.best]
-    ncf = cashflows["net_cash_flow"].sel(world=f.world, option=opts).load()
-    cum = ncf.cumsum("year").values
-    years = ncf["year"].values
-    q = np.nanpercentile(cum, [10, 50, 90], axis=1)  # (q, option, year)
-    cross = [_cross_year(years, q[1, i]) for i in range(len(opts))]
+    opts = f.fan_options()
+    years, q, cross = f.cash_crossing(opts, cashflows)
     with _style():
         fig = _figure((12.0, 6.0))
         axes = fig.subplots(1, len(opts), sharey=True, squeeze=False)[0]

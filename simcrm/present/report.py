@@ -22,10 +22,14 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from simcrm.analysis.summary import decision_of, summarise
+from simcrm.analysis.findings import Analyses, analyses, scenario_files
+from simcrm.analysis.summary import summarise
 from simcrm.present import text as i18n
-from simcrm.present.charts import DPI, Chart, Facts, draw_all, scenario_files
+from simcrm.present.analysis_charts import report_sections
+from simcrm.present.charts import DPI, Chart, Facts, draw_all
 from simcrm.present.text import meur, num, pct, points, t
+from simcrm.spec import outputs
+from simcrm.spec.scenario import ScenarioError, load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +212,7 @@ def _headline(f: Facts, lang: str) -> str:
                   (", ".join(inv) if inv else t("h_none", lang))))
     items = "".join(f'<div class="card"><span class="big">{_e(v)}</span>'
                     f'<span class="what">{_e(w)}</span></div>' for v, w in cards)
-    dec = decision_of(f.ds)
+    dec = f.decision
     rule = t("best_rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
              loss=pct(dec["max_loss_prob"], lang), world=f.wlabel(f.world, lang))
     return f'<div class="headline">{items}</div>\n<p class="note">{_e(rule)}</p>'
@@ -226,19 +230,23 @@ def _fmt(v: float, kind: str, lang: str) -> str:
     return str(v)
 
 
+TABLE_COLUMNS = [("npv_mean", "meur"), ("npv_p10", "meur"), ("npv_p90", "meur"),
+                 ("p_npv_pos", "pct"), ("p_production_by_deadline", "pct"),
+                 ("public_cost_gross_mean", "meur"), ("public_cost_net_mean", "meur"),
+                 ("gain_per_100meur", "pts")]
+"""``(statistic, format)`` of the report's comparison table; headings from
+:func:`simcrm.spec.outputs.header`."""
+
+
 def _table(f: Facts, lang: str, world: str) -> str:
-    cols = [("npv_mean", "c_npv", "meur"), ("npv_p10", "c_p10", "meur"),
-            ("npv_p90", "c_p90", "meur"), ("p_npv_pos", "c_p", "pct"),
-            ("p_production_by_deadline", "c_prod", "pct"),
-            ("public_cost_gross_mean", "c_cost", "meur"), ("public_cost_net_mean", "c_net", "meur"),
-            ("gain_per_100meur", "c_gain", "pts")]
-    head = ('<tr><th class="swatch"></th><th class="l">' + _e(t("c_option", lang)) + "</th>"
-            + "".join(f"<th>{_e(t(h, lang, deadline=f.deadline))}</th>" for _, h, _ in cols)
-            + f"<th>{_e(t('c_inv', lang))}</th></tr>")
+    head = ('<tr><th class="swatch"></th><th class="l">' + _e(outputs.label("option", lang))
+            + "</th>" + "".join(f"<th>{_e(outputs.header(v, lang, deadline=f.deadline))}</th>"
+                                for v, _ in TABLE_COLUMNS)
+            + f"<th>{_e(outputs.label('investable', lang))}</th></tr>")
     rows = []
     for o in f.options:
         cells = []
-        for var, _, kind in cols:
+        for var, kind in TABLE_COLUMNS:
             v = f.s(var, o, world)
             s = _fmt(v, kind, lang)
             if var == "p_npv_pos":
@@ -277,7 +285,7 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
     is PNG bytes (a chart) or an HTML string.
     """
     a = f.ds.attrs
-    dec = decision_of(f.ds)
+    dec = f.decision
     title = t("report_title", lang, scenario=a.get("scenario", "?"))
     sub = t("report_sub", lang, version=a.get("simcrm_version", "?"),
             draws=num(f.ds.sizes["draw"], lang), seed=a.get("seed", "?"),
@@ -348,7 +356,10 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
         Language; default: the scenario's ``[report] lang``.
     scenario : Scenario, optional
         The scenario, for the Sobol' section (it evaluates the model again); read from
-        the copy in ``folder/scenario/`` when omitted, left out if that fails.
+        the copy in ``folder/scenario/`` when omitted, left out if that fails.  The
+        Sobol' design runs at most once per report, for both languages, and not at all
+        if the folder holds its result already (:data:`SOBOL_FILES`, e.g. from an
+        earlier drawing of this report).
 
     Returns
     -------
@@ -378,9 +389,8 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     finally:
         if cf is not None:
             cf.close()
-    if scenario is None:
-        scenario = _saved_scenario(folder, results)
-    sections = {lg: _analysis_sections(results, lg, facts, chart_dir / lg, scenario)
+    computed = _analyses(folder, facts, scenario)
+    sections = {lg: _analysis_sections(results, lg, facts, chart_dir / lg, computed)
                 for lg in i18n.LANGS}
     main = folder / "report.html"
     second = folder / f"report.{other}.html"
@@ -407,10 +417,53 @@ def _for_charts(ds: xr.Dataset) -> xr.Dataset:
     return sub
 
 
+SOBOL_FILES = ("sobol.nc", "charts/sobol.nc")
+"""Where a results folder may hold the Sobol' result of its report, relative to the
+folder, in the order they are looked for; the report stores the one it computes in the
+last."""
+
+
+def _stored_sobol(folder: Path, ds: xr.Dataset, option: str, world: str
+                  ) -> xr.Dataset | None:
+    """A Sobol' result stored in the folder for this run, option and world, or None."""
+    for rel in SOBOL_FILES:
+        path = folder / rel
+        if not path.is_file():
+            continue
+        try:
+            with xr.open_dataset(path) as f:
+                sob = f.load()
+        except (OSError, ValueError) as e:
+            log.warning("stored Sobol' result %s not read: %s", path, e)
+            continue
+        if (sob.attrs.get("scenario") == ds.attrs.get("scenario")
+                and sob.attrs.get("world") == world and option in sob["option"].values):
+            return sob.sel(option=[option])
+    return None
+
+
+def _analyses(folder: Path, facts: Facts, scenario=None) -> Analyses | None:
+    """The report's analyses, computed once for both languages (Sobol' indices reused
+    from the folder when stored there, else computed and stored)."""
+    try:
+        sob = _stored_sobol(folder, facts.ds, facts.best, facts.world)
+        if sob is None and scenario is None:
+            scenario = _saved_scenario(folder, facts.ds)
+        computed = analyses(facts, scenario, sobol=sob)
+    except Exception as e:  # an optional analysis must not cost the briefing its report
+        log.warning("analysis sections left out of the report: %s", e)
+        return None
+    if sob is None and computed.sobol is not None:
+        target = folder / SOBOL_FILES[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        computed.sobol.to_netcdf(tmp)
+        tmp.replace(target)
+    return computed
+
+
 def _saved_scenario(folder: Path, ds: xr.Dataset):
     """The scenario as copied into the results folder, or None."""
-    from simcrm.spec.scenario import ScenarioError, load_scenario
-
     name = Path(str(ds.attrs.get("scenario_file", ""))).name
     path = folder / "scenario" / name
     if not name or not path.is_file():
@@ -423,16 +476,14 @@ def _saved_scenario(folder: Path, ds: xr.Dataset):
 
 
 def _analysis_sections(ds: xr.Dataset, lang: str, facts: Facts, chart_dir: Path,
-                       scenario=None) -> list[tuple[str, list]]:
+                       computed: Analyses | None) -> list[tuple[str, list]]:
     """The sections of :func:`simcrm.present.analysis_charts.report_sections` (Sobol' indices when
-    the scenario is known, scenario discovery, robustness, convergence), with each
+    known, scenario discovery, robustness, convergence) drawn from ``computed``, with each
     figure drawn to ``chart_dir/analysis-K.png`` and embedded as PNG bytes."""
-    try:
-        from simcrm.present.analysis_charts import report_sections
-    except ImportError:
+    if computed is None:
         return []
     try:
-        secs = report_sections(ds, lang, scenario=scenario, facts=facts)
+        secs = report_sections(ds, lang, facts=facts, computed=computed)
     except Exception as e:  # an optional analysis must not cost the briefing its report
         log.warning("analysis sections left out of the report: %s", e)
         return []

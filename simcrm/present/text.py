@@ -219,17 +219,6 @@ TEXTS: dict[str, dict[str, str]] = {
         ],
     },
     "other_lang": {"en": "Nederlandse versie", "nl": "English version"},
-    # table columns
-    "c_option": {"en": "Option", "nl": "Optie"},
-    "c_npv": {"en": "Mean NPV [MEUR]", "nl": "Gem. NCW [mln EUR]"},
-    "c_p10": {"en": "NPV P10 [MEUR]", "nl": "NCW P10 [mln EUR]"},
-    "c_p90": {"en": "NPV P90 [MEUR]", "nl": "NCW P90 [mln EUR]"},
-    "c_p": {"en": "P(NPV > 0)", "nl": "P(NCW > 0)"},
-    "c_prod": {"en": "Producing by end {deadline}", "nl": "Productie vóór eind {deadline}"},
-    "c_cost": {"en": "Public cost [MEUR]", "nl": "Publieke kosten [mln EUR]"},
-    "c_net": {"en": "Net public cost [MEUR]", "nl": "Netto publieke kosten [mln EUR]"},
-    "c_gain": {"en": "Gain in P per 100 MEUR", "nl": "Winst in P per 100 mln EUR"},
-    "c_inv": {"en": "Investable", "nl": "Investeerbaar"},
     "yes": {"en": "yes", "nl": "ja"},
     "no": {"en": "no", "nl": "nee"},
     "table_note": {

@@ -278,14 +278,19 @@ def _record_origin(data: dict, file: str, origin: dict[str, str], prefix: str) -
             _record_origin(v, file, origin, key + ".")
 
 
-def _deep_merge(a: dict, b: dict) -> dict:
+def deep_merge(a: dict, b: dict) -> dict:
+    """The TOML tables ``b`` merged into ``a`` as ``extends`` merges files: tables key by
+    key; a distribution table (with ``dist``) or any other value of ``b`` replaces."""
     out = dict(a)
     for k, v in b.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict) and "dist" not in v:
-            out[k] = _deep_merge(out[k], v)
+            out[k] = deep_merge(out[k], v)
         else:
             out[k] = v
     return out
+
+
+_deep_merge = deep_merge  # the name used in this module
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,267 @@
+"""Which option is best, and which differences are findings.
+
+One rule for significance and one for "best", used by the terminal table, every
+chart title, the report's cards and its robustness section:
+
+* **Significance** (:func:`significant`): an effect of an option over the baseline
+  is a finding only if it exceeds two *paired* standard errors (the standard
+  error of the draw-by-draw difference; every option sees the same draws, so the
+  noise common to both cancels) and a tiny floor (so that 0 ± 0 is not one).
+* **Best option** (:func:`best_option`): the investable option with the highest
+  P(NPV > 0); if none is investable, the most cost-effective option that helps
+  significantly (:func:`most_cost_effective`: one that helps at no public cost
+  first, else the largest gain in P(NPV > 0) per 100 MEUR of expected gross public
+  cost); if no option helps, the baseline.
+
+References
+----------
+Glasserman, P. (2003). Monte Carlo Methods in Financial Engineering, §4.1
+(common random numbers: variance of paired differences).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+SE_MULTIPLE = 2.0
+"""An effect must exceed this many paired standard errors to be a finding."""
+FLOOR = 1e-9
+"""...and this (in the unit of the effect), so that an exact zero is never one."""
+FREE_MEUR = 0.5
+"""Expected gross public cost [MEUR] at or below which an option counts as free."""
+
+
+def significant(effect: float, se: float) -> bool:
+    """Whether an effect over the baseline is a finding.
+
+    Parameters
+    ----------
+    effect : float
+        Mean draw-by-draw difference of the option from the baseline [unit of the
+        statistic; > 0 means the option does better].
+    se : float
+        *Paired* standard error of that difference [same unit].
+
+    Returns
+    -------
+    bool
+        ``effect > max(2 se, 1e-9)``; False if either is NaN.
+    """
+    return bool(effect > max(SE_MULTIPLE * se, FLOOR))
+
+
+def paired(x: np.ndarray, base: np.ndarray) -> tuple[float, float]:
+    """Mean of the draw-by-draw difference ``x - base`` and its standard error.
+
+    Parameters
+    ----------
+    x, base : ndarray, shape (draw,)
+        A per-draw quantity of the option and of the baseline, same draws.
+
+    Returns
+    -------
+    effect, se : float
+        ``mean(x - base)`` and ``std(x - base, ddof=1) / sqrt(n)`` (NaN for one draw).
+    """
+    d = np.asarray(x, float) - np.asarray(base, float)
+    n = d.shape[-1]
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+
+@dataclass(frozen=True)
+class Gain:
+    """The option that does best on one statistic, and its paired gain over baseline.
+
+    Attributes
+    ----------
+    option : str
+        The option with the highest value (may be the baseline).
+    value, base : float
+        The statistic of that option and of the baseline.
+    effect, se : float
+        Paired gain over the baseline and its paired standard error.
+    baseline : str
+    """
+
+    option: str
+    value: float
+    base: float
+    effect: float
+    se: float
+    baseline: str = "baseline"
+
+    @property
+    def found(self) -> bool:
+        """An option other than the baseline does significantly better."""
+        return self.option != self.baseline and significant(self.effect, self.se)
+
+
+PAIRED = {"p_npv_pos": ("d_p_npv_pos", "d_p_npv_pos_se"),
+          "npv_mean": ("d_npv_mean", "d_npv_mean_se")}
+"""Statistics whose paired gain over baseline the summary holds."""
+
+
+def production_gain(ds: xr.Dataset, option: str, world: str, deadline: int,
+                    baseline: str = "baseline") -> tuple[float, float]:
+    """Paired gain in P(first production by the end of ``deadline``) over the baseline.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Per-draw results (``first_production`` [year]).
+    deadline : int
+        Deadline year [year]; production counts if it starts before ``deadline + 1``.
+
+    Returns
+    -------
+    effect, se : float
+        Gain [1] and its paired standard error [1].
+    """
+    fp = ds["first_production"].sel(world=world)
+    by = lambda o: (fp.sel(option=o).values < deadline + 1).astype(float)  # noqa: E731
+    return paired(by(option), by(baseline))
+
+
+def strongest(summary: xr.Dataset, stat: str, world: str, options: list[str] | None = None,
+              baseline: str = "baseline", ds: xr.Dataset | None = None,
+              deadline: int | None = None) -> Gain:
+    """The option with the highest ``stat`` in ``world`` and its paired gain.
+
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        From :func:`simcrm.analysis.summary.summarise`.
+    stat : str
+        ``p_npv_pos``, ``npv_mean`` (paired gains from the summary) or
+        ``p_production_by_deadline`` (paired gain from the per-draw ``ds``).
+    options : list of str, optional
+        Candidates (default: every option, the baseline included); ties go to the
+        first.
+    ds : xarray.Dataset, optional
+        Per-draw results; needed for ``p_production_by_deadline``.
+    deadline : int, optional
+        Deadline year of ``p_production_by_deadline`` [year] (default: the summary's
+        ``deadline_year`` attribute).
+
+    Returns
+    -------
+    Gain
+    """
+    sm = summary.sel(world=world)
+    opts = [str(o) for o in sm["option"].values] if options is None else list(options)
+    vals = {o: float(sm[stat].sel(option=o)) for o in opts}
+    top = max(opts, key=lambda o: vals[o])
+    base = float(sm[stat].sel(option=baseline))
+    if stat in PAIRED:
+        d, s = PAIRED[stat]
+        effect, se = float(sm[d].sel(option=top)), float(sm[s].sel(option=top))
+    elif stat == "p_production_by_deadline":
+        if ds is None:
+            raise ValueError("the paired gain in P(production by deadline) needs the per-draw "
+                             "results (ds)")
+        dl = int(summary.attrs["deadline_year"]) if deadline is None else deadline
+        effect, se = production_gain(ds, top, world, dl, baseline)
+    else:
+        raise ValueError(f"no paired gain for {stat!r}; choose one of "
+                         f"{', '.join([*PAIRED, 'p_production_by_deadline'])}")
+    return Gain(top, vals[top], base, effect, se, baseline)
+
+
+def helps(summary: xr.Dataset, world: str, baseline: str = "baseline") -> list[str]:
+    """Options whose gain in P(NPV > 0) over the baseline is significant, in order."""
+    sm = summary.sel(world=world)
+    return [str(o) for o in sm["option"].values if str(o) != baseline
+            and significant(float(sm["d_p_npv_pos"].sel(option=o)),
+                            float(sm["d_p_npv_pos_se"].sel(option=o)))]
+
+
+def most_cost_effective(summary: xr.Dataset, world: str, baseline: str = "baseline"
+                        ) -> tuple[str | None, bool]:
+    """The option that buys the most chance of profit per euro.
+
+    Among the options that help significantly (:func:`helps`): one that costs at
+    most :data:`FREE_MEUR` if any (the one with the highest P(NPV > 0)), else the one
+    with the largest gain in P(NPV > 0) per 100 MEUR of expected gross public cost
+    (ties: the higher P(NPV > 0)).
+
+    Returns
+    -------
+    option : str or None
+        None if no option helps.
+    free : bool
+        Whether it helps at no public cost.
+    """
+    sm = summary.sel(world=world)
+    f = lambda var, o: float(sm[var].sel(option=o))  # noqa: E731
+    cand = helps(summary, world, baseline)
+    if not cand:
+        return None, False
+    free = [o for o in cand if f("public_cost_gross_mean", o) <= FREE_MEUR]
+    if free:
+        return max(free, key=lambda o: f("p_npv_pos", o)), True
+    score = {o: f("d_p_npv_pos", o) / f("public_cost_gross_mean", o) for o in cand}
+    top = max(score.values())
+    return max((o for o in cand if score[o] == top), key=lambda o: f("p_npv_pos", o)), False
+
+
+def best_option(summary: xr.Dataset, world: str, baseline: str = "baseline") -> str:
+    """The best option in ``world`` (the rule in the module notes).
+
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        From :func:`simcrm.analysis.summary.summarise` (``investable``, ``p_npv_pos``,
+        ``d_p_npv_pos`` and its paired ``_se``, ``public_cost_gross_mean``).
+    world : str
+    baseline : str
+
+    Returns
+    -------
+    str
+        An option name; the baseline if no option helps.
+    """
+    sm = summary.sel(world=world)
+    opts = [str(o) for o in sm["option"].values if str(o) != baseline]
+    inv = [o for o in opts if float(sm["investable"].sel(option=o)) > 0]
+    if inv:
+        return max(inv, key=lambda o: float(sm["p_npv_pos"].sel(option=o)))
+    option, _ = most_cost_effective(summary, world, baseline)
+    return baseline if option is None else option
+
+
+def best_options(summary: xr.Dataset, baseline: str = "baseline") -> xr.DataArray:
+    """:func:`best_option` in every world (dim ``world``)."""
+    worlds = [str(w) for w in summary["world"].values]
+    return xr.DataArray([best_option(summary, w, baseline) for w in worlds],
+                        coords={"world": summary["world"]}, dims="world",
+                        attrs={"long_name": "Best option in the world (ranking.best_option)"})
+
+
+def pareto_efficient(cost: np.ndarray, p: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Options that no other option beats on both cost and chance of profit.
+
+    Parameters
+    ----------
+    cost : ndarray, shape (option,)
+        Expected public cost [MEUR]; lower is better.
+    p : ndarray, shape (option,)
+        P(NPV > 0) [1 or %]; higher is better.
+    tol : float
+        Differences within this count as equal.
+
+    Returns
+    -------
+    ndarray of bool, shape (option,)
+        True where no option has lower-or-equal cost and higher-or-equal P, one of
+        them strictly.
+    """
+    cost, p = np.asarray(cost, float), np.asarray(p, float)
+    eff = np.ones(len(cost), bool)
+    for i in range(len(cost)):
+        better = (cost <= cost[i] + tol) & (p >= p[i] - tol) & (
+            (cost < cost[i] - tol) | (p > p[i] + tol))
+        eff[i] = not better.any()
+    return eff

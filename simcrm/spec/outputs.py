@@ -1,0 +1,460 @@
+"""The one registry of outputs: every number simcrm reports, described once.
+
+Inputs are described in :mod:`simcrm.spec.registry`; this table does the same for
+what comes out — name, unit, ``long_name``, an English and a Dutch label and a
+plain description — in the manner of PyPSA's component attribute tables.  The
+netCDF attributes (:func:`attrs`), the CSV and terminal headers of the summary,
+the column headings of the report and the output section of the scenario
+reference (:func:`reference_markdown`) all read it.
+
+Kinds of output
+---------------
+``metric``
+    Per draw, dims ``option × world × draw`` (``results.nc``).
+``statistic``
+    Per option × world, from :func:`simcrm.analysis.summary.summarise`
+    (``summary.csv``, ``summary_*`` variables of ``results.nc``).
+``line``
+    Cash-flow line per year, dims ``option × world × draw × year``
+    (``cashflows.nc``).  Sign convention: plant lines are inflows to the investor
+    (positive) and outflows (negative); ``gov_*`` lines are outlays of the state
+    (positive).
+``robustness``
+    Per option (× world) from :mod:`simcrm.analysis.robustness`.
+``sensitivity``
+    Per option × factor from :func:`simcrm.analysis.sensitivity.sobol`.
+``column``
+    Columns of tables that are not a statistic of their own (rank, option, world,
+    interval bounds).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from simcrm.model.business_case import GOV_LEVERS, PLANT_LINES
+from simcrm.present.text import lever_label
+
+KINDS = ("metric", "statistic", "line", "robustness", "sensitivity", "column")
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output.
+
+    Attributes
+    ----------
+    name : str
+        Variable or column name, e.g. ``npv`` or ``p_npv_pos``.
+    kind : str
+        One of :data:`KINDS`.
+    unit : str
+        Unit in the style of the results (``MEUR``, ``MEUR/yr``, ``1``, ``year`` ...);
+        empty for text columns.
+    long_name : str
+        The ``long_name`` attribute of the variable.
+    label_en, label_nl : str
+        Short label for tables and charts, without unit (see :func:`header`); may hold
+        ``{deadline}``.
+    description : str
+        Plain-language meaning, for the reference.
+    short : str
+        Header of the terminal table (narrow; English); default: the name.
+    """
+
+    name: str
+    kind: str
+    unit: str
+    long_name: str
+    label_en: str
+    label_nl: str
+    description: str = ""
+    short: str = ""
+
+    def label(self, lang: str) -> str:
+        """The label in ``lang`` (``en`` or ``nl``)."""
+        return self.label_nl if lang == "nl" else self.label_en
+
+    def attrs(self) -> dict[str, str]:
+        """``{"units": ..., "long_name": ...}`` for an xarray variable."""
+        return {"units": self.unit, "long_name": self.long_name}
+
+
+def _o(name, kind, unit, long_name, en, nl, description="", short="") -> Output:
+    return Output(name, kind, unit, long_name, en, nl, description or long_name, short or name)
+
+
+# --------------------------------------------------------------------------------------
+# Per-draw metrics (results.nc), in the order the model computes them
+# --------------------------------------------------------------------------------------
+
+_METRICS = [
+    _o("npv", "metric", "MEUR", "Net present value to the investor", "NPV", "NCW",
+       "Investor's net present value of the net cash flow at the scenario's discount rate, "
+       "valued at the decision year."),
+    _o("irr", "metric", "1/yr", "Internal rate of return to the investor", "IRR", "IRR",
+       "Internal rate of return of the net cash flow; NaN where none exists."),
+    _o("payback", "metric", "years", "Payback time from the start of the FID year",
+       "Payback time", "Terugverdientijd",
+       "Years from the start of the FID year until the cumulative net cash flow turns "
+       "positive."),
+    _o("lcop", "metric", "EUR/t",
+       "Levelised cost of production (before tax, financing and support)",
+       "Levelised cost", "Genormaliseerde kostprijs",
+       "Discounted cost per discounted tonne, before tax, financing and support."),
+    _o("breakeven_price", "metric", "EUR/t", "Flat product price that makes the NPV zero",
+       "Break-even price", "Break-evenprijs"),
+    _o("first_production", "metric", "year",
+       "Date of first production (calendar year, fractional)",
+       "First production", "Eerste productie"),
+    _o("public_cost_gross", "metric", "MEUR", "Present value of the government's outlays",
+       "Public cost", "Publieke kosten",
+       "Present value of the government's outlays at the public discount rate."),
+    _o("public_cost_net", "metric", "MEUR",
+       "Present value of outlays less receipts and corporate tax received (compared with "
+       "no plant)", "Net public cost", "Netto publieke kosten"),
+    _o("public_cost_per_tpa", "metric", "EUR/(t/yr)",
+       "Gross public cost per tonne of annual capacity", "Public cost per t/yr",
+       "Publieke kosten per t/jaar"),
+]
+
+# --------------------------------------------------------------------------------------
+# Statistics per option × world (summarise), in CSV column order
+# --------------------------------------------------------------------------------------
+
+_STATS = [
+    _o("npv_mean", "statistic", "MEUR", "Mean NPV", "Mean NPV", "Gem. NCW", short="NPV mean"),
+    _o("npv_mean_se", "statistic", "MEUR", "Standard error of the mean NPV",
+       "Mean NPV, standard error", "Gem. NCW, standaardfout"),
+    _o("npv_p10", "statistic", "MEUR", "NPV, 10th percentile", "NPV P10", "NCW P10",
+       short="P10"),
+    _o("npv_p10_se", "statistic", "MEUR",
+       "Standard error of the 10th percentile of NPV (order statistics)",
+       "NPV P10, standard error", "NCW P10, standaardfout"),
+    _o("npv_p50", "statistic", "MEUR", "NPV, median", "NPV median", "NCW mediaan",
+       short="P50"),
+    _o("npv_p50_se", "statistic", "MEUR", "Standard error of the median NPV (order statistics)",
+       "NPV median, standard error", "NCW mediaan, standaardfout"),
+    _o("npv_p90", "statistic", "MEUR", "NPV, 90th percentile", "NPV P90", "NCW P90",
+       short="P90"),
+    _o("npv_p90_se", "statistic", "MEUR",
+       "Standard error of the 90th percentile of NPV (order statistics)",
+       "NPV P90, standard error", "NCW P90, standaardfout"),
+    _o("npv_cvar10", "statistic", "MEUR", "Mean NPV of the worst 10 % of draws (CVaR)",
+       "NPV CVaR 10 %", "NCW CVaR 10 %"),
+    _o("p_npv_pos", "statistic", "1", "Probability that NPV > 0", "P(NPV > 0)", "P(NCW > 0)",
+       short="P(NPV>0)"),
+    _o("p_npv_pos_se", "statistic", "1", "Standard error of P(NPV > 0)",
+       "P(NPV > 0), standard error", "P(NCW > 0), standaardfout", short="±se"),
+    _o("irr_mean", "statistic", "1/yr", "Mean IRR over draws where an IRR exists",
+       "Mean IRR", "Gem. IRR", short="IRR"),
+    _o("irr_mean_se", "statistic", "1/yr", "Standard error of the mean IRR",
+       "Mean IRR, standard error", "Gem. IRR, standaardfout"),
+    _o("irr_undefined", "statistic", "1", "Number of draws without an IRR",
+       "Draws without IRR", "Trekkingen zonder IRR"),
+    _o("p_irr_above_hurdle", "statistic", "1",
+       "Probability that the IRR exceeds the hurdle rate", "P(IRR > hurdle)",
+       "P(IRR > drempel)"),
+    _o("p_irr_above_hurdle_se", "statistic", "1", "Standard error of P(IRR > hurdle)",
+       "P(IRR > hurdle), standard error", "P(IRR > drempel), standaardfout"),
+    _o("p_production_by_deadline", "statistic", "1",
+       "Probability of first production in or before the deadline year",
+       "Producing by end {deadline}", "Productie vóór eind {deadline}",
+       short="P(prod≤{deadline})"),
+    _o("p_production_by_deadline_se", "statistic", "1",
+       "Standard error of P(production by deadline)",
+       "Producing by end {deadline}, standard error",
+       "Productie vóór eind {deadline}, standaardfout"),
+    _o("first_production_p50", "statistic", "year", "Median date of first production",
+       "First production, median", "Eerste productie, mediaan"),
+    _o("public_cost_gross_mean", "statistic", "MEUR",
+       "Expected gross public cost (PV of outlays)", "Public cost", "Publieke kosten",
+       short="public cost"),
+    _o("public_cost_gross_mean_se", "statistic", "MEUR",
+       "Standard error of the expected gross public cost", "Public cost, standard error",
+       "Publieke kosten, standaardfout"),
+    _o("public_cost_net_mean", "statistic", "MEUR",
+       "Expected net public cost (PV of outlays less receipts and corporate tax)",
+       "Net public cost", "Netto publieke kosten", short="net cost"),
+    _o("public_cost_net_mean_se", "statistic", "MEUR",
+       "Standard error of the expected net public cost", "Net public cost, standard error",
+       "Netto publieke kosten, standaardfout"),
+    _o("public_cost_per_tpa_mean", "statistic", "EUR/(t/yr)",
+       "Expected gross public cost per tonne of annual capacity", "Public cost per t/yr",
+       "Publieke kosten per t/jaar"),
+    _o("d_p_npv_pos", "statistic", "1", "Gain in P(NPV > 0) over baseline",
+       "Gain in P(NPV > 0)", "Winst in P(NCW > 0)"),
+    _o("d_p_npv_pos_se", "statistic", "1", "Paired standard error of the gain in P(NPV > 0)",
+       "Gain in P(NPV > 0), paired standard error",
+       "Winst in P(NCW > 0), gepaarde standaardfout"),
+    _o("d_npv_mean", "statistic", "MEUR", "Gain in mean NPV over baseline",
+       "Gain in mean NPV", "Winst in gem. NCW"),
+    _o("d_npv_mean_se", "statistic", "MEUR", "Paired standard error of the gain in mean NPV",
+       "Gain in mean NPV, paired standard error", "Winst in gem. NCW, gepaarde standaardfout"),
+    _o("gain_per_100meur", "statistic", "1/(100 MEUR)",
+       "Gain in P(NPV > 0) per 100 MEUR of expected gross public cost",
+       "Gain in P per 100 MEUR", "Winst in P per 100 mln EUR", short="ΔP/100M"),
+    _o("deadweight_meur", "statistic", "MEUR",
+       "Expected support paid in draws that were profitable at baseline", "Deadweight",
+       "Deadweight"),
+    _o("deadweight_share", "statistic", "1", "Share of the gross public cost that is deadweight",
+       "Deadweight share", "Aandeel deadweight"),
+    _o("investable", "statistic", "1", "Verdict of the decision rule (1 = investable)",
+       "Investable", "Investeerbaar", short="investable"),
+]
+
+# --------------------------------------------------------------------------------------
+# Cash-flow lines (cashflows.nc)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeverLine:
+    """The cash-flow lines one lever adds.
+
+    Attributes
+    ----------
+    lever : str
+        Lever name, e.g. ``capex_grant``.
+    label_en, label_nl : str
+    line_description : str
+        ``long_name`` of the plant's line of the same name; empty if the lever has no
+        plant line of its own (it works through other lines, e.g. a public loan).
+    gov_description : str
+        ``long_name`` of the line ``gov_<lever>`` (the state's outlays for it).
+    """
+
+    lever: str
+    label_en: str
+    label_nl: str
+    line_description: str
+    gov_description: str
+
+
+def lever_lines() -> list[LeverLine]:
+    """The levers' cash-flow lines, in the order the model writes the ``gov_*`` lines.
+
+    The one place that knows where lever lines are described: for now
+    :data:`simcrm.model.business_case.PLANT_LINES` and ``GOV_LEVERS`` (labels from
+    :func:`simcrm.present.text.lever_label`).  When the lever registry
+    ``simcrm.levers.LEVERS`` lands, this becomes::
+
+        [LeverLine(k, lv.label("en"), lv.label("nl"), lv.line_description or "",
+                   lv.gov_description) for k, lv in LEVERS.items()]
+    """
+    return [LeverLine(k, lever_label(k, "en"), lever_label(k, "nl"),
+                      PLANT_LINES.get(k, ""),
+                      "Government outlay: " + k.replace("_", " "))
+            for k in GOV_LEVERS]
+
+
+_PLANT_LABELS = {
+    "revenue": ("Revenue", "Omzet"),
+    "feedstock": ("Feedstock", "Grondstof"),
+    "electricity": ("Electricity", "Elektriciteit"),
+    "gas": ("Natural gas", "Aardgas"),
+    "carbon": ("CO2 allowances", "CO2-rechten"),
+    "other_opex": ("Other operating costs", "Overige bedrijfskosten"),
+    "capex": ("Capital expenditure", "Investeringsuitgaven"),
+    "working_capital": ("Working capital", "Werkkapitaal"),
+    "tax": ("Corporate tax", "Vennootschapsbelasting"),
+    "debt_drawdown": ("Loans drawn", "Opgenomen leningen"),
+    "interest": ("Interest", "Rente"),
+    "principal": ("Principal repaid", "Aflossing"),
+    "guarantee_fee": ("Guarantee fee", "Garantieprovisie"),
+}
+
+
+def _lines() -> list[Output]:
+    """The cash-flow lines in the order of ``cashflows.nc``."""
+    levers = {ln.lever: ln for ln in lever_lines()}
+    out = []
+    for k, long_name in PLANT_LINES.items():
+        if k in levers:
+            ln = levers[k]
+            out.append(_o(k, "line", "MEUR/yr", ln.line_description or long_name,
+                          ln.label_en, ln.label_nl))
+        else:
+            en, nl = _PLANT_LABELS.get(k, (k.replace("_", " ").capitalize(),) * 2)
+            out.append(_o(k, "line", "MEUR/yr", long_name, en, nl))
+    out += [
+        _o("net_cash_flow", "line", "MEUR/yr",
+           "Net cash flow to the investor (sum of the plant lines)", "Net cash flow",
+           "Netto kasstroom"),
+        _o("production", "line", "t/yr", "Production", "Production", "Productie"),
+    ]
+    out += [_o(f"gov_{ln.lever}", "line", "MEUR/yr", ln.gov_description,
+               f"Government: {ln.label_en.lower()}", f"Overheid: {ln.label_nl.lower()}")
+            for ln in lever_lines()]
+    out += [
+        _o("gov_outlays", "line", "MEUR/yr", "Government outlays, all levers",
+           "Government outlays", "Overheidsuitgaven"),
+        _o("gov_receipts", "line", "MEUR/yr",
+           "Government receipts from levers (fees, paybacks, resale)",
+           "Government receipts", "Overheidsontvangsten"),
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Robustness, sensitivity and table columns
+# --------------------------------------------------------------------------------------
+
+_ROBUSTNESS = [
+    _o("regret_npv", "robustness", "MEUR",
+       "Shortfall of the mean NPV from the best option in the world",
+       "Largest NPV regret", "Grootste NCW-spijt",
+       "Per world: how far the option's mean NPV falls short of the best option there; "
+       "per option: the largest such shortfall over the worlds (minimax regret)."),
+    _o("regret_npv_se", "robustness", "MEUR", "Paired standard error of the NPV regret",
+       "NPV regret, paired standard error", "NCW-spijt, gepaarde standaardfout"),
+    _o("regret_npv_world", "robustness", "", "World of the largest NPV regret", "in world",
+       "in wereld"),
+    _o("regret_p_npv_pos", "robustness", "1",
+       "Shortfall of P(NPV > 0) from the best option in the world",
+       "Largest P(NPV > 0) regret", "Grootste spijt in P(NCW > 0)"),
+    _o("regret_public_cost", "robustness", "MEUR",
+       "Expected public cost above the cheapest option in the world",
+       "Largest public-cost regret", "Grootste spijt in publieke kosten"),
+    _o("best_option", "robustness", "", "Option with the highest mean NPV in the world",
+       "Best option", "Beste optie"),
+    _o("p_npv_pos_worst", "robustness", "1", "Lowest P(NPV > 0) over the worlds",
+       "Worst-world P(NPV > 0)", "P(NCW > 0) in slechtste wereld"),
+    _o("worst_world", "robustness", "", "World where P(NPV > 0) is lowest", "Worst world",
+       "Slechtste wereld"),
+    _o("p_npv_pos_mean", "robustness", "1",
+       "P(NPV > 0), average over the worlds (equal weights)", "Average P(NPV > 0)",
+       "Gemiddelde P(NCW > 0)"),
+    _o("npv_mean_worst", "robustness", "MEUR", "Lowest mean NPV over the worlds",
+       "Worst-world mean NPV", "Gem. NCW in slechtste wereld"),
+]
+
+_SENSITIVITY = [
+    _o("S1", "sensitivity", "1",
+       "First-order Sobol' index (share of variance explained by the factor alone)",
+       "Alone (first order)", "Alleen (eerste orde)"),
+    _o("S1_conf", "sensitivity", "1", "Half-width of the confidence interval of S1",
+       "First order, interval half-width", "Eerste orde, halve intervalbreedte"),
+    _o("ST", "sensitivity", "1", "Total Sobol' index (share of variance involving the factor)",
+       "Total (with interactions)", "Totaal (met interacties)"),
+    _o("ST_conf", "sensitivity", "1", "Half-width of the confidence interval of ST",
+       "Total, interval half-width", "Totaal, halve intervalbreedte"),
+    _o("S2", "sensitivity", "1", "Second-order Sobol' index", "Second order", "Tweede orde"),
+    _o("S2_conf", "sensitivity", "1", "Half-width of the confidence interval of S2",
+       "Second order, interval half-width", "Tweede orde, halve intervalbreedte"),
+]
+
+_COLUMNS = [
+    _o("option", "column", "", "Policy option", "Option", "Optie", short="option"),
+    _o("world", "column", "", "World", "World", "Wereld", short="world"),
+    _o("rank", "column", "", "Rank (1 = best)", "Rank", "Rang"),
+    _o("statistic", "column", "", "Name of the statistic", "Statistic", "Grootheid"),
+    _o("estimate", "column", "", "Estimate", "Estimate", "Schatting"),
+    _o("se", "column", "", "Monte Carlo standard error", "Standard error", "Standaardfout"),
+    _o("lower", "column", "", "Lower bound of the 95 % interval", "95 % lower", "95 % onder"),
+    _o("upper", "column", "", "Upper bound of the 95 % interval", "95 % upper", "95 % boven"),
+    _o("draws_needed", "column", "", "Draws for a standard error of 1 percentage point",
+       "Draws for ±1 point", "Trekkingen voor ±1 procentpunt"),
+    _o("best", "column", "", "Best option of its world (ranking.best_option)", "Best option",
+       "Beste optie", short="best"),
+    _o("deadline_year", "column", "year", "Deadline year of the production probability",
+       "Deadline year", "Deadline-jaar"),
+]
+
+OUTPUTS: dict[str, Output] = {}
+"""Every output by name (metrics, statistics, lines, robustness, sensitivity, columns)."""
+for _out in _METRICS + _STATS + _lines() + _ROBUSTNESS + _SENSITIVITY + _COLUMNS:
+    if _out.name in OUTPUTS:  # pragma: no cover - a table error, caught by the tests
+        raise ValueError(f"output {_out.name!r} described twice")
+    OUTPUTS[_out.name] = _out
+del _out
+
+
+def of_kind(kind: str) -> dict[str, Output]:
+    """The outputs of one kind (:data:`KINDS`), in table order."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    return {k: v for k, v in OUTPUTS.items() if v.kind == kind}
+
+
+METRICS = of_kind("metric")
+"""Per-draw metrics."""
+STATISTICS = of_kind("statistic")
+"""Statistics per option × world, in the order of ``summary.csv``."""
+LINES = of_kind("line")
+"""Cash-flow lines."""
+
+
+def attrs(name: str) -> dict[str, str]:
+    """``units`` and ``long_name`` of an output, for its netCDF variable.
+
+    Raises
+    ------
+    KeyError
+        For a name that is not in :data:`OUTPUTS` (with a suggestion).
+    """
+    return get(name).attrs()
+
+
+def get(name: str) -> Output:
+    """The output ``name``; a KeyError that names close matches otherwise."""
+    try:
+        return OUTPUTS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, list(OUTPUTS), n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"unknown output {name!r}{hint}") from None
+
+
+def long_name(name: str) -> str:
+    """The ``long_name`` of an output."""
+    return get(name).long_name
+
+
+def label(name: str, lang: str, **fields) -> str:
+    """The label of an output in ``lang``, ``{fields}`` (e.g. ``deadline``) filled in."""
+    s = get(name).label(lang)
+    return s.format(**fields) if fields else s
+
+
+def unit_text(unit: str, lang: str) -> str:
+    """A unit as shown to readers (``MEUR`` is ``mln EUR`` in Dutch)."""
+    if lang == "nl":
+        return {"MEUR": "mln EUR", "MEUR/yr": "mln EUR/jaar", "t/yr": "t/jaar"}.get(unit, unit)
+    return unit
+
+
+_NO_BRACKET = {"", "1", "year", "1/yr", "1/(100 MEUR)"}
+"""Units not written after a label: dimensionless, years, rates shown as %, and units the
+label already names."""
+
+
+def header(name: str, lang: str, **fields) -> str:
+    """A table heading: the label with its unit, e.g. ``Mean NPV [MEUR]``."""
+    o = get(name)
+    s = label(name, lang, **fields)
+    return s if o.unit in _NO_BRACKET else f"{s} [{unit_text(o.unit, lang)}]"
+
+
+def short(name: str, **fields) -> str:
+    """The terminal-table heading of an output."""
+    s = get(name).short
+    return s.format(**fields) if fields else s
+
+
+def reference_markdown() -> str:
+    """The outputs section of the scenario reference (Markdown)."""
+    titles = {"metric": "Per-draw metrics (`results.nc`)",
+              "statistic": "Statistics per option × world (`summary.csv`)",
+              "line": "Cash-flow lines (`cashflows.nc`, per year)",
+              "robustness": "Robustness across worlds",
+              "sensitivity": "Sobol' indices"}
+    parts = ["## Outputs\n"]
+    for kind, title in titles.items():
+        parts.append(f"\n### {title}\n\n| name | unit | meaning | label (en / nl) |\n"
+                     "|---|---|---|---|\n")
+        for o in of_kind(kind).values():
+            parts.append(f"| `{o.name}` | {o.unit or '–'} | {o.description} | "
+                         f"{o.label_en} / {o.label_nl} |\n")
+    return "".join(parts)
