@@ -74,7 +74,7 @@ from scipy import special, stats
 
 from simcrm.engine.evaluate import evaluate, jump_streams, shock_markets, world_draws
 from simcrm.engine.sampling import BlockDraws
-from simcrm.model.business_case import METRICS
+from simcrm.spec import outputs
 from simcrm.spec.distributions import Dist
 from simcrm.spec.registry import INPUTS, MARKETS
 
@@ -496,8 +496,9 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
         ``units``, ``kind``, ``columns`` of each factor; attributes describing
         the design (``N``, ``evaluations``, ``markets``, ``note`` ...).
     """
-    if output not in METRICS:
-        raise ValueError(f"unknown output {output!r}; choose one of {', '.join(METRICS)}")
+    if output not in outputs.METRICS:
+        raise ValueError(f"unknown output {output!r}; choose one of "
+                         f"{', '.join(outputs.METRICS)}")
     options = list(sc.options) if options is None else list(options)
     bad = [o for o in options if o not in sc.options]
     if bad:
@@ -521,13 +522,13 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
     data = {}
     for k in ("S1", "S1_conf", "ST", "ST_conf"):
         data[k] = (("option", "factor"), r[k],
-                   {"units": "1", "long_name": _SOBOL_NAMES[k]})
+                   {"units": "1", "long_name": outputs.long_name(k)})
     if calc_second_order:
         for k in ("S2", "S2_conf"):
             data[k] = (("option", "factor", "factor2"), r[k],
-                       {"units": "1", "long_name": _SOBOL_NAMES[k]})
+                       {"units": "1", "long_name": outputs.long_name(k)})
     data["output_var"] = (("option",), r["output_var"],
-                          {"units": f"({METRICS[output][0]})^2",
+                          {"units": f"({outputs.get(output).unit})^2",
                            "long_name": f"Variance of {output} over the design"})
     coords = {"option": options, "factor": fnames,
               "long_name": ("factor", [f.long_name for f in factors]),
@@ -550,14 +551,6 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
     return ds
 
 
-_SOBOL_NAMES = {
-    "S1": "First-order Sobol' index (share of variance explained by the factor alone)",
-    "S1_conf": "Half-width of the confidence interval of S1",
-    "ST": "Total Sobol' index (share of variance involving the factor)",
-    "ST_conf": "Half-width of the confidence interval of ST",
-    "S2": "Second-order Sobol' index",
-    "S2_conf": "Half-width of the confidence interval of S2",
-}
 
 
 def _note(markets: str) -> str:

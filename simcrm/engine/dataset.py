@@ -14,7 +14,7 @@ import xarray as xr
 from simcrm._version import __version__
 from simcrm.analysis.summary import decision_of, summarise
 from simcrm.kernels.finance import DISCOUNTING
-from simcrm.model.business_case import METRICS, PLANT_LINES
+from simcrm.spec import outputs
 from simcrm.spec.registry import INPUTS, MARKET_UNITS
 from simcrm.spec.scenario import Scenario
 
@@ -54,9 +54,7 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
         for k in list(lines[0]):
             # each line's pieces are let go as soon as they are joined
             arr = np.concatenate([ln.pop(k) for ln in lines], axis=2)
-            units = "t/yr" if k == "production" else "MEUR/yr"
-            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr,
-                                   {"units": units, "long_name": _line_name(k)})
+            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr, outputs.attrs(k))
     ccoords = dict(crd)
     ccoords["draw"] = crd["draw"][:min(n, keep)]
     ccoords["year"] = xr.Variable("year", years, {"units": "year",
@@ -70,28 +68,13 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
 def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
     """Per-draw metrics and inputs of ``parts`` as the results Dataset (coordinates ``crd``)."""
     data = {}
-    for k, (units, long_name) in METRICS.items():
+    for k, out in outputs.METRICS.items():
         arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("option", "world", "draw"), arr,
-                              {"units": units, "long_name": long_name})
+        data[k] = xr.Variable(("option", "world", "draw"), arr, out.attrs())
     for k in parts[0]["inputs"]:
         arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
         data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
     return xr.Dataset(data, coords=crd, attrs=provenance(sc))
-
-
-def _line_name(k: str) -> str:
-    if k in PLANT_LINES:
-        return PLANT_LINES[k]
-    if k == "net_cash_flow":
-        return "Net cash flow to the investor (sum of the plant lines)"
-    if k == "production":
-        return "Production"
-    if k == "gov_outlays":
-        return "Government outlays, all levers"
-    if k == "gov_receipts":
-        return "Government receipts from levers (fees, paybacks, resale)"
-    return "Government outlay: " + k.removeprefix("gov_").replace("_", " ")
 
 
 def _input_attrs(k: str) -> dict:

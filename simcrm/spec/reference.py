@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from simcrm.spec import outputs
 from simcrm.spec.distributions import SPECS
 from simcrm.spec.registry import (
     DEFAULT_SOURCES,
@@ -122,6 +123,7 @@ def render() -> str:
         lines += ["", f"### `{lever}`", ""]
         lines += _table(params, strip=f"{lever}.")
     lines += ["", f"Distribution names: {', '.join(SPECS)}.", ""]
+    lines += ["", outputs.reference_markdown()]
     return "\n".join(lines)
 
 
