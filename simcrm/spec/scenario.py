@@ -20,12 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from simcrm.levers import LEVERS
 from simcrm.spec.distributions import Dist, DistError
 from simcrm.spec.registry import (
     ALL_PARAMS,
     INPUTS,
-    LEVER_NAMES,
-    LEVERS,
     MARKETS,
     REQUIRED,
     SETTING_PARAMS,
@@ -639,49 +638,15 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
                     ctx.add(f"{okey}.{lname}", "must be text in quotes")
                 continue
             lkey = f"{okey}.{lname}"
-            if lname not in LEVER_NAMES:
-                ctx.add(lkey, "unknown lever" + _suggest(lname, list(LEVER_NAMES))
-                        + " (levers: " + ", ".join(LEVER_NAMES) + ")")
+            if lname not in LEVERS:
+                ctx.add(lkey, "unknown lever" + _suggest(lname, list(LEVERS))
+                        + " (levers: " + ", ".join(LEVERS) + ")")
                 continue
             if not isinstance(ltable, dict):
                 ctx.add(lkey, "must be a table of lever settings, e.g. "
                         f"[options.{oname}.{lname}]")
                 continue
-            settings: dict[str, Any] = {}
-            params = {k: p for k, p in LEVERS.items() if p.section == lname}
-            for k, v in ltable.items():
-                key = f"{lname}.{k}"
-                if key not in params:
-                    names = [p.name for p in params.values()]
-                    ctx.add(f"{lkey}.{k}", f"unknown setting of {lname}" + _suggest(k, names)
-                            + " (allowed: " + ", ".join(names) + ")")
-                    continue
-                p = params[key]
-                if isinstance(v, list):
-                    if not v:
-                        ctx.add(f"{lkey}.{k}", "an empty list of intensities")
-                        continue
-                    for x in v:
-                        ctx.problems.extend(_check_value(p, x, ctx.file(f"{lkey}.{k}"),
-                                                         f"{lkey}.{k}"))
-                    lists.append((lname, k, v))
-                else:
-                    ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"),
-                                                     f"{lkey}.{k}"))
-                settings[k] = v
-            for p in params.values():
-                if p.name not in settings:
-                    if p.default is REQUIRED:
-                        ctx.add(f"{lkey}.{p.name}", f"is required: {p.description}")
-                    else:
-                        settings[p.name] = p.default
-            if (lname == "capex_grant" and settings.get("taxable") is True
-                    and settings.get("reduces_depreciation_base") is True):
-                ctx.add(f"{lkey}.taxable", "a grant is either taxed or deducted from the "
-                        "depreciation base, not both: set reduces_depreciation_base = false")
-            y0, y1 = settings.get("first_year"), settings.get("last_year")
-            if isinstance(y0, int) and isinstance(y1, int) and y0 > y1:
-                ctx.add(f"{lkey}.last_year", f"last_year {y1} is before first_year {y0}")
+            settings = _lever_settings(LEVERS[lname], ltable, lkey, lists, ctx)
             levers[lname] = settings
         meta = {k: table[k] for k in META_KEYS if isinstance(table.get(k), str)}
         if not lists:
@@ -700,6 +665,41 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
                     m[lab] = f"{m[lab]} ({', '.join(suffix)})"
             _add_option(options, Option(name, lv, **m), ctx, okey)
     return options
+
+
+def _lever_settings(lever, table: dict, lkey: str, lists: list, ctx: _Ctx) -> dict[str, Any]:
+    """The settings of one lever table, checked against the lever's declaration and
+    its validation rules, defaults filled in; settings given as lists go to ``lists``."""
+    lname = lever.name
+    settings: dict[str, Any] = {}
+    params = {p.key: p for p in lever.params}
+    for k, v in table.items():
+        key = f"{lname}.{k}"
+        if key not in params:
+            names = [p.name for p in params.values()]
+            ctx.add(f"{lkey}.{k}", f"unknown setting of {lname}" + _suggest(k, names)
+                    + " (allowed: " + ", ".join(names) + ")")
+            continue
+        p = params[key]
+        if isinstance(v, list):
+            if not v:
+                ctx.add(f"{lkey}.{k}", "an empty list of intensities")
+                continue
+            for x in v:
+                ctx.problems.extend(_check_value(p, x, ctx.file(f"{lkey}.{k}"), f"{lkey}.{k}"))
+            lists.append((lname, k, v))
+        else:
+            ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"), f"{lkey}.{k}"))
+        settings[k] = v
+    for p in params.values():
+        if p.name not in settings:
+            if p.default is REQUIRED:
+                ctx.add(f"{lkey}.{p.name}", f"is required: {p.description}")
+            else:
+                settings[p.name] = p.default
+    for setting, message in lever.validate(settings):
+        ctx.add(f"{lkey}.{setting}", message)
+    return settings
 
 
 def _add_option(options: dict[str, Option], opt: Option, ctx: _Ctx, okey: str) -> None:
