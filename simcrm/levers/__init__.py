@@ -13,10 +13,10 @@ Government accounting
 ---------------------
 Outlays are what the state pays: grants, subsidies, energy relief, price-floor
 payments, the interest subsidy and expected default loss of a public loan, the
-default loss under a guarantee, offtake purchases and the tax forgone through a
-deduction.  Receipts are what flows back: price-floor paybacks of a two-sided
-contract, guarantee fees and the resale value of offtake.  The plant's corporate
-tax is counted separately in the net public cost.
+default loss under a guarantee, public purchases of output and the tax forgone
+through a deduction.  Receipts are what flows back: price-floor paybacks of a
+two-sided contract, guarantee fees and the resale value of purchased output.  The
+plant's corporate tax is counted separately in the net public cost.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def lever_params() -> list[Param]:
 
 
 def setting_params() -> dict[str, Param]:
-    """Lever settings by dotted key (``capex_grant.share`` ...)."""
+    """Lever settings by dotted key ``LEVER.SETTING``."""
     return {p.key: p for p in lever_params()}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simcrm.levers.base import Lever, param
-from simcrm.model.financing import opening_balance, public_loan
+from simcrm.model.financing import loan_with_grace, opening_balance
 from simcrm.spec.registry import REQUIRED
 
 
@@ -19,7 +19,7 @@ class PublicLoan(Lever):
             terms.gearing = np.maximum(terms.gearing - share, 0.0)
         terms.public_share = terms.public_share + share
         terms.changed = True
-        return public_loan(share, s["rate"], s["tenor_years"], s["grace_years"], plant)
+        return loan_with_grace(share, s["rate"], s["tenor_years"], s["grace_years"], plant)
 
     def default_loss(self, s, risk):
         loan = risk.fin.loans[self.name]

@@ -162,7 +162,7 @@ def _sum_loans(loans: list[Loan], plant: Plant) -> Loan:
     return total
 
 
-def public_loan(share: float, rate, tenor: float, grace_years: float, plant: Plant) -> Loan:
+def loan_with_grace(share: float, rate, tenor: float, grace_years: float, plant: Plant) -> Loan:
     """A loan of ``share`` × capex, repaid as an annuity after a grace period.
 
     Parameters

@@ -14,7 +14,7 @@ import itertools
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +154,86 @@ class Scenario:
             raise ScenarioError(problems)
         return Scenario(self.path, new, self.worlds, self.options, self.sources)
 
+    def with_inputs(self, values: dict[str, Any], world: str | None = None) -> Scenario:
+        """A copy with inputs changed, e.g. ``with_inputs({"finance.debt_rate": 0.06})``.
+
+        Parameters
+        ----------
+        values : dict
+            Dotted input key -> a number, a distribution table (``{"dist": ...}``) or a
+            :class:`~simcrm.spec.distributions.Dist`, in the key's registry unit.
+        world : str, optional
+            The world to change.  None changes every world (the key is then no longer
+            an override of any world); ``"base"`` changes the base and every world
+            that does not override the key, as a change in the file would; another
+            name changes only that world.
+
+        Returns
+        -------
+        Scenario
+            A new scenario; this one is left as it is.  Values filled in from others
+            at load (a market's ``long_run`` from its ``start``) are not recomputed.
+
+        Raises
+        ------
+        KeyError
+            For an unknown input key or world.
+        ScenarioError
+            For values outside a key's allowed range.
+        """
+        if world is not None and world not in self.worlds:
+            raise KeyError(f"unknown world {world!r}" + _suggest(world, list(self.worlds)))
+        new = _checked_inputs(values)
+        worlds = {}
+        for name, w in self.worlds.items():
+            if world is None:
+                keys, overrides = list(new), tuple(k for k in w.overrides if k not in new)
+            elif name == world:
+                keys = list(new)
+                overrides = w.overrides if name == "base" else tuple(
+                    dict.fromkeys([*w.overrides, *new]))
+            elif world == "base":
+                keys, overrides = [k for k in new if k not in w.overrides], w.overrides
+            else:
+                keys, overrides = [], w.overrides
+            inputs = {**w.inputs, **{k: new[k] for k in keys}}
+            worlds[name] = replace(w, inputs=inputs, overrides=overrides)
+        return Scenario(self.path, self.settings, worlds, self.options, self.sources,
+                        self.partial)
+
     def with_options(self, names: list[str]) -> Scenario:
         """A copy that keeps only the named options (``baseline`` is always kept)."""
         keep = {"baseline", *names}
         opts = {k: v for k, v in self.options.items() if k in keep}
         return Scenario(self.path, self.settings, self.worlds, opts, self.sources)
+
+
+def _checked_inputs(values: dict[str, Any]) -> dict[str, Any]:
+    """Input values for :meth:`Scenario.with_inputs`, checked against the registry,
+    distribution tables turned into :class:`Dist`."""
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for key, v in values.items():
+        if key not in INPUTS:
+            raise KeyError(f"unknown input {key!r}" + _suggest(key, list(INPUTS)))
+        p = INPUTS[key]
+        if isinstance(v, Dist):
+            lo, hi = v.support()
+            if not p.uncertain:
+                problems.append(Problem("with_inputs", key, "must be a fixed value, not a "
+                                        "distribution"))
+            elif not (p.allows(lo) and p.allows(hi)):
+                problems.append(Problem("with_inputs", key, f"{v.describe()} reaches {lo:g} to "
+                                        f"{hi:g}, outside the allowed range {p.range_text()}"))
+        else:
+            found = _check_value(p, v, "with_inputs", key)
+            problems += found
+            if isinstance(v, dict) and not found:
+                v = Dist.from_table(v)
+        out[key] = v
+    if problems:
+        raise ScenarioError(problems)
+    return out
 
 
 # --------------------------------------------------------------------------------------
