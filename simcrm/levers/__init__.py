@@ -9,6 +9,15 @@ the order in which the model applies them within a stage; the scenario's
 validator, the scenario reference, labels and the result attributes read their
 declarations from here.
 
+Adding a lever
+--------------
+Write one module here: a subclass of :class:`~simcrm.levers.base.Lever` that
+overrides the hooks of the stages where it acts, and ``LEVER = ...`` with its
+name, a free :attr:`~simcrm.levers.base.Lever.order`, its settings (with units,
+ranges, defaults and their sources), labels, line and government flow.  Then
+regenerate the scenario reference (``make reference``).  Nothing else changes: the
+validator, the model, the labels and the result attributes read the declaration.
+
 Government accounting
 ---------------------
 Outlays are what the state pays: grants, subsidies, energy relief, price-floor

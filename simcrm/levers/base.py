@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simcrm.kernels.schedule import production_factor
-from simcrm.spec.registry import REQUIRED, Param
+from simcrm.spec.registry import Param
 
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.financing import DebtTerms, DefaultRisk, Financing, Loan
@@ -186,10 +186,6 @@ class Lever:
         if isinstance(y0, int) and isinstance(y1, int) and y0 > y1:
             return [("last_year", f"last_year {y1} is before first_year {y0}")]
         return []
-
-    def required(self) -> list[str]:
-        """Settings without a default."""
-        return [p.name for p in self.params if p.default is REQUIRED]
 
     # --- hooks (stage order) ----------------------------------------------------------
 

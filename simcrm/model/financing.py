@@ -92,11 +92,6 @@ class Financing:
     fees: dict = field(default_factory=dict)
     fee: np.ndarray | None = None
 
-    @property
-    def interest(self) -> np.ndarray:
-        """Interest on all loans [MEUR/yr]."""
-        return self.senior.interest + self.public.interest
-
 
 def financing(inputs: dict, plant: Plant, active: list) -> Financing:
     """The debt of an option: senior debt as changed by the levers, public loans, fees.
@@ -125,16 +120,8 @@ def financing(inputs: dict, plant: Plant, active: list) -> Financing:
     gearing = np.minimum(terms.gearing, 1.0 - terms.public_share)
     tenor = float(inputs["finance.debt_tenor_years"])
     has_senior = bool(np.any(gearing > 0))
-    if not has_senior:
-        z = plant.zeros
-        senior = Loan(z, z, z, z)
-    elif terms.changed:
-        senior = _senior(gearing, terms.rate, tenor, plant)
-    else:  # the scenario's own senior debt: the same for every option with this schedule
-        if "senior" not in plant.memo:
-            plant.memo["senior"] = _senior(gearing, terms.rate, tenor, plant)
-        senior = plant.memo["senior"]
-    fin = Financing(senior, _sum_loans(list(loans.values()), plant), loans, has_senior,
+    fin = Financing(_senior(gearing, has_senior, terms, tenor, plant),
+                    _sum_loans(list(loans.values()), plant), loans, has_senior,
                     arr(inputs["finance.debt_rate"], n), tenor)
     for lev, s in active:
         f = lev.fee(s, fin)
@@ -146,9 +133,19 @@ def financing(inputs: dict, plant: Plant, active: list) -> Financing:
     return fin
 
 
-def _senior(gearing, rate, tenor, plant: Plant) -> Loan:
+def _senior(gearing, has_senior: bool, terms: DebtTerms, tenor: float, plant: Plant) -> Loan:
+    """The senior debt: none, on the levers' terms, or the scenario's own (shared by the
+    options with this schedule, so computed once)."""
+    if not has_senior:
+        z = plant.zeros
+        return Loan(z, z, z, z)
+    if not terms.changed and "senior" in plant.memo:
+        return plant.memo["senior"]
     draw = gearing[:, None] * plant.capex_spend
-    return Loan(draw, *annuity_debt(draw, rate, tenor, plant.first_prod_year))
+    loan = Loan(draw, *annuity_debt(draw, terms.rate, tenor, plant.first_prod_year))
+    if not terms.changed:
+        plant.memo["senior"] = loan
+    return loan
 
 
 def _sum_loans(loans: list[Loan], plant: Plant) -> Loan:
