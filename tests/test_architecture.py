@@ -41,10 +41,17 @@ def _resolve(name: str, modules: dict) -> str | None:
 
 
 def _imported_names(module: str, path: Path, modules: dict) -> set[str]:
-    """Dotted names a module imports (absolute), wherever the statement is."""
+    """Dotted names a module imports (absolute), wherever the statement is — except in an
+    ``if TYPE_CHECKING:`` block, which is never run (annotations only)."""
     is_pkg = path.name == "__init__.py"
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    typing_only = {id(n) for node in ast.walk(tree)
+                   if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+                   for stmt in node.body for n in ast.walk(stmt)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):

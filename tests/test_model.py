@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import simcrm
 from simcrm.engine.run import base_case
 from simcrm.kernels.schedule import overlap, production_factor, project_dates
 
@@ -61,9 +62,7 @@ def test_hand_plant_with_tax_and_depreciation(hand_scenario):
 def test_hand_plant_loss_carry_forward(hand_scenario):
     # depreciation over 1 year: 2027 taxable 18 - 50 = -32; losses then offset
     # min(18, 1) + 0.5 * 17 = 9.5 of each later year's 18 until the pool is used up.
-    extra = "\n"
-    sc = hand_scenario(tax=0.25, extra=extra)
-    sc.worlds["base"].inputs["finance.depreciation_years"] = 1.0
+    sc = hand_scenario(tax=0.25).with_inputs({"finance.depreciation_years": 1.0})
     m, lines = base_case(sc)
     # pool 32: 2028 offset 9.5 (pool 22.5), 2029 9.5 (13), 2030 9.5 (3.5), 2031 3.5 (0)
     want = -0.25 * np.array([0, 0, 18 - 9.5, 18 - 9.5, 18 - 9.5, 18 - 3.5, 0, 0])
@@ -156,12 +155,12 @@ indirect_cost_share = 0.5
 emission_factor_t_per_mwh = 0.7
 first_year = 2028
 """
-    sc = hand_scenario(tax=0.0, extra=extra)
-    inp = sc.worlds["base"].inputs
-    inp["operations.electricity_mwh_per_t"] = 2.0
-    inp["markets.electricity.start"] = inp["markets.electricity.long_run"] = 95.0
-    inp["markets.electricity.grid_tariff"] = 20.0
-    inp["markets.carbon.start"] = inp["markets.carbon.long_run"] = 80.0
+    sc = hand_scenario(tax=0.0, extra=extra).with_inputs({
+        "operations.electricity_mwh_per_t": 2.0,
+        "markets.electricity.start": 95.0, "markets.electricity.long_run": 95.0,
+        "markets.electricity.grid_tariff": 20.0,
+        "markets.carbon.start": 80.0, "markets.carbon.long_run": 80.0,
+    })
     _, ln = base_case(sc, option="relief")
     per_mwh = 40 + 0.5 * 20 + 0.5 * 0.7 * 80  # 78 EUR/MWh
     want = per_mwh * 20_000 / 1e6  # 20 000 MWh a year
@@ -179,8 +178,7 @@ grace_years = 0
 [options.eia.investment_deduction]
 share = 0.4
 """
-    sc = hand_scenario(tax=0.25, extra=extra)
-    sc.worlds["base"].inputs["finance.debt_rate"] = 0.06
+    sc = hand_scenario(tax=0.25, extra=extra).with_inputs({"finance.debt_rate": 0.06})
     m0, _ = base_case(sc)
     m, ln = base_case(sc, option="loan")
     np.testing.assert_allclose(ln["debt_drawdown"], [20, 0, 0, 0, 0, 0, 0, 0])
@@ -208,10 +206,8 @@ def test_nominal_terms_with_fisher_rate_equal_real_terms_without_tax(hand_scenar
     # Everything escalates with inflation in nominal terms; discounting at the Fisher rate
     # (1 + r)(1 + i) - 1 must give the real NPV back when no tax or debt bends it.
     real, _ = base_case(hand_scenario(tax=0.0))
-    sc = hand_scenario(tax=0.0)
-    sc.settings["scenario.terms"] = "nominal"
-    sc.worlds["base"].inputs["finance.inflation"] = 0.03
-    sc.worlds["base"].inputs["finance.discount_rate"] = 1.10 * 1.03 - 1
+    sc = hand_scenario(tax=0.0).with_settings(**{"scenario.terms": "nominal"}).with_inputs(
+        {"finance.inflation": 0.03, "finance.discount_rate": 1.10 * 1.03 - 1})
     nominal, lines = base_case(sc)
     assert nominal["npv"] == pytest.approx(real["npv"], rel=1e-12)
     assert lines["revenue"][2] == pytest.approx(20 * 1.03**2)
@@ -225,11 +221,57 @@ share = 0.3
 share = 0.3
 replaces_senior_debt = false
 """
-    sc = hand_scenario(tax=0.25, extra=extra)
-    sc.worlds["base"].inputs["finance.debt_gearing"] = 0.5
+    sc = hand_scenario(tax=0.25, extra=extra).with_inputs({"finance.debt_gearing": 0.5})
     _, base = base_case(sc)
     _, loan = base_case(sc, option="loan")
     _, ontop = base_case(sc, option="ontop")
     assert base["debt_drawdown"][0] == pytest.approx(25.0)  # 50 % of 50 MEUR
     assert loan["debt_drawdown"][0] == pytest.approx(25.0)  # 20 % senior + 30 % public
     assert ontop["debt_drawdown"][0] == pytest.approx(40.0)  # 50 % senior + 30 % public
+
+
+def test_with_inputs_returns_a_new_scenario_and_leaves_the_old_one(hand_scenario):
+    sc = hand_scenario(tax=0.0)
+    new = sc.with_inputs({"finance.debt_rate": 0.07, "plant.capex_meur": 60})
+    assert new is not sc
+    assert new.worlds["base"].inputs["finance.debt_rate"] == 0.07
+    assert sc.worlds["base"].inputs["finance.debt_rate"] == 0.06
+    assert sc.worlds["base"].inputs["plant.capex_meur"] == 50
+    m, _ = base_case(new)
+    assert m["npv"] == pytest.approx(-60 + 18 * A5, rel=1e-12)
+
+
+def test_with_inputs_per_world(hand_scenario):
+    extra = """
+[worlds.dear]
+finance.debt_rate = 0.09
+[worlds.other]
+plant.life_years = 4
+"""
+    sc = hand_scenario(extra=extra)
+    every = sc.with_inputs({"finance.debt_rate": 0.05})
+    assert {w.inputs["finance.debt_rate"] for w in every.worlds.values()} == {0.05}
+    assert "finance.debt_rate" not in every.worlds["dear"].overrides
+    # the base changes the worlds that do not override the key, as the file would
+    base = sc.with_inputs({"finance.debt_rate": 0.05}, world="base")
+    assert base.worlds["other"].inputs["finance.debt_rate"] == 0.05
+    assert base.worlds["dear"].inputs["finance.debt_rate"] == 0.09
+    one = sc.with_inputs({"finance.debt_rate": 0.04}, world="other")
+    assert one.worlds["other"].inputs["finance.debt_rate"] == 0.04
+    assert one.worlds["base"].inputs["finance.debt_rate"] == 0.06
+    assert "finance.debt_rate" in one.worlds["other"].overrides
+    dist = sc.with_inputs({"plant.capex_overrun": {"dist": "uniform", "low": 1, "high": 1.5}})
+    assert dist.worlds["base"].inputs["plant.capex_overrun"].mean() == pytest.approx(1.25)
+    assert dist.uncertain_keys == ["plant.capex_overrun"]
+
+
+def test_with_inputs_refuses_bad_keys_and_values(hand_scenario):
+    sc = hand_scenario()
+    with pytest.raises(KeyError, match="finance.debt_rate"):
+        sc.with_inputs({"finance.debt_rat": 0.05})
+    with pytest.raises(KeyError, match="unknown world"):
+        sc.with_inputs({"finance.debt_rate": 0.05}, world="nowhere")
+    with pytest.raises(simcrm.ScenarioError, match="outside the allowed range"):
+        sc.with_inputs({"plant.utilisation": 1.5})
+    with pytest.raises(simcrm.ScenarioError, match="fixed value"):
+        sc.with_inputs({"finance.depreciation_years": {"dist": "uniform", "low": 1, "high": 2}})

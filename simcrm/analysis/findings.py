@@ -25,7 +25,7 @@ import xarray as xr
 from simcrm.analysis import ranking, robustness, sensitivity
 from simcrm.analysis.discovery import PrimResult, discover
 from simcrm.analysis.summary import deadline_year, decision_of, summarise
-from simcrm.spec.registry import LEVERS
+from simcrm.levers import setting_params
 from simcrm.spec.scenario import deep_merge
 
 # --------------------------------------------------------------------------------------
@@ -94,7 +94,9 @@ def response_families(ds: xr.Dataset, tables: dict | None = None) -> list[Family
         members = tuple((f"{oname}-{x:g}", float(x)) for x in values
                         if isinstance(x, (int, float)) and f"{oname}-{x:g}" in present)
         if len(members) >= 2:
-            unit = LEVERS[f"{lever}.{setting}"].unit if f"{lever}.{setting}" in LEVERS else ""
+            params = setting_params()
+            key = f"{lever}.{setting}"
+            unit = params[key].unit if key in params else ""
             fams.append(Family(oname, lever, setting, unit, members))
     if fams or tables.get("options"):
         return fams

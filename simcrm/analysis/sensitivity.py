@@ -478,7 +478,7 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
     seed : int, optional
         Default: the scenario's seed.
     output : str
-        A per-draw metric of :data:`simcrm.model.business_case.METRICS` (must be finite).
+        A per-draw metric of :data:`simcrm.spec.outputs.METRICS` (must be finite).
     markets : {"grouped", "fixed"}
         How market shocks enter (module notes).
     calc_second_order : bool

@@ -26,8 +26,9 @@ import numpy as np
 
 from simcrm.engine.sampling import BLOCK, BlockDraws, concat, sample_block
 from simcrm.kernels.markets import price_path
-from simcrm.model.business_case import METRICS, Context, business_case
+from simcrm.model.business_case import Context, business_case
 from simcrm.spec.distributions import Dist
+from simcrm.spec.outputs import METRICS
 from simcrm.spec.registry import INPUTS, MARKETS
 from simcrm.spec.scenario import Scenario, correlation_matrix
 
@@ -319,7 +320,7 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
     -------
     list of (dict, dict or None)
         Per option: metrics (name -> ndarray, shape (draw,), units of
-        :data:`~simcrm.model.business_case.METRICS`) and lines (name -> ndarray,
+        :data:`~simcrm.spec.outputs.METRICS`) and lines (name -> ndarray,
         shape (draw, year)) or None.
     """
     ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings)
@@ -333,7 +334,7 @@ def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tu
     Returns
     -------
     metrics : dict of float
-        As :data:`simcrm.model.business_case.METRICS`.
+        As :data:`simcrm.spec.outputs.METRICS`.
     lines : dict of ndarray, shape (year,)
         The yearly cash-flow lines [MEUR/yr] (``production`` in t/yr).
     """

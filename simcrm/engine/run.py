@@ -28,7 +28,7 @@ from simcrm.engine.dataset import assemble, stored_summary, with_summary
 from simcrm.engine.evaluate import base_case, evaluate_chunk
 from simcrm.engine.sampling import BLOCK
 from simcrm.io.sinks import MemorySink, StreamSink
-from simcrm.model.business_case import METRICS
+from simcrm.spec.outputs import METRICS
 from simcrm.spec.registry import MARKETS
 from simcrm.spec.scenario import Scenario
 

@@ -1,107 +1,123 @@
-"""Policy levers: what each does to the plant and what it costs the government.
+"""Policy levers: one module each, through one protocol (:class:`~simcrm.levers.base.Lever`).
 
-Each lever is a pure function of the option's settings and the arrays of one
-chunk of draws.  It returns the plant's support line (MEUR/yr, positive = to the
-plant) and the government's booked outlays and receipts (MEUR/yr, both ≥ 0).
-Support windows are calendar years (``first_year`` .. ``last_year``), so a
-delayed plant can miss part of a window.
+Every module of this package other than :mod:`~simcrm.levers.base` defines one lever
+as ``LEVER = ...``; they are found at import.  A lever defined elsewhere (a plug-in,
+a test) joins with :func:`register` and leaves with :func:`unregister`.
+
+:data:`LEVERS` holds the levers by name in their fixed order (:attr:`Lever.order`),
+the order in which the model applies them within a stage; the scenario's
+validator, the scenario reference, labels and the result attributes read their
+declarations from here.
+
+Adding a lever
+--------------
+Write one module here: a subclass of :class:`~simcrm.levers.base.Lever` that
+overrides the hooks of the stages where it acts, and ``LEVER = ...`` with its
+name, a free :attr:`~simcrm.levers.base.Lever.order`, its settings (with units,
+ranges, defaults and their sources), labels, line and government flow.  Then
+regenerate the scenario reference (``make reference``).  Nothing else changes: the
+validator, the model, the labels and the result attributes read the declaration.
 
 Government accounting
 ---------------------
-``outlays`` are what the state pays: grants, subsidies, energy relief, price-floor
+Outlays are what the state pays: grants, subsidies, energy relief, price-floor
 payments, the interest subsidy and expected default loss of a public loan, the
-default loss under a guarantee, offtake purchases and the tax forgone through an
-investment deduction.  ``receipts`` are what flows back: price-floor paybacks of a
-two-sided contract, guarantee fees and the resale value of offtake.  The plant's
-corporate tax is counted separately in the net public cost.
+default loss under a guarantee, public purchases of output and the tax forgone
+through a deduction.  Receipts are what flows back: price-floor paybacks of a
+two-sided contract, guarantee fees and the resale value of purchased output.  The
+plant's corporate tax is counted separately in the net public cost.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+import pkgutil
 
-import numpy as np
+from simcrm.levers.base import STAGES, Booking, Lever, covered_production, window, window_params
+from simcrm.spec.registry import Param
 
-from simcrm.kernels.schedule import production_factor
+__all__ = ["LEVERS", "STAGES", "Booking", "Lever", "active", "covered_production", "gov_lines",
+           "lever_params", "plant_lines", "register", "setting_params", "unregister", "window",
+           "window_params"]
 
-
-@dataclass
-class Booking:
-    """A lever's effect in one chunk: plant line and government flows [MEUR/yr]."""
-
-    plant: np.ndarray | None
-    outlays: np.ndarray
-    receipts: np.ndarray | None = None
+LEVERS: dict[str, Lever] = {}
+"""Lever name -> lever, in the fixed order of :attr:`Lever.order`."""
 
 
-def window(settings: dict, calendar: np.ndarray) -> np.ndarray:
-    """1 in calendar years inside the lever's support window, else 0 [1]."""
-    y0, y1 = settings.get("first_year"), settings.get("last_year")
-    w = np.ones(calendar.shape, float)
-    if y0 is not None:
-        w *= calendar >= y0
-    if y1 is not None:
-        w *= calendar <= y1
-    return w
+def register(lever: Lever) -> Lever:
+    """Add a lever to :data:`LEVERS` (at its place in the fixed order).
+
+    Raises
+    ------
+    ValueError
+        If the name or order is taken, the stage is unknown or a setting's key does
+        not start with ``<name>.``.
+    """
+    if lever.name in LEVERS:
+        raise ValueError(f"a lever named {lever.name!r} is registered already")
+    if not lever.name.isidentifier():
+        raise ValueError(f"lever name {lever.name!r} must be an identifier")
+    if lever.stage not in STAGES:
+        raise ValueError(f"lever {lever.name!r}: stage {lever.stage!r} is not one of {STAGES}")
+    taken = {lv.order: lv.name for lv in LEVERS.values()}
+    if lever.order in taken:
+        raise ValueError(f"lever {lever.name!r}: order {lever.order} is taken by "
+                         f"{taken[lever.order]!r}")
+    for p in lever.params:
+        if p.section != lever.name:
+            raise ValueError(f"lever {lever.name!r}: setting {p.key!r} must start with "
+                             f"'{lever.name}.'")
+    items = sorted([*LEVERS.values(), lever], key=lambda lv: lv.order)
+    LEVERS.clear()
+    LEVERS.update((lv.name, lv) for lv in items)
+    return lever
 
 
-def covered_production(start, life, ramp, years, capacity_t, n_years) -> np.ndarray:
-    """Tonnes produced in each year within ``years`` of first production [t/yr]."""
-    return capacity_t[..., None] * production_factor(start, np.minimum(life, years), ramp,
-                                                     n_years)
+def unregister(name: str) -> None:
+    """Remove the lever ``name`` from :data:`LEVERS`."""
+    del LEVERS[name]
 
 
-def capex_grant(s: dict, capex_final, spend_share, calendar, esc) -> Booking:
-    """Grant of ``share`` × capex (capped), paid pro rata with construction spending."""
-    total = s["share"] * capex_final
-    if s["cap_meur"] is not None:
-        total = np.minimum(total, s["cap_meur"])
-    paid = total[:, None] * spend_share * window(s, calendar)
-    return Booking(paid, paid)
-
-
-def production_subsidy(s: dict, covered_t, calendar, esc) -> Booking:
-    """EUR/t on production for the first ``years`` from first production, capped per year."""
-    pay = s["eur_per_t"] * esc * covered_t / 1e6 * window(s, calendar)
-    if s["annual_cap_meur"] is not None:
-        pay = np.minimum(pay, s["annual_cap_meur"] * esc)
-    return Booking(pay, pay)
-
-
-def energy_relief(s: dict, mwh, power_price, grid_tariff, carbon_price, calendar,
-                  esc) -> Booking:
-    """Lower power price, grid-tariff discount and indirect-carbon-cost compensation.
+def active(option_levers: dict) -> list[tuple[Lever, dict]]:
+    """The option's levers with their settings, in the fixed lever order.
 
     Parameters
     ----------
-    mwh : ndarray, shape (draw, year)
-        Electricity used [MWh/yr].
-    power_price, carbon_price : ndarray, shape (draw, year)
-        [EUR/MWh], [EUR/t].
-    grid_tariff : ndarray, shape (draw, year)
-        Grid tariff paid [EUR/MWh].
+    option_levers : dict
+        Lever name -> settings, as in :class:`simcrm.spec.scenario.Option`.
     """
-    per_mwh = (np.minimum(s["power_price_reduction"] * esc, power_price)
-               + s["grid_tariff_discount"] * grid_tariff
-               + s["indirect_cost_share"] * s["emission_factor_t_per_mwh"] * carbon_price)
-    pay = per_mwh * mwh / 1e6 * window(s, calendar)
-    return Booking(pay, pay)
+    unknown = set(option_levers) - set(LEVERS)
+    if unknown:
+        raise KeyError(f"unknown levers: {', '.join(sorted(unknown))}")
+    return [(lv, option_levers[name]) for name, lv in LEVERS.items() if name in option_levers]
 
 
-def price_floor(s: dict, covered_t, price, calendar, esc) -> Booking:
-    """Contract for difference on the product price for the covered tonnes."""
-    vol = covered_t
-    if s["volume_cap_tpa"] is not None:
-        vol = np.minimum(vol, s["volume_cap_tpa"])
-    diff = (s["strike"] * esc - price) * vol / 1e6 * window(s, calendar)
-    if s["two_sided"]:
-        return Booking(diff, np.maximum(diff, 0.0), np.maximum(-diff, 0.0))
-    pay = np.maximum(diff, 0.0)
-    return Booking(pay, pay)
+def lever_params() -> list[Param]:
+    """The settings of every lever, lever by lever in the fixed order."""
+    return [p for lv in LEVERS.values() for p in lv.params]
 
 
-def offtake(s: dict, covered_t, price, calendar, esc) -> Booking:
-    """A public buyer takes up to ``volume_tpa`` at a fixed price; it resells at market."""
-    vol = np.minimum(covered_t, s["volume_tpa"]) * window(s, calendar)
-    plant = (s["price"] * esc - price) * vol / 1e6
-    return Booking(plant, s["price"] * esc * vol / 1e6, s["resale_share"] * price * vol / 1e6)
+def setting_params() -> dict[str, Param]:
+    """Lever settings by dotted key ``LEVER.SETTING``."""
+    return {p.key: p for p in lever_params()}
+
+
+def plant_lines(financing: bool) -> dict[str, str]:
+    """The levers' plant lines (name -> long name): the financing ones or the others."""
+    return {lv.line: lv.line_description for lv in LEVERS.values()
+            if lv.line and (lv.stage == "financing") == financing}
+
+
+def gov_lines() -> dict[str, str]:
+    """Government flows booked by levers: ``gov_<name>`` -> long name."""
+    return {f"gov_{lv.name}": lv.gov_description for lv in LEVERS.values() if lv.gov_description}
+
+
+def _discover() -> None:
+    for mod in pkgutil.iter_modules(__path__):
+        if mod.name == "base" or mod.name.startswith("_"):
+            continue
+        register(importlib.import_module(f"{__name__}.{mod.name}").LEVER)
+
+
+_discover()

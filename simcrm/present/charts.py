@@ -35,9 +35,9 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from simcrm.analysis.findings import Family, Findings
+from simcrm.levers import setting_params
 from simcrm.present import text as i18n
 from simcrm.present.text import meur, pct, points, t
-from simcrm.spec.registry import LEVERS
 
 DPI = 200
 FIGSIZE = (11.0, 6.4)
@@ -177,7 +177,8 @@ class Facts(Findings):
                 return i18n.lever_label(lv, lang)
             k, v = next(iter(lt.items()))
             key = f"{lv}.{k}"
-            unit = LEVERS[key].unit if key in LEVERS else ""
+            params = setting_params()
+            unit = params[key].unit if key in params else ""
             return f"{i18n.setting_label(key, lang)} {i18n.setting_value(key, v, unit, lang)}"
         return " + ".join(i18n.lever_label(lv, lang) for lv, _ in levers)
 

@@ -2,11 +2,14 @@
 
 Texts are looked up by key with :func:`t`; numbers are formatted for the
 language with :func:`pct`, :func:`num` and :func:`meur` (Dutch uses a decimal
-comma and a point between thousands).  Names of inputs, levers and lever
-settings have short labels here so that charts do not show registry keys.
+comma and a point between thousands).  Names of inputs have short labels here
+so that charts do not show registry keys; levers and their settings carry their
+labels in their own declarations (:mod:`simcrm.levers`).
 """
 
 from __future__ import annotations
+
+from simcrm.levers import LEVERS
 
 LANGS = ("en", "nl")
 NBSP = "\u00a0"
@@ -287,41 +290,6 @@ INPUT_NAMES = {
     "finance.debt_rate": ("Interest rate", "Rente"),
 }
 
-LEVER_NAMES = {
-    "capex_grant": ("Capex grant", "Investeringssubsidie"),
-    "production_subsidy": ("Production subsidy", "Productiesubsidie"),
-    "energy_relief": ("Energy relief", "Energiekostenverlaging"),
-    "price_floor": ("Price floor", "Minimumprijs"),
-    "public_loan": ("Public loan", "Overheidslening"),
-    "loan_guarantee": ("Loan guarantee", "Garantie op lening"),
-    "permit_fast_track": ("Permit fast track", "Snelle vergunning"),
-    "grid_priority": ("Grid priority", "Voorrang op het net"),
-    "offtake": ("Public offtake", "Publieke afname"),
-    "investment_deduction": ("Investment deduction", "Investeringsaftrek"),
-}
-SETTING_NAMES = {
-    "capex_grant.share": ("Capex grant", "Investeringssubsidie"),
-    "capex_grant.cap_meur": ("Capex grant cap", "Maximum investeringssubsidie"),
-    "production_subsidy.eur_per_t": ("Production subsidy", "Productiesubsidie"),
-    "production_subsidy.years": ("Production subsidy duration", "Duur productiesubsidie"),
-    "energy_relief.power_price_reduction": ("Power price relief", "Korting op stroomprijs"),
-    "energy_relief.grid_tariff_discount": ("Grid tariff discount", "Korting op nettarief"),
-    "energy_relief.indirect_cost_share": ("Indirect-cost compensation", "IKC-compensatie"),
-    "price_floor.strike": ("Price floor", "Minimumprijs"),
-    "price_floor.years": ("Price-floor duration", "Duur minimumprijs"),
-    "price_floor.volume_cap_tpa": ("Price-floor volume", "Volume minimumprijs"),
-    "public_loan.share": ("Public loan", "Overheidslening"),
-    "public_loan.rate": ("Public loan rate", "Rente overheidslening"),
-    "loan_guarantee.gearing": ("Guaranteed debt share", "Gegarandeerd aandeel schuld"),
-    "loan_guarantee.spread_reduction": ("Guarantee rate cut", "Renteverlaging door garantie"),
-    "permit_fast_track.cap_months": ("Permit cap", "Maximale vergunningsduur"),
-    "permit_fast_track.scale": ("Permit time factor", "Factor vergunningsduur"),
-    "grid_priority.cap_months": ("Grid wait cap", "Maximale wachttijd net"),
-    "offtake.volume_tpa": ("Public offtake", "Publieke afname"),
-    "offtake.price": ("Offtake price", "Afnameprijs"),
-    "offtake.years": ("Offtake duration", "Duur afname"),
-    "investment_deduction.share": ("Investment deduction", "Investeringsaftrek"),
-}
 UNIT_WORDS = {
     "months": ("months", "maanden"),
     "years": ("years", "jaar"),
@@ -365,15 +333,15 @@ def input_label(key: str, lang: str, fallback: str = "") -> str:
 
 
 def lever_label(lever: str, lang: str) -> str:
-    """Short name of a lever such as ``capex_grant``."""
-    return _pick(LEVER_NAMES[lever], lang) if lever in LEVER_NAMES else lever.replace("_", " ")
+    """Short name of a lever, from its declaration in :mod:`simcrm.levers`."""
+    return LEVERS[lever].label(lang) if lever in LEVERS else lever.replace("_", " ")
 
 
 def setting_label(key: str, lang: str) -> str:
-    """Short name of a lever setting such as ``capex_grant.share``."""
-    if key in SETTING_NAMES:
-        return _pick(SETTING_NAMES[key], lang)
+    """Short name of a lever setting ``LEVER.SETTING``, from the lever's declaration."""
     lever, _, name = key.partition(".")
+    if lever in LEVERS:
+        return LEVERS[lever].setting_label(name, lang)
     return f"{lever_label(lever, lang)} {name.replace('_', ' ')}"
 
 

@@ -33,8 +33,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from simcrm.model.business_case import GOV_LEVERS, PLANT_LINES
-from simcrm.present.text import lever_label
+from simcrm.levers import LEVERS
+from simcrm.model.business_case import PLANT_LINES
 
 KINDS = ("metric", "statistic", "line", "robustness", "sensitivity", "column")
 
@@ -216,7 +216,7 @@ class LeverLine:
     Attributes
     ----------
     lever : str
-        Lever name, e.g. ``capex_grant``.
+        Lever name (the TOML table of the lever).
     label_en, label_nl : str
     line_description : str
         ``long_name`` of the plant's line of the same name; empty if the lever has no
@@ -233,20 +233,11 @@ class LeverLine:
 
 
 def lever_lines() -> list[LeverLine]:
-    """The levers' cash-flow lines, in the order the model writes the ``gov_*`` lines.
-
-    The one place that knows where lever lines are described: for now
-    :data:`simcrm.model.business_case.PLANT_LINES` and ``GOV_LEVERS`` (labels from
-    :func:`simcrm.present.text.lever_label`).  When the lever registry
-    ``simcrm.levers.LEVERS`` lands, this becomes::
-
-        [LeverLine(k, lv.label("en"), lv.label("nl"), lv.line_description or "",
-                   lv.gov_description) for k, lv in LEVERS.items()]
-    """
-    return [LeverLine(k, lever_label(k, "en"), lever_label(k, "nl"),
-                      PLANT_LINES.get(k, ""),
-                      "Government outlay: " + k.replace("_", " "))
-            for k in GOV_LEVERS]
+    """The levers' cash-flow lines, in the order the model writes the ``gov_*`` lines
+    (read from the lever registry at every call, so a lever registered at run time is
+    described too)."""
+    return [LeverLine(k, lv.label_en, lv.label_nl, lv.line_description or "",
+                      lv.gov_description) for k, lv in LEVERS.items() if lv.gov_description]
 
 
 _PLANT_LABELS = {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from simcrm.levers import LEVERS
 from simcrm.spec import outputs
 from simcrm.spec.distributions import SPECS
 from simcrm.spec.registry import (
     DEFAULT_SOURCES,
     INPUT_PARAMS,
-    LEVER_PARAMS,
     REQUIRED,
     SETTING_PARAMS,
     Param,
@@ -16,7 +16,8 @@ from simcrm.spec.registry import (
 INTRO = """\
 # Scenario reference
 
-*Generated from `simcrm/spec/registry.py` by `make reference`; do not edit by hand.*
+*Generated from `simcrm/spec/registry.py` and the lever modules `simcrm/levers/*.py` by
+`make reference`; do not edit by hand.*
 
 A scenario is a TOML file. Every key below has a unit, a default (used when the key is
 left out; **required** keys must be given) and an allowed range. Keys marked *uncertain*
@@ -93,11 +94,31 @@ def _table(params: list[Param], strip: str = "") -> list[str]:
            "|---|---|---|---|---|---|"]
     for p in params:
         key = p.key.removeprefix(strip)
-        src = DEFAULT_SOURCES.get(p.key)
+        src = p.source or DEFAULT_SOURCES.get(p.key)
         desc = p.description + (f" *Default: {src}.*" if src else "")
         out.append(f"| `{key}` | {p.unit or ''} | {_default(p)} | {p.range_text()} | "
                    f"{'yes' if p.uncertain else ''} | {desc} |")
     return out
+
+
+STAGE_WORDS = {
+    "schedule": "moves the schedule (permit or grid-connection time)",
+    "capex": "pays towards the investment",
+    "operating": "adds operating support (part of EBITDA)",
+    "financing": "changes the financing",
+    "tax": "lowers the corporate tax",
+    "price": "adds a line that depends on the product price",
+}
+
+
+def _lever_text(lever) -> str:
+    """What a lever is, where it acts and which result lines it books."""
+    parts = [lever.description, f"It {STAGE_WORDS.get(lever.stage, lever.stage)}."]
+    if lever.line:
+        parts.append(f"Plant line `{lever.line}` ({lever.line_description}).")
+    if lever.gov_description:
+        parts.append(f"Government line `gov_{lever.name}` ({lever.gov_description}).")
+    return " ".join(p for p in parts if p)
 
 
 def render() -> str:
@@ -116,12 +137,10 @@ def render() -> str:
                       "with optional crash and spike jumps (see `simcrm/kernels/markets.py`).", ""]
         lines += _table(params)
     lines += ["", "## Levers — `[options.NAME.LEVER]`", ""]
-    levers: dict[str, list[Param]] = {}
-    for p in LEVER_PARAMS:
-        levers.setdefault(p.section, []).append(p)
-    for lever, params in levers.items():
-        lines += ["", f"### `{lever}`", ""]
-        lines += _table(params, strip=f"{lever}.")
+    for lever in LEVERS.values():
+        lines += ["", f"### `{lever.name}` — {lever.label_en}", ""]
+        lines += [_lever_text(lever), ""]
+        lines += _table(list(lever.params), strip=f"{lever.name}.")
     lines += ["", f"Distribution names: {', '.join(SPECS)}.", ""]
     lines += ["", outputs.reference_markdown()]
     return "\n".join(lines)

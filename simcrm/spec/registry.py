@@ -1,7 +1,9 @@
 """The one registry of scenario parameters.
 
 Every key a scenario file may hold is described here once — name, type, unit,
-default, allowed range and a plain-language description.  The validator, the
+default, allowed range and a plain-language description.  The settings of the
+policy levers are rows of the same kind, declared by each lever in its own module
+of :mod:`simcrm.levers`.  The validator, the
 ``units``/``long_name`` attributes of the results and the scenario reference
 (``docs/scenario-reference.md``) are all generated from this table, in the
 manner of PyPSA's component attribute tables.
@@ -335,112 +337,10 @@ INPUTS: dict[str, Param] = {p.key: p for p in INPUT_PARAMS}
 # --------------------------------------------------------------------------------------
 # Levers (policy instruments); each takes its own table inside [options.NAME]
 # --------------------------------------------------------------------------------------
+#
+# Each lever declares its settings in its own module of simcrm.levers (which imports
+# this module for Param): see simcrm.levers.lever_params() and setting_params().
 
-_Y0, _Y1 = "first_year", "last_year"
-
-
-def _window(lever: str) -> list[Param]:
-    return [
-        _p(f"{lever}.{_Y0}", "int", "year", None,
-           "First calendar year in which the support is paid (default: no limit).",
-           lo=1900, hi=2300),
-        _p(f"{lever}.{_Y1}", "int", "year", None,
-           "Last calendar year in which the support is paid (default: no limit).",
-           lo=1900, hi=2300),
-    ]
-
-
-LEVER_PARAMS: list[Param] = [
-    # capex grant
-    _p("capex_grant.share", "float", "1", REQUIRED, "Share of the (final) capex paid as a grant.",
-       lo=0, hi=1),
-    _p("capex_grant.cap_meur", "float", "MEUR", None, "Maximum grant (default: no cap).", lo=0),
-    _p("capex_grant.reduces_depreciation_base", "bool", "", True,
-       "Whether the grant is deducted from the capex that is depreciated for tax."),
-    _p("capex_grant.taxable", "bool", "", False,
-       "Whether the grant is taxed as income in the year received (instead of reducing the "
-       "depreciation base)."),
-    *_window("capex_grant"),
-    # production subsidy
-    _p("production_subsidy.eur_per_t", "float", "EUR/t", REQUIRED,
-       "Subsidy per tonne of product sold.", lo=0),
-    _p("production_subsidy.years", "float", "years", 10.0,
-       "Years of subsidy counted from first production.", lo=0, hi=100),
-    _p("production_subsidy.annual_cap_meur", "float", "MEUR/yr", None,
-       "Maximum subsidy per year (default: no cap).", lo=0),
-    *_window("production_subsidy"),
-    # energy relief
-    _p("energy_relief.power_price_reduction", "float", "EUR/MWh", 0.0,
-       "Reduction of the electricity price paid by the plant.", lo=0),
-    _p("energy_relief.grid_tariff_discount", "float", "1", 0.0,
-       "Share of the grid tariff waived (like the former Dutch volume correction).", lo=0, hi=1),
-    _p("energy_relief.indirect_cost_share", "float", "1", 0.0,
-       "Share of indirect carbon costs in the power price compensated (like Dutch IKC-ETS).",
-       lo=0, hi=1),
-    _p("energy_relief.emission_factor_t_per_mwh", "float", "t/MWh", 0.72,
-       "CO2 emission factor used to compute indirect carbon costs (EU ETS state-aid "
-       "guidelines 2021, Central-West Europe).", lo=0, hi=2),
-    *_window("energy_relief"),
-    # price floor / contract for difference
-    _p("price_floor.strike", "float", "EUR/t", REQUIRED, "Strike price of the contract.", lo=0),
-    _p("price_floor.two_sided", "bool", "", False,
-       "Two-sided contract for difference (the plant pays back above the strike) or a floor only."),
-    _p("price_floor.volume_cap_tpa", "float", "t/yr", None,
-       "Maximum volume covered per year (default: all production).", lo=0),
-    _p("price_floor.years", "float", "years", 10.0, "Contract years from first production.",
-       lo=0, hi=100),
-    *_window("price_floor"),
-    # public loan
-    _p("public_loan.share", "float", "1", REQUIRED, "Share of the capex lent by the state.",
-       lo=0, hi=1),
-    _p("public_loan.rate", "float", "1/yr", 0.02, "Interest rate of the public loan.", lo=0, hi=1),
-    _p("public_loan.tenor_years", "float", "years", 15.0, "Repayment period (annuity).",
-       lo=1, hi=50),
-    _p("public_loan.grace_years", "float", "years", 2.0,
-       "Years after first production before repayment starts (interest is paid).", lo=0, hi=30),
-    _p("public_loan.replaces_senior_debt", "bool", "", True,
-       "Whether the public loan replaces senior debt first (true) or comes on top of the "
-       "scenario's senior debt, replacing equity (false)."),
-    _p("public_loan.recovery_rate", "float", "1", 0.4,
-       "Share of an unpaid balance the state recovers after a default.", lo=0, hi=1),
-    # loan guarantee
-    _p("loan_guarantee.spread_reduction", "float", "1/yr", 0.015,
-       "Reduction of the senior debt rate thanks to the guarantee.", lo=0, hi=1),
-    _p("loan_guarantee.gearing", "float", "1", None,
-       "Debt share allowed with the guarantee (default: the scenario's gearing).", lo=0, hi=0.95),
-    _p("loan_guarantee.cover_share", "float", "1", 0.8,
-       "Share of a debt loss the state covers.", lo=0, hi=1),
-    _p("loan_guarantee.fee", "float", "1/yr", 0.005,
-       "Guarantee fee paid by the plant on the outstanding guaranteed debt.", lo=0, hi=1),
-    _p("loan_guarantee.recovery_rate", "float", "1", 0.4,
-       "Share of an unpaid balance recovered after a default.", lo=0, hi=1),
-    # permits and grid
-    _p("permit_fast_track.cap_months", "float", "months", None,
-       "Maximum permit time including appeals (EU CRMA for strategic processing projects: 15).",
-       lo=0, hi=360),
-    _p("permit_fast_track.scale", "float", "1", 1.0,
-       "Multiplier on the permit and appeal time (e.g. 0.8 for a central contact point).",
-       lo=0, hi=1),
-    _p("grid_priority.cap_months", "float", "months", REQUIRED,
-       "Maximum wait for the grid connection.", lo=0, hi=360),
-    # offtake
-    _p("offtake.volume_tpa", "float", "t/yr", REQUIRED,
-       "Tonnes a year bought by the public buyer (at most the production).", lo=0),
-    _p("offtake.price", "float", "EUR/t", REQUIRED, "Price paid by the public buyer.", lo=0),
-    _p("offtake.years", "float", "years", 5.0, "Years of purchase from first production.",
-       lo=0, hi=100),
-    _p("offtake.resale_share", "float", "1", 1.0,
-       "Share of the market value the state recovers when it resells or holds the material.",
-       lo=0, hi=1),
-    *_window("offtake"),
-    # investment deduction
-    _p("investment_deduction.share", "float", "1", REQUIRED,
-       "Extra tax deduction as a share of the capex, taken in the years the capex is spent "
-       "(like the Dutch EIA); unused deductions are carried forward as losses.", lo=0, hi=2),
-]
-
-LEVERS: dict[str, Param] = {p.key: p for p in LEVER_PARAMS}
-LEVER_NAMES: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in LEVER_PARAMS))
 
 TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "operations", "markets",
                   "permitting", "finance", "worlds", "options", "decision", "report")
@@ -482,15 +382,6 @@ DEFAULT_SOURCES = {
     "decision.max_loss_prob": "the default decision rule of the levers issue",
     "decision.hurdle_irr": f"{_BRIEF} §6: 10 % for base metals (CIM)",
     "decision.production_deadline_year": "EU CRMA benchmarks for 2030",
-    "energy_relief.emission_factor_t_per_mwh": "EU ETS state-aid guidelines (2020/C 317/04), "
-                                               "Annex III, Central-West Europe",
-    "public_loan.rate": "assumption: a concessional real rate",
-    "public_loan.tenor_years": "assumption", "public_loan.grace_years": "assumption",
-    "public_loan.recovery_rate": "assumption: senior unsecured recovery of about 40 %",
-    "loan_guarantee.spread_reduction": "assumption", "loan_guarantee.cover_share": "assumption",
-    "loan_guarantee.fee": "assumption", "loan_guarantee.recovery_rate": "assumption",
-    "production_subsidy.years": "assumption", "price_floor.years": "assumption",
-    "offtake.years": "assumption",
 }
 for _m in MARKETS:
     DEFAULT_SOURCES[f"markets.{_m}.reversion"] = ("assumption: a price gap halves in about two "

@@ -9,24 +9,22 @@ can list them all at once and ``simcrm run`` can refuse to start.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import itertools
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from simcrm.levers import LEVERS
 from simcrm.spec.distributions import Dist, DistError
 from simcrm.spec.registry import (
     ALL_PARAMS,
     INPUTS,
-    LEVER_NAMES,
-    LEVERS,
     MARKETS,
     REQUIRED,
     SETTING_PARAMS,
@@ -156,23 +154,86 @@ class Scenario:
             raise ScenarioError(problems)
         return Scenario(self.path, new, self.worlds, self.options, self.sources)
 
-    def with_inputs(self, values: dict[str, Value], world: str | None = None) -> Scenario:
-        """TEMP (drop at merge: the levers branch brings the real one).
+    def with_inputs(self, values: dict[str, Any], world: str | None = None) -> Scenario:
+        """A copy with inputs changed, e.g. ``with_inputs({"finance.debt_rate": 0.06})``.
 
-        A copy with the dotted inputs ``values`` replaced in ``world`` (every world if
-        None).
+        Parameters
+        ----------
+        values : dict
+            Dotted input key -> a number, a distribution table (``{"dist": ...}``) or a
+            :class:`~simcrm.spec.distributions.Dist`, in the key's registry unit.
+        world : str, optional
+            The world to change.  None changes every world (the key is then no longer
+            an override of any world); ``"base"`` changes the base and every world
+            that does not override the key, as a change in the file would; another
+            name changes only that world.
+
+        Returns
+        -------
+        Scenario
+            A new scenario; this one is left as it is.  Values filled in from others
+            at load (a market's ``long_run`` from its ``start``) are not recomputed.
+
+        Raises
+        ------
+        KeyError
+            For an unknown input key or world.
+        ScenarioError
+            For values outside a key's allowed range.
         """
-        names = list(self.worlds) if world is None else [world]
-        worlds = dict(self.worlds)
-        for w in names:
-            worlds[w] = dataclasses.replace(worlds[w], inputs={**worlds[w].inputs, **values})
-        return Scenario(self.path, self.settings, worlds, self.options, self.sources)
+        if world is not None and world not in self.worlds:
+            raise KeyError(f"unknown world {world!r}" + _suggest(world, list(self.worlds)))
+        new = _checked_inputs(values)
+        worlds = {}
+        for name, w in self.worlds.items():
+            if world is None:
+                keys, overrides = list(new), tuple(k for k in w.overrides if k not in new)
+            elif name == world:
+                keys = list(new)
+                overrides = w.overrides if name == "base" else tuple(
+                    dict.fromkeys([*w.overrides, *new]))
+            elif world == "base":
+                keys, overrides = [k for k in new if k not in w.overrides], w.overrides
+            else:
+                keys, overrides = [], w.overrides
+            inputs = {**w.inputs, **{k: new[k] for k in keys}}
+            worlds[name] = replace(w, inputs=inputs, overrides=overrides)
+        return Scenario(self.path, self.settings, worlds, self.options, self.sources,
+                        self.partial)
 
     def with_options(self, names: list[str]) -> Scenario:
         """A copy that keeps only the named options (``baseline`` is always kept)."""
         keep = {"baseline", *names}
         opts = {k: v for k, v in self.options.items() if k in keep}
         return Scenario(self.path, self.settings, self.worlds, opts, self.sources)
+
+
+def _checked_inputs(values: dict[str, Any]) -> dict[str, Any]:
+    """Input values for :meth:`Scenario.with_inputs`, checked against the registry,
+    distribution tables turned into :class:`Dist`."""
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for key, v in values.items():
+        if key not in INPUTS:
+            raise KeyError(f"unknown input {key!r}" + _suggest(key, list(INPUTS)))
+        p = INPUTS[key]
+        if isinstance(v, Dist):
+            lo, hi = v.support()
+            if not p.uncertain:
+                problems.append(Problem("with_inputs", key, "must be a fixed value, not a "
+                                        "distribution"))
+            elif not (p.allows(lo) and p.allows(hi)):
+                problems.append(Problem("with_inputs", key, f"{v.describe()} reaches {lo:g} to "
+                                        f"{hi:g}, outside the allowed range {p.range_text()}"))
+        else:
+            found = _check_value(p, v, "with_inputs", key)
+            problems += found
+            if isinstance(v, dict) and not found:
+                v = Dist.from_table(v)
+        out[key] = v
+    if problems:
+        raise ScenarioError(problems)
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -657,49 +718,15 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
                     ctx.add(f"{okey}.{lname}", "must be text in quotes")
                 continue
             lkey = f"{okey}.{lname}"
-            if lname not in LEVER_NAMES:
-                ctx.add(lkey, "unknown lever" + _suggest(lname, list(LEVER_NAMES))
-                        + " (levers: " + ", ".join(LEVER_NAMES) + ")")
+            if lname not in LEVERS:
+                ctx.add(lkey, "unknown lever" + _suggest(lname, list(LEVERS))
+                        + " (levers: " + ", ".join(LEVERS) + ")")
                 continue
             if not isinstance(ltable, dict):
                 ctx.add(lkey, "must be a table of lever settings, e.g. "
                         f"[options.{oname}.{lname}]")
                 continue
-            settings: dict[str, Any] = {}
-            params = {k: p for k, p in LEVERS.items() if p.section == lname}
-            for k, v in ltable.items():
-                key = f"{lname}.{k}"
-                if key not in params:
-                    names = [p.name for p in params.values()]
-                    ctx.add(f"{lkey}.{k}", f"unknown setting of {lname}" + _suggest(k, names)
-                            + " (allowed: " + ", ".join(names) + ")")
-                    continue
-                p = params[key]
-                if isinstance(v, list):
-                    if not v:
-                        ctx.add(f"{lkey}.{k}", "an empty list of intensities")
-                        continue
-                    for x in v:
-                        ctx.problems.extend(_check_value(p, x, ctx.file(f"{lkey}.{k}"),
-                                                         f"{lkey}.{k}"))
-                    lists.append((lname, k, v))
-                else:
-                    ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"),
-                                                     f"{lkey}.{k}"))
-                settings[k] = v
-            for p in params.values():
-                if p.name not in settings:
-                    if p.default is REQUIRED:
-                        ctx.add(f"{lkey}.{p.name}", f"is required: {p.description}")
-                    else:
-                        settings[p.name] = p.default
-            if (lname == "capex_grant" and settings.get("taxable") is True
-                    and settings.get("reduces_depreciation_base") is True):
-                ctx.add(f"{lkey}.taxable", "a grant is either taxed or deducted from the "
-                        "depreciation base, not both: set reduces_depreciation_base = false")
-            y0, y1 = settings.get("first_year"), settings.get("last_year")
-            if isinstance(y0, int) and isinstance(y1, int) and y0 > y1:
-                ctx.add(f"{lkey}.last_year", f"last_year {y1} is before first_year {y0}")
+            settings = _lever_settings(LEVERS[lname], ltable, lkey, lists, ctx)
             levers[lname] = settings
         meta = {k: table[k] for k in META_KEYS if isinstance(table.get(k), str)}
         if not lists:
@@ -718,6 +745,41 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
                     m[lab] = f"{m[lab]} ({', '.join(suffix)})"
             _add_option(options, Option(name, lv, **m), ctx, okey)
     return options
+
+
+def _lever_settings(lever, table: dict, lkey: str, lists: list, ctx: _Ctx) -> dict[str, Any]:
+    """The settings of one lever table, checked against the lever's declaration and
+    its validation rules, defaults filled in; settings given as lists go to ``lists``."""
+    lname = lever.name
+    settings: dict[str, Any] = {}
+    params = {p.key: p for p in lever.params}
+    for k, v in table.items():
+        key = f"{lname}.{k}"
+        if key not in params:
+            names = [p.name for p in params.values()]
+            ctx.add(f"{lkey}.{k}", f"unknown setting of {lname}" + _suggest(k, names)
+                    + " (allowed: " + ", ".join(names) + ")")
+            continue
+        p = params[key]
+        if isinstance(v, list):
+            if not v:
+                ctx.add(f"{lkey}.{k}", "an empty list of intensities")
+                continue
+            for x in v:
+                ctx.problems.extend(_check_value(p, x, ctx.file(f"{lkey}.{k}"), f"{lkey}.{k}"))
+            lists.append((lname, k, v))
+        else:
+            ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"), f"{lkey}.{k}"))
+        settings[k] = v
+    for p in params.values():
+        if p.name not in settings:
+            if p.default is REQUIRED:
+                ctx.add(f"{lkey}.{p.name}", f"is required: {p.description}")
+            else:
+                settings[p.name] = p.default
+    for setting, message in lever.validate(settings):
+        ctx.add(f"{lkey}.{setting}", message)
+    return settings
 
 
 def _add_option(options: dict[str, Option], opt: Option, ctx: _Ctx, okey: str) -> None:

@@ -1,0 +1,152 @@
+"""The plant without policy: schedule, production and the costs no price-dependent lever touches.
+
+Everything here is the same for every option with the same schedule (permit and
+grid levers), so :func:`plant_case` is computed once per world and chunk and
+cached in :attr:`simcrm.model.business_case.Context.cache`.
+
+Sign convention: cost lines are negative, in MEUR per year of the scenario's price
+year (escalated with ``finance.inflation`` in nominal terms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simcrm.kernels.finance import discount_factors
+from simcrm.kernels.schedule import overlap, production_factor, project_dates
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simcrm.model.business_case import Context
+
+OPERATING_LINES = {
+    # name: long_name
+    "revenue": "Revenue from product sales at market prices",
+    "feedstock": "Feedstock purchases",
+    "electricity": "Electricity including grid tariff",
+    "gas": "Natural gas",
+    "carbon": "EU ETS allowances for direct emissions beyond free allocation",
+    "other_opex": "Reagents, labour, maintenance and other operating costs",
+    "capex": "Capital expenditure including overrun",
+    "working_capital": "Change in working capital (released at the end)",
+}
+"""Plant lines before policy support, in the order of the audit trail."""
+
+
+@dataclass
+class Plant:
+    """Schedule, production and costs of a chunk of draws for one world and schedule.
+
+    Arrays are shaped (draw,) or (draw, year); money in MEUR (per year), production
+    in t/yr.  ``calendar`` [year] and ``esc`` [1] (price escalation, ones in real
+    terms) are shaped (year,).  ``memo`` holds work shared by the options with this
+    schedule (the scenario's own senior debt).
+    """
+
+    n: int
+    T: int
+    calendar: np.ndarray
+    esc: np.ndarray
+    prices: dict
+    c0: np.ndarray
+    s: np.ndarray
+    life: np.ndarray
+    ramp: np.ndarray
+    cap_t: np.ndarray
+    production: np.ndarray
+    spend_share: np.ndarray
+    capex_final: np.ndarray
+    mwh: np.ndarray
+    tariff: np.ndarray
+    lines: dict
+    capex_spend: np.ndarray
+    costs_opex: np.ndarray
+    first_prod_year: np.ndarray
+    dep_share: np.ndarray
+    dfac: np.ndarray
+    lcop: np.ndarray
+    zeros: np.ndarray
+    memo: dict = field(default_factory=dict)
+
+
+def arr(x, n: int) -> np.ndarray:
+    """``x`` (a number or an array (draw,)) as a read-only float array (draw,)."""
+    return np.broadcast_to(np.asarray(x, dtype=float), (n,))
+
+
+def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarray) -> Plant:
+    """Schedule, production and the costs that no price-dependent lever touches.
+
+    Parameters
+    ----------
+    ctx : Context
+        Inputs and market paths of the world.
+    schedule : dict
+        Keyword arguments of :func:`~simcrm.kernels.schedule.project_dates` set by the
+        option's levers (permit and grid caps).
+    calendar : ndarray, shape (year,)
+        Calendar years of the horizon [year].
+    esc : ndarray, shape (year,)
+        Price escalation (ones in real terms) [1].
+
+    Returns
+    -------
+    Plant
+    """
+    inp, n, T = ctx.inputs, ctx.n, calendar.shape[0]
+    g = lambda k: arr(inp[k], n)  # noqa: E731
+    c0, s = project_dates(
+        g("permitting.permit_months"), ctx.appeal, g("permitting.appeal_months"),
+        g("permitting.grid_wait_months"), g("plant.construction_months"), **schedule)
+    life, ramp = g("plant.life_years"), g("plant.rampup_years")
+    cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
+    production = cap_t[:, None] * production_factor(s, life, ramp, T)  # t/yr
+    op_share = overlap(s, s + life, T)  # years of operation in each year
+    build = np.maximum(s - c0, 1e-9)
+    spend_share = overlap(c0, s, T) / build[:, None]
+    capex_final = g("plant.capex_meur") * g("plant.capex_overrun")  # MEUR
+    mwh = production * g("operations.electricity_mwh_per_t")[:, None]
+    tariff = g("markets.electricity.grid_tariff")[:, None] * esc
+    lines = _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tariff,
+                        esc)
+    costs_opex = (lines["feedstock"] + lines["electricity"] + lines["gas"] + lines["carbon"]
+                  + lines["other_opex"])
+    dfac = discount_factors(g("finance.discount_rate"), T)
+    pv_prod = pv(production, dfac)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lcop = np.where(pv_prod > 0, pv(-(costs_opex + lines["capex"]), dfac) / pv_prod * 1e6,
+                        np.nan)
+    D = float(inp["finance.depreciation_years"])
+    return Plant(
+        n=n, T=T, calendar=calendar, esc=esc, prices=ctx.prices, c0=c0, s=s, life=life,
+        ramp=ramp, cap_t=cap_t, production=production, spend_share=spend_share,
+        capex_final=capex_final, mwh=mwh, tariff=tariff, lines=lines,
+        capex_spend=-lines["capex"], costs_opex=costs_opex,
+        first_prod_year=np.minimum(np.floor(s).astype(int), T - 1),
+        dep_share=overlap(s, s + D, T), dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)))
+
+
+def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tariff,
+                esc) -> dict:
+    """Feedstock, energy, carbon, other operating costs and capex [MEUR/yr], negative."""
+    P = ctx.prices
+    lines = {}
+    lines["feedstock"] = (-P["feedstock"] * production
+                          * g("operations.feedstock_t_per_t")[:, None] / 1e6)
+    lines["electricity"] = -(P["electricity"] + tariff) * mwh / 1e6
+    lines["gas"] = -P["gas"] * production * g("operations.gas_mwh_per_t")[:, None] / 1e6
+    net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
+    lines["carbon"] = -P["carbon"] * production * net_co2[:, None] / 1e6
+    fixed = (g("operations.labour_meur_per_yr") + g("operations.other_fixed_meur_per_yr")
+             + g("operations.maintenance_share") * capex_final)
+    lines["other_opex"] = -(g("operations.reagents_eur_per_t")[:, None] * production / 1e6
+                            + fixed[:, None] * op_share) * esc
+    lines["capex"] = -capex_final[:, None] * spend_share * esc
+    return lines
+
+
+def pv(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:
+    """Present value of ``x`` (draw, year) with factors (year,) or (draw, year) [MEUR]."""
+    return x @ dfac if dfac.ndim == 1 else np.einsum("dt,dt->d", x, dfac)
