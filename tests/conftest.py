@@ -9,13 +9,35 @@ import pytest
 
 import simcrm
 
+LEGACY = {
+    "development": ["cost_share_per_yr = 0", "capex_escalation = 0", "window_hazard = 0"],
+    "permitting": ["refusal_hazard = 0"],
+    "operations": ["idle_when_unprofitable = false"],
+    "finance": ["walkaway_years = 1000", "decommissioning_share = 0"],
+    "decision": ['investor = "always"'],
+}
+"""Settings that switch off what the investment-decision model added (development
+costs, hazards, escalation, idling, walking away, decommissioning, the investor's
+choice): a scenario with them behaves as simcrm did before (payback aside)."""
+
+
+def legacy(text: str) -> str:
+    """``text`` (a scenario) with the :data:`LEGACY` settings added to its tables."""
+    for section, keys in LEGACY.items():
+        header = f"[{section}]\n"
+        block = "".join(f"{k}\n" for k in keys)
+        text = (text.replace(header, header + block, 1) if header in text
+                else text + f"\n{header}{block}")
+    return text
+
+
 HAND_PLANT = """
 [scenario]
 name = "hand"
 [simulation]
 draws = 1
 seed = 7
-fid_year = 2026
+start_year = 2026
 horizon_years = 8
 [plant]
 capacity_tpa = 10000
@@ -37,6 +59,7 @@ tax_rate = {tax}
 depreciation_years = 5
 working_capital_share = 0
 """
+HAND_PLANT = legacy(HAND_PLANT)
 """A deterministic plant worked out by hand: capex 50 MEUR spent in 2026, production
 10 000 t/yr in 2027–2031 at 2000 EUR/t with 200 EUR/t of costs: 18 MEUR/yr before tax."""
 
@@ -97,7 +120,10 @@ debt_gearing = 0.4
 markets.electricity.start = 150
 markets.gas.start = { times = 2.5 }
 """
+SMALL_NEW = SMALL
 """A lithium-refinery-like scenario with uncertainty, debt and two worlds."""
+SMALL = legacy(SMALL)
+"""The same in the behaviour before the investment decision was modelled (LEGACY)."""
 
 OPTIONS = """
 [options.grant.capex_grant]

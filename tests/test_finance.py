@@ -78,9 +78,11 @@ def test_irr_is_a_root_and_matches_npf(inflows, outlay):
 def test_payback_by_hand():
     c = np.array([[-100.0, 30, 30, 30, 30], [-100.0, 10, 10, 10, 10], [0.0, -50, 25, 25, 25]])
     got = payback(c)
-    assert got[0] == pytest.approx(3 + 10 / 30)
+    # year t's flow comes in over [t, t + 1): -100 in year 0, then 30 a year; the
+    # cumulative flow is -10 at the end of year 3, and year 4 earns 30
+    assert got[0] == pytest.approx(4 + 10 / 30)
     assert np.isnan(got[1])
-    assert got[2] == pytest.approx(3.0)  # cumulative -50, -25, 0 at t=3
+    assert got[2] == pytest.approx(4.0)  # cumulative 0, -50, -25, 0 at the end of year 3
 
 
 def test_tax_loss_carry_forward_by_hand():

@@ -40,7 +40,9 @@ def test_hand_plant_without_tax(hand_scenario):
     # IRR: 18 * annuity(5, r) = 50
     assert 18 * sum((1 + m["irr"]) ** -t for t in range(1, 6)) == pytest.approx(50, rel=1e-10)
     assert m["irr"] == pytest.approx(0.23435, abs=1e-4)
-    assert m["payback"] == pytest.approx(2 + 14 / 18)  # cumulative -50, -32, -14, +4
+    # capex in 2026, 18 a year from 2027: cumulative -50, -32, -14 at the end of 2028
+    # (year 2), +4 at the end of 2029: paid back 14/18 into year 3
+    assert m["payback"] == pytest.approx(3 + 14 / 18)
     assert m["first_production"] == pytest.approx(2027.0)
     # levelised cost: PV(capex + opex) / PV(production)
     assert m["lcop"] == pytest.approx((50e6 + 2e6 * A5) / (10_000 * A5), rel=1e-12)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,10 @@ from simcrm.analysis.sensitivity import (
     sobol_table,
     spearman,
 )
-from simcrm.engine.evaluate import evaluate_chunk, random_numbers
+from simcrm.engine.evaluate import evaluate_chunk, investor_fits, random_numbers
 from simcrm.spec.distributions import Dist
+
+from .conftest import legacy
 
 DOMINANT = """
 [scenario]
@@ -54,7 +57,7 @@ cap_months = 15
 @pytest.fixture(scope="module")
 def dominant(tmp_path_factory) -> simcrm.Scenario:
     p = tmp_path_factory.mktemp("dom") / "dominant.toml"
-    p.write_text(textwrap.dedent(DOMINANT), encoding="utf-8")
+    p.write_text(legacy(textwrap.dedent(DOMINANT)), encoding="utf-8")
     return simcrm.load_scenario(p)
 
 
@@ -250,23 +253,29 @@ def test_sobol_design_row_is_evaluated_as_the_runs_draw(write):
     factors = sobol_factors(sc, "base")
     assert [(f.name, f.columns) for f in factors] == [
         ("plant.capex_meur", 1), ("permitting.appeal", 1),
+        ("development.refusal", 1), ("development.window", 1),  # the default hazards
         ("markets.product.shocks", 30),  # its shocks and the crash events feedstock uses
         ("markets.electricity.shocks", 15), ("markets.gas.shocks", 15)]
     rd = random_numbers(sc, 0, 1024)
-    cols = [rd.u[:, 0], rd.appeal,
+    cols = [rd.u[:, 0], rd.appeal, rd.events["refusal"], rd.events["window"],
             *special.ndtr(rd.z[:, :, 0]).T, *rd.jumps[("product", "crash")].T,
             *special.ndtr(rd.z[:, :, 2]).T, *special.ndtr(rd.z[:, :, 3]).T]
     U = np.column_stack(cols)
+    fits = investor_fits(sc, 1024)  # the run's investor: the same pilot draws
     model = _design_model(sc, "base", factors, "grouped", [sc.options["baseline"].levers],
-                          "npv")
-    run = evaluate_chunk(sc, 0, 1024, 0, breakeven=False)["metrics"]["npv"][0, 0]
+                          "npv", [fits[("baseline", "base")]])
+    run = evaluate_chunk(replace(sc, value_fits=fits), 0, 1024, 0,
+                         breakeven=False)["metrics"]["npv"][0, 0]
+    built = evaluate_chunk(replace(sc, value_fits=fits), 0, 1024, 0,
+                           breakeven=False)["metrics"]["built"][0, 0]
+    assert 0 < built.mean() < 1  # some draws are declined or stopped: the test has teeth
     np.testing.assert_allclose(model(U)[:, 0], run, rtol=1e-9, atol=1e-9)
 
 
 def test_sobol_fixed_markets_keep_an_uncertain_reversion(write):
     """On a deterministic path the reversion rate still sets how fast the price goes
     from ``start`` to ``long_run``, so it stays a factor with ``markets="fixed"``."""
-    sc = simcrm.load_scenario(write("""
+    sc = simcrm.load_scenario(write(legacy("""
         [plant]
         capacity_tpa = 1000
         capex_meur = { dist = "uniform", low = 10, high = 20 }
@@ -276,7 +285,7 @@ def test_sobol_fixed_markets_keep_an_uncertain_reversion(write):
         volatility = 0.2
         reversion = { dist = "uniform", low = 0.1, high = 0.5 }
         crash_prob = { dist = "uniform", low = 0.0, high = 0.1 }
-        """))
+        """)))
     fixed = [f.name for f in sobol_factors(sc, "base", markets="fixed")]
     assert fixed == ["plant.capex_meur", "markets.product.reversion"]
 

@@ -72,7 +72,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy import special, stats
 
-from simcrm.engine.evaluate import evaluate, jump_streams, shock_markets, world_draws
+from simcrm.engine.evaluate import evaluate, investor_fits, jump_streams, shock_markets, world_draws
 from simcrm.engine.sampling import BlockDraws
 from simcrm.spec import outputs
 from simcrm.spec.distributions import Dist
@@ -359,6 +359,12 @@ class Factor:
     units: str
 
 
+EVENT_FACTORS = {
+    "refusal": ("permitting.refusal_hazard", "When the permit would be refused (event)"),
+    "window": ("development.window_hazard", "When the market window would close (event)"),
+}
+"""Events of development that are design factors where their hazard is positive."""
+
 _MARKET_PARAMS = ("volatility", "crash_prob", "crash_size", "spike_prob", "spike_size")
 """Market inputs with no effect on a deterministic path (``markets="fixed"``); the
 reversion rate is not among them: it sets how fast the path goes from ``start`` to
@@ -394,6 +400,10 @@ def sobol_factors(sc, world: str = "base", markets: str = "grouped") -> list[Fac
     if isinstance(ap, Dist) or ap > 0:
         out.append(Factor("permitting.appeal", "appeal", 1,
                           "Whether the permit is appealed (event)", "1"))
+    for event, (key, what) in EVENT_FACTORS.items():
+        h = inp[key]
+        if isinstance(h, Dist) or h > 0:
+            out.append(Factor(f"development.{event}", "event", 1, what, "1"))
     if markets == "grouped":
         for m, (shocks, streams) in _market_layout(sc, world).items():
             cols = T * (int(shocks) + len(streams))
@@ -417,6 +427,7 @@ def _design_numbers(sc, world: str, factors: list[Factor], U: np.ndarray) -> Blo
     u = np.full((n, len(keys)), 0.5)
     z = np.zeros((n, T, len(MARKETS)))
     jumps: dict = {}
+    events: dict = {}
     appeal_u = np.ones(n)
     c = 0
     for fac in factors:
@@ -426,6 +437,8 @@ def _design_numbers(sc, world: str, factors: list[Factor], U: np.ndarray) -> Blo
             u[:, keys.index(fac.name)] = block[:, 0]
         elif fac.kind == "appeal":
             appeal_u = block[:, 0]
+        elif fac.kind == "event":
+            events[fac.name.split(".")[1]] = block[:, 0]
         else:
             m = fac.name.split(".")[1]
             shocks, streams = layout[m]
@@ -436,11 +449,11 @@ def _design_numbers(sc, world: str, factors: list[Factor], U: np.ndarray) -> Blo
             for s in streams:
                 jumps[s] = block[:, j:j + T]
                 j += T
-    return BlockDraws(u, z, jumps, appeal_u)
+    return BlockDraws(u, z, jumps, appeal_u, events)
 
 
 def _design_model(sc, world: str, factors: list[Factor], markets: str, levers: list[dict],
-                  output: str) -> Callable[[np.ndarray], np.ndarray]:
+                  output: str, fits: list | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """A function of design rows ``U`` returning ``output`` for every option, stacked.
 
     The rows are evaluated by the engine's evaluator
@@ -451,7 +464,7 @@ def _design_model(sc, world: str, factors: list[Factor], markets: str, levers: l
 
     def f(U: np.ndarray) -> np.ndarray:
         wd = world_draws(sc, world, _design_numbers(sc, world, factors, U), fixed)
-        res = evaluate(sc, wd, levers, breakeven=(output == "breakeven_price"))
+        res = evaluate(sc, wd, levers, breakeven=(output == "breakeven_price"), fits=fits)
         return np.stack([met[output] for met, _ in res], axis=1)
 
     return f
@@ -514,8 +527,12 @@ def sobol(sc, world: str = "base", options: list[str] | None = None, n: int = 10
             names.append(fac.name if fac.columns == 1 else f"{fac.name}[{c}]")
             groups.append(fac.name)
     use_groups = any(fac.columns > 1 for fac in factors)
+    fits = None
+    if sc.settings["decision.investor"] == "expected-npv":  # the run's investor, same pilot
+        vf = sc.value_fits or investor_fits(sc, int(sc.settings["simulation.draws"]))
+        fits = [vf.get((o, world)) for o in options]
     model = _design_model(sc, world, factors, markets, [sc.options[o].levers for o in options],
-                          output)
+                          output, fits)
     r = sobol_indices(model, names, n, groups if use_groups else None, seed,
                       calc_second_order, level, num_resamples)
     fnames = [f.name for f in factors]

@@ -67,12 +67,14 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     def get(name: str, o: int, w: int) -> np.ndarray:
         return arrays[name][o, w]
 
-    arrays = {k: ds[k].values for k in PER_DRAW}
+    arrays = {k: ds[k].values for k in PER_DRAW if k in ds}
     return summary_from(ds, get)
 
 
 PER_DRAW = ("npv", "irr", "first_production", "public_cost_gross", "public_cost_net",
-            "public_cost_per_tpa")
+            "public_cost_per_tpa",
+            "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
+            "public_contingent_cost")
 """The per-draw metrics the summary is computed from."""
 
 
@@ -97,7 +99,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
         base = np.asarray(get("npv", ib, w))
         for o in range(O):
             cell = lambda name, o=o, w=w: np.asarray(get(name, o, w))  # noqa: E731
-            for k, v in cell_stats(cell, base, dec).items():
+            for k, v in cell_stats(cell, base, dec, lambda name, w=w: get(name, ib, w)).items():
                 out[k][o, w] = v
     data = {k: (("option", "world"), v, outputs.attrs(k)) for k, v in out.items()}
     coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
@@ -110,7 +112,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
     return sm
 
 
-def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
+def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, float]:
     """The statistics (:data:`simcrm.spec.outputs.STATISTICS`) of one option in one world.
 
     Parameters
@@ -121,6 +123,9 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
         NPV of the baseline in the same world, draw by draw (for paired differences).
     dec : dict
         The decision rule (:func:`decision_of`).
+    get_base : callable, optional
+        ``get_base(name)`` -> the baseline's draws of a metric in the same world (for
+        paired differences of P(built) and tonnes; without it they are NaN).
     """
     # Each metric is read, used and released in turn: on a streamed run of millions of
     # draws every array here is as long as the run.
@@ -156,11 +161,12 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
     r["p_irr_above_hurdle"], r["p_irr_above_hurdle_se"] = ph, np.sqrt(ph * (1 - ph) / n)
     del irr, defined
     fp = get("first_production")
-    by = (fp < dec["production_deadline_year"] + 1).mean()
+    by = (fp < dec["production_deadline_year"] + 1).mean()  # NaN (not built) is not by
     r["p_production_by_deadline"] = by
     r["p_production_by_deadline_se"] = np.sqrt(by * (1 - by) / n)
-    r["first_production_p50"] = np.median(fp)
+    r["first_production_p50"] = np.nanmedian(fp) if np.isfinite(fp).any() else np.nan
     del fp
+    r.update(_delivery_stats(get, get_base, n))
     net = get("public_cost_net")
     r["public_cost_net_mean"], r["public_cost_net_mean_se"] = net.mean(), _se(net)
     del net
@@ -175,6 +181,40 @@ def cell_stats(get, base: np.ndarray, dec: dict) -> dict[str, float]:
     r["investable"] = float(r["npv_mean"] > dec["min_mean_npv_meur"]
                             and 1 - p <= dec["max_loss_prob"])
     return r
+
+
+def _delivery_stats(get, get_base, n: int) -> dict[str, float]:
+    """P(built), tonnes by the deadline and in stress years, idling, closures and the
+    contingent public cost; paired changes against the baseline where it is given.
+    Results written before these metrics existed give NaN."""
+    names = ("p_built", "p_built_se", "d_p_built", "d_p_built_se", "p_npv_pos_if_built",
+             "tonnes_by_deadline_mean", "tonnes_by_deadline_mean_se", "d_tonnes_by_deadline",
+             "d_tonnes_by_deadline_se", "tonnes_in_stress_mean", "idle_years_mean",
+             "p_abandoned", "public_contingent_cost_mean")
+    try:
+        built = get("built")
+    except KeyError:
+        return dict.fromkeys(names, np.nan)
+    r: dict[str, float] = {}
+    pb = built.mean()
+    r["p_built"], r["p_built_se"] = pb, np.sqrt(pb * (1 - pb) / n)
+    npv = get("npv")
+    nb = int((built > 0).sum())
+    r["p_npv_pos_if_built"] = float((npv[built > 0] > 0).mean()) if nb else np.nan
+    tonnes = get("tonnes_by_deadline")
+    r["tonnes_by_deadline_mean"], r["tonnes_by_deadline_mean_se"] = tonnes.mean(), _se(tonnes)
+    for k, x, name in (("d_p_built", built, "built"),
+                       ("d_tonnes_by_deadline", tonnes, "tonnes_by_deadline")):
+        if get_base is None:
+            r[k], r[f"{k}_se"] = np.nan, np.nan
+            continue
+        d = x - np.asarray(get_base(name))
+        r[k], r[f"{k}_se"] = d.mean(), _se(d)
+    r["tonnes_in_stress_mean"] = get("tonnes_in_stress_years").mean()
+    r["idle_years_mean"] = get("idle_years").mean()
+    r["p_abandoned"] = get("abandoned").mean()
+    r["public_contingent_cost_mean"] = get("public_contingent_cost").mean()
+    return {k: r[k] for k in names}
 
 
 def _se(x: np.ndarray) -> float:
@@ -224,10 +264,12 @@ TERMINAL_COLUMNS = [
     ("npv_mean", "{:,.0f}"),
     ("npv_p10", "{:,.0f}"),
     ("npv_p90", "{:,.0f}"),
+    ("p_built", "{:.0%}"),
     ("p_npv_pos", "{:.1%}"),
     ("p_npv_pos_se", "{:.1%}"),
     ("irr_mean", "{:.1%}"),
     ("p_production_by_deadline", "{:.0%}"),
+    ("tonnes_by_deadline_mean", "{:,.0f}"),
     ("public_cost_gross_mean", "{:,.0f}"),
     ("public_cost_net_mean", "{:,.0f}"),
     ("gain_per_100meur", "{:+.1%}"),

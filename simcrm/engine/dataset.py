@@ -45,7 +45,7 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
     st = sc.settings
     n = int(st["simulation.draws"])
     T = int(st["simulation.horizon_years"])
-    years = int(st["simulation.fid_year"]) + np.arange(T)
+    years = int(st["simulation.valuation_year"]) + np.arange(T)
     crd = coords(sc, n)
     res = results_dataset(sc, parts, crd) if metrics else None
     lines = [p["lines"] for p in parts if "lines" in p]
@@ -118,7 +118,8 @@ def provenance(sc: Scenario) -> dict:
         "seed": int(st["simulation.seed"]),
         "draws": int(st["simulation.draws"]),
         "sampler": st["simulation.sampler"],
-        "fid_year": int(st["simulation.fid_year"]),
+        "start_year": int(st["simulation.start_year"]),
+        "valuation_year": int(st["simulation.valuation_year"]),
         "horizon_years": int(st["simulation.horizon_years"]),
         "price_year": int(st["scenario.price_year"]),
         "currency": st["scenario.currency"],

@@ -20,11 +20,12 @@ The path of a draw has two steps:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from simcrm.engine.sampling import BLOCK, BlockDraws, concat, sample_block
+from simcrm.kernels.decision import fit_value
 from simcrm.kernels.markets import price_path
 from simcrm.model.business_case import Context, business_case
 from simcrm.spec.distributions import Dist
@@ -138,7 +139,7 @@ def random_numbers(sc: Scenario, start: int, stop: int) -> BlockDraws:
     rd = concat(blocks, (b1 - b0) * BLOCK)
     sl = slice(start - b0 * BLOCK, stop - b0 * BLOCK)
     return BlockDraws(rd.u[sl], rd.z[sl], {k: v[sl] for k, v in rd.jumps.items()},
-                      rd.appeal[sl])
+                      rd.appeal[sl], {k: v[sl] for k, v in rd.events.items()})
 
 
 # --------------------------------------------------------------------------------------
@@ -159,11 +160,20 @@ class WorldDraws:
     appeal : ndarray, shape (draw,)
         1 where the permit is appealed, 0 where not; the base case uses the
         probability instead [1].
+    events : dict
+        Uniforms of the events of development (``refusal``, ``window``), shape (draw,);
+        empty where none happen (the base case, a design).
+    stress : ndarray of bool, shape (draw, year), or None
+        Years with a crash or a spike of the product price (a dumping episode or an
+        export-control shock): the years in which a running plant matters most for
+        supply.
     """
 
     inputs: dict
     prices: dict
     appeal: np.ndarray
+    events: dict = field(default_factory=dict)
+    stress: np.ndarray | None = None
 
     def path_means(self, markets: list[str]) -> dict:
         """Mean price of each of ``markets`` over the horizon, per draw [EUR per unit]."""
@@ -274,7 +284,18 @@ def world_draws(sc: Scenario, world: str, rd: BlockDraws,
     inp = world_inputs(sc, world, rd.u, sc.uncertain_keys, overrides)
     prices = world_prices(sc, inp, rd.z, rd.jumps)
     appeal = (rd.appeal < np.asarray(inp["permitting.appeal_prob"])).astype(float)
-    return WorldDraws(inp, prices, appeal)
+    return WorldDraws(inp, prices, appeal, rd.events, _product_stress(inp, rd.jumps))
+
+
+def _product_stress(inp: dict, jumps: dict) -> np.ndarray | None:
+    """Years with a crash or spike of the product price [bool], or None without jumps."""
+    out = None
+    for kind in JUMP_KINDS:
+        u = jumps.get(("product", kind))
+        if u is not None:
+            hit = u < np.asarray(inp[f"markets.product.{kind}_prob"])[..., None]
+            out = hit if out is None else out | hit
+    return out
 
 
 def base_draws(sc: Scenario, world: str = "base") -> WorldDraws:
@@ -299,7 +320,8 @@ def base_draws(sc: Scenario, world: str = "base") -> WorldDraws:
 
 
 def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool = False,
-             breakeven: bool = True) -> list[tuple[dict, dict | None]]:
+             breakeven: bool = True, fits: list | None = None,
+             pilot: bool = False) -> list[tuple[dict, dict | None]]:
     """Business cases of options on one world's draws.
 
     The options share one :class:`~simcrm.model.business_case.Context`, so work that
@@ -315,6 +337,12 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
         Return the yearly cash-flow lines [MEUR/yr] (``production`` [t/yr]).
     breakeven : bool
         Compute the break-even product price.
+    fits : list of ValueFit or None, optional
+        Per option, the investor's fitted value of building (:func:`investor_fits`);
+        None (or missing) builds every draw that reaches FID.
+    pilot : bool
+        Build every draw that reaches FID and add the state at FID (``_state``) and
+        the realised value of building (``_value``) to the metrics.
 
     Returns
     -------
@@ -323,9 +351,37 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
         :data:`~simcrm.spec.outputs.METRICS`) and lines (name -> ndarray,
         shape (draw, year)) or None.
     """
-    ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings)
-    return [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven)
-            for lv in levers]
+    ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings, events=wd.events,
+                  stress=wd.stress)
+    fits = fits or [None] * len(levers)
+    return [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
+                          pilot=pilot) for lv, f in zip(levers, fits)]
+
+
+def investor_fits(sc: Scenario, draws: int) -> dict:
+    """The investor's estimate of the value of building, per option and world.
+
+    The first ``min(decision.pilot_draws, draws)`` draws of the run are evaluated with
+    every draw that reaches FID built; the realised value of building is regressed on
+    the state known at FID (:func:`simcrm.kernels.decision.fit_value`).  The fits
+    depend only on the scenario and these draws, never on the chunking, so every
+    chunk and worker applies the same rule.
+
+    Returns
+    -------
+    dict
+        ``(option, world) -> ValueFit``.
+    """
+    n = min(int(sc.settings["decision.pilot_draws"]), int(draws))
+    rd = random_numbers(sc, 0, n)
+    names = list(sc.options)
+    levers = [o.levers for o in sc.options.values()]
+    fits = {}
+    for wname in sc.worlds:
+        res = evaluate(sc, world_draws(sc, wname, rd), levers, breakeven=False, pilot=True)
+        for oname, (met, _) in zip(names, res):
+            fits[(oname, wname)] = fit_value(met["_state"], met["_value"])
+    return fits
 
 
 def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tuple[dict, dict]:
@@ -384,7 +440,8 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
         inputs["permitting.appeal"][wi] = wd.appeal
         for m, v in wd.path_means(vm).items():
             inputs[f"markets.{m}.path_mean"][wi] = v
-        for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, n_keep > 0, breakeven)):
+        fits = [sc.value_fits.get((o, wname)) for o in sc.options]
+        for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, n_keep > 0, breakeven, fits)):
             for k, v in met.items():
                 metrics[k][oi, wi] = v
             for k, v in (ln or {}).items():

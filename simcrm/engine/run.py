@@ -17,7 +17,7 @@ import os
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ import xarray as xr
 
 from simcrm._lazy import lazy_import
 from simcrm.engine.dataset import assemble, stored_summary, with_summary
-from simcrm.engine.evaluate import base_case, evaluate_chunk
+from simcrm.engine.evaluate import base_case, evaluate_chunk, investor_fits
 from simcrm.engine.sampling import BLOCK
 from simcrm.io.sinks import MemorySink, StreamSink
 from simcrm.spec.outputs import METRICS
@@ -188,6 +188,8 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
     """
     sc = _run_scenario(scenario, draws, seed, precision, max_draws)
     n = int(sc.settings["simulation.draws"])
+    if sc.settings["decision.investor"] == "expected-npv" and not sc.value_fits:
+        sc = replace(sc, value_fits=investor_fits(sc, n))  # the pilot, before any chunk
     plan = make_plan(n, chunk_size)
     if stream is None:
         stream = n * _bytes_per_draw(sc) > STREAM_BYTES

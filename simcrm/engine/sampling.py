@@ -19,7 +19,7 @@ scrambled Sobol' points are taken from one sequence by their global index.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
@@ -54,12 +54,21 @@ class BlockDraws:
         ``(market, "crash"|"spike") -> ndarray (draw, year)`` of uniforms.
     appeal : ndarray, shape (draw,)
         Uniform for the permit-appeal event.
+    events : dict
+        ``name -> ndarray (draw,)`` of uniforms for the events of development
+        (:data:`EVENTS`: a refusal of the permit, the market window closing); empty
+        where a caller (a design, the base case) has none: then no such event happens.
     """
 
     u: np.ndarray
     z: np.ndarray
     jumps: dict
     appeal: np.ndarray
+    events: dict = field(default_factory=dict)
+
+
+EVENTS = ("refusal", "window")
+"""Events of development, each with its own uniform per draw (and its own stream)."""
 
 
 def sample_block(seed: int, block: int, keys: list[str], n_years: int, markets: tuple[str, ...],
@@ -106,7 +115,9 @@ def sample_block(seed: int, block: int, keys: list[str], n_years: int, markets: 
     jumps = {(m, kind): _stream(seed, block, _JUMP, key_id(m), key_id(kind)).random(
         (BLOCK, n_years)) for m, kind in jump_streams}
     appeal = _stream(seed, block, _EVENT).random(BLOCK)
-    return BlockDraws(u, z, jumps, appeal)
+    # each event its own child stream, so the numbers drawn before these existed are unchanged
+    events = {e: _stream(seed, block, _EVENT, key_id(e)).random(BLOCK) for e in EVENTS}
+    return BlockDraws(u, z, jumps, appeal, events)
 
 
 def concat(blocks: list[BlockDraws], n: int) -> BlockDraws:
@@ -116,4 +127,5 @@ def concat(blocks: list[BlockDraws], n: int) -> BlockDraws:
         z=np.concatenate([b.z for b in blocks])[:n],
         jumps={k: np.concatenate([b.jumps[k] for b in blocks])[:n] for k in blocks[0].jumps},
         appeal=np.concatenate([b.appeal for b in blocks])[:n],
+        events={k: np.concatenate([b.events[k] for b in blocks])[:n] for k in blocks[0].events},
     )

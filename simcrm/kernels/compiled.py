@@ -213,7 +213,7 @@ def payback_rows(C):
             cum += C[i, t]
             if neg and cum >= 0.0:
                 flow = C[i, t]
-                out[i] = t - 1 + (-prev / flow if flow > 0.0 else 0.0)
+                out[i] = t + (-prev / flow if flow > 0.0 else 0.0)
                 break
             if cum < 0.0:
                 neg = True

@@ -89,12 +89,12 @@ def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.nda
 
 
 def payback(cash_flow: np.ndarray) -> np.ndarray:
-    """Payback time: years from the start of the FID year until the cumulative net
-    cash flow, having been negative, first returns to zero or above.
+    """Payback time: years from the start of year 0 (1 January of the valuation year)
+    until the cumulative net cash flow, having been negative, first returns to zero.
 
-    Year ``t``'s flow is taken at time ``t`` (as in the discounting convention);
-    within the year of recovery the time is interpolated linearly, so flows of
-    ``[-100, 30, 30, 30, 30]`` pay back after ``3 + 10/30`` years.
+    Year ``t``'s flow comes in evenly over ``[t, t + 1)``, as the schedule puts it, so
+    flows of ``[-100, 30, 30, 30, 30]`` pay back within year 4, after ``4 + 10/30``
+    years: the cumulative flow is -10 at the end of year 3 and year 4 earns 30.
 
     Returns
     -------

@@ -1,7 +1,8 @@
 """Schedule and production kernels: permits, grid, construction, ramp-up.
 
-Time is measured in years from 1 January of the FID year (year index 0 covers
-``[0, 1)``).  Events fall at fractional times, and each year's share of an
+Time is measured in years from 1 January of the valuation year (year index 0
+covers ``[0, 1)``); durations count from the start of development.  Events fall
+at fractional times, and each year's share of an
 activity is the overlap of ``[t, t + 1)`` with the activity, so a delay moves
 the results smoothly rather than in whole-year steps.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def project_dates(permit_months, appeal_event, appeal_months, grid_wait_months,
-                  construction_months, permit_cap_months=None, permit_scale=1.0,
-                  grid_cap_months=None) -> tuple[np.ndarray, np.ndarray]:
-    """Start of construction and of production.
+def project_timeline(permit_months, appeal_event, appeal_months, grid_wait_months,
+                     construction_months, permit_cap_months=None, permit_scale=1.0,
+                     grid_cap_months=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Irrevocable permit, start of construction (FID) and start of production.
 
     The permit (plus an appeal where one happens) comes first; construction then
     starts, but no earlier than needed to finish when the grid connection is
@@ -23,7 +24,7 @@ def project_dates(permit_months, appeal_event, appeal_months, grid_wait_months,
     Parameters
     ----------
     permit_months, appeal_months, grid_wait_months, construction_months : array_like
-        Durations from the start of the FID year [months].
+        Durations from the start of development [months].
     appeal_event : array_like
         1 where the permit is appealed, else 0 [1].
     permit_cap_months : float, optional
@@ -35,8 +36,8 @@ def project_dates(permit_months, appeal_event, appeal_months, grid_wait_months,
 
     Returns
     -------
-    construction_start, production_start : ndarray, shape (draw,)
-        [years from the start of the FID year]
+    permit, construction_start, production_start : ndarray, shape (draw,)
+        [years from the start of development]
     """
     permit = (np.asarray(permit_months, float) + appeal_event * np.asarray(appeal_months, float))
     permit = permit * permit_scale
@@ -47,7 +48,14 @@ def project_dates(permit_months, appeal_event, appeal_months, grid_wait_months,
         grid = np.minimum(grid, grid_cap_months)
     cons = np.asarray(construction_months, float)
     start_cons = np.maximum(permit, grid - cons)
-    return start_cons / 12.0, (start_cons + cons) / 12.0
+    return permit / 12.0, start_cons / 12.0, (start_cons + cons) / 12.0
+
+
+def project_dates(*args, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Start of construction and of production [years from the start of development]
+    (:func:`project_timeline` without the permit date)."""
+    _, c0, s = project_timeline(*args, **kwargs)
+    return c0, s
 
 
 def overlap(a, b, n_years: int) -> np.ndarray:

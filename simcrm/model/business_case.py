@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcrm import levers
+from simcrm.kernels.decision import ValueFit
 from simcrm.kernels.finance import (
     discount_factors,
     irr,
@@ -34,6 +35,13 @@ from simcrm.kernels.finance import (
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
 from simcrm.model.financing import FINANCING_LINES, DefaultRisk, Financing, financing
+from simcrm.model.operations import (
+    alive_mask,
+    closure_year,
+    decommissioning,
+    idle_costs,
+    idle_mask,
+)
 from simcrm.model.plant import OPERATING_LINES, Plant, arr, plant_case
 
 
@@ -106,6 +114,11 @@ class Context:
     appeal: np.ndarray
     settings: dict
     cache: dict = field(default_factory=dict)
+    events: dict = field(default_factory=dict)
+    """Uniforms of the events of development (``refusal``, ``window``), shape (draw,);
+    a missing event never happens (the base case, a design)."""
+    stress: np.ndarray | None = None
+    """Years with a crash or spike of the product price [bool], shape (draw, year)."""
     """Work shared by the options of this world: the :class:`~simcrm.model.plant.Plant`
     of each schedule, keyed by the schedule settings of the option's levers."""
 
@@ -145,6 +158,8 @@ class Case:
     thr: float
     share_above: float
     wc_share: np.ndarray
+    operating: list = field(default_factory=list)
+    operation: dict = field(default_factory=dict)
 
     def tax(self, profit: np.ndarray) -> np.ndarray:
         """Corporate tax on ``profit`` with loss carry-forward [MEUR/yr]."""
@@ -152,7 +167,8 @@ class Case:
 
 
 def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
-                  breakeven: bool = True) -> tuple[dict, dict | None]:
+                  breakeven: bool = True, fit: ValueFit | None = None,
+                  pilot: bool = False) -> tuple[dict, dict | None]:
     """Cash flows and metrics of one option in one world for a chunk of draws.
 
     Parameters
@@ -164,6 +180,13 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         Return the yearly cash-flow lines too (for the audit trail).
     breakeven : bool
         Compute the break-even product price (a few extra evaluations).
+    fit : ValueFit, optional
+        The investor's estimate of the value of building given the state at FID
+        (:func:`simcrm.engine.evaluate.investor_fits`); the plant is built where it is
+        at least zero.  None builds every draw that reaches FID.
+    pilot : bool
+        Build every draw that reaches FID and add ``_state`` (draw, k) and ``_value``
+        (draw,) [MEUR] to the metrics, for the investor's fit.
 
     Returns
     -------
@@ -175,6 +198,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     active = levers.active(option_levers)
     case = _prepare(ctx, active)
     pd, gov, rec, cfads = cash_flows(case, ctx.prices["product"])
+    contingent = gov.pop("_contingent", None)
     risk = DefaultRisk(case.fin, cfads, case.plant)
     for lev, s in active:
         loss = lev.default_loss(s, risk)
@@ -183,18 +207,23 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     case.gov.update(gov)
     for r in rec:
         case.receipts = case.receipts + r
-    metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven)
-    outlays = _public_metrics(ctx, case, pd, metrics)
+    built, extra = decide(ctx, case, pd, fit, pilot)
+    if built is not None:
+        contingent = _unbuilt(case, pd, built, contingent)
+    metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
+    outlays = _public_metrics(ctx, case, pd, metrics, contingent)
+    metrics.update(_delivery(ctx, case, pd, built))
+    metrics.update(extra)
     if not keep_lines:
         return metrics, None
-    return metrics, _audit_lines(case, pd, outlays)
+    return metrics, _audit_lines(case, pd, outlays, contingent, built)
 
 
 def _prepare(ctx: Context, active: list) -> Case:
     """The option's plant, support, financing and tax terms (the stages before price)."""
     inp, st, n = ctx.inputs, ctx.settings, ctx.n
     T = int(st["simulation.horizon_years"])
-    fid = int(st["simulation.fid_year"])
+    fid = int(st["simulation.valuation_year"])
     nominal = st["scenario.terms"] == "nominal"
     esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else np.ones(T)
     schedule: dict = {}
@@ -221,7 +250,14 @@ def _prepare(ctx: Context, active: list) -> Case:
         deductions=deductions, priced=priced, tax_rate=arr(inp["finance.tax_rate"], n),
         thr=float(inp["finance.loss_offset_threshold_meur"]),
         share_above=float(inp["finance.loss_offset_share_above"]),
-        wc_share=arr(inp["finance.working_capital_share"], n)[:, None])
+        wc_share=arr(inp["finance.working_capital_share"], n)[:, None],
+        operating=[(lev, s) for lev, s in active if lev.stage == "operating"
+                   and lev.line in lines and lev.name in gov],
+        operation={"idle": bool(inp["operations.idle_when_unprofitable"]),
+                   "care_share": inp["operations.care_maintenance_share"],
+                   "restart_share": inp["operations.restart_cost_share"],
+                   "walkaway_years": float(inp["finance.walkaway_years"]),
+                   "security_share": inp["finance.financial_security_share"]})
 
 
 def _add(total, x):
@@ -288,52 +324,190 @@ def _tax_terms(inp: dict, plant: Plant, active: list, lines: dict) -> tuple:
 def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndarray]:
     """The lines that depend on the product price path ``price`` (draw, year) [EUR/t].
 
+    The plant idles in years with a negative variable margin and the sponsor may walk
+    away (:mod:`simcrm.model.operations`); the lines are those of a plant that is
+    built (the investor's decision is applied by :func:`business_case`).
+
     Returns
     -------
     lines : dict of ndarray
-        Revenue, the price-dependent levers' lines, working capital, tax and
-        ``net_cash_flow`` (to equity) [MEUR/yr].
+        Revenue, the cost and support lines changed by idling or closure, the
+        price-dependent levers' lines, working capital, tax, decommissioning and
+        ``net_cash_flow`` (to equity) [MEUR/yr]; ``_run`` and ``_alive`` masks.
     gov : dict of ndarray
-        Outlays of the price-dependent levers, then the tax forgone through each
-        deduction [MEUR/yr].
+        Outlays of the operating and price-dependent levers, then the tax forgone
+        through each deduction [MEUR/yr]; ``_contingent`` the state's share of an
+        early clean-up.
     receipts : list of ndarray
         Receipts of the price-dependent levers [MEUR/yr].
     cfads : ndarray
         Cash flow available for debt service [MEUR/yr].
     """
-    p, fin = case.plant, case.fin
-    out, gov, rec = {}, {}, []
+    p = case.plant
     revenue = price * p.production / 1e6
-    out["revenue"] = revenue
-    sup = case.support
-    for lev, s, basis in case.priced:
-        b = lev.price_line(s, basis, price, p)
+    books = [(lev, lev.price_line(s, basis, price, p)) for lev, s, basis in case.priced]
+    run = None
+    if case.operation["idle"]:
+        per_tonne = case.support
+        for _, b in books:
+            per_tonne = per_tonne + b.plant
+        run = idle_mask(p, revenue, per_tonne)
+    flows = _operated(case, revenue, books, run, None)
+    out, cfads = _settle(case, flows)
+    close = closure_year(cfads, p, case.operation["walkaway_years"])
+    alive = alive_mask(close, p.T)
+    if alive is not None:
+        flows = _operated(case, revenue, books, run, alive)
+        out, cfads = _settle(case, flows)
+    sponsor, state = decommissioning(p, close, case.operation["security_share"])
+    if np.any(sponsor) or np.any(state):
+        flows["lines"]["decommissioning"] = sponsor
+        flows["gov"]["_contingent"] = state
+        out, cfads = _settle(case, flows)
+    out["_run"], out["_alive"], out["_close"] = run, alive, close
+    return out, flows["gov"], flows["receipts"], cfads
+
+
+def _operated(case: Case, revenue, books, run, alive) -> dict:
+    """Revenue, costs, support and government flows of a plant that idles in the years
+    ``run == 0`` and is closed in the years ``alive == 0`` (None: never)."""
+    p = case.plant
+    mask = run if alive is None else (alive if run is None else run * alive)
+    lines: dict = {"revenue": revenue}
+    gov: dict = {}
+    if mask is None:
+        costs = {k: p.lines[k] for k in ("feedstock", "electricity", "gas", "carbon",
+                                          "other_opex")}
+    else:
+        costs = idle_costs(p, np.ones_like(mask) if run is None else run,
+                           case.operation["care_share"], case.operation["restart_share"])
+        costs = {k: v * alive if alive is not None else v for k, v in costs.items()}
+        lines["revenue"] = revenue * mask
+    support = case.support
+    if mask is not None:
+        support = np.zeros_like(mask)
+        for lev, _ in case.operating:
+            lines[lev.line] = case.lines[lev.line] * mask
+            gov[lev.name] = case.gov[lev.name] * mask
+            support = support + lines[lev.line]
+    receipts = []
+    for lev, b in books:
+        m = 1.0 if mask is None else mask
+        plant, outlays = (b.plant, b.outlays) if mask is None else (b.plant * m, b.outlays * m)
         if lev.line:
-            out[lev.line] = b.plant
-        gov[lev.name] = b.outlays
+            lines[lev.line] = plant
+        gov[lev.name] = outlays
         if b.receipts is not None:
-            rec.append(b.receipts)
-        sup = sup + b.plant
+            receipts.append(b.receipts if mask is None else b.receipts * m)
+        support = support + plant
+    lines.update({k: v for k, v in costs.items() if mask is not None})
+    return {"lines": lines, "gov": gov, "receipts": receipts, "costs": costs,
+            "support": support, "alive": alive}
+
+
+def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
+    """Working capital, tax and the equity cash flow of ``flows`` (see
+    :func:`_operated`); returns the lines and the cash flow available for debt service."""
+    p, fin, alive = case.plant, case.fin, flows["alive"]
+    c = flows["costs"]
+    costs_opex = (p.costs_opex if "restart" not in c else
+                  c["feedstock"] + c["electricity"] + c["gas"] + c["carbon"] + c["other_opex"]
+                  + c["restart"])
+    out = dict(flows["lines"])
+    revenue = out["revenue"]
     wc = case.wc_share * revenue
     dwc = -np.diff(wc, axis=1, prepend=0.0)
     dwc[:, -1] += wc[:, -1]
     out["working_capital"] = dwc
-    ebitda = revenue + p.costs_opex + sup
-    profit = ebitda - case.depreciation - case.interest - fin.fee + case.taxable_extra
+    ebitda = revenue + costs_opex + flows["support"]
+    extra = p.lines.get("development")
+    decom = out.get("decommissioning")
+    for x in (extra, decom):
+        if x is not None:
+            ebitda = ebitda + x
+    if alive is None:
+        profit = ebitda - case.depreciation - case.interest - fin.fee + case.taxable_extra
+    else:  # nothing is paid or written off after the sponsor walks away
+        profit = ((ebitda - case.depreciation * alive - (case.interest + fin.fee) * alive)
+                  + case.taxable_extra)
     tax = case.tax(profit - case.deduction)
     out["tax"] = -tax
     for lev, d in case.deductions:
-        gov[lev.name] = case.tax(profit - (case.deduction - d)) - tax
+        flows["gov"][lev.name] = case.tax(profit - (case.deduction - d)) - tax
     cfads = ebitda - tax
     project = ebitda + p.lines["capex"] + case.grant + dwc - tax
-    equity = (project + fin.senior.draw + fin.public.draw - case.interest
-              - fin.senior.principal - fin.public.principal - fin.fee)
+    debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
+    if alive is None:
+        equity = (project + fin.senior.draw + fin.public.draw - case.interest
+                  - fin.senior.principal - fin.public.principal - fin.fee)
+    else:
+        equity = project + fin.senior.draw + fin.public.draw - debt * alive
     out["net_cash_flow"] = equity
-    return out, gov, rec, cfads
+    return out, cfads
 
 
-def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool) -> dict:
-    """NPV, IRR, payback, levelised cost, first production and break-even price."""
+def decide(ctx: Context, case: Case, pd: dict, fit: ValueFit | None,
+           pilot: bool) -> tuple[np.ndarray | None, dict]:
+    """Which draws get built: development reached FID and (with a ``fit``) the
+    investor's expected value of building, given the state at FID, is at least zero.
+
+    Returns
+    -------
+    built : ndarray of bool, shape (draw,), or None
+        None when every draw is built (nothing to mask).
+    extra : dict
+        ``_state`` and ``_value`` for a pilot (see :func:`business_case`), else empty.
+    """
+    p = case.plant
+    if fit is None and not pilot and p.reached.all():
+        return None, {}
+    if not (pilot or fit is not None):
+        return p.reached, {}
+    state = fid_state(ctx, case)
+    if pilot:
+        rate = arr(ctx.inputs["finance.discount_rate"], ctx.n)
+        dev = p.lines.get("development")
+        value = npv(pd["net_cash_flow"], rate) - (npv(dev, rate) if dev is not None else 0.0)
+        return p.reached, {"_state": state, "_value": np.where(p.reached, value, np.nan)}
+    if fit.n == 0:
+        return p.reached, {}
+    return p.reached & (fit.predict(state) >= 0.0), {}
+
+
+def fid_state(ctx: Context, case: Case) -> np.ndarray:
+    """What the investor knows at FID, per draw: the FID date [years after the valuation
+    year], the capex estimate [MEUR] and the product, feedstock, electricity and gas
+    prices of the FID year [EUR per unit]; shape (draw, 6)."""
+    p = case.plant
+    rows = np.arange(p.n)
+    at = np.clip(np.floor(p.c0).astype(int), 0, p.T - 1)
+    cols = [p.c0, p.capex_estimate]
+    cols += [ctx.prices[m][rows, at] for m in ("product", "feedstock", "electricity", "gas")]
+    return np.column_stack([np.broadcast_to(c, (p.n,)) for c in cols])
+
+
+def _unbuilt(case: Case, pd: dict, built: np.ndarray, contingent):
+    """Clear every flow after FID of the draws that are not built; their net cash flow
+    is the development spending alone.  Returns the masked contingent cost."""
+    b = built[:, None]
+    dev = case.plant.lines.get("development")
+    for k, v in list(pd.items()):
+        if not k.startswith("_") and k != "net_cash_flow" and v is not None:
+            pd[k] = np.where(b, v, 0.0)
+    pd["net_cash_flow"] = np.where(b, pd["net_cash_flow"], 0.0 if dev is None else dev)
+    case.lines = {k: (v if k == "development" else np.where(b, v, 0.0))
+                  for k, v in case.lines.items()}
+    case.gov = {k: np.where(b, v, 0.0) for k, v in case.gov.items()}
+    case.receipts = np.where(b, case.receipts, 0.0)
+    pd["_built"] = built
+    return None if contingent is None else np.where(b, contingent, 0.0)
+
+
+def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool,
+                      built: np.ndarray | None) -> dict:
+    """NPV, IRR, payback, levelised cost, first production and break-even price
+    (levelised cost and first production NaN where the plant is not built, the
+    break-even price NaN where development did not reach FID)."""
     p = case.plant
     metrics: dict[str, np.ndarray] = {}
     metrics["npv"] = npv(ncf, arr(ctx.inputs["finance.discount_rate"], ctx.n))
@@ -346,7 +520,38 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
                                                 p.production)
     else:
         metrics["breakeven_price"] = np.full(ctx.n, np.nan)
+    if built is not None:
+        for k in ("lcop", "first_production"):
+            metrics[k] = np.where(built, metrics[k], np.nan)
+        metrics["breakeven_price"] = np.where(p.reached, metrics["breakeven_price"], np.nan)
     return metrics
+
+
+def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> dict:
+    """What the plant delivers: built (0/1), tonnes by the deadline and in stress
+    years, idle years and whether the sponsor walked away."""
+    p = case.plant
+    out = p.production
+    run, alive, close = pd.get("_run"), pd.get("_alive"), pd.get("_close")
+    for m in (run, alive):
+        if m is not None:
+            out = out * m
+    if built is not None:
+        out = out * built[:, None]
+    b = np.ones(p.n) if built is None else built.astype(float)
+    deadline = int(ctx.settings["decision.production_deadline_year"])
+    by = p.calendar <= deadline
+    stress = ctx.stress
+    idle = np.zeros(p.n) if run is None else ((1.0 - run) * (p.production > 0)).sum(axis=1)
+    abandoned = np.zeros(p.n) if close is None else (close >= 0).astype(float)
+    return {
+        "built": b,
+        "tonnes_by_deadline": out[:, by].sum(axis=1),
+        "tonnes_in_stress_years": (np.zeros(p.n) if stress is None
+                                   else (out * stress).sum(axis=1)),
+        "idle_years": idle * b,
+        "abandoned": abandoned * b,
+    }
 
 
 def _npv_at_flat_price(case: Case) -> Callable:
@@ -363,8 +568,9 @@ def _npv_at_flat_price(case: Case) -> Callable:
                           case.tax_rate, case.thr, case.share_above, priced)
 
 
-def _public_metrics(ctx: Context, case: Case, pd: dict, metrics: dict) -> np.ndarray:
-    """Gross, net and per-capacity public cost into ``metrics``; returns the outlays."""
+def _public_metrics(ctx: Context, case: Case, pd: dict, metrics: dict, contingent) -> np.ndarray:
+    """Gross, net and per-capacity public cost, and the contingent cost of an early
+    clean-up, into ``metrics``; returns the outlays."""
     n, T = case.plant.n, case.plant.T
     gdf = discount_factors(float(ctx.inputs["finance.public_discount_rate"]), T)
     outlays = sum(case.gov.values()) if case.gov else np.zeros((n, T))
@@ -374,22 +580,38 @@ def _public_metrics(ctx: Context, case: Case, pd: dict, metrics: dict) -> np.nda
                                   - (-pd["tax"]) @ gdf)
     metrics["public_cost_per_tpa"] = (metrics["public_cost_gross"] * 1e6
                                       / arr(ctx.inputs["plant.capacity_tpa"], n))
+    metrics["public_contingent_cost"] = (np.zeros(n) if contingent is None
+                                         else contingent @ gdf)
     return outlays
 
 
-def _audit_lines(case: Case, pd: dict, outlays) -> dict:
+def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
     """Every yearly line of the option: plant, debt, production and government."""
     n, T = case.plant.n, case.plant.T
     sen, pub = case.fin.senior, case.fin.public
-    out = {k: case.lines.get(k, pd.get(k)) for k in PLANT_LINES}
-    out["debt_drawdown"] = sen.draw + pub.draw
-    out["interest"] = -case.interest
-    out["principal"] = -(sen.principal + pub.principal)
+    zeros = np.zeros((n, T))
+    out = {k: pd.get(k, case.lines.get(k)) for k in PLANT_LINES}
+    alive = pd.get("_alive")
+    keep = 1.0 if built is None else built[:, None]
+    live = keep if alive is None else keep * alive
+    draw = sen.draw + pub.draw
+    out["debt_drawdown"] = draw if built is None else draw * keep
+    out["interest"] = -case.interest if alive is None and built is None else -case.interest * live
+    out["principal"] = (-(sen.principal + pub.principal) if alive is None and built is None
+                        else -(sen.principal + pub.principal) * live)
+    for k in ("development", "decommissioning", "restart"):
+        if out.get(k) is None:
+            out[k] = zeros
     out = {k: v for k, v in out.items() if v is not None}
     out["net_cash_flow"] = pd["net_cash_flow"]
-    out["production"] = case.plant.production
+    production = case.plant.production
+    for m in (pd.get("_run"), alive):
+        if m is not None:
+            production = production * m
+    out["production"] = production if built is None else production * keep
     for k in GOV_LEVERS:
-        out[f"gov_{k}"] = case.gov.get(k, np.zeros((n, T)))
-    out["gov_outlays"] = outlays if np.ndim(outlays) == 2 else np.zeros((n, T))
+        out[f"gov_{k}"] = case.gov.get(k, zeros)
+    out["gov_outlays"] = outlays if np.ndim(outlays) == 2 else zeros
     out["gov_receipts"] = case.receipts
+    out["gov_contingent"] = zeros if contingent is None else contingent
     return out

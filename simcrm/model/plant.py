@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simcrm.kernels.development import development_outcome, time_to_event
 from simcrm.kernels.finance import discount_factors
-from simcrm.kernels.schedule import overlap, production_factor, project_dates
+from simcrm.kernels.schedule import overlap, production_factor, project_timeline
 
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.business_case import Context
@@ -31,18 +32,27 @@ OPERATING_LINES = {
     "other_opex": "Reagents, labour, maintenance and other operating costs",
     "capex": "Capital expenditure including overrun",
     "working_capital": "Change in working capital (released at the end)",
+    "development": "Development spending before FID (lost if the project stops)",
+    "decommissioning": "Closure and site clean-up at the end of life",
+    "restart": "Cost of restarting after a year idle",
 }
 """Plant lines before policy support, in the order of the audit trail."""
 
 
 @dataclass
 class Plant:
-    """Schedule, production and costs of a chunk of draws for one world and schedule.
+    """Schedule, production and costs of a chunk of draws for one world and schedule,
+    as if the plant is built (the investor's decision and closures come later).
 
     Arrays are shaped (draw,) or (draw, year); money in MEUR (per year), production
-    in t/yr.  ``calendar`` [year] and ``esc`` [1] (price escalation, ones in real
-    terms) are shaped (year,).  ``memo`` holds work shared by the options with this
-    schedule (the scenario's own senior debt).
+    in t/yr, times in years from 1 January of the valuation year.  ``calendar``
+    [year] and ``esc`` [1] (price escalation, ones in real terms) are shaped (year,).
+    ``c0`` is the final investment decision (= start of construction) and ``s`` the
+    start of production; ``reached`` says whether development reached FID (not
+    refused, market window still open), ``dev_end`` when development ended.
+    ``fixed_opex`` and ``reagents`` are the fixed and per-tonne parts of
+    ``lines["other_opex"]`` (for idle years), ``decom`` the decommissioning cost
+    [MEUR].  ``memo`` holds work shared by the options with this schedule.
     """
 
     n: int
@@ -68,6 +78,14 @@ class Plant:
     dfac: np.ndarray
     lcop: np.ndarray
     zeros: np.ndarray
+    start: float = 0.0
+    reached: np.ndarray | None = None
+    dev_end: np.ndarray | None = None
+    capex_estimate: np.ndarray | None = None
+    op_share: np.ndarray | None = None
+    fixed_opex: np.ndarray | None = None
+    reagents: np.ndarray | None = None
+    decom: np.ndarray | None = None
     memo: dict = field(default_factory=dict)
 
 
@@ -97,16 +115,16 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
     """
     inp, n, T = ctx.inputs, ctx.n, calendar.shape[0]
     g = lambda k: arr(inp[k], n)  # noqa: E731
-    c0, s = project_dates(
-        g("permitting.permit_months"), ctx.appeal, g("permitting.appeal_months"),
-        g("permitting.grid_wait_months"), g("plant.construction_months"), **schedule)
+    start = float(ctx.settings["simulation.start_year"] - ctx.settings["simulation.valuation_year"])
+    dev = _development(ctx, g, schedule, start)
+    c0, s = dev["c0"], dev["s"]
     life, ramp = g("plant.life_years"), g("plant.rampup_years")
     cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
     production = cap_t[:, None] * production_factor(s, life, ramp, T)  # t/yr
     op_share = overlap(s, s + life, T)  # years of operation in each year
     build = np.maximum(s - c0, 1e-9)
     spend_share = overlap(c0, s, T) / build[:, None]
-    capex_final = g("plant.capex_meur") * g("plant.capex_overrun")  # MEUR
+    capex_final = dev["estimate"] * g("plant.capex_overrun")  # MEUR
     mwh = production * g("operations.electricity_mwh_per_t")[:, None]
     tariff = g("markets.electricity.grid_tariff")[:, None] * esc
     lines = _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tariff,
@@ -119,13 +137,52 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
         lcop = np.where(pv_prod > 0, pv(-(costs_opex + lines["capex"]), dfac) / pv_prod * 1e6,
                         np.nan)
     D = float(inp["finance.depreciation_years"])
+    if np.any(dev["spend"]):
+        lines["development"] = -dev["spend"] * esc
     return Plant(
         n=n, T=T, calendar=calendar, esc=esc, prices=ctx.prices, c0=c0, s=s, life=life,
         ramp=ramp, cap_t=cap_t, production=production, spend_share=spend_share,
         capex_final=capex_final, mwh=mwh, tariff=tariff, lines=lines,
         capex_spend=-lines["capex"], costs_opex=costs_opex,
         first_prod_year=np.minimum(np.floor(s).astype(int), T - 1),
-        dep_share=overlap(s, s + D, T), dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)))
+        dep_share=overlap(s, s + D, T), dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)),
+        start=start, reached=dev["reached"], dev_end=dev["end"],
+        capex_estimate=dev["estimate"], op_share=op_share,
+        fixed_opex=_fixed(g, capex_final)[:, None] * op_share * esc,
+        reagents=g("operations.reagents_eur_per_t")[:, None] * production / 1e6 * esc,
+        decom=g("finance.decommissioning_share") * dev["estimate"])
+
+
+def _development(ctx, g, schedule: dict, start: float) -> dict:
+    """Permit, FID and production dates, whether development reaches FID, its spending
+    and the capex estimate at FID (see :mod:`simcrm.kernels.development`)."""
+    n = ctx.n
+    permit, c0, s = project_timeline(
+        g("permitting.permit_months"), ctx.appeal, g("permitting.appeal_months"),
+        g("permitting.grid_wait_months"), g("plant.construction_months"), **schedule)
+    ev = ctx.events
+    refusal = (time_to_event(ev["refusal"], g("permitting.refusal_hazard"))
+               if "refusal" in ev else np.full(n, np.inf))
+    window = (time_to_event(ev["window"], g("development.window_hazard"))
+              if "window" in ev else np.full(n, np.inf))
+    end, reached, _, _ = development_outcome(start, permit, c0, refusal, window)
+    T = ctx.prices["product"].shape[1]
+    rate = g("development.cost_share_per_yr")
+    spend = (rate * g("plant.capex_meur"))[:, None] * overlap(np.full(n, start), end, T)
+    growth = g("development.capex_escalation")
+    estimate = g("plant.capex_meur")
+    if np.any(growth != 0):
+        estimate = estimate * (1.0 + growth) ** c0
+    if start:
+        c0, s = c0 + start, s + start
+    return {"c0": c0, "s": s, "reached": reached, "end": end, "spend": spend,
+            "estimate": estimate}
+
+
+def _fixed(g, capex_final) -> np.ndarray:
+    """Fixed operating costs per year of operation [MEUR/yr]: staff, other, maintenance."""
+    return (g("operations.labour_meur_per_yr") + g("operations.other_fixed_meur_per_yr")
+            + g("operations.maintenance_share") * capex_final)
 
 
 def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tariff,
@@ -139,8 +196,7 @@ def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tar
     lines["gas"] = -P["gas"] * production * g("operations.gas_mwh_per_t")[:, None] / 1e6
     net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
     lines["carbon"] = -P["carbon"] * production * net_co2[:, None] / 1e6
-    fixed = (g("operations.labour_meur_per_yr") + g("operations.other_fixed_meur_per_yr")
-             + g("operations.maintenance_share") * capex_final)
+    fixed = _fixed(g, capex_final)
     lines["other_opex"] = -(g("operations.reagents_eur_per_t")[:, None] * production / 1e6
                             + fixed[:, None] * op_share) * esc
     lines["capex"] = -capex_final[:, None] * spend_share * esc

@@ -92,13 +92,14 @@ def _o(name, kind, unit, long_name, en, nl, description="", short="") -> Output:
 _METRICS = [
     _o("npv", "metric", "MEUR", "Net present value to the investor", "NPV", "NCW",
        "Investor's net present value of the net cash flow at the scenario's discount rate, "
-       "valued at the decision year."),
+       "valued at 1 January of the valuation year. A draw that is not built has the "
+       "development spending alone."),
     _o("irr", "metric", "1/yr", "Internal rate of return to the investor", "IRR", "IRR",
        "Internal rate of return of the net cash flow; NaN where none exists."),
-    _o("payback", "metric", "years", "Payback time from the start of the FID year",
+    _o("payback", "metric", "years", "Payback time from the start of the valuation year",
        "Payback time", "Terugverdientijd",
-       "Years from the start of the FID year until the cumulative net cash flow turns "
-       "positive."),
+       "Years from 1 January of the valuation year until the cumulative net cash flow, "
+       "having been negative, is back at zero (year t's flow spread over year t)."),
     _o("lcop", "metric", "EUR/t",
        "Levelised cost of production (before tax, financing and support)",
        "Levelised cost", "Genormaliseerde kostprijs",
@@ -106,7 +107,7 @@ _METRICS = [
     _o("breakeven_price", "metric", "EUR/t", "Flat product price that makes the NPV zero",
        "Break-even price", "Break-evenprijs"),
     _o("first_production", "metric", "year",
-       "Date of first production (calendar year, fractional)",
+       "Date of first production (calendar year, fractional); NaN where not built",
        "First production", "Eerste productie"),
     _o("public_cost_gross", "metric", "MEUR", "Present value of the government's outlays",
        "Public cost", "Publieke kosten",
@@ -117,6 +118,27 @@ _METRICS = [
     _o("public_cost_per_tpa", "metric", "EUR/(t/yr)",
        "Gross public cost per tonne of annual capacity", "Public cost per t/yr",
        "Publieke kosten per t/jaar"),
+    _o("public_contingent_cost", "metric", "MEUR",
+       "Present value of the clean-up the state pays when the sponsor walks away",
+       "Contingent public cost", "Voorwaardelijke publieke kosten",
+       "Decommissioning cost not covered by the sponsor's financial security after an "
+       "early closure, at the public discount rate."),
+    _o("built", "metric", "1", "Whether the plant is built (1) or not (0)",
+       "Built", "Gebouwd",
+       "1 where development reached the investment decision and the investor, judging the "
+       "expected NPV given what is known then, decided to build."),
+    _o("tonnes_by_deadline", "metric", "t",
+       "Tonnes produced up to and including the deadline year", "Tonnes by the deadline",
+       "Ton tot en met het doeljaar"),
+    _o("tonnes_in_stress_years", "metric", "t",
+       "Tonnes produced in years with a product-price crash or spike",
+       "Tonnes in stress years", "Ton in crisisjaren",
+       "Output in years of a dumping episode or an export-control shock: what a running "
+       "plant adds to security of supply."),
+    _o("idle_years", "metric", "years", "Years the plant idled (negative variable margin)",
+       "Idle years", "Stilstandjaren"),
+    _o("abandoned", "metric", "1", "Whether the sponsor walked away (1) or not (0)",
+       "Closed early", "Vroegtijdig gesloten"),
 ]
 
 # --------------------------------------------------------------------------------------
@@ -143,10 +165,50 @@ _STATS = [
        "NPV P90, standard error", "NCW P90, standaardfout"),
     _o("npv_cvar10", "statistic", "MEUR", "Mean NPV of the worst 10 % of draws (CVaR)",
        "NPV CVaR 10 %", "NCW CVaR 10 %"),
-    _o("p_npv_pos", "statistic", "1", "Probability that NPV > 0", "P(NPV > 0)", "P(NCW > 0)",
-       short="P(NPV>0)"),
+    _o("p_npv_pos", "statistic", "1",
+       "Probability that the plant is built and pays back its hurdle (NPV > 0)",
+       "P(NPV > 0)", "P(NCW > 0)", short="P(NPV>0)",
+       description="Share of all draws in which the plant is built and its NPV at the "
+                   "investor's discount rate is positive; a draw that is not built has a "
+                   "negative NPV (its development spending)."),
     _o("p_npv_pos_se", "statistic", "1", "Standard error of P(NPV > 0)",
        "P(NPV > 0), standard error", "P(NCW > 0), standaardfout", short="±se"),
+    _o("p_built", "statistic", "1", "Probability that the plant is built",
+       "Chance the plant is built", "Kans dat de fabriek gebouwd wordt", short="P(built)",
+       description="Share of draws in which development reaches the investment decision "
+                   "(permit not refused, market window open) and the investor, judging the "
+                   "expected NPV given what is known then, decides to build."),
+    _o("p_built_se", "statistic", "1", "Standard error of P(built)",
+       "Chance built, standard error", "Kans gebouwd, standaardfout"),
+    _o("d_p_built", "statistic", "1", "Change in P(built) against the baseline",
+       "Extra chance built", "Extra kans gebouwd"),
+    _o("d_p_built_se", "statistic", "1", "Paired standard error of the change in P(built)",
+       "Extra chance built, standard error", "Extra kans gebouwd, standaardfout"),
+    _o("p_npv_pos_if_built", "statistic", "1",
+       "Probability that NPV > 0 among the draws where the plant is built",
+       "P(NPV > 0) if built", "P(NCW > 0) indien gebouwd"),
+    _o("tonnes_by_deadline_mean", "statistic", "t",
+       "Expected tonnes produced up to and including the deadline year",
+       "Tonnes by {deadline}", "Ton t/m {deadline}", short="t by {deadline}"),
+    _o("tonnes_by_deadline_mean_se", "statistic", "t",
+       "Standard error of the expected tonnes by the deadline",
+       "Tonnes by {deadline}, standard error", "Ton t/m {deadline}, standaardfout"),
+    _o("d_tonnes_by_deadline", "statistic", "t",
+       "Change in expected tonnes by the deadline against the baseline",
+       "Extra tonnes by {deadline}", "Extra ton t/m {deadline}"),
+    _o("d_tonnes_by_deadline_se", "statistic", "t",
+       "Paired standard error of the change in tonnes by the deadline",
+       "Extra tonnes by {deadline}, standard error", "Extra ton t/m {deadline}, standaardfout"),
+    _o("tonnes_in_stress_mean", "statistic", "t",
+       "Expected tonnes produced in years with a product-price crash or spike",
+       "Tonnes in stress years", "Ton in crisisjaren"),
+    _o("idle_years_mean", "statistic", "years", "Expected years the plant idles",
+       "Idle years", "Stilstandjaren"),
+    _o("p_abandoned", "statistic", "1", "Probability that the sponsor walks away",
+       "Chance of early closure", "Kans op vroegtijdige sluiting"),
+    _o("public_contingent_cost_mean", "statistic", "MEUR",
+       "Expected clean-up cost falling on the state after an early closure (PV)",
+       "Contingent public cost", "Voorwaardelijke publieke kosten"),
     _o("irr_mean", "statistic", "1/yr", "Mean IRR over draws where an IRR exists",
        "Mean IRR", "Gem. IRR", short="IRR"),
     _o("irr_mean_se", "statistic", "1/yr", "Standard error of the mean IRR",
@@ -254,6 +316,9 @@ _PLANT_LABELS = {
     "interest": ("Interest", "Rente"),
     "principal": ("Principal repaid", "Aflossing"),
     "guarantee_fee": ("Guarantee fee", "Garantieprovisie"),
+    "development": ("Development spending", "Ontwikkelkosten"),
+    "decommissioning": ("Decommissioning", "Ontmanteling"),
+    "restart": ("Restart after idling", "Herstart na stilstand"),
 }
 
 
@@ -284,6 +349,9 @@ def _lines() -> list[Output]:
         _o("gov_receipts", "line", "MEUR/yr",
            "Government receipts from levers (fees, paybacks, resale)",
            "Government receipts", "Overheidsontvangsten"),
+        _o("gov_contingent", "line", "MEUR/yr",
+           "Clean-up paid by the state after the sponsor walked away (contingent)",
+           "Government: clean-up", "Overheid: sanering"),
     ]
     return out
 

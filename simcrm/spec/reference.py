@@ -71,7 +71,8 @@ one option per value, named `NAME-0.1`, `NAME-0.2`, ... (a response curve). Opti
 SECTION_TITLES = {
     "scenario": "Scenario", "simulation": "Simulation", "decision": "Decision rule",
     "report": "Report", "plant": "Plant", "operations": "Operating inputs (per tonne of product)",
-    "permitting": "Permitting and grid", "finance": "Finance and tax",
+    "permitting": "Permitting and grid", "development": "Development before FID",
+    "finance": "Finance and tax",
 }
 
 

@@ -153,12 +153,18 @@ _SIMULATION = [
     _p("simulation.sampler", "choice", "", "random",
        "How the uncertain inputs are sampled: pseudo-random, Latin hypercube (stratified per "
        "block of draws) or scrambled Sobol' (quasi-random).", choices=("random", "lhs", "sobol")),
-    _p("simulation.fid_year", "int", "year", 2026,
-       "Calendar year in which the project is decided and development starts (year index 0). "
-       "Permits, construction and grid connection are counted from 1 January of this year.",
-       lo=2000, hi=2100),
+    _p("simulation.start_year", "int", "year", 2026,
+       "Calendar year in which development starts: permit procedure, grid application, "
+       "front-end engineering. Permit, grid and construction times count from 1 January of "
+       "this year; the final investment decision (FID) follows the permit and grid "
+       "connection.", lo=2000, hi=2100),
+    _p("simulation.valuation_year", "int", "year", None,
+       "Calendar year to whose 1 January every amount is discounted (year index 0), e.g. "
+       "the year of today's policy decision. Default: the start year. It may not be later "
+       "than the start year.", lo=2000, hi=2100),
     _p("simulation.horizon_years", "int", "years", 30,
-       "Number of years simulated from the FID year; cash flows after the horizon are ignored.",
+       "Number of years simulated from the valuation year; cash flows after the horizon are "
+       "ignored.",
        lo=1, hi=100),
     _p("simulation.rank_correlations", "pairs", "1", [],
        "Rank (Spearman) correlations between uncertain inputs, as a list of "
@@ -210,6 +216,19 @@ _OPERATIONS = [
     _p("operations.other_fixed_meur_per_yr", "float", "MEUR/yr", 0.0,
        "Other fixed operating costs per year of operation (insurance, overheads).", lo=0,
        uncertain=True),
+    _p("operations.idle_when_unprofitable", "bool", "", True,
+       "Whether the plant stops producing in a year whose variable margin (revenue and "
+       "per-tonne support less feedstock, energy, carbon and reagents) is negative."),
+    _p("operations.care_maintenance_share", "float", "1", 0.3,
+       "Share of the fixed operating costs (staff, maintenance, other fixed) still paid in a "
+       "year the plant idles (care and maintenance).", lo=0, hi=1, uncertain=True,
+       source="assumption: a mothballed chemical plant keeps a skeleton crew, insurance and "
+              "preservation maintenance; no public figure for CRM plants was found"),
+    _p("operations.restart_cost_share", "float", "1", 0.01,
+       "Cost of restarting after an idle spell, as a share of the capex estimate.",
+       lo=0, hi=0.5, uncertain=True,
+       source="assumption: recommissioning, requalification of product and staff of a "
+              "process plant; no public figure for CRM plants was found"),
 ]
 
 
@@ -261,16 +280,50 @@ _MARKETS = [p for m in MARKETS for p in _market_params(m)] + [
 
 _PERMITTING = [
     _p("permitting.permit_months", "float", "months", 18.0,
-       "Time from the FID year's start to an irrevocable permit, before any appeal.",
+       "Time from the start of development to an irrevocable permit, before any appeal.",
        lo=0, hi=360, uncertain=True),
     _p("permitting.appeal_prob", "float", "1", 0.0,
        "Probability that the permit is appealed.", lo=0, hi=1, uncertain=True),
     _p("permitting.appeal_months", "float", "months", 0.0,
        "Months an appeal adds to the permit time.", lo=0, hi=240, uncertain=True),
     _p("permitting.grid_wait_months", "float", "months", 0.0,
-       "Time from the FID year's start until the grid connection is available; production "
-       "cannot start before it (construction is timed to end when the grid is ready).",
-       lo=0, hi=360, uncertain=True),
+       "Time from the start of development until the grid connection is available; "
+       "production cannot start before it (construction is timed to end when the grid is "
+       "ready).", lo=0, hi=360, uncertain=True),
+    _p("permitting.refusal_hazard", "float", "1/yr", 0.03,
+       "Chance per year, while the permit procedure (with any appeal) runs, that the permit "
+       "is refused or becomes impossible for good (e.g. on nitrogen deposition). The project "
+       "then stops and loses its development spending.", lo=0, hi=5, uncertain=True,
+       source="assumption: Dutch permits fail outright on nitrogen deposition (Raad van State "
+              "29 May 2019 and 18 Dec 2024 rulings; VNO-NCW: 18 000 projects at risk, "
+              "https://nos.nl/artikel/2304369-werkgevers-in-brandbrief-tienduizenden-banen-op-"
+              "het-spel-door-stikstofcrisis); no failure rate per year was found"),
+]
+
+_DEVELOPMENT = [
+    _p("development.cost_share_per_yr", "float", "1/yr", 0.01,
+       "Development spending (front-end engineering, permit studies, land options, the "
+       "project team) per year from the start of development until FID, as a share of the "
+       "capex estimate. It is lost if the project stops before FID.", lo=0, hi=0.5,
+       uncertain=True,
+       source="assumption: pre-FID spending of process plants of 2-5 % of capex over 2-4 "
+              "years of development; no public figure for CRM plants was found"),
+    _p("development.capex_escalation", "float", "1/yr", 0.02,
+       "Real growth of the capex estimate per year of development (scope growth and "
+       "construction costs rising faster than prices in general): the estimate at FID is "
+       "plant.capex_meur × (1 + rate) ^ (years from the start of development to FID).",
+       lo=-0.2, hi=1, uncertain=True,
+       source="assumption: below the escalation of Rock Tech Guben's estimate, EUR 462M (Dec "
+              "2021) to US$683M (Nov 2022) to about EUR 800M (2024) "
+              "(https://themarketonline.ca/rock-tech-lithium-tsxvrck-announces-results-from-"
+              "lithium-hydroxide-converter-engineering-study-2021-12-01/), which includes scope "
+              "and financing costs"),
+    _p("development.window_hazard", "float", "1/yr", 0.05,
+       "Chance per year of development that the market window closes for good (the offtaker "
+       "or a financier walks away). The project then stops and loses its development "
+       "spending.", lo=0, hi=5, uncertain=True,
+       source="assumption: about one project in four loses its offtaker or financier over "
+              "five years of development; no public rate was found"),
 ]
 
 _FINANCE = [
@@ -302,18 +355,55 @@ _FINANCE = [
     _p("finance.debt_tenor_years", "float", "years", 12.0,
        "Repayment period of the debt (annuity), starting in the first production year.",
        lo=1, hi=50),
+    _p("finance.walkaway_years", "float", "years", 3.0,
+       "The sponsor closes the plant for good (limited liability) after this many "
+       "consecutive operating years with a negative cash flow from operations after tax; "
+       "after that it pays nothing more and the lenders take their loss. A large number "
+       "means never.", lo=1, hi=1000,
+       source="assumption: a sponsor carries losses for a few years of a downturn before it "
+              "closes a plant (Thermphos, Vlissingen, closed in 2012 after years of dumped "
+              "imports: https://www.pzc.nl/zeeuws-nieuws/van-fosforfabriek-thermphos-is-alleen-"
+              "nog-een-kantoor-over-je-herkent-het-niet-meer~a9a637b7/)"),
+    _p("finance.decommissioning_share", "float", "1", 0.05,
+       "Cost of closing the plant and cleaning up the site, as a share of the capex "
+       "estimate; the sponsor pays it at the end of life (tax-deductible), or at a closure "
+       "before that from its financial security.", lo=0, hi=2, uncertain=True,
+       source="assumption; for scale: the clean-up of Thermphos (Vlissingen) cost EUR 125.5 M, "
+              "paid by the province, the state and the port (https://www.pzc.nl/zeeuws-nieuws/"
+              "van-fosforfabriek-thermphos-is-alleen-nog-een-kantoor-over-je-herkent-het-niet-"
+              "meer~a9a637b7/)"),
+    _p("finance.financial_security_share", "float", "1", 0.5,
+       "Share of the decommissioning cost covered by a financial security the sponsor posts "
+       "(e.g. a bank guarantee under the environmental permit). When a sponsor walks away, "
+       "the state pays the rest (a contingent public cost).", lo=0, hi=1, uncertain=True,
+       source="assumption: Dutch permits can demand a financial security (Omgevingswet), "
+              "rarely for the whole clean-up"),
     _p("finance.public_discount_rate", "float", "1/yr", 0.0225,
        "Government's discount rate for the present value of public cost (NL MKBA: 2.25 % real).",
        lo=-0.5, hi=1, lo_open=True),
 ]
 
-INPUT_PARAMS: list[Param] = _PLANT + _OPERATIONS + _MARKETS + _PERMITTING + _FINANCE
+INPUT_PARAMS: list[Param] = (_PLANT + _OPERATIONS + _MARKETS + _PERMITTING + _DEVELOPMENT
+                              + _FINANCE)
 """Parameters that describe the plant and its context; worlds may override them."""
 
 SETTING_PARAMS: list[Param] = _META + _SIMULATION
 """Run settings; worlds may not override them."""
 
 _DECISION = [
+    _p("decision.investor", "choice", "", "expected-npv",
+       "How the investor decides at FID: build when the expected NPV of building, given what "
+       "is known at FID (capex estimate, FID date, the market prices of that year, the "
+       "world), is at least zero at the discount rate — estimated by least-squares "
+       "regression across draws — or always build (every draw that reaches FID; the "
+       "behaviour of simcrm before the investment decision was modelled).",
+       choices=("expected-npv", "always")),
+    _p("decision.pilot_draws", "int", "1", 4096,
+       "Draws (the first of the run) used to fit the investor's expected value of building; "
+       "the fit is then applied to every draw, so the decisions do not depend on the chunk "
+       "size or the number of workers.", lo=256, hi=1e7,
+       source="four blocks of 1 024 draws: enough for the 28 terms of the regression "
+              "(R² and the decisions change little above it, tests/test_investment.py)"),
     _p("decision.min_mean_npv_meur", "float", "MEUR", 0.0,
        "An option is investable only if the mean NPV exceeds this."),
     _p("decision.max_loss_prob", "float", "1", 0.3,
@@ -343,7 +433,8 @@ INPUTS: dict[str, Param] = {p.key: p for p in INPUT_PARAMS}
 
 
 TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "operations", "markets",
-                  "permitting", "finance", "worlds", "options", "decision", "report")
+                  "permitting", "development", "finance", "worlds", "options", "decision",
+                  "report")
 
 
 # --------------------------------------------------------------------------------------
@@ -352,7 +443,7 @@ TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "oper
 
 _BRIEF = "shared/domain-brief.md"
 DEFAULT_SOURCES = {
-    "simulation.fid_year": "assumption: a decision in 2026",
+    "simulation.start_year": "assumption: development starts in 2026",
     "scenario.price_year": "the year of most prices in the brief",
     "simulation.draws": "enough for a standard error of P(NPV > 0) below 0.5 percentage point",
     "simulation.seed": "the date of the EZ decision memo, 5 December 2024",

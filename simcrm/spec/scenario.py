@@ -33,6 +33,8 @@ from simcrm.spec.registry import (
 )
 
 META_KEYS = ("description", "label_en", "label_nl")
+_INPUT_SECTIONS = tuple(dict.fromkeys(k.split(".")[0] for k in INPUTS))
+"""The top-level tables that hold inputs (plant, operations, markets, ...)."""
 """Keys a world or option table may hold besides its inputs or levers."""
 
 
@@ -116,6 +118,9 @@ class Scenario:
     options: dict[str, Option]
     sources: dict[str, str] = field(default_factory=dict)
     partial: bool = False
+    value_fits: dict = field(default_factory=dict, compare=False, repr=False)
+    """The investor's fitted value of building, ``(option, world) -> ValueFit``, set by
+    :func:`simcrm.engine.run.simulate` before the chunks run (empty otherwise)."""
     """A file for ``extends`` (``partial = true``): checked, but not to be run."""
 
     @property
@@ -152,7 +157,7 @@ class Scenario:
             new[key] = v
         if problems:
             raise ScenarioError(problems)
-        return Scenario(self.path, new, self.worlds, self.options, self.sources)
+        return replace(self, settings=new)
 
     def with_inputs(self, values: dict[str, Any], world: str | None = None) -> Scenario:
         """A copy with inputs changed, e.g. ``with_inputs({"finance.debt_rate": 0.06})``.
@@ -542,10 +547,17 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
     settings = _with_defaults(setting_params, settings_in, ctx)
     if settings.get("scenario.name") is None:
         settings["scenario.name"] = path.stem
+    start = settings.get("simulation.start_year")
+    valuation = settings.get("simulation.valuation_year")
+    if valuation is None:
+        settings["simulation.valuation_year"] = start
+    elif isinstance(start, int) and isinstance(valuation, int) and valuation > start:
+        ctx.add("simulation.valuation_year", f"{valuation} is after the start year {start}: "
+                "money is valued at a year no later than development starts (leave it out "
+                "to value at the start year)")
 
     # base inputs ----------------------------------------------------------------------
-    base_in = _flatten({k: data[k] for k in ("plant", "operations", "markets", "permitting",
-                                             "finance") if k in data}, INPUTS, "", ctx)
+    base_in = _flatten({k: data[k] for k in _INPUT_SECTIONS if k in data}, INPUTS, "", ctx)
     base = _with_defaults(INPUTS, base_in, ctx)
 
     # worlds ---------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+"""Operating the plant: years it idles, restarts, and a sponsor who walks away.
+
+* **Idling.**  In a year whose variable margin is negative — revenue and per-tonne
+  support (the per-tonne payments of the levers) less feedstock,
+  energy, carbon and reagents — the plant produces nothing that year.  It still
+  pays ``operations.care_maintenance_share`` of its fixed costs (care and
+  maintenance), and ``operations.restart_cost_share`` × the capex estimate in the
+  first year it produces again.
+* **Walking away.**  After ``finance.walkaway_years`` consecutive operating years
+  with a negative cash flow from operations after tax (idle years included), the
+  sponsor closes the plant for good at the end of that year (limited liability):
+  no production, costs, tax or debt service after it; the lenders take what is
+  left of their loans (:class:`simcrm.model.financing.DefaultRisk` books the public
+  share); the decommissioning cost is met by the sponsor's financial security and
+  the rest falls on the state (``gov_contingent``).
+* **Decommissioning** of a plant that runs its life: the sponsor pays
+  ``finance.decommissioning_share`` × the capex estimate in the year its life ends
+  (if within the horizon), deductible from taxable profit.
+
+All masks are shaped (draw, year): 1.0 in a year the plant runs (or is alive),
+0.0 when it idles (or after closure).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simcrm.model.plant import Plant
+
+VARIABLE_LINES = ("feedstock", "electricity", "gas", "carbon")
+"""Plant cost lines that are proportional to output (reagents are in ``other_opex``)."""
+
+
+def idle_mask(plant: Plant, revenue: np.ndarray, per_tonne: np.ndarray) -> np.ndarray | None:
+    """1.0 in years the plant produces, 0.0 in years it idles; None if it never idles.
+
+    Parameters
+    ----------
+    plant : Plant
+    revenue : ndarray, shape (draw, year)
+        Revenue at market prices [MEUR/yr].
+    per_tonne : ndarray, shape (draw, year)
+        Support that comes with output (operating and price-dependent levers) [MEUR/yr].
+    """
+    margin = revenue + per_tonne - plant.reagents
+    for k in VARIABLE_LINES:
+        margin = margin + plant.lines[k]
+    idle = (margin < 0) & (plant.production > 0)
+    if not idle.any():
+        return None
+    return 1.0 - idle
+
+
+def idle_costs(plant: Plant, run: np.ndarray, care_share, restart_share) -> dict:
+    """Cost lines in a world where the plant idles in the years ``run == 0``.
+
+    Returns
+    -------
+    dict
+        ``feedstock``, ``electricity``, ``gas``, ``carbon`` and ``other_opex`` (reagents,
+        full fixed costs when running, care and maintenance when idle) and ``restart``
+        [MEUR/yr], negative.
+    """
+    out = {k: np.where(run > 0, plant.lines[k], 0.0) for k in VARIABLE_LINES}
+    care = np.asarray(care_share, float)[..., None] if np.ndim(care_share) else care_share
+    out["other_opex"] = np.where(run > 0, plant.lines["other_opex"],
+                                 -plant.fixed_opex * care)
+    back = np.zeros_like(run)
+    back[:, 1:] = run[:, 1:] * (1.0 - run[:, :-1])  # producing again after an idle year
+    share = np.asarray(restart_share, float)[..., None] if np.ndim(restart_share) else restart_share
+    out["restart"] = -back * share * plant.capex_estimate[:, None] * plant.esc
+    return out
+
+
+def closure_year(cfads: np.ndarray, plant: Plant, years) -> np.ndarray:
+    """Year index in which the sponsor walks away, or -1 where it never does.
+
+    Parameters
+    ----------
+    cfads : ndarray, shape (draw, year)
+        Cash flow from operations after tax [MEUR/yr].
+    plant : Plant
+    years : float
+        Consecutive operating years with a negative cash flow before the sponsor
+        walks away [years] (``finance.walkaway_years``, a whole number of years is used,
+        rounded up).
+
+    Returns
+    -------
+    ndarray of int, shape (draw,)
+    """
+    need = math.ceil(float(years))
+    neg = (cfads < 0) & (plant.op_share > 0)
+    n, T = neg.shape
+    close = np.full(n, -1)
+    if need > T or not neg.any():
+        return close
+    count = np.zeros(n, int)
+    for t in range(T):  # sequential: a run of bad years
+        count = np.where(neg[:, t], count + 1, 0)
+        close = np.where((close < 0) & (count >= need), t, close)
+    return close
+
+
+def alive_mask(close: np.ndarray, T: int) -> np.ndarray | None:
+    """1.0 up to and including the closure year, 0.0 after; None if no draw closes."""
+    if not np.any(close >= 0):
+        return None
+    t = np.arange(T)[None, :]
+    return ((close[:, None] < 0) | (t <= close[:, None])).astype(float)
+
+
+def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
+    """The sponsor's decommissioning line and the state's contingent cost [MEUR/yr].
+
+    A plant that runs its life pays ``plant.decom`` in the year its life ends (if that
+    year is within the horizon); a plant closed early is cleaned up in the year after
+    its closure, from the sponsor's financial security (``security_share`` of the cost)
+    and by the state for the rest.
+
+    Returns
+    -------
+    sponsor : ndarray, shape (draw, year)
+        Negative (a cost of the plant).
+    state : ndarray, shape (draw, year)
+        Positive (an outlay of the state).
+    """
+    n, T = plant.n, plant.T
+    rows = np.arange(n)
+    sponsor, state = np.zeros((n, T)), np.zeros((n, T))
+    end = np.floor(plant.s + plant.life).astype(int)
+    ok = (close < 0) & (end < T)
+    sponsor[rows[ok], end[ok]] = -plant.decom[ok] * plant.esc[end[ok]]
+    early = close >= 0
+    when = np.minimum(close + 1, T - 1)
+    unpaid = np.maximum(1.0 - np.broadcast_to(np.asarray(security_share, float), (n,)), 0.0)
+    state[rows[early], when[early]] = (plant.decom * unpaid)[early] * plant.esc[when[early]]
+    return sponsor, state
