@@ -13,7 +13,7 @@ def test_regression_recovers_a_known_conditional_expectation():
     s1 = rng.uniform(0.0, 1.0, n)
     s2 = rng.normal(5.0, 2.0, n)
     const = np.full(n, 7.0)  # a state that does not vary is left out
-    truth = lambda a, b: 2.0 + 3.0 * a - 4.0 * a**2 + 0.5 * a * b  # noqa: E731
+    truth = lambda a, b: 2.0 + 3.0 * a - 4.0 * a**2 + 0.5 * b - 0.1 * b**2  # noqa: E731
     y = truth(s1, s2) + rng.normal(0.0, 1.0, n)
     fit = fit_value(np.column_stack([s1, s2, const]), y)
     assert fit.n == n
@@ -21,7 +21,7 @@ def test_regression_recovers_a_known_conditional_expectation():
     got = fit.predict(grid)
     want = truth(grid[:, 0], grid[:, 1])
     # the fitted mean has a standard error of about sigma * sqrt(terms / n) = 0.02; 5 se
-    np.testing.assert_allclose(got, want, atol=5 * np.sqrt(6 / n))
+    np.testing.assert_allclose(got, want, atol=5 * np.sqrt(5 / n))
     # R² against the closed form: var(truth) / (var(truth) + 1)
     v = np.var(truth(s1, s2))
     assert abs(fit.r2 - v / (v + 1.0)) < 0.01

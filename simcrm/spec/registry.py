@@ -402,8 +402,8 @@ _DECISION = [
        "Draws (the first of the run) used to fit the investor's expected value of building; "
        "the fit is then applied to every draw, so the decisions do not depend on the chunk "
        "size or the number of workers.", lo=256, hi=1e7,
-       source="four blocks of 1 024 draws: enough for the 28 terms of the regression "
-              "(R² and the decisions change little above it, tests/test_investment.py)"),
+       source="four blocks of 1 024 draws: a few hundred draws per term of the regression "
+              "(13 terms for the six states known at FID)"),
     _p("decision.min_mean_npv_meur", "float", "MEUR", 0.0,
        "An option is investable only if the mean NPV exceeds this."),
     _p("decision.max_loss_prob", "float", "1", 0.3,
