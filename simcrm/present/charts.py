@@ -539,7 +539,7 @@ def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
     keys = keys[:top]
     names = [i18n.input_label(k, lang, str(tabs[0]["long_name"].get(k, k))) for k in keys]
     with _style():
-        fig = _figure((W, max(3.6, 2.2 + 0.32 * len(keys))))
+        fig = _figure((W, max(3.6, 2.4 + 0.45 * len(keys))))
         axes = fig.subplots(1, len(opts), sharey=True, squeeze=False)[0]
         y = np.arange(len(keys))
         for ax, o, tab in zip(axes, opts, tabs, strict=False):
@@ -552,50 +552,79 @@ def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
             ax.set_xlim(-1.05, 1.05)
             ax.set_title(f.label(o, lang), loc="left", fontweight="bold",
                          color=f.colours[o] if o != f.baseline else "black")
-            ax.set_xlabel(t("tornado_xlabel", lang))
             ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
                 lambda v, _: i18n.num(v, lang, 1)))
-        axes[0].set_yticks(y, names)
+        echo = _echoes(ds, f.world, keys)
+        shown = [i18n.wrap(n + (f" ({t('echo', lang, other=names[keys.index(echo[k])])})"
+                                if k in echo else ""), 26) for n, k in zip(names, keys,
+                                                                          strict=False)]
+        for ax in axes:
+            for bar, k in zip(ax.patches, keys, strict=False):
+                if k in echo:
+                    bar.set_hatch("///")
+                    bar.set_alpha(0.55)
+        axes[0].set_yticks(y, shown)
         axes[0].invert_yaxis()
-        title = t("tornado_title", lang, input=names[0] if names else "?")
-        return _finish(fig, title, f.footnote(lang), t("tornado_note", lang))
+        for ax in axes:
+            ax.set_xlabel(i18n.wrap(t("tornado_xlabel", lang), 24))
+        lead = next((n for n, k in zip(names, keys, strict=False) if k not in echo), "?")
+        title = t("tornado_title", lang, input=lead)
+        note = t("tornado_note", lang) + (" " + t("echo_note", lang) if echo else "")
+        return _finish(fig, title, f.footnote(lang), note)
+
+
+def _echoes(ds: xr.Dataset, world: str, keys: list[str], limit: float = 0.5) -> dict:
+    """Inputs that move with an input ranked above them (|Spearman rho| > ``limit``
+    between the inputs): their correlation with NPV partly echoes that input's."""
+    from scipy.stats import rankdata
+
+    ranks = {}
+    for k in keys:
+        v = ds[k].sel(world=world)
+        v = v.isel(option=0) if "option" in v.dims else v
+        ranks[k] = rankdata(np.asarray(v.values, float))
+    out = {}
+    for i, k in enumerate(keys):
+        for j in keys[:i]:
+            if np.ptp(ranks[k]) == 0 or np.ptp(ranks[j]) == 0:
+                continue
+            if abs(np.corrcoef(ranks[k], ranks[j])[0, 1]) > limit:
+                out[k] = j
+                break
+    return out
 
 
 def first_production(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
     """Year of first production per option (P10–P90 and median) against the deadline."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    fp = ds["first_production"].sel(world=f.world).values
+    fp = ds["first_production"].sel(world=f.world, option=f.shown).values
     q = np.nanpercentile(fp, [10, 50, 90], axis=-1)
-    n = len(f.options)
+    n = len(f.shown)
     with _style():
         fig = _figure((W, max(3.4, 1.7 + 0.34 * n * _lines(f, lang))))
         ax = fig.add_subplot()
         y = np.arange(n)
-        for i, o in enumerate(f.options):
+        for i, o in enumerate(f.shown):
             ax.plot([q[0, i], q[2, i]], [i, i], color=f.colours[o], lw=7,
                     solid_capstyle="butt", label=f.label(o, lang))
             ax.plot(q[1, i], i, "o", color="white", markeredgecolor="black", markersize=6.5,
                     markeredgewidth=1.8)
         line = f.deadline + 1
-        ax.axvline(line, color="#c0392b", lw=2.2, ls="--")
-        ax.text(line, -0.75, " " + t("fp_deadline", lang, deadline=f.deadline), color="#c0392b",
-                ha="left", va="center", fontsize=9, fontweight="bold")
-        ax.set_yticks(y, [f.label(o, lang) for o in f.options])
+        ax.axvline(line, color="black", lw=1.6, ls="--")
+        ax.text(line, -0.75, t("fp_deadline", lang, deadline=f.deadline) + " ", color="black",
+                ha="right", va="center", fontsize=8.5, fontweight="bold")
+        ax.set_yticks(y, [f.wrapped(o, lang) for o in f.shown])
         ax.set_ylim(n - 0.5, -1.2)
         ax.set_xlabel(t("fp_xlabel", lang))
-        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
         lo, hi = min(np.nanmin(q[0]), line) - 0.5, max(np.nanmax(q[2]), line) + 0.5
         ax.set_xlim(lo, hi)
-        tr = blended_transform_factory(ax.transAxes, ax.transData)
-        ax.text(1.02, -0.75, t("fp_ptext", lang, deadline=f.deadline), transform=tr,
-                ha="left", va="center", fontsize=8.5, color=MUTED)
         g = f.production()
-        for i, o in enumerate(f.options):
-            ax.text(1.02, i, pct(f.s("p_production_by_deadline", o), lang), transform=tr,
-                    ha="left", va="center", fontsize=9.5,
-                    fontweight="bold" if o == g.option and o != f.baseline else "normal")
+        _right_column(ax, [pct(f.s("p_production_by_deadline", o), lang) for o in f.shown],
+                      t("fp_ptext", lang, deadline=f.deadline), [True] * n,
+                      [o == g.option and g.found for o in f.shown])
         if g.found:
             title = t("fp_title_up", lang, deadline=f.deadline, p0=pct(g.base, lang),
                       p=pct(g.value, lang), best=f.label(g.option, lang))
@@ -608,7 +637,7 @@ def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None)
     """P(NPV > 0) for every option in every world."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    p = f.sm["p_npv_pos"].sel(option=f.options, world=f.worlds).values * 100
+    p = f.sm["p_npv_pos"].sel(option=f.shown, world=f.worlds).values * 100
     n, m = p.shape
     with _style():
         fig = _figure((W, max(3.6, 2.4 + 0.34 * n * _lines(f, lang))))
@@ -617,9 +646,10 @@ def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None)
         sns.heatmap(p, annot=annot, fmt="", cmap="viridis", vmin=0,
                     vmax=max(50.0, float(np.nanmax(p))), linewidths=1.5, linecolor="white",
                     annot_kws={"fontsize": 9}, ax=ax,
-                    cbar_kws={"label": t("heat_cbar", lang), "shrink": 0.8},
-                    xticklabels=[f.wlabel(w, lang) for w in f.worlds],
-                    yticklabels=[f.label(o, lang) for o in f.options])
+                    cbar_kws={"label": i18n.wrap(t("heat_cbar", lang), 24), "shrink": 0.8},
+                    xticklabels=[i18n.wrap(f.wlabel(w, lang), max(8, int(34 / m)))
+                                 for w in f.worlds],
+                    yticklabels=[f.wrapped(o, lang) for o in f.shown])
         ax.set_xlabel(t("heat_xlabel", lang))
         ax.set_ylabel(t("heat_ylabel", lang))
         ax.tick_params(axis="y", rotation=0)
@@ -632,7 +662,7 @@ def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None)
         else:
             title = t("heat_title_one", lang, lo=pct(p.min() / 100, lang),
                       hi=pct(p.max() / 100, lang))
-        return _finish(fig, title, f.footnote(lang, world=False))
+        return _finish(fig, title, f.footnote(lang, world=False), f.cap_note(lang))
 
 
 def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
@@ -745,14 +775,15 @@ class Chart:
     title: str
     png: Path
     svg: Path
+    alt: str = ""
 
 
 def chart_set(facts: Facts) -> list[tuple[str, Callable[[str], Figure]]]:
     """``(name, draw(lang) -> Figure)`` of every chart this Dataset supports, in report order."""
     ds = facts.ds
     out: list[tuple[str, Callable[[str], Figure]]] = [
-        ("npv-distribution", lambda lang: npv_distribution(ds, lang, facts)),
         ("cost-vs-probability", lambda lang: cost_vs_probability(ds, lang, facts)),
+        ("npv-distribution", lambda lang: npv_distribution(ds, lang, facts)),
         ("first-production", lambda lang: first_production(ds, lang, facts)),
         ("tornado", lambda lang: tornado(ds, lang, facts)),
         ("heatmap-worlds", lambda lang: heatmap_worlds(ds, lang, facts)),
@@ -789,7 +820,9 @@ def draw_all(ds: xr.Dataset, folder: str | Path, langs: tuple[str, ...] = i18n.L
             with _style():
                 fig.savefig(png, dpi=DPI, metadata={"Software": None})
                 fig.savefig(svg, metadata={"Date": None})
-            charts.append(Chart(name, lang, title_of(fig), png, svg))
+            alt = title_of(fig) + ". " + (f.key(lang).verdict if name == "cost-vs-probability"
+                                           else fig.texts[-1].get_text().split("\n")[0])
+            charts.append(Chart(name, lang, title_of(fig), png, svg, alt))
             fig.clear()
         out[lang] = charts
     return out

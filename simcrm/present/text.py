@@ -76,9 +76,9 @@ TEXTS: dict[str, dict[str, str]] = {
                        "nl": "Samenhang met de NCW (rangcorrelatie)"},
     "tornado_note": {
         "en": "Bar to the right: a higher value of the input means a higher NPV "
-              "(Spearman rank correlation over all draws)",
+              "(Spearman rank correlation over all simulations); co-movement is not cause.",
         "nl": "Balk naar rechts: een hogere waarde van de invoer geeft een hogere NCW "
-              "(Spearman-rangcorrelatie over alle trekkingen)",
+              "(Spearman-rangcorrelatie over alle simulaties); samenhang is geen oorzaak.",
     },
     # ---- first production
     "fp_title_up": {
@@ -266,6 +266,13 @@ TEXTS: dict[str, dict[str, str]] = {
                         "standard errors).",
                   "nl": "Grijs: niet te onderscheiden van geen beleid (effect binnen twee "
                         "gepaarde standaardfouten)."},
+    "echo": {"en": "moves with {other}", "nl": "beweegt mee met {other}"},
+    "echo_note": {"en": "Hatched: the input is correlated with one ranked above it, so its bar "
+                        "partly echoes that input; the variance ranking in the annex "
+                        "(Sobol') separates them.",
+                  "nl": "Gearceerd: deze invoer hangt samen met een hoger gerangschikte, dus "
+                        "de balk weerspiegelt deels die invoer; de variantieanalyse in de "
+                        "bijlage (Sobol') scheidt ze."},
     "indistinct": {"en": "not distinguishable from no policy",
                    "nl": "niet te onderscheiden van geen beleid"},
     "distinct": {"en": "effect beyond simulation noise",
