@@ -273,6 +273,21 @@ TEXTS: dict[str, dict[str, str]] = {
                   "nl": "Gearceerd: deze invoer hangt samen met een hoger gerangschikte, dus "
                         "de balk weerspiegelt deels die invoer; de variantieanalyse in de "
                         "bijlage (Sobol') scheidt ze."},
+    "col_option": {"en": "Option", "nl": "Beleidsoptie"},
+    "col_p": {"en": "Chance of a profitable plant", "nl": "Kans op een rendabele fabriek"},
+    "col_gain": {"en": "Extra chance [points]", "nl": "Extra kans [procentpunt]"},
+    "col_cost": {"en": "Expected public cost [EUR million]",
+                 "nl": "Verwachte publieke kosten [mln euro]"},
+    "col_per100": {"en": "Extra chance per EUR 100 million [points]",
+                   "nl": "Extra kans per 100 mln euro [procentpunt]"},
+    "col_investable": {"en": "Investable", "nl": "Investeerbaar"},
+    "table_short_note": {
+        "en": "± is simulation noise (standard error), not forecast uncertainty. * not "
+              "distinguishable from no policy (within two paired standard errors). Public "
+              "cost: present value of the government's outlays.",
+        "nl": "± is simulatieruis (standaardfout), geen prognose-onzekerheid. * niet te "
+              "onderscheiden van geen beleid (binnen twee gepaarde standaardfouten). Publieke "
+              "kosten: contante waarde van de uitgaven van de overheid."},
     "indistinct": {"en": "not distinguishable from no policy",
                    "nl": "niet te onderscheiden van geen beleid"},
     "distinct": {"en": "effect beyond simulation noise",
