@@ -26,7 +26,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 def test_key_message_is_the_same_everywhere(run_dir):
     out, terminal = run_dir
-    import pypdf
+    pypdf = pytest.importorskip("pypdf")
     from docx import Document
 
     with simcrm.open_results(out) if hasattr(simcrm, "open_results") else \

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from simcrm.present import text as i18n
 from simcrm.present.charts import Chart, Facts
-from simcrm.present.text import money, pct, points, t
+from simcrm.present.text import pct, points, t
 
 A4 = (8.27, 11.69)
 """A4 portrait [in]."""

@@ -334,7 +334,6 @@ def npv_distribution(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
         ax.set_ylabel("")
         ax.xaxis.set_major_formatter(_num_fmt(lang))
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5))
-        tr = blended_transform_factory(ax.transAxes, ax.transData)
         g = f.profit()
         _right_column(ax, [pct(f.s("p_npv_pos", o), lang) for o in f.shown],
                       t("npv_ptext", lang), [f.distinct(o) for o in f.shown],

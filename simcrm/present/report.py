@@ -283,6 +283,12 @@ def _source_html(src: str) -> str:
     return "".join(out)
 
 
+TOPICS = {"plant": ("Plant", "Fabriek"), "operations": ("Operations", "Bedrijfsvoering"),
+          "markets": ("Markets", "Markten"), "permitting": ("Permits", "Vergunningen"),
+          "finance": ("Finance", "Financiering"), "options": ("Policy options", "Beleidsopties"),
+          "worlds": ("Scenarios", "Scenario's"), "scenario": ("Scenario", "Scenario")}
+"""Headings of the assumption groups (the first part of a key)."""
+
 _INTERNAL = re.compile(r"\b(TODO|FIXME|XXX|NB:|note to self|internal)\b", re.I)
 
 
@@ -308,7 +314,8 @@ def _assumptions(ds: xr.Dataset, lang: str) -> str:
             name = i18n.input_label(a.key, lang, a.key.split(".", 1)[-1].replace("_", " "))
             body.append(f'<tr><td class="k">{_e(name)}</td><td class="v">{_e(a.value)}</td>'
                         f"<td>{_source_html(src) or _e(t('a_nosource', lang))}</td></tr>")
-        parts.append(f"<h4>{_e(topic.replace('_', ' ').capitalize())}</h4>\n"
+        name = TOPICS.get(topic, (topic.replace("_", " ").capitalize(),) * 2)
+        parts.append(f"<h4>{_e(name[1] if lang == 'nl' else name[0])}</h4>\n"
                      "<table class=\"assume\"><colgroup><col class=\"k\"><col class=\"v\">"
                      f"<col></colgroup>{head}<tbody>\n" + "\n".join(body)
                      + "\n</tbody></table>")
@@ -339,9 +346,10 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
     parts.append(f'<div class="key" id="key-message"><h2>{_e(t("key_heading", lang))}</h2>'
                  f'<p class="verdict">{_e(km.verdict)}</p>'
                  f'<p class="rec">{_e(km.recommendation)}</p></div>\n')
+    guide = t("read_text", lang, draws=num(f.ds.sizes["draw"], lang),
+              world=f.wlabel(f.world, lang))
     parts.append(f'<div class="read"><h3>{_e(t("read_heading", lang))}</h3><p>'
-                 f'{_e(t("read_text", lang, draws=num(f.ds.sizes["draw"], lang), world=f.wlabel(f.world, lang)))}'
-                 f"</p></div>\n")
+                 f"{_e(guide)}</p></div>\n")
 
     def fig_html(c: Chart) -> str:
         b64 = base64.b64encode(c.png.read_bytes()).decode("ascii")

@@ -45,8 +45,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "npv_xlabel": {"en": "Net present value\nfor the investor [MEUR]",
                    "nl": "Netto contante waarde voor de investeerder [mln euro]"},
     "npv_ptext": {"en": "Chance\nprofitable", "nl": "Kans\nrendabel"},
-    "npv_note": {"en": "Shape: spread of outcomes over all simulations; lines: quartiles and median.",
-                 "nl": "Vorm: spreiding van de uitkomsten over alle simulaties; lijnen: kwartielen en mediaan."},
+    "npv_note": {"en": "Shape: spread of outcomes over all simulations; lines: quartiles and "
+    "median.",
+                 "nl": "Vorm: spreiding van de uitkomsten over alle simulaties; lijnen: "
+                       "kwartielen en mediaan."},
     # ---- cost vs probability
     "cost_title": {
         "en": "Most chance of profit per euro: {best} (+{gain} points per 100 MEUR)",
@@ -54,7 +56,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cost_title_free": {
         "en": "{best} raises the chance of profit by {gain} points at no public cost",
-        "nl": "{best} verhoogt de kans op een rendabele fabriek met {gain} procentpunt zonder publieke kosten",
+        "nl": "{best} verhoogt de kans op een rendabele fabriek met {gain} procentpunt zonder "
+              "publieke kosten",
     },
     "cost_title_none": {
         "en": "No option raises the chance of a profitable plant",
@@ -105,11 +108,13 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "heat_xlabel": {"en": "Scenario", "nl": "Scenario"},
     "heat_ylabel": {"en": "Policy option", "nl": "Beleidsoptie"},
-    "heat_cbar": {"en": "Chance of a profitable plant [%]", "nl": "Kans op een rendabele fabriek [%]"},
+    "heat_cbar": {"en": "Chance of a profitable plant [%]", "nl": "Kans op een rendabele fabriek "
+    "[%]"},
     # ---- response curves
     "resp_title": {
         "en": "{lever} of {x} raises the chance of a profitable plant from {p0} to {p} at {cost}",
-        "nl": "{lever} van {x} verhoogt de kans op een rendabele fabriek van {p0} naar {p} voor {cost}",
+        "nl": "{lever} van {x} verhoogt de kans op een rendabele fabriek van {p0} naar {p} voor "
+              "{cost}",
     },
     "resp_title_flat": {
         "en": "{lever}: the chance of a profitable plant stays near {p0} at every level",
@@ -195,10 +200,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "simcrm simulates the plant's business case {draws} times (Monte Carlo). Each run "
             "takes one value for every uncertain input (capex, overrun, permit time, grid "
             "wait, price paths ...) from the distributions in the scenario file. Every policy "
-            "option and every scenario sees the same simulations, so differences between options come "
+            "option and every scenario sees the same simulations, so differences between options "
+            "come "
             "from the options, not from chance.",
             "NPV is the investor's net present value at the scenario's discount rate. "
-            "The chance of a profitable plant is the share of simulations in which the plant earns back its cost of "
+            "The chance of a profitable plant is the share of simulations in which the plant "
+            "earns back its cost of "
             "capital: read it as the chance that an investor would find the plant worth "
             "building. Public cost is the present value of the government's outlays at the "
             "public discount rate; the net figure subtracts receipts and extra corporate tax.",
@@ -216,7 +223,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "dezelfde simulaties, zodat verschillen tussen opties uit de opties komen en niet "
             "uit toeval.",
             "NCW is de netto contante waarde voor de investeerder tegen de disconteringsvoet "
-            "van het scenario. De kans op een rendabele fabriek is het aandeel simulaties waarin de fabriek haar "
+            "van het scenario. De kans op een rendabele fabriek is het aandeel simulaties waarin "
+            "de fabriek haar "
             "kapitaalkosten terugverdient: lees het als de kans dat een investeerder de fabriek "
             "de moeite waard vindt. Publieke kosten zijn de contante waarde van de uitgaven van "
             "de overheid tegen de publieke disconteringsvoet; het nettobedrag trekt ontvangsten "
@@ -232,10 +240,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "yes": {"en": "yes", "nl": "ja"},
     "no": {"en": "no", "nl": "nee"},
     "table_note": {
-        "en": "± is simulation noise (standard error), not forecast uncertainty. Public cost: present value of the "
+        "en": "± is simulation noise (standard error), not forecast uncertainty. Public cost: "
+              "present value of the "
               "government's outlays (gross); net: less receipts and extra tax. Decision rule: "
               "{rule}.",
-        "nl": "± is de simulatieruis (standaardfout), geen prognose-onzekerheid. Publieke kosten: contante waarde van de "
+        "nl": "± is de simulatieruis (standaardfout), geen prognose-onzekerheid. Publieke "
+              "kosten: contante waarde van de "
               "uitgaven van de overheid (bruto); netto: min ontvangsten en extra belasting. "
               "Beslisregel: {rule}.",
     },
