@@ -206,7 +206,7 @@ def write_docx(path: str | Path, f: Facts, main: Chart, lang: str) -> Path:
     r.bold = True
     doc.add_paragraph(km.recommendation)
     doc.add_picture(str(main.png), width=Cm(16))
-    doc.add_paragraph(main.alt).runs[0].italic = True
+    doc.inline_shapes[0]._inline.docPr.set("descr", main.alt)  # alt text: the takeaway
     head, rows = table_rows(f, lang)
     doc.add_paragraph(t("table", lang) + ": " + f.wlabel(f.world, lang)).runs[0].bold = True
     tab = doc.add_table(rows=1, cols=len(head))
