@@ -215,6 +215,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
     n = res.results.sizes["draw"]
     if not quiet:
         click.echo(format_table(summary_table(summary)))
+        click.echo("\n" + report_module.key_message_of(res.results, summary, lang))
         click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
                    f"{res.results.attrs['decision_production_deadline_year']}")
         und = int(summary["irr_undefined"].sum())

@@ -57,8 +57,8 @@ def test_run_draws_every_chart_in_both_languages_and_formats(results_dir):
     en = (results_dir / "report.en.html").read_text(encoding="utf-8")
     assert '<html lang="nl">' in nl
     assert '<html lang="en">' in en
-    assert i18n.t("headline", "nl") in nl
-    assert i18n.t("headline", "en") in en
+    assert i18n.t("key_heading", "nl") in nl
+    assert i18n.t("key_heading", "en") in en
 
 
 def test_report_is_self_contained(results_dir):
@@ -79,13 +79,21 @@ def test_report_is_self_contained(results_dir):
 
 def test_report_contents(results_dir):
     text = (results_dir / "report.html").read_text(encoding="utf-8")
-    for key in ("headline", "table", "charts", "method", "assumptions"):
+    for key in ("key_heading", "read_heading", "table", "more_charts", "annex", "method",
+                "assumptions"):
         assert i18n.t(key, "nl") in text
+    # key message first, then the main chart, then the table, then the annex
+    order = [text.index('id="key-message"'), text.index('id="chart-cost-vs-probability"'),
+             text.index('<td class="swatch">'), text.index('class="annex"')]
+    assert order == sorted(order)
+    assert (results_dir / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (results_dir / "briefing.docx").stat().st_size > 10_000
     # the comparison table: one row per option per world
     assert text.count('<td class="swatch">') == 5 * 3
     # assumptions come with the source written beside them in the scenario file
     assert "EU CRMA: 15 months for processing projects" in text
-    assert "permit_fast_track.cap_months" in text
+    assert "cap months" in text  # a name, grouped under its topic
+    assert "<h4>Beleidsopties</h4>" in text
     # headline numbers are in Dutch number style
     assert re.search(r"\d+\u00a0%", text)
 

@@ -336,3 +336,136 @@ def analyses(findings: Findings, scenario=None, option: str | None = None,
               for w in findings.worlds},
         convergence=robustness.convergence_table(ds, option, world),
         running=robustness.running(ds, option, world))
+
+
+# --------------------------------------------------------------------------------------
+# The key message
+# --------------------------------------------------------------------------------------
+
+KEY_TEXT = {
+    "already": {
+        "en": "Without policy the plant is already investable: a {p0} chance of a profitable "
+              "plant.",
+        "nl": "Zonder beleid is de fabriek al investeerbaar: {p0} kans op een rendabele "
+              "fabriek."},
+    "already_rec": {
+        "en": "Recommendation: no public money is needed for the investment decision.",
+        "nl": "Advies: voor het investeringsbesluit is geen publiek geld nodig."},
+    "investable": {
+        "en": "With {opt} the plant becomes investable: the chance of a profitable plant "
+              "rises from {p0} to {p}, at an expected public cost of {cost}.",
+        "nl": "Met {opt} wordt de fabriek investeerbaar: de kans op een rendabele fabriek "
+              "stijgt van {p0} naar {p}, bij verwachte publieke kosten van {cost}."},
+    "investable_rec": {
+        "en": "Recommendation: choose {opt} (expected public cost {cost}, present value).",
+        "nl": "Advies: kies {opt} (verwachte publieke kosten {cost}, contante waarde)."},
+    "helps": {
+        "en": "No option makes the plant investable; {opt} buys the most chance per euro: "
+              "the chance of a profitable plant rises from {p0} to {p}, at an expected "
+              "public cost of {cost}.",
+        "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} levert per euro de "
+              "meeste kans op: de kans op een rendabele fabriek stijgt van {p0} naar {p}, "
+              "bij verwachte publieke kosten van {cost}."},
+    "helps_rec": {
+        "en": "Recommendation: do not count on support alone to get the plant built; if the "
+              "government supports it, {opt} gives the most: +{g} points per EUR 100 million.",
+        "nl": "Advies: reken er niet op dat steun alleen de fabriek binnenhaalt; als de "
+              "overheid steunt, levert {opt} het meest op: +{g} procentpunt per 100 mln euro."},
+    "none": {
+        "en": "No policy option raises the chance of a profitable plant beyond simulation "
+              "noise (without policy: {p0}).",
+        "nl": "Geen enkele beleidsoptie verhoogt de kans op een rendabele fabriek meer dan "
+              "de simulatieruis (zonder beleid: {p0})."},
+    "none_rec": {
+        "en": "Recommendation: spend no public money on these options; revisit the business "
+              "case first.",
+        "nl": "Advies: besteed geen publiek geld aan deze opties; bekijk eerst de businesscase "
+              "opnieuw."},
+    "title_already": {"en": "The plant is investable without policy",
+                      "nl": "De fabriek is zonder beleid al investeerbaar"},
+    "title_investable": {"en": "{opt} makes the plant investable",
+                         "nl": "{opt} maakt de fabriek investeerbaar"},
+    "title_helps": {"en": "{opt}: most chance per euro, still not investable",
+                    "nl": "{opt}: meeste kans per euro, nog niet investeerbaar"},
+    "title_none": {"en": "No option is distinguishable from no policy",
+                   "nl": "Geen optie is te onderscheiden van geen beleid"},
+}
+"""Words of :func:`key_message` (``shared/briefing-style.md``)."""
+
+
+@dataclass(frozen=True)
+class KeyMessage:
+    """The one verdict and recommendation of a run, in one language.
+
+    Attributes
+    ----------
+    case : {"already", "investable", "helps", "none"}
+        What the ranking found: the baseline is investable already; an option makes
+        the plant investable; an option helps significantly without making it
+        investable; no option helps beyond two paired standard errors.
+    option : str
+        The option it names (:func:`simcrm.analysis.ranking.best_option`; the baseline
+        for ``already`` and ``none``).
+    verdict, recommendation : str
+        The two sentences, used verbatim everywhere.
+    title : str
+        The same finding in at most about ten words, for the first chart.
+    """
+
+    case: str
+    option: str
+    verdict: str
+    recommendation: str
+    title: str
+
+    @property
+    def text(self) -> str:
+        """Verdict and recommendation as one paragraph."""
+        return f"{self.verdict} {self.recommendation}"
+
+
+def key_message(summary: xr.Dataset, world: str, lang: str, label=None,
+                baseline: str = "baseline") -> KeyMessage:
+    """The key message of a run in ``world``: a function of the ranking result only.
+
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        From :func:`simcrm.analysis.summary.summarise`.
+    world : str
+    lang : {"en", "nl"}
+    label : callable, optional
+        ``label(option, lang) -> str``; default: the summary's ``option_label_<lang>``
+        coordinate (else the option's name).
+    baseline : str
+
+    Returns
+    -------
+    KeyMessage
+        The option named is :func:`simcrm.analysis.ranking.best_option`; numbers are
+        P(NPV > 0) of the baseline and of that option, its expected gross public cost
+        [MEUR] and its gain per 100 MEUR [percentage points].
+    """
+    from simcrm.present import text as i18n
+
+    lang = i18n.check_lang(lang)
+    sm = summary.sel(world=world)
+    if label is None:
+        coord = f"option_label_{lang}"
+
+        def label(o, lg):
+            v = str(sm[coord].sel(option=o).values) if coord in sm.coords else o
+            return i18n.tidy_label(v, lg)
+
+    best = ranking.best_option(summary, world, baseline)
+    f = lambda var, o: float(sm[var].sel(option=o))  # noqa: E731
+    if best == baseline:
+        case = "already" if f("investable", baseline) > 0 else "none"
+    else:
+        case = "investable" if f("investable", best) > 0 else "helps"
+    kw = dict(opt=label(best, lang), p0=i18n.pct(f("p_npv_pos", baseline), lang),
+              p=i18n.pct(f("p_npv_pos", best), lang),
+              cost=i18n.money(f("public_cost_gross_mean", best), lang),
+              g=i18n.points(f("gain_per_100meur", best), lang))
+    w = lambda key: KEY_TEXT[key][lang].format(**kw)  # noqa: E731
+    return KeyMessage(case, best, w(case), w(f"{case}_rec"), w(f"title_{case}"))

@@ -161,7 +161,7 @@ def sobol_chart(sob: xr.Dataset, option: str | None = None, lang: str = "en",
     s1, s1c = s["S1"].values[order] * 100, s["S1_conf"].values[order] * 100
     y = np.arange(len(names))
     with charts._style():
-        fig = charts._figure((11.0, 1.6 + 0.55 * len(names) + 1.6))
+        fig = charts._figure((charts.W, 2.4 + 0.36 * len(names)))
         ax = fig.subplots()
         ax.barh(y + 0.2, st, 0.38, xerr=stc, color="#4c72b0", label=outputs.label("ST", lang),
                 error_kw={"ecolor": "#222222", "lw": 1.2, "capsize": 3})
@@ -203,12 +203,12 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
     facts = _facts(ds, facts)
     restr = res.restrictions()
     with charts._style():
-        fig = charts._figure((13.0, 6.4))
+        fig = charts._figure((charts.W, 4.4))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
         tj = res.trajectory
         ax1.plot(tj["coverage"] * 100, tj["density"] * 100, "-o", color="#8c8c8c", ms=4,
                  label=tr("prim_path", lang))
-        ax1.plot([res.coverage * 100], [res.density * 100], "*", color="#c44e52", ms=20,
+        ax1.plot([res.coverage * 100], [res.density * 100], "*", color="#c44e52", ms=12,
                  label=tr("prim_chosen", lang), zorder=5)
         ax1.axhline(res.base_rate * 100, color=MUTED, lw=1, ls=":")
         ax1.set_xlabel(tr("prim_traj_x", lang))
@@ -284,7 +284,7 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
     worlds = [str(w) for w in ds["world"].values]
     M = rg["regret_npv"].sel(option=opts).transpose("option", "world").values
     with charts._style():
-        fig = charts._figure((12.0, 1.8 + 0.55 * len(opts) + 1.6))
+        fig = charts._figure((charts.W, 2.8 + 0.34 * len(opts) * charts._lines(facts, lang)))
         ax = fig.subplots()
         cols = len(worlds) + 2
         vmax = max(float(np.nanmax(M)), 1e-9)
@@ -294,12 +294,12 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
                 v = M[i, j]
                 ax.add_patch(Rectangle((j, i), 1, 1, color=cmap(0.08 + 0.8 * v / vmax)))
                 ax.text(j + 0.5, i + 0.5, i18n.num(v, lang), ha="center", va="center",
-                        fontsize=12, color="white" if v / vmax > 0.6 else "black")
+                        fontsize=8.5, color="white" if v / vmax > 0.6 else "black")
             r = rk.iloc[i]
             ax.text(len(worlds) + 0.5, i + 0.5, pct(r["p_npv_pos_worst"], lang), ha="center",
-                    va="center", fontsize=12)
+                    va="center", fontsize=8.5)
             ax.text(len(worlds) + 1.5, i + 0.5, i18n.num(r["regret_npv"], lang), ha="center",
-                    va="center", fontsize=12, fontweight="bold" if i == 0 else "normal")
+                    va="center", fontsize=8.5, fontweight="bold" if i == 0 else "normal")
         ax.set_xlim(0, cols)
         ax.set_ylim(len(opts), 0)
         ax.set_xticks(np.arange(cols) + 0.5,
@@ -344,7 +344,7 @@ def convergence_chart(ds: xr.Dataset, option: str | None = None, world: str | No
     world = world or facts.world
     r = robustness.running(ds, option, world) if r is None else r
     with charts._style():
-        fig = charts._figure((13.0, 6.0))
+        fig = charts._figure((charts.W, 4.2))
         ax1, ax2 = fig.subplots(1, 2)
         c = facts.colours.get(option, "#4c72b0")
         ax1.fill_between(r["draws"], r["p_lo"] * 100, r["p_hi"] * 100, color=c, alpha=0.25,

@@ -34,26 +34,36 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from simcrm.analysis.findings import Family, Findings
+from simcrm.analysis import ranking
+from simcrm.analysis.findings import Family, Findings, KeyMessage, key_message
 from simcrm.levers import setting_params
 from simcrm.present import text as i18n
 from simcrm.present.text import meur, pct, points, t
 
-DPI = 200
-FIGSIZE = (11.0, 6.4)
+DPI = 250
+W = 16 / 2.54
+"""Width of every chart [in]: the width of a chart in an A4 note, so that the sizes
+below are the printed sizes."""
+FIGSIZE = (W, 4.2)
+GREY = "#b8b8b8"
+"""Options not distinguishable from no policy."""
+LABEL_WIDTH = 30
+"""Characters per line of an option label on an axis; longer labels wrap."""
+MAX_OPTIONS = 25
+"""Charts show at most this many options (the table shows all)."""
 BASELINE_COLOUR = "#3b3b3b"
 MUTED = "#6b6b6b"
-TITLE_WIDTH = 62
+TITLE_WIDTH = 64
 """Characters per title line; longer titles wrap."""
 
 RC = {
-    "font.size": 14,
-    "axes.titlesize": 15,
-    "axes.labelsize": 14.5,
-    "xtick.labelsize": 13,
-    "ytick.labelsize": 13,
-    "legend.fontsize": 12.5,
-    "figure.titlesize": 18,
+    "font.size": 9,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "figure.titlesize": 11,
     "figure.titleweight": "bold",
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -122,6 +132,46 @@ class Facts(Findings):
         super().__init__(ds, summary, cashflows)
         self.colours = option_colours(self.options, self.families, self.baseline)
         self._labels: dict[str, dict[str, str]] = {}
+        self.shown = self._shown()
+
+    def _shown(self) -> list[str]:
+        """The options the charts draw: all, or at most :data:`MAX_OPTIONS` (the baseline,
+        the best option and those with the highest P(NPV > 0)), in scenario order."""
+        if len(self.options) <= MAX_OPTIONS:
+            return list(self.options)
+        p = self.sm["p_npv_pos"].sel(world=self.world, option=self.options).values
+        keep = {self.baseline, self.best}
+        for i in np.argsort(-p, kind="stable"):
+            if len(keep) >= MAX_OPTIONS:
+                break
+            keep.add(self.options[int(i)])
+        return [o for o in self.options if o in keep]
+
+    def cap_note(self, lang: str) -> str:
+        """A note when not every option is drawn, else empty."""
+        if len(self.shown) == len(self.options):
+            return ""
+        return t("capped", lang, n=len(self.shown), total=len(self.options))
+
+    def distinct(self, option: str) -> bool:
+        """Whether the option's gain in P(NPV > 0) is a finding
+        (:func:`simcrm.analysis.ranking.significant`); True for the baseline."""
+        if option == self.baseline:
+            return True
+        return ranking.significant(self.s("d_p_npv_pos", option),
+                                   self.s("d_p_npv_pos_se", option))
+
+    def colour(self, option: str) -> str:
+        """The option's colour, grey when it is not distinguishable from no policy."""
+        return self.colours[option] if self.distinct(option) else GREY
+
+    def key(self, lang: str) -> KeyMessage:
+        """:func:`simcrm.analysis.findings.key_message` with these option labels."""
+        return key_message(self.sm, self.world, lang, self.label, self.baseline)
+
+    def wrapped(self, option: str, lang: str, width: int = LABEL_WIDTH) -> str:
+        """The option's label over lines of at most ``width`` characters."""
+        return i18n.wrap(self.label(option, lang), width)
 
     # -- words
     def label(self, option: str, lang: str) -> str:
@@ -147,7 +197,7 @@ class Facts(Findings):
                 lab = self._auto_label(o, opts_t, fam, lang) or o
             elif o == self.baseline and lab == o:
                 lab = t("no_policy", lang).capitalize()
-            out[o] = lab
+            out[o] = i18n.tidy_label(lab, lang)
         seen: dict[str, int] = {}
         for lab in out.values():
             seen[lab] = seen.get(lab, 0) + 1
@@ -183,16 +233,24 @@ class Facts(Findings):
         return " + ".join(i18n.lever_label(lv, lang) for lv, _ in levers)
 
     def wlabel(self, world: str, lang: str) -> str:
+        """Label of a world (a scenario, to the reader)."""
         coord = f"world_label_{lang}"
         if coord in self.ds.coords:
-            return str(self.ds[coord].sel(world=world).values)
+            return i18n.tidy_label(str(self.ds[coord].sel(world=world).values), lang)
         return world
 
-    def footnote(self, lang: str, world: bool = True) -> str:
+    def plant(self, lang: str) -> str:
+        """The plant in words."""
+        return i18n.plant_name(str(self.ds.attrs.get("scenario", "?")), lang)
+
+    def footnote(self, lang: str, world: bool = True, draws: int | None = None) -> str:
+        """The source line under a chart."""
         a = self.ds.attrs
-        kw = dict(scenario=a.get("scenario", "?"), draws=i18n.num(self.ds.sizes["draw"], lang),
+        n = self.ds.sizes["draw"] if draws is None else draws
+        kw = dict(scenario=self.plant(lang), draws=i18n.num(n, lang),
                   seed=a.get("seed", "?"), version=a.get("simcrm_version", "?"),
-                  date=str(a.get("created", ""))[:10], world=self.wlabel(self.world, lang))
+                  date=i18n.date_long(str(a.get("created", "")), lang),
+                  world=self.wlabel(self.world, lang))
         return t("footnote" if world else "footnote_all_worlds", lang, **kw)
 
 
@@ -201,18 +259,39 @@ class Facts(Findings):
 # --------------------------------------------------------------------------------------
 
 
+def _lines(f: Facts | None, lang: str) -> float:
+    """Average number of lines of the wrapped option labels (for figure heights)."""
+    if f is None:
+        return 1.0
+    return max(1.0, float(np.mean([f.wrapped(o, lang).count("\n") + 1 for o in f.shown])))
+
+
 def _figure(size: tuple[float, float] = FIGSIZE) -> Figure:
     fig = Figure(figsize=size, layout="constrained")
-    fig.get_layout_engine().set(rect=(0.0, 0.075, 1.0, 0.925), h_pad=0.06, w_pad=0.06)
+    fig.get_layout_engine().set(h_pad=0.04, w_pad=0.04)
     return fig
 
 
+NOTE_PT = 8.0
+"""Size of the notes and the source line [pt]."""
+
+
 def _finish(fig: Figure, title: str, foot: str, note: str = "") -> Figure:
+    """Title (the finding), then the note and the source line under the chart; the
+    layout leaves room for both."""
     fig.suptitle("\n".join(textwrap.wrap(title, TITLE_WIDTH, break_on_hyphens=False)),
                  x=0.01, ha="left")
-    if note:
-        fig.text(0.01, 0.045, note, ha="left", va="bottom", fontsize=11.5, color="#333333")
-    fig.text(0.01, 0.008, foot, ha="left", va="bottom", fontsize=9.5, color=MUTED)
+    per_line = int(W * 72 / (NOTE_PT * 0.6))
+    lines = []
+    for part in (note, foot):
+        if part:
+            lines.append("\n".join(textwrap.wrap(part, per_line, break_on_hyphens=False)))
+    text = "\n".join(lines)
+    n = text.count("\n") + 1 if text else 0
+    h = (n * NOTE_PT * 1.25 + 6) / 72 / fig.get_figheight()
+    fig.get_layout_engine().set(rect=(0.0, h, 1.0, 1.0 - h))
+    fig.text(0.01, 0.006, text, ha="left", va="bottom", fontsize=NOTE_PT, color="#333333",
+             linespacing=1.25)
     return fig
 
 
@@ -234,15 +313,15 @@ def npv_distribution(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
     """Distribution of the investor's NPV per option (violins), with P(NPV > 0) written on it."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    npv = ds["npv"].sel(world=f.world)
-    labels = [f.label(o, lang) for o in f.options]
-    n = len(f.options)
+    npv = ds["npv"].sel(world=f.world, option=f.shown)
+    labels = [f.wrapped(o, lang) for o in f.shown]
+    n = len(f.shown)
     with _style():
-        fig = _figure((11.0, max(5.2, 1.5 + 0.55 * n)))
+        fig = _figure((W, max(3.4, 1.7 + 0.34 * n * _lines(f, lang))))
         ax = fig.add_subplot()
         df = pd.DataFrame({"npv": npv.values.ravel(),
                            "option": np.repeat(labels, npv.sizes["draw"])})
-        pal = {f.label(o, lang): f.colours[o] for o in f.options}
+        pal = {f.wrapped(o, lang): f.colour(o) for o in f.shown}
         sns.violinplot(data=df, x="npv", y="option", hue="option", palette=pal, legend=False,
                        orient="h", cut=0, inner="quart", density_norm="width", linewidth=1,
                        saturation=1, ax=ax, order=labels, hue_order=labels)
@@ -254,19 +333,44 @@ def npv_distribution(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
         ax.set_xlabel(i18n.t("npv_xlabel", lang))
         ax.set_ylabel("")
         ax.xaxis.set_major_formatter(_num_fmt(lang))
-        tr = blended_transform_factory(ax.transAxes, ax.transData)
-        ax.text(1.02, -0.75, t("npv_ptext", lang), transform=tr, ha="left", va="center",
-                fontsize=12, color=MUTED)
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5))
         g = f.profit()
-        for i, o in enumerate(f.options):
-            ax.text(1.02, i, pct(f.s("p_npv_pos", o), lang), transform=tr, ha="left",
-                    va="center", fontsize=14, fontweight="bold" if o == g.option else "normal")
-        if g.found:
-            title = t("npv_title", lang, best=f.label(g.option, lang), p=pct(g.value, lang),
-                      p0=pct(g.base, lang))
+        _right_column(ax, [pct(f.s("p_npv_pos", o), lang) for o in f.shown],
+                      t("npv_ptext", lang), [f.distinct(o) for o in f.shown],
+                      [o == f.best for o in f.shown])
+        km = f.key(lang)
+        if km.option != f.baseline:
+            title = t("npv_title", lang, best=f.label(km.option, lang),
+                      p=pct(f.s("p_npv_pos", km.option), lang), p0=pct(g.base, lang))
         else:
             title = t("npv_title_none", lang, p0=pct(g.base, lang))
-        return _finish(fig, title, f.footnote(lang), t("npv_note", lang))
+        note = " ".join(x for x in (t("npv_note", lang), _grey_note(f, lang),
+                                    f.cap_note(lang)) if x)
+        return _finish(fig, title, f.footnote(lang), note)
+
+
+def _right_column(ax, values: list[str], head: str, dark: list[bool], bold: list[bool]):
+    """Numbers per row as right-hand tick labels (so the layout makes room for them),
+    with ``head`` as the right axis label."""
+    ax2 = ax.twinx()
+    ax2.set_ylim(ax.get_ylim())
+    ax2.set_yticks(range(len(values)), values)
+    ax2.grid(False)
+    ax2.tick_params(axis="y", length=0)
+    for lab, d, b in zip(ax2.get_yticklabels(), dark, bold, strict=False):
+        lab.set_color("black" if d else MUTED)
+        lab.set_fontweight("bold" if b else "normal")
+    ax2.set_title(head, loc="right", fontsize=8, color=MUTED)
+    for sp in ax2.spines.values():
+        sp.set_visible(False)
+    return ax2
+
+
+def _grey_note(f: Facts, lang: str) -> str:
+    """Says what grey means when some option is drawn grey."""
+    if all(f.distinct(o) for o in f.shown):
+        return ""
+    return t("grey_note", lang)
 
 
 def _spread_labels(xs: list[float], ys: list[float], xgap: float, gap: float) -> list[float]:
@@ -308,51 +412,107 @@ def _spread_labels(xs: list[float], ys: list[float], xgap: float, gap: float) ->
 
 
 def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
-    """Expected public cost against P(NPV > 0) per option; efficient options highlighted."""
+    """The main chart: expected public cost against P(NPV > 0) per option.
+
+    Its title is the key message's short title (:meth:`Facts.key`). Options whose gain
+    is not distinguishable from no policy are grey hollow squares; the others are
+    filled circles in their colour, efficient ones (no cheaper option does better) with
+    a black ring on the dashed frontier. Labels stand in a column to the right, joined
+    to their points by thin lines, pushed apart so that they never overlap.
+    """
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    cost = np.array([f.s("public_cost_gross_mean", o) for o in f.options])
-    p = np.array([f.s("p_npv_pos", o) for o in f.options]) * 100
-    eff = f.efficient()
+    opts = f.shown
+    cost = np.array([f.s("public_cost_gross_mean", o) for o in opts])
+    p = np.array([f.s("p_npv_pos", o) for o in opts]) * 100
+    eff_all = dict(zip(f.options, f.efficient(), strict=False))
+    eff = np.array([eff_all[o] and f.distinct(o) for o in opts])
+    km = f.key(lang)
     with _style():
-        fig = _figure()
-        ax = fig.add_subplot()
+        fig = _figure((W, max(4.4, 1.6 + 0.3 * len(opts) * _lines(f, lang))))
+        ax, lax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
         idx = np.flatnonzero(eff)
         idx = idx[np.argsort(cost[idx])]
-        ax.plot(cost[idx], p[idx], color="black", lw=1.5, ls="--", zorder=1)
-        for i, o in enumerate(f.options):
-            ax.scatter(cost[i], p[i], s=230 if eff[i] else 120, color=f.colours[o],
-                       edgecolor="black" if eff[i] else "none", linewidth=2,
-                       alpha=1 if eff[i] else 0.7, zorder=6 if eff[i] else 5, label="_")
-        span = max(np.ptp(p), 1.0)
-        y0, y1 = max(0, p.min() - 0.15 * span), p.max() + 0.3 * span
-        gap = 0.065 * (y1 - y0)
-        ys = np.array(_spread_labels(list(cost), list(p), np.inf, gap))
-        y0, y1 = min(y0, ys.min() - gap), max(y1, ys.max() + gap)
-        ax.set_ylim(y0, y1)
+        ax.plot(cost[idx], p[idx], color="black", lw=1.2, ls="--", zorder=1)
+        for i, o in enumerate(opts):
+            d = f.distinct(o)
+            ax.scatter(cost[i], p[i], s=70 if eff[i] else 45, marker="o" if d else "s",
+                       facecolor=f.colours[o] if d else "white",
+                       edgecolor="black" if eff[i] else (f.colours[o] if d else MUTED),
+                       linewidth=1.6 if eff[i] else 1.2, zorder=6 if eff[i] else 5)
+        span = max(np.ptp(p), 2.0)
+        ax.set_ylim(max(0, p.min() - 0.12 * span), p.max() + 0.12 * span)
         xspan = max(np.ptp(cost), 1.0)
-        ax.set_xlim(cost.min() - 0.05 * xspan, cost.max() + 0.45 * xspan)
-        for i, o in enumerate(f.options):
-            moved = abs(ys[i] - p[i]) > 1e-9
-            ax.annotate(f.label(o, lang), (cost[i], p[i]), xytext=(cost[i] + 0.03 * xspan,
-                        ys[i]), va="center", fontsize=12,
-                        fontweight="bold" if eff[i] else "normal",
-                        color="black" if eff[i] else MUTED, zorder=4,
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
-                              "alpha": 0.75},
-                        arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.8,
-                                    "shrinkA": 0, "shrinkB": 8} if moved else None)
+        ax.set_xlim(min(0, cost.min()) - 0.06 * xspan, cost.max() + 0.08 * xspan)
         ax.set_xlabel(t("cost_xlabel", lang))
         ax.set_ylabel(t("p_ylabel", lang))
         ax.xaxis.set_major_formatter(_num_fmt(lang))
-        handles = [Line2D([], [], marker="o", ls="--", color="black", markersize=13,
-                          markerfacecolor="white", markeredgewidth=2, label=t("efficient", lang)),
-                   Line2D([], [], marker="o", ls="", color="#aaaaaa", markersize=10,
-                          label=t("not_efficient", lang))]
-        ax.legend(handles=handles, loc="upper left", frameon=True)
-        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-        title = _cost_title(f, lang)
-        return _finish(fig, title, f.footnote(lang))
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(6, integer=True))
+        lax.set_axis_off()
+        lax.set_ylim(ax.get_ylim())
+        texts = []
+        for i, o in enumerate(opts):
+            d = f.distinct(o)
+            texts.append(lax.text(0.04, p[i], f.wrapped(o, lang, 34), va="center", ha="left",
+                                  fontsize=8,
+                                  transform=blended_transform_factory(lax.transAxes,
+                                                                      ax.transData),
+                                  fontweight="bold" if o == km.option else "normal",
+                                  color="black" if d else MUTED, linespacing=1.05))
+        handles = [Line2D([], [], marker="o", ls="--", color="black", markersize=7,
+                          markerfacecolor="white", markeredgewidth=1.6,
+                          label=i18n.wrap(t("efficient", lang), 26))]
+        if not all(f.distinct(o) for o in opts):
+            handles.append(Line2D([], [], marker="s", ls="", color=MUTED, markersize=6,
+                                  markerfacecolor="white", label=i18n.wrap(
+                                      t("indistinct", lang).capitalize(), 30)))
+        ax.legend(handles=handles, loc="best", frameon=True, fontsize=8)
+        note = " ".join(x for x in (_grey_note(f, lang), f.cap_note(lang)) if x)
+        _finish(fig, km.title, f.footnote(lang), note)
+        for _ in range(3):  # the layout settles over a few draws
+            _declutter(fig, texts, lax)
+        for i, tx in enumerate(texts):
+            y = tx.get_position()[1]
+            fig.add_artist(mpl.patches.ConnectionPatch(
+                (cost[i], p[i]), (0.03, y), coordsA=ax.transData,
+                coordsB=blended_transform_factory(lax.transAxes, ax.transData),
+                color="#9a9a9a", lw=0.6, zorder=0))
+        return fig
+
+
+def _declutter(fig: Figure, texts: list, ax, pad_px: float = 2.0) -> None:
+    """Move texts (in a column) vertically, as little as possible, so that none overlap
+    and all stay within the axes' height."""
+    if not texts:
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    bbs = [tx.get_window_extent(r) for tx in texts]
+    box = ax.get_window_extent(r)
+    order = sorted(range(len(texts)), key=lambda i: (bbs[i].y0 + bbs[i].y1) / 2)
+    hs = [bbs[i].height + pad_px for i in order]
+    ys = [(bbs[i].y0 + bbs[i].y1) / 2 for i in order]
+    total = sum(hs)
+    lo, hi = box.y0 - 0.06 * box.height, box.y1 + 0.06 * box.height
+    if total > hi - lo:
+        lo, hi = (lo + hi - total) / 2, (lo + hi + total) / 2
+    # place bottom-up, then top-down, then centre each overlapping run
+    pos = []
+    for k, (y, h) in enumerate(zip(ys, hs, strict=False)):
+        low = max(lo + h / 2, pos[-1] + (hs[k - 1] + h) / 2 if pos else -np.inf)
+        pos.append(max(y, low))
+    for k in range(len(pos) - 1, -1, -1):
+        top = hi - hs[k] / 2 if k == len(pos) - 1 else pos[k + 1] - (hs[k + 1] + hs[k]) / 2
+        pos[k] = min(pos[k], top)
+    inv = texts[0].get_transform().inverted()
+    for k, i in enumerate(order):
+        x = texts[i].get_position()[0]
+        _, yd = inv.transform((0, pos[k]))
+        texts[i].set_position((x, yd))
 
 
 def _cost_title(f: Facts, lang: str) -> str:
@@ -379,7 +539,7 @@ def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
     keys = keys[:top]
     names = [i18n.input_label(k, lang, str(tabs[0]["long_name"].get(k, k))) for k in keys]
     with _style():
-        fig = _figure((12.0, max(5.6, 2.2 + 0.5 * len(keys))))
+        fig = _figure((W, max(3.6, 2.4 + 0.45 * len(keys))))
         axes = fig.subplots(1, len(opts), sharey=True, squeeze=False)[0]
         y = np.arange(len(keys))
         for ax, o, tab in zip(axes, opts, tabs, strict=False):
@@ -388,54 +548,83 @@ def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
             ax.axvline(0, color="black", lw=1.2)
             for yi, r in zip(y, rho, strict=False):
                 ax.text(r + (0.03 if r >= 0 else -0.03), yi, i18n.num(r, lang, 2),
-                        ha="left" if r >= 0 else "right", va="center", fontsize=12)
+                        ha="left" if r >= 0 else "right", va="center", fontsize=8.5)
             ax.set_xlim(-1.05, 1.05)
             ax.set_title(f.label(o, lang), loc="left", fontweight="bold",
                          color=f.colours[o] if o != f.baseline else "black")
-            ax.set_xlabel(t("tornado_xlabel", lang))
             ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
                 lambda v, _: i18n.num(v, lang, 1)))
-        axes[0].set_yticks(y, names)
+        echo = _echoes(ds, f.world, keys)
+        shown = [i18n.wrap(n + (f" ({t('echo', lang, other=names[keys.index(echo[k])])})"
+                                if k in echo else ""), 26) for n, k in zip(names, keys,
+                                                                          strict=False)]
+        for ax in axes:
+            for bar, k in zip(ax.patches, keys, strict=False):
+                if k in echo:
+                    bar.set_hatch("///")
+                    bar.set_alpha(0.55)
+        axes[0].set_yticks(y, shown)
         axes[0].invert_yaxis()
-        title = t("tornado_title", lang, input=names[0] if names else "?")
-        return _finish(fig, title, f.footnote(lang), t("tornado_note", lang))
+        for ax in axes:
+            ax.set_xlabel(i18n.wrap(t("tornado_xlabel", lang), 24))
+        lead = next((n for n, k in zip(names, keys, strict=False) if k not in echo), "?")
+        title = t("tornado_title", lang, input=lead)
+        note = t("tornado_note", lang) + (" " + t("echo_note", lang) if echo else "")
+        return _finish(fig, title, f.footnote(lang), note)
+
+
+def _echoes(ds: xr.Dataset, world: str, keys: list[str], limit: float = 0.5) -> dict:
+    """Inputs that move with an input ranked above them (|Spearman rho| > ``limit``
+    between the inputs): their correlation with NPV partly echoes that input's."""
+    from scipy.stats import rankdata
+
+    ranks = {}
+    for k in keys:
+        v = ds[k].sel(world=world)
+        v = v.isel(option=0) if "option" in v.dims else v
+        ranks[k] = rankdata(np.asarray(v.values, float))
+    out = {}
+    for i, k in enumerate(keys):
+        for j in keys[:i]:
+            if np.ptp(ranks[k]) == 0 or np.ptp(ranks[j]) == 0:
+                continue
+            if abs(np.corrcoef(ranks[k], ranks[j])[0, 1]) > limit:
+                out[k] = j
+                break
+    return out
 
 
 def first_production(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
     """Year of first production per option (P10–P90 and median) against the deadline."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    fp = ds["first_production"].sel(world=f.world).values
+    fp = ds["first_production"].sel(world=f.world, option=f.shown).values
     q = np.nanpercentile(fp, [10, 50, 90], axis=-1)
-    n = len(f.options)
+    n = len(f.shown)
     with _style():
-        fig = _figure((11.0, max(5.2, 1.5 + 0.55 * n)))
+        fig = _figure((W, max(3.4, 1.7 + 0.34 * n * _lines(f, lang))))
         ax = fig.add_subplot()
         y = np.arange(n)
-        for i, o in enumerate(f.options):
-            ax.plot([q[0, i], q[2, i]], [i, i], color=f.colours[o], lw=12,
+        for i, o in enumerate(f.shown):
+            ax.plot([q[0, i], q[2, i]], [i, i], color=f.colours[o], lw=7,
                     solid_capstyle="butt", label=f.label(o, lang))
-            ax.plot(q[1, i], i, "o", color="white", markeredgecolor="black", markersize=10,
+            ax.plot(q[1, i], i, "o", color="white", markeredgecolor="black", markersize=6.5,
                     markeredgewidth=1.8)
         line = f.deadline + 1
-        ax.axvline(line, color="#c0392b", lw=2.2, ls="--")
-        ax.text(line, -0.75, " " + t("fp_deadline", lang, deadline=f.deadline), color="#c0392b",
-                ha="left", va="center", fontsize=13, fontweight="bold")
-        ax.set_yticks(y, [f.label(o, lang) for o in f.options])
+        ax.axvline(line, color="black", lw=1.6, ls="--")
+        ax.text(line, -0.75, t("fp_deadline", lang, deadline=f.deadline) + " ", color="black",
+                ha="right", va="center", fontsize=8.5, fontweight="bold")
+        ax.set_yticks(y, [f.wrapped(o, lang) for o in f.shown])
         ax.set_ylim(n - 0.5, -1.2)
         ax.set_xlabel(t("fp_xlabel", lang))
-        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
         lo, hi = min(np.nanmin(q[0]), line) - 0.5, max(np.nanmax(q[2]), line) + 0.5
         ax.set_xlim(lo, hi)
-        tr = blended_transform_factory(ax.transAxes, ax.transData)
-        ax.text(1.02, -0.75, t("fp_ptext", lang, deadline=f.deadline), transform=tr,
-                ha="left", va="center", fontsize=12, color=MUTED)
         g = f.production()
-        for i, o in enumerate(f.options):
-            ax.text(1.02, i, pct(f.s("p_production_by_deadline", o), lang), transform=tr,
-                    ha="left", va="center", fontsize=14,
-                    fontweight="bold" if o == g.option and o != f.baseline else "normal")
+        _right_column(ax, [pct(f.s("p_production_by_deadline", o), lang) for o in f.shown],
+                      t("fp_ptext", lang, deadline=f.deadline), [True] * n,
+                      [o == g.option and g.found for o in f.shown])
         if g.found:
             title = t("fp_title_up", lang, deadline=f.deadline, p0=pct(g.base, lang),
                       p=pct(g.value, lang), best=f.label(g.option, lang))
@@ -448,18 +637,19 @@ def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None)
     """P(NPV > 0) for every option in every world."""
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
-    p = f.sm["p_npv_pos"].sel(option=f.options, world=f.worlds).values * 100
+    p = f.sm["p_npv_pos"].sel(option=f.shown, world=f.worlds).values * 100
     n, m = p.shape
     with _style():
-        fig = _figure((max(8.5, 5.5 + 1.6 * m), max(5.2, 1.8 + 0.55 * n)))
+        fig = _figure((W, max(3.6, 2.4 + 0.34 * n * _lines(f, lang))))
         ax = fig.add_subplot()
         annot = np.vectorize(lambda v: i18n.num(v, lang))(p)
         sns.heatmap(p, annot=annot, fmt="", cmap="viridis", vmin=0,
                     vmax=max(50.0, float(np.nanmax(p))), linewidths=1.5, linecolor="white",
-                    annot_kws={"fontsize": 13}, ax=ax,
-                    cbar_kws={"label": t("heat_cbar", lang), "shrink": 0.8},
-                    xticklabels=[f.wlabel(w, lang) for w in f.worlds],
-                    yticklabels=[f.label(o, lang) for o in f.options])
+                    annot_kws={"fontsize": 9}, ax=ax,
+                    cbar_kws={"label": i18n.wrap(t("heat_cbar", lang), 24), "shrink": 0.8},
+                    xticklabels=[i18n.wrap(f.wlabel(w, lang), max(8, int(34 / m)))
+                                 for w in f.worlds],
+                    yticklabels=[f.wrapped(o, lang) for o in f.shown])
         ax.set_xlabel(t("heat_xlabel", lang))
         ax.set_ylabel(t("heat_ylabel", lang))
         ax.tick_params(axis="y", rotation=0)
@@ -472,7 +662,7 @@ def heatmap_worlds(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None)
         else:
             title = t("heat_title_one", lang, lo=pct(p.min() / 100, lang),
                       hi=pct(p.max() / 100, lang))
-        return _finish(fig, title, f.footnote(lang, world=False))
+        return _finish(fig, title, f.footnote(lang, world=False), f.cap_note(lang))
 
 
 def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
@@ -497,21 +687,21 @@ def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
     xlabel = f"{name} [{unit}]" if unit else name
     hue = f.colours[opts[-1]]
     with _style():
-        fig = _figure((12.0, 6.0))
+        fig = _figure((W, 4.2))
         a1, a2 = fig.subplots(1, 2)
-        a1.errorbar(xs, p, yerr=1.96 * se, color=hue, lw=3, marker="o", markersize=11,
+        a1.errorbar(xs, p, yerr=1.96 * se, color=hue, lw=3, marker="o", markersize=7,
                     capsize=4, label=name)
         for xi, pi, o in zip(xs, p, opts, strict=False):
-            a1.plot(xi, pi, "o", color=f.colours[o], markersize=11, markeredgecolor="black")
+            a1.plot(xi, pi, "o", color=f.colours[o], markersize=7, markeredgecolor="black")
         a1.axhline(p0 * 100, color=BASELINE_COLOUR, ls="--", lw=1.8)
         a1.text(xs[0], p0 * 100, f"{t('no_policy', lang)}: {pct(p0, lang)}", va="bottom",
-                ha="left", color=BASELINE_COLOUR, fontsize=12)
+                ha="left", color=BASELINE_COLOUR, fontsize=8.5)
         a1.set_ylabel(t("resp_p_ylabel", lang))
         a1.set_title(t("resp_p_panel", lang), loc="left", fontweight="bold")
         a1.set_ylim(0, max(p.max() + 2 * se.max(), p0 * 100) * 1.15 + 1)
-        a2.plot(xs, cost, color=hue, lw=3, marker="o", markersize=11)
+        a2.plot(xs, cost, color=hue, lw=3, marker="o", markersize=7)
         for xi, ci, o in zip(xs, cost, opts, strict=False):
-            a2.plot(xi, ci, "o", color=f.colours[o], markersize=11, markeredgecolor="black")
+            a2.plot(xi, ci, "o", color=f.colours[o], markersize=7, markeredgecolor="black")
         a2.set_ylabel(t("resp_cost_ylabel", lang))
         a2.set_title(t("resp_cost_panel", lang), loc="left", fontweight="bold")
         a2.set_ylim(min(0, cost.min() * 1.1), max(cost.max() * 1.15, 1))
@@ -542,7 +732,7 @@ def cashflow_fan(ds: xr.Dataset, cashflows: xr.Dataset, lang: str = "en",
     opts = f.fan_options()
     years, q, cross = f.cash_crossing(opts, cashflows)
     with _style():
-        fig = _figure((12.0, 6.0))
+        fig = _figure((W, 4.2))
         axes = fig.subplots(1, len(opts), sharey=True, squeeze=False)[0]
         for i, (ax, o) in enumerate(zip(axes, opts, strict=False)):
             c = f.colours[o]
@@ -566,7 +756,8 @@ def cashflow_fan(ds: xr.Dataset, cashflows: xr.Dataset, lang: str = "en",
         key = ("fan_title" if cross[0] != cross[-1] else
                "fan_title_never" if cross[0] is None else "fan_title_same")
         title = t(key, lang, y0=yr(cross[0]), y1=yr(cross[-1]), best=f.label(opts[-1], lang))
-        note = t("fan_note", lang, n=i18n.num(cashflows.sizes["draw"], lang))
+        note = t("fan_note", lang, n=i18n.num(cashflows.sizes["draw"], lang),
+             total=i18n.num(ds.sizes["draw"], lang))
         return _finish(fig, title, f.footnote(lang), note)
 
 
@@ -584,14 +775,15 @@ class Chart:
     title: str
     png: Path
     svg: Path
+    alt: str = ""
 
 
 def chart_set(facts: Facts) -> list[tuple[str, Callable[[str], Figure]]]:
     """``(name, draw(lang) -> Figure)`` of every chart this Dataset supports, in report order."""
     ds = facts.ds
     out: list[tuple[str, Callable[[str], Figure]]] = [
-        ("npv-distribution", lambda lang: npv_distribution(ds, lang, facts)),
         ("cost-vs-probability", lambda lang: cost_vs_probability(ds, lang, facts)),
+        ("npv-distribution", lambda lang: npv_distribution(ds, lang, facts)),
         ("first-production", lambda lang: first_production(ds, lang, facts)),
         ("tornado", lambda lang: tornado(ds, lang, facts)),
         ("heatmap-worlds", lambda lang: heatmap_worlds(ds, lang, facts)),
@@ -628,7 +820,9 @@ def draw_all(ds: xr.Dataset, folder: str | Path, langs: tuple[str, ...] = i18n.L
             with _style():
                 fig.savefig(png, dpi=DPI, metadata={"Software": None})
                 fig.savefig(svg, metadata={"Date": None})
-            charts.append(Chart(name, lang, title_of(fig), png, svg))
+            alt = title_of(fig) + ". " + (f.key(lang).verdict if name == "cost-vs-probability"
+                                           else fig.texts[-1].get_text().split("\n")[0])
+            charts.append(Chart(name, lang, title_of(fig), png, svg, alt))
             fig.clear()
         out[lang] = charts
     return out

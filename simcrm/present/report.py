@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from simcrm.analysis.findings import Analyses, analyses, scenario_files
 from simcrm.analysis.summary import summarise
+from simcrm.present import briefing
 from simcrm.present import text as i18n
 from simcrm.present.analysis_charts import report_sections
 from simcrm.present.charts import DPI, Chart, Facts, draw_all
@@ -170,6 +171,14 @@ table.assume td { text-align: left; font-size: 12.5px; overflow-wrap: anywhere; 
 table.assume td.k, table.assume td.v { font-family: Consolas, "DejaVu Sans Mono", monospace; }
 table.assume col.k { width: 30%; } table.assume col.v { width: 17%; }
 table.assume tr { break-inside: avoid; page-break-inside: avoid; }
+.key { border: 2px solid var(--accent); background: #eef3fa; padding: 8px 16px 10px;
+       border-radius: 4px; margin: 14px 0; break-inside: avoid; page-break-inside: avoid; }
+.key h2 { border: none; margin: 4px 0; font-size: 18px; color: var(--accent); }
+.key .verdict { font-weight: 700; font-size: 17px; margin: 4px 0; }
+.key .rec { margin: 4px 0; }
+.read { font-size: 14px; color: #333333; }
+thead { display: table-header-group; }
+h2.annex { break-before: page; page-break-before: always; }
 .note { color: var(--muted); font-size: 13.5px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 30px; border-top: 1px solid var(--rule);
          padding-top: 6px; }
@@ -260,21 +269,57 @@ def _table(f: Facts, lang: str, world: str) -> str:
     return f"<table>\n{head}\n" + "\n".join(rows) + "\n</table>"
 
 
+_URL = re.compile(r"https?://[^\s)]+")
+
+
+def _source_html(src: str) -> str:
+    """A source with its web addresses as links."""
+    out, pos = [], 0
+    for m in _URL.finditer(src):
+        out.append(_e(src[pos:m.start()]))
+        out.append(f'<a href="{_e(m.group(0))}">{_e(m.group(0))}</a>')
+        pos = m.end()
+    out.append(_e(src[pos:]))
+    return "".join(out)
+
+
+TOPICS = {"plant": ("Plant", "Fabriek"), "operations": ("Operations", "Bedrijfsvoering"),
+          "markets": ("Markets", "Markten"), "permitting": ("Permits", "Vergunningen"),
+          "finance": ("Finance", "Financiering"), "options": ("Policy options", "Beleidsopties"),
+          "worlds": ("Scenarios", "Scenario's"), "scenario": ("Scenario", "Scenario")}
+"""Headings of the assumption groups (the first part of a key)."""
+
+_INTERNAL = re.compile(r"\b(TODO|FIXME|XXX|NB:|note to self|internal)\b", re.I)
+
+
 def _assumptions(ds: xr.Dataset, lang: str) -> str:
+    """The scenario's inputs as a readable table grouped by topic, sources as links;
+    comments that are internal notes are left out."""
     items = parse_assumptions(ds.attrs.get("scenario_toml", ""))
     if not items:
         return ""
-    rows = []
+    groups: dict[str, list[Assumption]] = {}
     for a in items:
-        src = a.source or t("a_nosource", lang)
-        where = f"{a.file}: " if a.file and len({x.file for x in items}) > 1 else ""
-        rows.append(f'<tr><td class="k">{_e(where + a.key)}</td><td class="v">{_e(a.value)}</td>'
-                    f"<td>{_e(src)}</td></tr>")
-    return (f"<p class=\"note\">{_e(t('assumptions_intro', lang))}</p>\n<table class=\"assume\">"
-            "<colgroup><col class=\"k\"><col class=\"v\"><col></colgroup>"
-            f"<tr><th class=\"l\">{_e(t('a_key', lang))}</th><th class=\"l\">"
-            f"{_e(t('a_value', lang))}</th><th class=\"l\">{_e(t('a_source', lang))}</th></tr>\n"
-            + "\n".join(rows) + "\n</table>")
+        if a.key.startswith(("simulation.", "report.", "decision.")):
+            continue
+        groups.setdefault(a.key.split(".")[0], []).append(a)
+    head = (f"<thead><tr><th class=\"l\">{_e(t('a_key', lang))}</th><th class=\"l\">"
+            f"{_e(t('a_value', lang))}</th><th class=\"l\">{_e(t('a_source', lang))}</th>"
+            "</tr></thead>")
+    parts = [f"<p class=\"note\">{_e(t('assumptions_intro', lang))}</p>"]
+    for topic, rows in groups.items():
+        body = []
+        for a in rows:
+            src = "" if _INTERNAL.search(a.source) else a.source
+            name = i18n.input_label(a.key, lang, a.key.split(".", 1)[-1].replace("_", " "))
+            body.append(f'<tr><td class="k">{_e(name)}</td><td class="v">{_e(a.value)}</td>'
+                        f"<td>{_source_html(src) or _e(t('a_nosource', lang))}</td></tr>")
+        name = TOPICS.get(topic, (topic.replace("_", " ").capitalize(),) * 2)
+        parts.append(f"<h4>{_e(name[1] if lang == 'nl' else name[0])}</h4>\n"
+                     "<table class=\"assume\"><colgroup><col class=\"k\"><col class=\"v\">"
+                     f"<col></colgroup>{head}<tbody>\n" + "\n".join(body)
+                     + "\n</tbody></table>")
+    return "\n".join(parts)
 
 
 def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = None,
@@ -286,10 +331,10 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
     """
     a = f.ds.attrs
     dec = f.decision
-    title = t("report_title", lang, scenario=a.get("scenario", "?"))
+    title = t("report_title", lang, scenario=f.plant(lang))
     sub = t("report_sub", lang, version=a.get("simcrm_version", "?"),
-            draws=num(f.ds.sizes["draw"], lang), seed=a.get("seed", "?"),
-            date=str(a.get("created", ""))[:10])
+            draws=num(f.ds.sizes["draw"], lang),
+            date=i18n.date_long(str(a.get("created", "")), lang))
     parts = [f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
              f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
              f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"]
@@ -297,16 +342,33 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
         parts.append(f'<p class="lang"><a href="{_e(other)}">'
                      f'{_e(t("other_lang", lang))}</a></p>\n')
     parts.append(f"<h1>{_e(title)}</h1>\n<p class=\"sub\">{_e(sub)}</p>\n")
-    if a.get("scenario_description"):
-        parts.append(f"<p>{_e(a['scenario_description'])}</p>\n")
-    parts.append(f"<h2>{_e(t('headline', lang))}</h2>\n{_headline(f, lang)}\n")
-    parts.append(f"<h2>{_e(t('charts', lang))}</h2>\n")
-    for c in charts:
+    km = f.key(lang)
+    parts.append(f'<div class="key" id="key-message"><h2>{_e(t("key_heading", lang))}</h2>'
+                 f'<p class="verdict">{_e(km.verdict)}</p>'
+                 f'<p class="rec">{_e(km.recommendation)}</p></div>\n')
+    guide = t("read_text", lang, draws=num(f.ds.sizes["draw"], lang),
+              world=f.wlabel(f.world, lang))
+    parts.append(f'<div class="read"><h3>{_e(t("read_heading", lang))}</h3><p>'
+                 f"{_e(guide)}</p></div>\n")
+
+    def fig_html(c: Chart) -> str:
         b64 = base64.b64encode(c.png.read_bytes()).decode("ascii")
-        parts.append(f'<figure id="chart-{_e(c.name)}"><img src="data:image/png;base64,{b64}" '
-                     f'alt="{_e(c.title)}"></figure>\n')
+        return (f'<figure id="chart-{_e(c.name)}"><img src="data:image/png;base64,{b64}" '
+                f'alt="{_e(c.alt or c.title)}"></figure>\n')
+
+    if charts:
+        parts.append(fig_html(charts[0]))
+    rule = t("rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
+             loss=pct(dec["max_loss_prob"], lang))
+    parts.append(f"<h2>{_e(t('table', lang))}: {_e(f.wlabel(f.world, lang))}</h2>\n"
+                 f"{_table(f, lang, f.world)}\n"
+                 f'<p class="note">{_e(t("table_note", lang, rule=rule))}</p>\n')
+    parts.append(f"<h2>{_e(t('more_charts', lang))}</h2>\n")
+    for c in charts[1:]:
+        parts.append(fig_html(c))
+    parts.append(f'<h2 class="annex">{_e(t("annex", lang))}</h2>\n')
     for title_, items in sections or []:
-        parts.append(f"<h2>{_e(title_)}</h2>\n")
+        parts.append(f"<h3>{_e(title_)}</h3>\n")
         for item in items:
             if isinstance(item, bytes):
                 b64 = base64.b64encode(item).decode("ascii")
@@ -314,21 +376,19 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
                              f'alt="{_e(title_)}"></figure>\n')
             else:
                 parts.append(f"{item}\n")
-    parts.append(f"<h2>{_e(t('table', lang))}</h2>\n")
-    rule = t("rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
-             loss=pct(dec["max_loss_prob"], lang))
     for w in f.worlds:
-        parts.append(f"<h3>{_e(t('table_world', lang, world=f.wlabel(w, lang)))}</h3>\n"
+        if w == f.world:
+            continue
+        parts.append(f"<h3>{_e(t('table', lang))}: {_e(f.wlabel(w, lang))}</h3>\n"
                      f"{_table(f, lang, w)}\n")
-    parts.append(f'<p class="note">{_e(t("table_note", lang, rule=rule))}</p>\n')
-    parts.append(f"<h2>{_e(t('method', lang))}</h2>\n")
+    parts.append(f"<h3>{_e(t('method', lang))}</h3>\n")
     se = float(f.sm["p_npv_pos_se"].max())
     for p in i18n.paragraphs("method_text", lang, draws=num(f.ds.sizes["draw"], lang),
                              se=points(se, lang)):
         parts.append(f"<p>{_e(p)}</p>\n")
     assume = _assumptions(f.ds, lang)
     if assume:
-        parts.append(f"<h2>{_e(t('assumptions', lang))}</h2>\n{assume}\n")
+        parts.append(f"<h3>{_e(t('assumptions', lang))}</h3>\n{assume}\n")
     parts.append(f"<footer>{_e(f.footnote(lang, world=False))}</footer>\n</body>\n</html>\n")
     return "".join(parts)
 
@@ -396,6 +456,9 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     second = folder / f"report.{other}.html"
     _write_text(main, render_html(facts, charts[lang], lang, second.name, sections[lang]))
     _write_text(second, render_html(facts, charts[other], other, main.name, sections[other]))
+    _write_file(folder / "report.pdf", lambda p: briefing.write_pdf(p, facts, charts[lang], lang))
+    _write_file(folder / "briefing.docx",
+                lambda p: briefing.write_docx(p, facts, charts[lang][0], lang))
     log.info("charts and report written in %.1f s", time.perf_counter() - t0)
     return main
 
@@ -503,6 +566,21 @@ def _analysis_sections(ds: xr.Dataset, lang: str, facts: Facts, chart_dir: Path,
                 done.append(str(item))
         out.append((str(title), done))
     return out
+
+
+def key_message_of(ds: xr.Dataset, summary: xr.Dataset | None = None,
+                   lang: str | None = None) -> str:
+    """The key message (verdict and recommendation) of a run, in the report language: the
+    same sentences as the report, the PDF and the Word note."""
+    lang = i18n.check_lang(lang or ds.attrs.get("report_lang") or "en")
+    return Facts(ds, summary).key(lang).text
+
+
+def _write_file(path: Path, write) -> None:
+    """Write a file through a temporary name (``write(tmp_path)``), then rename."""
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    write(tmp)
+    tmp.replace(path)
 
 
 def _write_text(path: Path, text: str) -> None:

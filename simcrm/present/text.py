@@ -9,6 +9,9 @@ labels in their own declarations (:mod:`simcrm.levers`).
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 from simcrm.levers import LEVERS
 
 LANGS = ("en", "nl")
@@ -17,48 +20,53 @@ NBSP = "\u00a0"
 TEXTS: dict[str, dict[str, str]] = {
     # ---- footnote and common words
     "footnote": {
-        "en": "Scenario {scenario} · world: {world} · {draws} draws · seed {seed} · "
-              "simcrm {version} · {date}",
-        "nl": "Scenario {scenario} · wereld: {world} · {draws} trekkingen · seed {seed} · "
-              "simcrm {version} · {date}",
+        "en": "Source: simcrm {version}, {scenario}, scenario '{world}', {draws} simulations "
+              "(seed {seed}), computed on {date}",
+        "nl": "Bron: simcrm {version}, {scenario}, scenario '{world}', {draws} simulaties "
+              "(seed {seed}), doorgerekend op {date}",
     },
     "footnote_all_worlds": {
-        "en": "Scenario {scenario} · {draws} draws · seed {seed} · simcrm {version} · {date}",
-        "nl": "Scenario {scenario} · {draws} trekkingen · seed {seed} · simcrm {version} · {date}",
+        "en": "Source: simcrm {version}, {scenario}, all scenarios, {draws} simulations "
+              "(seed {seed}), computed on {date}",
+        "nl": "Bron: simcrm {version}, {scenario}, alle scenario's, {draws} simulaties "
+              "(seed {seed}), doorgerekend op {date}",
     },
     "no_policy": {"en": "no policy", "nl": "geen beleid"},
     "never": {"en": "not within the horizon", "nl": "niet binnen de horizon"},
     # ---- NPV distribution
     "npv_title": {
-        "en": "{best} gives the best chance of a profitable plant: {p} (no policy: {p0})",
-        "nl": "{best} geeft de grootste kans op een winstgevende fabriek: {p} (geen beleid: {p0})",
+        "en": "With {best}, a {p} chance of a profitable plant (no policy: {p0})",
+        "nl": "Met {best} {p} kans op een rendabele fabriek (geen beleid: {p0})",
     },
     "npv_title_none": {
-        "en": "No option raises the chance of a profitable plant above {p0}",
-        "nl": "Geen optie verhoogt de kans op een winstgevende fabriek boven {p0}",
+        "en": "No option clearly raises the chance of a profitable plant above {p0}",
+        "nl": "Geen optie verhoogt de kans op een rendabele fabriek aantoonbaar boven {p0}",
     },
-    "npv_xlabel": {"en": "Net present value for the investor [MEUR]",
-                   "nl": "Netto contante waarde voor de investeerder [mln EUR]"},
-    "npv_ptext": {"en": "P(NPV > 0)", "nl": "Kans NCW > 0"},
-    "npv_note": {"en": "Shape: spread of outcomes over all draws; line: median",
-                 "nl": "Vorm: spreiding van de uitkomsten over alle trekkingen; lijn: mediaan"},
+    "npv_xlabel": {"en": "Net present value\nfor the investor [MEUR]",
+                   "nl": "Netto contante waarde voor de investeerder [mln euro]"},
+    "npv_ptext": {"en": "Chance\nprofitable", "nl": "Kans\nrendabel"},
+    "npv_note": {"en": "Shape: spread of outcomes over all simulations; lines: quartiles and "
+    "median.",
+                 "nl": "Vorm: spreiding van de uitkomsten over alle simulaties; lijnen: "
+                       "kwartielen en mediaan."},
     # ---- cost vs probability
     "cost_title": {
         "en": "Most chance of profit per euro: {best} (+{gain} points per 100 MEUR)",
-        "nl": "Meeste kans op winst per euro: {best} (+{gain} procentpunt per 100 mln EUR)",
+        "nl": "Meeste extra kans per euro: {best} (+{gain} procentpunt per 100 mln euro)",
     },
     "cost_title_free": {
         "en": "{best} raises the chance of profit by {gain} points at no public cost",
-        "nl": "{best} verhoogt de kans op winst met {gain} procentpunt zonder publieke kosten",
+        "nl": "{best} verhoogt de kans op een rendabele fabriek met {gain} procentpunt zonder "
+              "publieke kosten",
     },
     "cost_title_none": {
         "en": "No option raises the chance of a profitable plant",
-        "nl": "Geen optie verhoogt de kans op een winstgevende fabriek",
+        "nl": "Geen optie verhoogt de kans op een rendabele fabriek aantoonbaar",
     },
-    "cost_xlabel": {"en": "Expected public cost, present value [MEUR]",
-                    "nl": "Verwachte publieke kosten, contante waarde [mln EUR]"},
-    "p_ylabel": {"en": "Chance of profit, P(NPV > 0) [%]",
-                 "nl": "Kans op winst, P(NCW > 0) [%]"},
+    "cost_xlabel": {"en": "Expected public cost,\npresent value [MEUR]",
+                    "nl": "Verwachte publieke kosten,\ncontante waarde [mln euro]"},
+    "p_ylabel": {"en": "Chance of a profitable plant [%]",
+                 "nl": "Kans op een rendabele fabriek [%]"},
     "efficient": {"en": "Efficient: no cheaper option does better",
                   "nl": "Efficiënt: geen goedkopere optie doet het beter"},
     "not_efficient": {"en": "Not efficient", "nl": "Niet efficiënt"},
@@ -67,13 +75,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{input} drives the investor's result most",
         "nl": "{input} bepaalt het resultaat voor de investeerder het meest",
     },
-    "tornado_xlabel": {"en": "Rank correlation with NPV [–]",
-                       "nl": "Rangcorrelatie met NCW [–]"},
+    "tornado_xlabel": {"en": "Co-movement with NPV (rank correlation)",
+                       "nl": "Samenhang met de NCW (rangcorrelatie)"},
     "tornado_note": {
         "en": "Bar to the right: a higher value of the input means a higher NPV "
-              "(Spearman rank correlation over all draws)",
+              "(Spearman rank correlation over all simulations); co-movement is not cause.",
         "nl": "Balk naar rechts: een hogere waarde van de invoer geeft een hogere NCW "
-              "(Spearman-rangcorrelatie over alle trekkingen)",
+              "(Spearman-rangcorrelatie over alle simulaties); samenhang is geen oorzaak.",
     },
     # ---- first production
     "fp_title_up": {
@@ -91,30 +99,32 @@ TEXTS: dict[str, dict[str, str]] = {
                 "nl": "Balk: 80 % van de gevallen (P10–P90); punt: mediaan"},
     # ---- heatmap
     "heat_title": {
-        "en": "In the world '{world}', even the best option reaches only {p}",
-        "nl": "In de wereld '{world}' haalt zelfs de beste optie maar {p}",
+        "en": "In scenario '{world}', even the best option reaches only {p}",
+        "nl": "In scenario '{world}' haalt zelfs de beste optie maar {p}",
     },
     "heat_title_one": {
         "en": "Chance of a profitable plant ranges from {lo} to {hi} across options",
-        "nl": "Kans op een winstgevende fabriek loopt van {lo} tot {hi} over de opties",
+        "nl": "Kans op een rendabele fabriek loopt van {lo} tot {hi} over de opties",
     },
-    "heat_xlabel": {"en": "World", "nl": "Wereld"},
+    "heat_xlabel": {"en": "Scenario", "nl": "Scenario"},
     "heat_ylabel": {"en": "Policy option", "nl": "Beleidsoptie"},
-    "heat_cbar": {"en": "P(NPV > 0) [%]", "nl": "P(NCW > 0) [%]"},
+    "heat_cbar": {"en": "Chance of a profitable plant [%]", "nl": "Kans op een rendabele fabriek "
+    "[%]"},
     # ---- response curves
     "resp_title": {
-        "en": "{lever} of {x} raises the chance of profit from {p0} to {p} at {cost}",
-        "nl": "{lever} van {x} verhoogt de kans op winst van {p0} naar {p} voor {cost}",
+        "en": "{lever} of {x} raises the chance of a profitable plant from {p0} to {p} at {cost}",
+        "nl": "{lever} van {x} verhoogt de kans op een rendabele fabriek van {p0} naar {p} voor "
+              "{cost}",
     },
     "resp_title_flat": {
-        "en": "{lever}: the chance of profit stays near {p0} at every level tried",
-        "nl": "{lever}: de kans op winst blijft rond {p0} bij elk geprobeerd niveau",
+        "en": "{lever}: the chance of a profitable plant stays near {p0} at every level",
+        "nl": "{lever}: de kans op een rendabele fabriek blijft rond {p0} bij elk niveau",
     },
     "resp_cost_ylabel": {"en": "Expected public cost [MEUR]",
-                         "nl": "Verwachte publieke kosten [mln EUR]"},
-    "resp_p_ylabel": {"en": "P(NPV > 0) [%]", "nl": "P(NCW > 0) [%]"},
+                         "nl": "Verwachte publieke kosten [mln euro]"},
+    "resp_p_ylabel": {"en": "Chance profitable [%]", "nl": "Kans rendabel [%]"},
     "resp_p_panel": {"en": "Chance of a profitable plant",
-                     "nl": "Kans op een winstgevende fabriek"},
+                     "nl": "Kans op een rendabele fabriek"},
     "resp_cost_panel": {"en": "Cost to the government", "nl": "Kosten voor de overheid"},
     # ---- cash-flow fan
     "fan_title": {
@@ -131,25 +141,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Mediane cumulatieve kasstroom blijft over de hele horizon onder nul, ook met {best}",
     },
     "fan_xlabel": {"en": "Year", "nl": "Jaar"},
-    "fan_ylabel": {"en": "Cumulative net cash flow [MEUR]",
-                   "nl": "Cumulatieve netto kasstroom [mln EUR]"},
+    "fan_ylabel": {"en": "Cumulative net cash flow\n[MEUR]",
+                   "nl": "Cumulatieve netto kasstroom\n[mln euro]"},
     "fan_band": {"en": "80 % of cases (P10–P90)", "nl": "80 % van de gevallen (P10–P90)"},
     "fan_median": {"en": "Median", "nl": "Mediaan"},
-    "fan_note": {"en": "Undiscounted, first {n} draws kept in cashflows.nc",
-                 "nl": "Niet verdisconteerd, eerste {n} trekkingen uit cashflows.nc"},
+    "fan_note": {"en": "Not discounted (nominal cash). Drawn from the first {n} simulations, "
+                        "kept for audit; the other charts use all {total}.",
+                 "nl": "Niet verdisconteerd. Getekend op de eerste {n} simulaties (bewaard "
+                       "voor controle); de andere grafieken gebruiken alle {total}."},
     # ---- report
-    "report_title": {"en": "Business case of {scenario} under policy options",
-                     "nl": "Businesscase van {scenario} onder beleidsopties"},
+    "report_title": {"en": "Business case of the {scenario}: effect of policy options",
+                     "nl": "Businesscase {scenario}: effect van beleidsopties"},
     "report_sub": {
-        "en": "simcrm {version} · {draws} draws · seed {seed} · run of {date}",
-        "nl": "simcrm {version} · {draws} trekkingen · seed {seed} · run van {date}",
+        "en": "simcrm {version} · {draws} simulations · computed on {date}",
+        "nl": "simcrm {version} · {draws} simulaties · doorgerekend op {date}",
     },
     "headline": {"en": "Headline numbers", "nl": "Kerncijfers"},
     "h_p0": {"en": "Chance of a profitable plant without policy",
-             "nl": "Kans op een winstgevende fabriek zonder beleid"},
+             "nl": "Kans op een rendabele fabriek zonder beleid"},
     "h_best": {"en": "Best option: {best}", "nl": "Beste optie: {best}"},
     "h_best_p": {"en": "chance of a profitable plant {p} (+{d} points)",
-                 "nl": "kans op een winstgevende fabriek {p} (+{d} procentpunt)"},
+                 "nl": "kans op een rendabele fabriek {p} (+{d} procentpunt)"},
     "h_best_cost": {"en": "expected public cost {cost} (net {net})",
                     "nl": "verwachte publieke kosten {cost} (netto {net})"},
     "h_npv0": {"en": "Mean NPV without policy", "nl": "Gemiddelde NCW zonder beleid"},
@@ -162,54 +174,57 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Best option: the investable option (mean NPV > {npv} MEUR and P(NPV < 0) ≤ {loss}) "
               "with the highest P(NPV > 0); if none is investable, the option with the largest "
               "gain in P(NPV > 0) per 100 MEUR of expected public cost (an option that helps at "
-              "no cost counts as best). Shown for the world '{world}'.",
+              "no cost counts as best). Shown for the scenario '{world}'.",
         "nl": "Beste optie: de investeerbare optie (gemiddelde NCW > {npv} mln EUR en "
               "P(NCW < 0) ≤ {loss}) met de hoogste P(NCW > 0); als geen optie investeerbaar is, "
               "de optie met de grootste winst in P(NCW > 0) per 100 mln EUR verwachte publieke "
-              "kosten (een optie die helpt zonder kosten telt als beste). Getoond voor de "
-              "wereld '{world}'.",
+              "kosten (een optie die helpt zonder kosten telt als beste). Getoond voor "
+              "scenario '{world}'.",
     },
     "table": {"en": "Comparison of options", "nl": "Vergelijking van de opties"},
-    "table_world": {"en": "World: {world}", "nl": "Wereld: {world}"},
+    "table_world": {"en": "Scenario: {world}", "nl": "Scenario: {world}"},
     "charts": {"en": "Charts", "nl": "Grafieken"},
-    "assumptions": {"en": "Main assumptions and their sources",
-                    "nl": "Belangrijkste aannames en hun bronnen"},
+    "assumptions": {"en": "Annex: assumptions and their sources",
+                    "nl": "Bijlage: aannames en hun bronnen"},
     "assumptions_intro": {
-        "en": "Every number of the scenario file, with the source cited next to it.",
-        "nl": "Elk getal uit het scenariobestand, met de bron die erbij staat.",
+        "en": "The inputs of the scenario, grouped by topic, with their sources.",
+        "nl": "De invoer van het scenario, per onderwerp, met de bronnen.",
     },
     "a_key": {"en": "Setting", "nl": "Instelling"},
     "a_value": {"en": "Value", "nl": "Waarde"},
-    "a_source": {"en": "Source / note", "nl": "Bron / toelichting"},
+    "a_source": {"en": "Source", "nl": "Bron"},
     "a_nosource": {"en": "(no source given)", "nl": "(geen bron opgegeven)"},
     "method": {"en": "Method and limits", "nl": "Methode en beperkingen"},
     "method_text": {
         "en": [
-            "simcrm simulates the plant's business case {draws} times (Monte Carlo). Each draw "
+            "simcrm simulates the plant's business case {draws} times (Monte Carlo). Each run "
             "takes one value for every uncertain input (capex, overrun, permit time, grid "
             "wait, price paths ...) from the distributions in the scenario file. Every policy "
-            "option and every world sees the same draws, so differences between options come "
+            "option and every scenario sees the same simulations, so differences between options "
+            "come "
             "from the options, not from chance.",
             "NPV is the investor's net present value at the scenario's discount rate. "
-            "P(NPV > 0) is the share of draws in which the plant earns back its cost of "
+            "The chance of a profitable plant is the share of simulations in which the plant "
+            "earns back its cost of "
             "capital: read it as the chance that an investor would find the plant worth "
             "building. Public cost is the present value of the government's outlays at the "
             "public discount rate; the net figure subtracts receipts and extra corporate tax.",
             "Limits: the result is only as good as the input distributions and their "
             "sources; the model is annual and does not capture strategic behaviour of "
             "competitors, financing terms beyond those stated, or wider economic effects "
-            "(jobs, security of supply). Monte Carlo noise on P(NPV > 0) is about ±{se} "
+            "(jobs, security of supply). Simulation noise on that chance is about ±{se} "
             "points (standard error); smaller differences between options are not meaningful.",
         ],
         "nl": [
             "simcrm simuleert de businesscase van de fabriek {draws} keer (Monte Carlo). Elke "
-            "trekking neemt voor elke onzekere invoer (investering, overschrijding, "
+            "simulatie neemt voor elke onzekere invoer (investering, overschrijding, "
             "vergunningsduur, wachttijd voor de netaansluiting, prijspaden ...) een waarde uit "
-            "de verdelingen in het scenariobestand. Elke beleidsoptie en elke wereld krijgt "
-            "dezelfde trekkingen, zodat verschillen tussen opties uit de opties komen en niet "
+            "de verdelingen in het scenariobestand. Elke beleidsoptie en elk scenario krijgt "
+            "dezelfde simulaties, zodat verschillen tussen opties uit de opties komen en niet "
             "uit toeval.",
             "NCW is de netto contante waarde voor de investeerder tegen de disconteringsvoet "
-            "van het scenario. P(NCW > 0) is het aandeel trekkingen waarin de fabriek haar "
+            "van het scenario. De kans op een rendabele fabriek is het aandeel simulaties waarin "
+            "de fabriek haar "
             "kapitaalkosten terugverdient: lees het als de kans dat een investeerder de fabriek "
             "de moeite waard vindt. Publieke kosten zijn de contante waarde van de uitgaven van "
             "de overheid tegen de publieke disconteringsvoet; het nettobedrag trekt ontvangsten "
@@ -217,7 +232,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Beperkingen: de uitkomst is zo goed als de invoerverdelingen en hun bronnen; het "
             "model rekent per jaar en bevat geen strategisch gedrag van concurrenten, geen "
             "andere financieringsvoorwaarden dan opgegeven en geen bredere economische effecten "
-            "(banen, leveringszekerheid). De Monte-Carloruis op P(NCW > 0) is ongeveer ±{se} "
+            "(banen, leveringszekerheid). De simulatieruis op de kans is ongeveer ±{se} "
             "procentpunt (standaardfout); kleinere verschillen tussen opties zeggen niets.",
         ],
     },
@@ -225,13 +240,77 @@ TEXTS: dict[str, dict[str, str]] = {
     "yes": {"en": "yes", "nl": "ja"},
     "no": {"en": "no", "nl": "nee"},
     "table_note": {
-        "en": "± is the Monte Carlo standard error. Public cost: present value of the "
+        "en": "± is simulation noise (standard error), not forecast uncertainty. Public cost: "
+              "present value of the "
               "government's outlays (gross); net: less receipts and extra tax. Decision rule: "
               "{rule}.",
-        "nl": "± is de Monte-Carlo-standaardfout. Publieke kosten: contante waarde van de "
+        "nl": "± is de simulatieruis (standaardfout), geen prognose-onzekerheid. Publieke "
+              "kosten: contante waarde van de "
               "uitgaven van de overheid (bruto); netto: min ontvangsten en extra belasting. "
               "Beslisregel: {rule}.",
     },
+    # ---- briefing
+    "key_heading": {"en": "Key message", "nl": "Kernboodschap"},
+    "read_heading": {"en": "How to read this", "nl": "Leeswijzer"},
+    "read_text": {
+        "en": "simcrm computes the plant's business case {draws} times (simulations), each "
+              "time with other values for the uncertain inputs such as investment cost, "
+              "prices and permit time. A scenario is a possible future for the markets "
+              "(e.g. '{world}'); a policy option is a government measure. The chance of a "
+              "profitable plant is the share of simulations in which the investor earns back "
+              "the cost of capital; it is not a forecast that the plant will be built. ± is "
+              "simulation noise (standard error), not forecast uncertainty: an option whose "
+              "effect is within two paired standard errors of zero is not distinguishable "
+              "from no policy.",
+        "nl": "simcrm rekent de businesscase van de fabriek {draws} keer door (simulaties), "
+              "steeds met andere waarden voor onzekere invoer zoals investeringskosten, "
+              "prijzen en vergunningsduur. Een scenario is een mogelijke toekomst voor de "
+              "markten (bijvoorbeeld '{world}'); een beleidsoptie is een maatregel van de "
+              "overheid. De kans op een rendabele fabriek is het aandeel simulaties waarin de "
+              "investeerder de kapitaalkosten terugverdient; het is geen voorspelling dat de "
+              "fabriek er komt. ± is simulatieruis (standaardfout), geen prognose-"
+              "onzekerheid: een optie waarvan het effect binnen twee gepaarde "
+              "standaardfouten van nul ligt, is niet te onderscheiden van geen beleid.",
+    },
+    "grey_note": {"en": "Grey: not distinguishable from no policy (effect within two paired "
+                        "standard errors).",
+                  "nl": "Grijs: niet te onderscheiden van geen beleid (effect binnen twee "
+                        "gepaarde standaardfouten)."},
+    "echo": {"en": "moves with {other}", "nl": "beweegt mee met {other}"},
+    "echo_note": {"en": "Hatched: the input is correlated with one ranked above it, so its bar "
+                        "partly echoes that input; the variance ranking in the annex "
+                        "(Sobol') separates them.",
+                  "nl": "Gearceerd: deze invoer hangt samen met een hoger gerangschikte, dus "
+                        "de balk weerspiegelt deels die invoer; de variantieanalyse in de "
+                        "bijlage (Sobol') scheidt ze."},
+    "col_option": {"en": "Option", "nl": "Beleidsoptie"},
+    "col_p": {"en": "Chance of a profitable plant", "nl": "Kans op een rendabele fabriek"},
+    "col_gain": {"en": "Extra chance [points]", "nl": "Extra kans [procentpunt]"},
+    "col_cost": {"en": "Expected public cost [EUR million]",
+                 "nl": "Verwachte publieke kosten [mln euro]"},
+    "col_per100": {"en": "Extra chance per EUR 100 million [points]",
+                   "nl": "Extra kans per 100 mln euro [procentpunt]"},
+    "col_investable": {"en": "Investable", "nl": "Investeerbaar"},
+    "table_short_note": {
+        "en": "± is simulation noise (standard error), not forecast uncertainty. * not "
+              "distinguishable from no policy (within two paired standard errors). Public "
+              "cost: present value of the government's outlays.",
+        "nl": "± is simulatieruis (standaardfout), geen prognose-onzekerheid. * niet te "
+              "onderscheiden van geen beleid (binnen twee gepaarde standaardfouten). Publieke "
+              "kosten: contante waarde van de uitgaven van de overheid."},
+    "indistinct": {"en": "not distinguishable from no policy",
+                   "nl": "niet te onderscheiden van geen beleid"},
+    "distinct": {"en": "effect beyond simulation noise",
+                 "nl": "effect groter dan de simulatieruis"},
+    "annex": {"en": "Annex: technical analyses", "nl": "Bijlage: technische analyses"},
+    "more_charts": {"en": "Further charts", "nl": "Overige grafieken"},
+    "capped": {"en": "{n} of {total} options shown (highest chance of a profitable plant); "
+                     "all options are in the table.",
+               "nl": "{n} van {total} opties getoond (hoogste kans op een rendabele fabriek); "
+                     "alle opties staan in de tabel."},
+    "page": {"en": "page {n}", "nl": "pagina {n}"},
+    "sources": {"en": "Sources", "nl": "Bronnen"},
+    "contd": {"en": "(continued)", "nl": "(vervolg)"},
     "rule": {
         "en": "investable if mean NPV > {npv} MEUR and P(NPV < 0) ≤ {loss}",
         "nl": "investeerbaar als de gemiddelde NCW > {npv} mln EUR en P(NCW < 0) ≤ {loss}",
@@ -389,3 +468,84 @@ def setting_value(key: str, value, unit: str, lang: str) -> str:
          "t/yr": "t/jaar" if lang == "nl" else "t/yr", "1/yr": "/jaar" if lang == "nl" else "/yr"
          }.get(unit, unit)
     return f"{num(value, lang, digits)}{NBSP}{u}"
+
+
+def money(x: float, lang: str) -> str:
+    """An amount in MEUR for a sentence, at most one decimal: ``EUR 181 million`` /
+    ``€ 181 mln`` (one decimal below 10, none above)."""
+    digits = 1 if abs(x) < 9.95 and round(x, 1) != round(x) else 0
+    v = num(x, lang, digits)
+    return f"€{NBSP}{v}{NBSP}mln" if lang == "nl" else f"EUR{NBSP}{v}{NBSP}million"
+
+
+MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"],
+}
+
+
+def date_long(iso: str, lang: str) -> str:
+    """``2026-11-29...`` as ``29 November 2026`` / ``29 november 2026``; as given if not a
+    date."""
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", str(iso or ""))
+    if not m:
+        return str(iso or "")
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return f"{d} {MONTHS[lang][mo - 1]} {y}"
+
+
+PLANTS = {
+    "lithium-hydroxide-refinery": ("lithium hydroxide refinery", "lithiumhydroxideraffinaderij"),
+    "battery-recycling": ("battery recycling plant", "batterijrecyclingfabriek"),
+    "gallium-germanium-recovery": ("gallium and germanium recovery plant",
+                                   "fabriek voor terugwinning van gallium en germanium"),
+    "nickel-cobalt-refining": ("nickel and cobalt refinery", "nikkel- en kobaltraffinaderij"),
+    "rare-earth-separation": ("rare-earth separation plant",
+                              "scheidingsfabriek voor zeldzame aardmetalen"),
+    "benchmark": ("benchmark plant", "referentiefabriek"),
+}
+
+
+def plant_name(scenario: str, lang: str) -> str:
+    """The plant a scenario describes, in words (the scenario's name as a fallback)."""
+    if scenario in PLANTS:
+        return _pick(PLANTS[scenario], lang)
+    return str(scenario).replace("-", " ").replace("_", " ")
+
+
+NL_WORDING = {
+    "Snelle vergunning (CRMA 15 maanden)":
+        "Snellere vergunningverlening (max. 15 maanden, CRMA)",
+    "Energiekostenverlaging (gat NL–DE dichten)":
+        "Lagere energiekosten (verschil met Duitsland overbrugd)",
+    "Afname voor voorraad": "Afname voor strategische voorraad",
+    "Basiswereld": "Basis",
+    "Basispad (geen beleid)": "Geen beleid",
+}
+"""Dutch labels of the library scenarios as a policy officer writes them
+(``shared/briefing-style.md``)."""
+
+
+def tidy_label(label: str, lang: str) -> str:
+    """An option or scenario label as a reader expects it: Dutch thousands with a point
+    (``2 400`` → ``2.400``), ``t/j`` → ``t/jaar``, ``EUR`` → ``€``."""
+    s = str(label)
+    if lang == "nl":
+        s = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)", ".", s)
+        s = re.sub(r"\bt/j\b", "t/jaar", s)
+        s = re.sub(r"(\d[\d.,]*)\s?EUR/", "€\u00a0\\1/", s)
+        s = s.replace(" EUR", " euro")
+        s = re.sub(r" tegen (€)", r" à \1", s).replace(", €", " à €")
+        s = re.sub(r"\bt/j\b", "t/jaar", s)
+        for a, b in NL_WORDING.items():
+            s = s.replace(a, b)
+    else:
+        s = re.sub(r"(?<=\d)[ \u00a0\u202f](?=\d{3}\b)", ",", s)
+    return s
+
+
+def wrap(label: str, width: int = 28) -> str:
+    """A long label over lines of at most ``width`` characters (words kept whole)."""
+    return "\n".join(textwrap.wrap(str(label), width, break_on_hyphens=False)) or str(label)
