@@ -130,8 +130,8 @@ def test_pareto_efficient():
 def test_tornado(facts, lang):
     fig = charts.tornado(facts.ds, lang, facts, top=5)
     assert len(fig.axes) == 2
-    assert fig.axes[0].get_title(loc="left") == facts.label("baseline", lang)
-    assert fig.axes[1].get_title(loc="left") == facts.label(facts.best, lang)
+    assert fig.axes[0].get_title(loc="left").replace("\n", " ") == facts.label("baseline", lang)
+    assert fig.axes[1].get_title(loc="left").replace("\n", " ") == facts.label(facts.best, lang)
     for ax in fig.axes:
         assert ax.get_xlabel().replace("\n", " ") == t("tornado_xlabel", lang)
         assert len(ax.patches) == 5
@@ -193,7 +193,8 @@ def test_cashflow_fan(facts, lang):
     fig = charts.cashflow_fan(facts.ds, facts.cf, lang, facts)
     assert len(fig.axes) == 2
     assert fig.axes[0].get_ylabel() == t("fan_ylabel", lang)
-    assert [ax.get_title(loc="left") for ax in fig.axes] == [facts.label("baseline", lang),
+    assert [ax.get_title(loc="left").replace("\n", " ") for ax in fig.axes] == [
+        facts.label("baseline", lang),
                                                    facts.label(facts.best, lang)]
     legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
     assert legend == [t("fan_band", lang), t("fan_median", lang)]

@@ -547,10 +547,15 @@ def tornado(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None,
             ax.barh(y, rho, color=f.colours[o], height=0.65, edgecolor="none")
             ax.axvline(0, color="black", lw=1.2)
             for yi, r in zip(y, rho, strict=False):
-                ax.text(r + (0.03 if r >= 0 else -0.03), yi, i18n.num(r, lang, 2),
-                        ha="left" if r >= 0 else "right", va="center", fontsize=8.5)
+                inside = abs(r) > 0.6  # a long bar: the value goes inside it, in white
+                sign = 1.0 if r >= 0 else -1.0
+                ax.text(r - sign * 0.03 if inside else r + sign * 0.03, yi,
+                        i18n.num(r, lang, 2), va="center", fontsize=8.5,
+                        ha=("right" if sign > 0 else "left") if inside else
+                        ("left" if sign > 0 else "right"),
+                        color="white" if inside else "black")
             ax.set_xlim(-1.05, 1.05)
-            ax.set_title(f.label(o, lang), loc="left", fontweight="bold",
+            ax.set_title(i18n.wrap(f.label(o, lang), 22), loc="left", fontweight="bold",
                          color=f.colours[o] if o != f.baseline else "black")
             ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
                 lambda v, _: i18n.num(v, lang, 1)))
@@ -599,13 +604,20 @@ def first_production(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
     fp = ds["first_production"].sel(world=f.world, option=f.shown).values
-    q = np.nanpercentile(fp, [10, 50, 90], axis=-1)
+    # the dates of the draws where the plant is built (NaN where it is not)
+    q = np.full((3, fp.shape[0]), np.nan)
+    for i, row in enumerate(fp):
+        row = row[np.isfinite(row)]
+        if row.size:
+            q[:, i] = np.percentile(row, [10, 50, 90])
     n = len(f.shown)
     with _style():
         fig = _figure((W, max(3.4, 1.7 + 0.34 * n * _lines(f, lang))))
         ax = fig.add_subplot()
         y = np.arange(n)
         for i, o in enumerate(f.shown):
+            if not np.isfinite(q[1, i]):
+                continue  # never built in this scenario: nothing to draw
             ax.plot([q[0, i], q[2, i]], [i, i], color=f.colours[o], lw=7,
                     solid_capstyle="butt", label=f.label(o, lang))
             ax.plot(q[1, i], i, "o", color="white", markeredgecolor="black", markersize=6.5,
@@ -619,7 +631,9 @@ def first_production(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
         ax.set_xlabel(t("fp_xlabel", lang))
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5, integer=True))
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
-        lo, hi = min(np.nanmin(q[0]), line) - 0.5, max(np.nanmax(q[2]), line) + 0.5
+        ok = np.isfinite(q[1])
+        lo = min(q[0][ok].min() if ok.any() else line, line) - 0.5
+        hi = max(q[2][ok].max() if ok.any() else line, line) + 0.5
         ax.set_xlim(lo, hi)
         g = f.production()
         _right_column(ax, [pct(f.s("p_production_by_deadline", o), lang) for o in f.shown],
@@ -740,7 +754,7 @@ def cashflow_fan(ds: xr.Dataset, cashflows: xr.Dataset, lang: str = "en",
                             label=t("fan_band", lang))
             ax.plot(years, q[1, i], color=c, lw=3, label=t("fan_median", lang))
             ax.axhline(0, color="black", lw=1.2)
-            ax.set_title(f.label(o, lang), loc="left", fontweight="bold",
+            ax.set_title(i18n.wrap(f.label(o, lang), 22), loc="left", fontweight="bold",
                          color=c if o != f.baseline else "black")
             ax.set_xlabel(t("fan_xlabel", lang))
             ax.yaxis.set_major_formatter(_num_fmt(lang))

@@ -95,8 +95,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "fp_xlabel": {"en": "Year of first production", "nl": "Jaar van eerste productie"},
     "fp_deadline": {"en": "end of {deadline}", "nl": "eind {deadline}"},
     "fp_ptext": {"en": "by {deadline}", "nl": "vóór eind {deadline}"},
-    "fp_note": {"en": "Bar: 80 % of cases (P10–P90); dot: median",
-                "nl": "Balk: 80 % van de gevallen (P10–P90); punt: mediaan"},
+    "fp_note": {"en": "Bar: 80 % of the cases in which the plant is built (P10–P90); dot: "
+                      "median; no bar: never built",
+                "nl": "Balk: 80 % van de gevallen waarin de fabriek gebouwd wordt (P10–P90); "
+                      "punt: mediaan; geen balk: nooit gebouwd"},
     # ---- heatmap
     "heat_title": {
         "en": "In scenario '{world}', even the best option reaches only {p}",
