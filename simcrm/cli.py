@@ -16,22 +16,24 @@ import time
 from pathlib import Path
 
 import click
-import pandas as pd
-import xarray as xr
 
 from simcrm._lazy import lazy_import
 from simcrm._version import __version__
-from simcrm.analysis.sensitivity import rank_table, sobol, sobol_table
-from simcrm.analysis.summary import format_table, summary_table
-from simcrm.bench import format_bench, run_bench
-from simcrm.engine.dataset import stored_summary
-from simcrm.engine.run import simulate
-from simcrm.io.results import OutputExistsError, ResultsFolder, default_out_dir
-from simcrm.spec.scenario import ScenarioError, load_scenario
 
-# The report (matplotlib and seaborn) adds 0.28 s to the start-up of every command
-# (python -X importtime: simcrm.present.report 0.97 s cumulative against 0.69 s for
-# the simcrm package, 2-core host); only `run` (with charts) and `report` need it.
+# Every module below pandas, xarray, scipy or numba loads on first use, so `simcrm --help`
+# and `simcrm list` start in about 0.2 s and `simcrm validate` in about 0.8 s (python -X
+# importtime, 2-core host; 1.1 s and more for every command when they were imported here).
+# The report (matplotlib and seaborn) is the largest of them: only `run` (with charts) and
+# `report` need it.
+pd = lazy_import("pandas")
+xr = lazy_import("xarray")
+sens = lazy_import("simcrm.analysis.sensitivity")
+summ = lazy_import("simcrm.analysis.summary")
+benchm = lazy_import("simcrm.bench")
+dataset = lazy_import("simcrm.engine.dataset")
+engine = lazy_import("simcrm.engine.run")
+rio = lazy_import("simcrm.io.results")
+spec = lazy_import("simcrm.spec.scenario")
 report_module = lazy_import("simcrm.present.report")
 
 EXIT_USAGE = 2
@@ -44,8 +46,8 @@ def _fail(message: str) -> None:
 
 def _load(path: str, allow_partial: bool = False):
     try:
-        return load_scenario(path, allow_partial=allow_partial)
-    except ScenarioError as e:
+        return spec.load_scenario(path, allow_partial=allow_partial)
+    except spec.ScenarioError as e:
         _report_problems(path, e.problems)
 
 
@@ -177,15 +179,15 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         precision, max_draws, force, no_charts, lang, quiet) -> None:
     """Simulate every policy option in every world and write the results folder."""
     sc = _load(scenario_file)
-    out_dir = Path(out) if out else default_out_dir(scenario_file, sc.name)
+    out_dir = Path(out) if out else rio.default_out_dir(scenario_file, sc.name)
     try:
         sc = sc.with_settings(**{k: v for k, v in (("draws", draws), ("seed", seed))
                                  if v is not None})
-    except ScenarioError as e:
+    except spec.ScenarioError as e:
         _fail(str(e))
     n = sc.settings["simulation.draws"]
     try:
-        folder = ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
+        folder = rio.ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
         with folder:
             for p in folder.removed_stale:
                 click.echo(f"note: removed {p.name}, left by an interrupted run", err=True)
@@ -195,7 +197,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                            f"{sc.settings['simulation.seed']}", err=True)
             bar = _Progress("simulating", not quiet)
             try:
-                res = simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows,
+                res = engine.simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows,
                                progress=bar, workers=workers, scheduler=scheduler,
                                precision=precision, max_draws=max_draws,
                                stream_dir=folder.staging)
@@ -207,14 +209,14 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                     report_module.write_report(path, res.results, lang=lang, scenario=res.scenario)
             folder.write(res, extra)
             folder.commit()
-    except OutputExistsError as e:
+    except rio.OutputExistsError as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was written")
-    summary = stored_summary(res.results)  # computed by simulate (from the file if streamed)
+    summary = dataset.stored_summary(res.results)  # computed by simulate
     n = res.results.sizes["draw"]
     if not quiet:
-        click.echo(format_table(summary_table(summary)))
+        click.echo(summ.format_table(summ.summary_table(summary)))
         click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
                    f"{res.results.attrs['decision_production_deadline_year']}")
         und = int(summary["irr_undefined"].sum())
@@ -274,7 +276,7 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
         if world not in ds["world"].values:
             _fail(f"unknown world {world!r}; the results have "
                   f"{', '.join(map(str, ds['world'].values))}")
-        df = pd.concat([rank_table(ds, o, world).assign(option=o, world=world) for o in opts],
+        df = pd.concat([sens.rank_table(ds, o, world).assign(option=o, world=world) for o in opts],
                        ignore_index=True)
         df = df[["option", "world"] + [c for c in df.columns if c not in ("option", "world")]]
         name = "sensitivity-rank.csv"
@@ -284,11 +286,11 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
     else:
         sc = _load(source)
         try:
-            res = sobol(sc, world, [option] if option else None, n=n, seed=seed,
+            res = sens.sobol(sc, world, [option] if option else None, n=n, seed=seed,
                         markets=markets, calc_second_order=second_order)
         except ValueError as e:
             _fail(str(e))
-        df = sobol_table(res)
+        df = sens.sobol_table(res)
         df.insert(1, "world", world)
         name = "sensitivity-sobol.csv"
         shown = df.drop(columns=["long_name"])
@@ -331,13 +333,13 @@ def bench(scenario_file, draws, chunk_size, workers, scheduler, single, as_json)
     """Time the benchmark scenario: cells/s, random-number floor, memory, speed-up."""
     bar = _Progress("benchmark", not as_json)
     try:
-        r = run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,
+        r = benchm.run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,
                       scheduler=scheduler, single=single, progress=bar)
     except KeyboardInterrupt:
         bar.close()
         _fail("interrupted")
     bar.close()
-    click.echo(json.dumps(r, indent=2) if as_json else format_bench(r))
+    click.echo(json.dumps(r, indent=2) if as_json else benchm.format_bench(r))
 
 
 if __name__ == "__main__":  # pragma: no cover
