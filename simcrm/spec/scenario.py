@@ -22,6 +22,7 @@ import numpy as np
 
 from simcrm.levers import LEVERS
 from simcrm.spec.distributions import Dist, DistError
+from simcrm.spec.library import resolve_extends
 from simcrm.spec.registry import (
     ALL_PARAMS,
     INPUTS,
@@ -321,7 +322,7 @@ def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
         parents = []
     merged: dict = {}
     for parent in parents:
-        ppath = (path.parent / parent)
+        ppath = resolve_extends(parent, path.parent)  # `simcrm:NAME`: the packaged library
         pdata = _read_with_extends(ppath, stack + [resolved], problems, sources, origin, prefix)
         if pdata is None:
             continue
