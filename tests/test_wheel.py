@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = [pytest.mark.wheel, pytest.mark.slow]  # 15-25 s on the 2-core machine; `make test` runs it
+pytestmark = [pytest.mark.wheel, pytest.mark.slow]  # 15-25 s; `make test` runs it
 
 
 def _run(args, cwd, env):

@@ -1,6 +1,12 @@
 """Chunk outputs → the results and cash-flow Datasets: coordinates, attributes, provenance.
 
 Also the option × world summary stored in a results Dataset (``summary_*`` variables).
+
+The Datasets follow the CF conventions (1.10) where they apply: ``Conventions`` and
+``history`` attributes, units udunits understands (money as its scale, simcrm's unit in
+``simcrm_units``: see :mod:`simcrm.spec.names`), no dots in variable names (sampled
+inputs are ``input_<key>`` with the registry key in the attribute ``key``), and no path
+of the user's machine in any attribute.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from simcrm._version import __version__
 from simcrm.analysis.summary import decision_of, summarise
 from simcrm.kernels.finance import DISCOUNTING
 from simcrm.spec import outputs
+from simcrm.spec.names import cf_attrs, input_variable
 from simcrm.spec.registry import INPUTS, MARKET_UNITS
 from simcrm.spec.scenario import Scenario
 
@@ -54,11 +61,12 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
         for k in list(lines[0]):
             # each line's pieces are let go as soon as they are joined
             arr = np.concatenate([ln.pop(k) for ln in lines], axis=2)
-            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr, outputs.attrs(k))
+            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr,
+                                   cf_attrs(outputs.attrs(k)))
     ccoords = dict(crd)
     ccoords["draw"] = crd["draw"][:min(n, keep)]
-    ccoords["year"] = xr.Variable("year", years, {"units": "year",
-                                                   "long_name": "Calendar year"})
+    ccoords["year"] = xr.Variable("year", years, cf_attrs({"units": "year",
+                                                            "long_name": "Calendar year"}))
     cf = xr.Dataset(cdata, coords=ccoords, attrs=provenance(sc))
     cf.attrs["sign_convention"] = ("Plant lines: inflows to the investor positive, outflows "
                                    "negative. gov_* lines: outlays of the state, positive.")
@@ -70,10 +78,11 @@ def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
     data = {}
     for k, out in outputs.METRICS.items():
         arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("option", "world", "draw"), arr, out.attrs())
+        data[k] = xr.Variable(("option", "world", "draw"), arr, cf_attrs(out.attrs()))
     for k in parts[0]["inputs"]:
         arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
+        data[input_variable(k)] = xr.Variable(("world", "draw"), arr,
+                                              cf_attrs(_input_attrs(k) | {"key": k}))
     return xr.Dataset(data, coords=crd, attrs=provenance(sc))
 
 
@@ -113,7 +122,11 @@ def provenance(sc: Scenario) -> dict:
         "title": f"simcrm results: {sc.name}",
         "scenario": sc.name,
         "scenario_description": st["scenario.description"],
-        "scenario_file": str(sc.path) if sc.path else "",
+        "Conventions": "CF-1.10",
+        "history": f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} simcrm {__version__}: simcrm run "
+                   f"{sc.path.name if sc.path else sc.name}",
+        "source": f"simcrm {__version__} Monte Carlo simulation",
+        "scenario_file": sc.path.name if sc.path else "",  # the name only: no machine paths
         "scenario_toml": sc.text,
         "seed": int(st["simulation.seed"]),
         "draws": int(st["simulation.draws"]),
@@ -140,7 +153,7 @@ def with_summary(res: xr.Dataset) -> xr.Dataset:
     res = res.drop_vars([k for k in res.data_vars if k.startswith("summary_")])
     sm = summarise(res)
     for k, v in sm.data_vars.items():
-        res[f"summary_{k}"] = v.assign_attrs(role="summary")
+        res[f"summary_{k}"] = v.assign_attrs(cf_attrs(v.attrs) | {"role": "summary"})
     res.attrs["decision_rule"] = sm.attrs["decision_rule"]
     return res
 
@@ -151,6 +164,8 @@ def stored_summary(res: xr.Dataset) -> xr.Dataset:
     sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
     for k in sm.data_vars:
         sm[k].attrs.pop("role", None)
+        if "simcrm_units" in sm[k].attrs:  # as summarise() gives them
+            sm[k].attrs["units"] = sm[k].attrs.pop("simcrm_units")
     dec = decision_of(res)
     sm.attrs = {"decision_rule": res.attrs.get("decision_rule", ""),
                 "draws": int(res.sizes["draw"]),
