@@ -2,7 +2,7 @@
 
 Also the option × world summary stored in a results Dataset (``summary_*`` variables).
 
-The Datasets follow the CF conventions (1.10) where they apply: ``Conventions`` and
+The Datasets follow the CF conventions (1.8) where they apply: ``Conventions`` and
 ``history`` attributes, units udunits understands (money as its scale, simcrm's unit in
 ``simcrm_units``: see :mod:`simcrm.spec.names`), no dots in variable names (sampled
 inputs are ``input_<key>`` with the registry key in the attribute ``key``), and no path
@@ -102,17 +102,26 @@ def coords(sc: Scenario, n: int) -> dict:
     """Coordinates ``option``, ``world``, ``draw`` (``0 .. n - 1``) and their labels."""
     opts = list(sc.options.values())
     worlds = list(sc.worlds.values())
-    return {
+    crd = {
         "option": xr.Variable("option", [o.name for o in opts], {"long_name": "Policy option"}),
         "world": xr.Variable("world", [w.name for w in worlds], {"long_name": "World"}),
-        "draw": xr.Variable("draw", np.arange(n), {"long_name": "Monte Carlo draw"}),
-        "option_label_en": xr.Variable("option", [o.label_en or o.name for o in opts]),
+        "draw": xr.Variable("draw", np.arange(n), {"long_name": "Monte Carlo draw",
+                                                   "units": "1"}),
+        "option_label_en": xr.Variable("option", [o.label_en or o.name for o in opts],
+                                        {"long_name": "Policy option (English label)"}),
         "option_label_nl": xr.Variable("option", [o.label_nl or o.label_en or o.name
-                                                   for o in opts]),
-        "world_label_en": xr.Variable("world", [w.label_en or w.name for w in worlds]),
+                                                   for o in opts],
+                                        {"long_name": "Policy option (Dutch label)"}),
+        "world_label_en": xr.Variable("world", [w.label_en or w.name for w in worlds],
+                                       {"long_name": "World (English label)"}),
         "world_label_nl": xr.Variable("world", [w.label_nl or w.label_en or w.name
-                                                 for w in worlds]),
+                                                 for w in worlds],
+                                       {"long_name": "World (Dutch label)"}),
     }
+    for k, v in crd.items():
+        if k != "draw":  # text as netCDF char arrays: CF (1.8 checkers) has no vlen strings
+            v.encoding["dtype"] = "S1"
+    return crd
 
 
 def provenance(sc: Scenario) -> dict:
@@ -122,7 +131,7 @@ def provenance(sc: Scenario) -> dict:
         "title": f"simcrm results: {sc.name}",
         "scenario": sc.name,
         "scenario_description": st["scenario.description"],
-        "Conventions": "CF-1.10",
+        "Conventions": "CF-1.8",  # all it uses; cfchecker 4.1 checks up to 1.8
         "history": f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} simcrm {__version__}: simcrm run "
                    f"{sc.path.name if sc.path else sc.name}",
         "source": f"simcrm {__version__} Monte Carlo simulation",
