@@ -119,6 +119,14 @@ class Scenario:
     partial: bool = False
     """A file for ``extends`` (``partial = true``): checked, but not to be run."""
 
+    def __repr__(self) -> str:  # short: the full text is in .sources, every value in .worlds
+        n = self.settings.get("simulation.draws")
+        return (f"<Scenario {self.name!r}: {len(self.worlds)} worlds, {len(self.options)} "
+                f"options, {len(self.uncertain_keys)} uncertain inputs, {n:,} draws"
+                f"{', partial' if self.partial else ''}>" if isinstance(n, int) else
+                f"<Scenario {self.name!r}: {len(self.worlds)} worlds, "
+                f"{len(self.options)} options>")
+
     @property
     def name(self) -> str:
         return self.settings["scenario.name"]
