@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -21,6 +22,7 @@ from simcrm._version import __version__
 from simcrm.analysis.summary import decision_of, summarise
 from simcrm.kernels.finance import DISCOUNTING
 from simcrm.spec import outputs
+from simcrm.spec.library import library_dir
 from simcrm.spec.names import cf_attrs, input_variable
 from simcrm.spec.registry import INPUTS, MARKET_UNITS
 from simcrm.spec.scenario import Scenario
@@ -136,7 +138,7 @@ def provenance(sc: Scenario) -> dict:
                    f"{sc.path.name if sc.path else sc.name}",
         "source": f"simcrm {__version__} Monte Carlo simulation",
         "scenario_file": sc.path.name if sc.path else "",  # the name only: no machine paths
-        "scenario_toml": sc.text,
+        "scenario_toml": _text_without_paths(sc),
         "seed": int(st["simulation.seed"]),
         "draws": int(st["simulation.draws"]),
         "sampler": st["simulation.sampler"],
@@ -155,6 +157,18 @@ def provenance(sc: Scenario) -> dict:
         "decision_production_deadline_year": int(st["decision.production_deadline_year"]),
         "report_lang": st["report.lang"],
     }
+
+
+def _text_without_paths(sc: Scenario) -> str:
+    """:attr:`Scenario.text` with each file named by its name only (``worlds.toml``, or
+    ``simcrm:worlds`` for a packaged file), so no path of the user's machine is stored."""
+    lib = library_dir().resolve()
+    parts = []
+    for p, t in sc.sources.items():
+        path = Path(p)
+        name = (f"simcrm:{path.stem}" if path.resolve().parent == lib else path.name)
+        parts.append(f"# ===== {name} =====\n{t}")
+    return "\n".join(parts)
 
 
 def with_summary(res: xr.Dataset) -> xr.Dataset:
