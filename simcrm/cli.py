@@ -42,7 +42,7 @@ QUICK_DRAWS = 2000
 # scale"): cash-flow cells (option × world × draw × year) per second, and the charts
 # and report of a run (seconds), for the time a run announces before it starts.
 CELLS_PER_SECOND = {1: 3.0e6, 2: 5.0e6}
-REPORT_SECONDS = 45
+REPORT_SECONDS = 60
 
 
 def _fail(message: str) -> None:
