@@ -5,16 +5,25 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SCENARIO ?= scenarios/lithium-hydroxide-refinery.toml
 
-.PHONY: run test bench lint reference golden clean
+.PHONY: run quick test bench lint reference golden clean
 
+# pip lists each package as it goes, so the first set-up shows progress from the start
 $(STAMP): pyproject.toml
+	@echo "== first time only: creating $(VENV) and installing simcrm with its dependencies"
+	@echo "== (measured: about 1 to 2 minutes with a warm pip cache, longer on a slow network)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --progress-bar off -e ".[test]" | grep --line-buffered -v "^Requirement already satisfied" || true
+	$(BIN)/python -c "import simcrm.engine.run, simcrm.present.report"  # fails if pip did
 	touch $(STAMP)
 
+# the default scenario: 100 000 draws x 10 options x 5 worlds, charts and report
 run: $(STAMP)
 	$(BIN)/simcrm run $(SCENARIO) --force
+
+# a first look in seconds: 2 000 draws, no charts
+quick: $(STAMP)
+	$(BIN)/simcrm run $(SCENARIO) --quick --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -8,6 +8,8 @@ Registered when :mod:`simcrm` is imported::
     ds.simcrm.best_option("base")        # the ranking rule
     ds.simcrm.plot.npv(lang="nl")        # a briefing chart (matplotlib Figure)
     ds.simcrm.plot.cost_vs_probability()
+    ds.simcrm.to_frame()                 # a pandas table, one row per option × world × draw
+    experiments, outcomes = ds.simcrm.to_ema()   # EMA Workbench's (experiments, outcomes)
 
 Analysis methods return xarray/pandas objects; ``plot`` methods return
 :class:`matplotlib.figure.Figure` objects and draw nothing on screen.
@@ -79,6 +81,14 @@ class SimcrmAccessor:
     def ranking(self, by: str = "regret_npv") -> pd.DataFrame:
         """:func:`simcrm.analysis.robustness.ranking` (minimax regret by default)."""
         return robustness.ranking(self._ds, by)
+
+    def to_frame(self) -> pd.DataFrame:
+        """:func:`to_frame` of this Dataset."""
+        return to_frame(self._ds)
+
+    def to_ema(self) -> tuple[pd.DataFrame, dict]:
+        """:func:`to_ema` of this Dataset."""
+        return to_ema(self._ds)
 
     @property
     def plot(self) -> _Plot:
@@ -155,3 +165,82 @@ class _Plot:
                     lang: str = "en"):
         """Running P(NPV > 0) and mean NPV against the number of draws."""
         return analysis_charts.convergence_chart(self._acc.draws, option, world, lang, self.facts())
+
+
+def _results(results) -> xr.Dataset:
+    """The per-draw Dataset of ``results`` (a Dataset or :class:`simcrm.Results`)."""
+    ds = getattr(results, "results", results)
+    return ds.drop_vars([k for k in ds.data_vars if k.startswith("summary_")])
+
+
+def to_frame(results) -> pd.DataFrame:
+    """The per-draw results as a pandas table (tidy: one row per option × world × draw).
+
+    Parameters
+    ----------
+    results : xarray.Dataset or simcrm.Results
+        Per-draw results of a run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``option``, ``world``, ``draw``, every metric (``npv`` [MEUR] ...) and
+        every sampled input under its registry key (``plant.capex_meur``); the units are
+        in ``df.attrs["units"]``.
+    """
+    ds = _results(results)
+    metrics = [k for k, v in ds.data_vars.items() if v.attrs.get("role") != "input"]
+    inputs = [k for k, v in ds.data_vars.items() if v.attrs.get("role") == "input"]
+    keep = [c for c in ("option", "world", "draw") if c in ds.coords]
+    df = ds[metrics].reset_coords(drop=True).to_dataframe().reset_index()
+    if inputs:
+        inp = ds[inputs].reset_coords(drop=True).to_dataframe()
+        inp.columns = [ds[k].attrs.get("key", k) for k in inputs]
+        df = df.merge(inp.reset_index(), on=["world", "draw"], how="left")
+    df = df[keep + [c for c in df.columns if c not in keep]]
+    df.attrs["units"] = {k: ds[k].attrs.get("simcrm_units", ds[k].attrs.get("units", ""))
+                         for k in metrics}
+    df.attrs["units"].update({ds[k].attrs.get("key", k): ds[k].attrs.get(
+        "simcrm_units", ds[k].attrs.get("units", "")) for k in inputs})
+    return df
+
+
+def to_ema(results) -> tuple[pd.DataFrame, dict]:
+    """The results in EMA Workbench's form: ``(experiments, outcomes)``.
+
+    EMA Workbench (``ema_workbench.perform_experiments``) returns an experiments table
+    with one row per experiment — the uncertain inputs, the ``scenario`` (a sampled
+    state of the world), the ``policy`` and the ``model`` — and a dict of outcome
+    arrays aligned with it.  Here an experiment is one option × world × draw: ``policy``
+    is the option, ``scenario`` numbers the (world, draw) pairs (EMA's "scenario" is a
+    sampled state, what simcrm calls a draw; simcrm's scenario is the whole file), and
+    ``world`` is kept as a column.  EMA's analyses (``prim``, ``feature_scoring``,
+    ``dimensional_stacking``) and SALib's sample-free ones (``delta``, ``rbd_fast``) take
+    these directly.
+
+    Parameters
+    ----------
+    results : xarray.Dataset or simcrm.Results
+
+    Returns
+    -------
+    experiments : pandas.DataFrame
+        One row per option × world × draw: every sampled input (by registry key), then
+        ``world``, ``scenario``, ``policy``, ``model``.
+    outcomes : dict of str to numpy.ndarray
+        Every per-draw metric (``npv`` [MEUR], ``irr`` [1/yr] ...), shape (experiments,).
+    """
+    df = to_frame(results)
+    ds = _results(results)
+    metrics = [k for k, v in ds.data_vars.items() if v.attrs.get("role") != "input"]
+    inputs = [c for c in df.columns if c not in metrics and c not in ("option", "world", "draw")]
+    worlds = {str(w): i for i, w in enumerate(ds["world"].values)}
+    n = ds.sizes["draw"]
+    experiments = df[inputs].copy()
+    experiments["world"] = df["world"].astype(str).to_numpy()
+    experiments["scenario"] = (df["world"].astype(str).map(worlds).to_numpy() * n
+                               + df["draw"].to_numpy())
+    experiments["policy"] = df["option"].astype(str).to_numpy()
+    experiments["model"] = "simcrm"
+    outcomes = {k: df[k].to_numpy() for k in metrics}
+    return experiments, outcomes

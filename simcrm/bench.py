@@ -1,8 +1,8 @@
 """The throughput benchmark behind ``simcrm bench`` / ``make bench``.
 
-Runs the committed scenario ``scenarios/benchmark.toml`` (8 options × 3 worlds × 40
-years) through :func:`simcrm.engine.run.simulate` and reports what the performance
-contract asks for: cash-flow cells (option × world × draw × year) and draws per
+Runs the committed scenario ``scenarios/benchmark.toml`` (packaged: ``simcrm:benchmark``;
+8 options × 3 worlds × 40 years) through :func:`simcrm.engine.run.simulate` and reports
+what the performance contract asks for: cash-flow cells (option × world × draw × year) and draws per
 second, peak memory, the random-number floor (the time numpy's PCG64 needs to
 generate the normals and uniforms the run consumed) and the run's ratio to it, the
 share of time spent in the IRR, and the speed-up over evaluating the model one draw
@@ -30,10 +30,11 @@ from simcrm.engine.evaluate import (
 from simcrm.engine.run import simulate
 from simcrm.engine.sampling import BLOCK, BlockDraws
 from simcrm.kernels.finance import irr
+from simcrm.spec.library import library_file
 from simcrm.spec.registry import MARKETS
 from simcrm.spec.scenario import Scenario, load_scenario
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "scenarios" / "benchmark.toml"
+BENCHMARK = library_file("benchmark")  # shipped in the package: works from a wheel
 
 
 def _random_numbers_per_draw(sc: Scenario) -> tuple[int, int]:

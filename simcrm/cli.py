@@ -16,25 +16,33 @@ import time
 from pathlib import Path
 
 import click
-import pandas as pd
-import xarray as xr
 
 from simcrm._lazy import lazy_import
 from simcrm._version import __version__
-from simcrm.analysis.sensitivity import rank_table, sobol, sobol_table
-from simcrm.analysis.summary import format_table, summary_table
-from simcrm.bench import format_bench, run_bench
-from simcrm.engine.dataset import stored_summary
-from simcrm.engine.run import simulate
-from simcrm.io.results import OutputExistsError, ResultsFolder, default_out_dir
-from simcrm.spec.scenario import ScenarioError, load_scenario
 
-# The report (matplotlib and seaborn) adds 0.28 s to the start-up of every command
-# (python -X importtime: simcrm.present.report 0.97 s cumulative against 0.69 s for
-# the simcrm package, 2-core host); only `run` (with charts) and `report` need it.
+# Every module below pandas, xarray, scipy or numba loads on first use, so `simcrm --help`
+# and `simcrm list` start in about 0.2 s and `simcrm validate` in about 0.8 s (python -X
+# importtime, 2-core host; 1.1 s and more for every command when they were imported here).
+# The report (matplotlib and seaborn) is the largest of them: only `run` (with charts) and
+# `report` need it.
+pd = lazy_import("pandas")
+xr = lazy_import("xarray")
+sens = lazy_import("simcrm.analysis.sensitivity")
+summ = lazy_import("simcrm.analysis.summary")
+benchm = lazy_import("simcrm.bench")
+dataset = lazy_import("simcrm.engine.dataset")
+engine = lazy_import("simcrm.engine.run")
+rio = lazy_import("simcrm.io.results")
+spec = lazy_import("simcrm.spec.scenario")
 report_module = lazy_import("simcrm.present.report")
 
 EXIT_USAGE = 2
+QUICK_DRAWS = 2000
+# Measured with `simcrm bench` on the 2-core development machine (README "Speed and
+# scale"): cash-flow cells (option × world × draw × year) per second, and the charts
+# and report of a run (seconds), for the time a run announces before it starts.
+CELLS_PER_SECOND = {1: 3.0e6, 2: 5.0e6}
+REPORT_SECONDS = 60
 
 
 def _fail(message: str) -> None:
@@ -44,8 +52,8 @@ def _fail(message: str) -> None:
 
 def _load(path: str, allow_partial: bool = False):
     try:
-        return load_scenario(path, allow_partial=allow_partial)
-    except ScenarioError as e:
+        return spec.load_scenario(path, allow_partial=allow_partial)
+    except spec.ScenarioError as e:
         _report_problems(path, e.problems)
 
 
@@ -121,9 +129,33 @@ class _Progress:
         self.bar.update(done - self.last)
         self.last = done
 
+    def start(self, total: int, expected_seconds: float = 0.0) -> None:
+        """Show the bar at once (before the first chunk) when the run is expected to take
+        more than a few seconds."""
+        if self.enabled and self.bar is None and expected_seconds > 3.0:
+            self.bar = click.progressbar(length=total, label=self.label, show_eta=True,
+                                         show_percent=True, file=sys.stderr)
+            self.bar.__enter__()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.render_finish()
+
+
+def _expected_seconds(sc, draws: int, workers: int | None) -> float:
+    """Simulation time the run should take on the development machine [s]."""
+    cells = (draws * len(sc.options) * len(sc.worlds)
+             * int(sc.settings["simulation.horizon_years"]))
+    cores = workers or (min(os.cpu_count() or 1, 2) if cells > 20e6 else 1)
+    return cells / CELLS_PER_SECOND[min(cores, 2)]
+
+
+def _expected_time(sc, draws: int, workers: int | None, charts: bool) -> str:
+    sim = _expected_seconds(sc, draws, workers)
+    text = f"expected time: about {max(sim, 1):.0f} s to simulate"
+    if charts:
+        text += f", then about {REPORT_SECONDS} s for charts and report (--quick skips them)"
+    return text + " (measured on a 2-core laptop-class machine)"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -173,19 +205,23 @@ def validate(scenario_file: str) -> None:
 @click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
               help="Language of charts and report (default: [report] lang in the scenario).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or table.")
+@click.option("--quick", is_flag=True, help=f"A first look: {QUICK_DRAWS:,} draws (unless "
+              "--draws is given), no charts or report.")
 def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, scheduler,
-        precision, max_draws, force, no_charts, lang, quiet) -> None:
+        precision, max_draws, force, no_charts, lang, quiet, quick) -> None:
     """Simulate every policy option in every world and write the results folder."""
+    if quick:
+        draws, no_charts = draws or QUICK_DRAWS, True
     sc = _load(scenario_file)
-    out_dir = Path(out) if out else default_out_dir(scenario_file, sc.name)
+    out_dir = Path(out) if out else rio.default_out_dir(scenario_file, sc.name)
     try:
         sc = sc.with_settings(**{k: v for k, v in (("draws", draws), ("seed", seed))
                                  if v is not None})
-    except ScenarioError as e:
+    except spec.ScenarioError as e:
         _fail(str(e))
     n = sc.settings["simulation.draws"]
     try:
-        folder = ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
+        folder = rio.ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
         with folder:
             for p in folder.removed_stale:
                 click.echo(f"note: removed {p.name}, left by an interrupted run", err=True)
@@ -193,9 +229,11 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                 click.echo(f"simcrm {__version__}: {sc.name} — {n:,} draws × {len(sc.options)} "
                            f"options × {len(sc.worlds)} worlds, seed "
                            f"{sc.settings['simulation.seed']}", err=True)
+                click.echo(_expected_time(sc, n, workers, not no_charts), err=True)
             bar = _Progress("simulating", not quiet)
+            bar.start(n, _expected_seconds(sc, n, workers))
             try:
-                res = simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows,
+                res = engine.simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows,
                                progress=bar, workers=workers, scheduler=scheduler,
                                precision=precision, max_draws=max_draws,
                                stream_dir=folder.staging)
@@ -207,14 +245,14 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                     report_module.write_report(path, res.results, lang=lang, scenario=res.scenario)
             folder.write(res, extra)
             folder.commit()
-    except OutputExistsError as e:
+    except rio.OutputExistsError as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was written")
-    summary = stored_summary(res.results)  # computed by simulate (from the file if streamed)
+    summary = dataset.stored_summary(res.results)  # computed by simulate
     n = res.results.sizes["draw"]
     if not quiet:
-        click.echo(format_table(summary_table(summary)))
+        click.echo(summ.format_table(summ.summary_table(summary)))
         click.echo("\n" + report_module.key_message_of(res.results, summary, lang))
         click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
                    f"{res.results.attrs['decision_production_deadline_year']}")
@@ -275,7 +313,7 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
         if world not in ds["world"].values:
             _fail(f"unknown world {world!r}; the results have "
                   f"{', '.join(map(str, ds['world'].values))}")
-        df = pd.concat([rank_table(ds, o, world).assign(option=o, world=world) for o in opts],
+        df = pd.concat([sens.rank_table(ds, o, world).assign(option=o, world=world) for o in opts],
                        ignore_index=True)
         df = df[["option", "world"] + [c for c in df.columns if c not in ("option", "world")]]
         name = "sensitivity-rank.csv"
@@ -285,11 +323,11 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
     else:
         sc = _load(source)
         try:
-            res = sobol(sc, world, [option] if option else None, n=n, seed=seed,
+            res = sens.sobol(sc, world, [option] if option else None, n=n, seed=seed,
                         markets=markets, calc_second_order=second_order)
         except ValueError as e:
             _fail(str(e))
-        df = sobol_table(res)
+        df = sens.sobol_table(res)
         df.insert(1, "world", world)
         name = "sensitivity-sobol.csv"
         shown = df.drop(columns=["long_name"])
@@ -332,13 +370,75 @@ def bench(scenario_file, draws, chunk_size, workers, scheduler, single, as_json)
     """Time the benchmark scenario: cells/s, random-number floor, memory, speed-up."""
     bar = _Progress("benchmark", not as_json)
     try:
-        r = run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,
+        r = benchm.run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,
                       scheduler=scheduler, single=single, progress=bar)
     except KeyboardInterrupt:
         bar.close()
         _fail("interrupted")
     bar.close()
-    click.echo(json.dumps(r, indent=2) if as_json else format_bench(r))
+    click.echo(json.dumps(r, indent=2) if as_json else benchm.format_bench(r))
+
+
+@main.command()
+@click.argument("name")
+@click.option("--from", "archetype", default="lithium-hydroxide-refinery", show_default=True,
+              help="The example scenario to start from (`simcrm list` shows them).")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def init(name: str, archetype: str, force: bool) -> None:
+    """Write NAME.toml: a commented starting scenario, copied from an example scenario,
+    that builds on the packaged worlds and policy options (works outside the repository)."""
+    from simcrm.spec.library import starting_scenario
+
+    target = Path(name if name.endswith(".toml") else f"{name}.toml")
+    if target.exists() and not force:
+        _fail(f"{target} already exists; use --force to replace it")
+    try:
+        text = starting_scenario(archetype, target.stem)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target} (from {archetype}). Next: simcrm validate {target}; "
+               f"simcrm run {target} --quick")
+
+
+@main.command(name="list")
+def list_() -> None:
+    """The example scenarios (archetypes), worlds, policy options and levers."""
+    from simcrm.levers import LEVERS
+    from simcrm.spec import library
+
+    def block(title: str, entries, hint: str) -> None:
+        click.echo(f"{title} ({hint}):")
+        width = max((len(e[0]) for e in entries), default=0)
+        for name, label in entries:
+            click.echo(f"  {name:<{width}}  {label}")
+        click.echo("")
+
+    block("Archetypes", [(e.name, e.description.split(" (")[0])
+                         for e in library.archetypes()],
+          "simcrm init NAME --from ARCHETYPE")
+    block("Worlds", [(e.name, e.label) for e in library.worlds()],
+          'extends = ["simcrm:worlds"]')
+    block("Options", [(e.name, e.label) for e in library.options()],
+          'extends = ["simcrm:tno-levers"]')
+    block("Levers", [(lv.name, lv.label_en) for lv in LEVERS.values()],
+          "[options.NAME.LEVER] tables")
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False), default="simcrm-scenario.schema.json",
+              show_default=True, help="File to write ('-' prints it).")
+def schema(out: str) -> None:
+    """Write the JSON Schema of scenario files, for editors (Even Better TOML, taplo)."""
+    from simcrm.spec.reference import json_schema
+
+    text = json.dumps(json_schema(), indent=1, ensure_ascii=False) + "\n"
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}; put `#:schema ./{Path(out).name}` on the first line of a "
+               "scenario file (or see the README for a taplo config)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ from simcrm.kernels.finance import discount_factors
 from simcrm.model import business_case
 from simcrm.model.business_case import PLANT_LINES
 from simcrm.spec.distributions import Dist
+from simcrm.spec.names import input_variable
 
 
 def data_only(ds: xr.Dataset) -> xr.Dataset:
@@ -43,7 +44,8 @@ def test_draws_are_prefix_stable(small_path):
 
 def test_cashflows_reproduce_npv_and_irr_with_numpy_financial(levers_run):
     res, cf = levers_run.results, levers_run.cashflows
-    rate = res["finance.discount_rate"].values if "finance.discount_rate" in res else 0.09
+    rate = (res["input_finance_discount_rate"].values if "input_finance_discount_rate" in res
+            else 0.09)
     assert np.isscalar(rate) or rate.ndim == 0
     ncf = cf["net_cash_flow"]
     checked = 0
@@ -67,7 +69,7 @@ def test_cash_flow_lines_add_up_to_net_cash_flow(levers_run):
     total = sum(cf[k] for k in plant)
     np.testing.assert_allclose(total.values, cf["net_cash_flow"].values, atol=1e-9)
     for k in cf.data_vars:
-        assert cf[k].attrs["units"] in ("MEUR/yr", "t/yr")
+        assert cf[k].attrs["simcrm_units"] in ("MEUR/yr", "t/yr")
         assert cf[k].attrs["long_name"]
 
 
@@ -114,21 +116,21 @@ def test_sampled_marginals_match_their_distributions(write, sampler):
               "plant.utilisation", "permitting.permit_months"):
         d = sc.worlds["base"].inputs[k]
         assert isinstance(d, Dist)
-        x = ds[k].sel(world="base").values
+        x = ds[input_variable(k)].sel(world="base").values
         p = stats.kstest(x, d.cdf).pvalue
         assert p > 1e-3, (k, p)
-    life = ds["plant.life_years"].sel(world="base").values
+    life = ds["input_plant_life_years"].sel(world="base").values
     n = life.size
     for v, q in ((15, 0.2), (20, 0.5), (25, 0.3)):
         assert abs((life == v).mean() - q) < 4 * np.sqrt(q * (1 - q) / n)
-    app = ds["permitting.appeal_prob"].sel(world="base").values
+    app = ds["input_permitting_appeal_prob"].sel(world="base").values
     assert abs(app.mean() - 0.3) < 4 * np.sqrt(0.21 / n)
 
 
 def test_rank_correlations_are_achieved(write):
     sc = simcrm.load_scenario(write(KS.format(sampler="random")))
     ds = simcrm.simulate(sc, draws=100_000, keep_cashflows=0, breakeven=False).results
-    x = {k: ds[k].sel(world="base").values for k in ds.data_vars
+    x = {ds[k].attrs["key"]: ds[k].sel(world="base").values for k in ds.data_vars
          if ds[k].attrs.get("role") == "input"}
     pairs = [("plant.capex_meur", "plant.capex_overrun", 0.6),
              ("plant.capex_overrun", "plant.construction_months", 0.4),
@@ -143,11 +145,11 @@ def test_world_overrides_share_the_draws(small_path):
     ds = simcrm.simulate(simcrm.load_scenario(small_path), draws=1000,
                          keep_cashflows=0).results
     # the gas price is 2.5 × base in high-energy, draw by draw (common random numbers)
-    base = ds["markets.gas.path_mean"].sel(world="base").values
-    high = ds["markets.gas.path_mean"].sel(world="high-energy").values
+    base = ds["input_markets_gas_path_mean"].sel(world="base").values
+    high = ds["input_markets_gas_path_mean"].sel(world="high-energy").values
     np.testing.assert_allclose(high, 2.5 * base, rtol=1e-12)
-    np.testing.assert_array_equal(ds["plant.capex_meur"].sel(world="base"),
-                                  ds["plant.capex_meur"].sel(world="high-energy"))
+    np.testing.assert_array_equal(ds["input_plant_capex_meur"].sel(world="base"),
+                                  ds["input_plant_capex_meur"].sel(world="high-energy"))
 
 
 # ---- per-draw properties of the levers (issue: policy levers) --------------------------
@@ -239,8 +241,8 @@ jumps_with_product = {linked}
         ds[linked] = simcrm.simulate(sc, keep_cashflows=0, breakeven=False).results
     # with linked jumps the two prices crash together: their path means move together
     def corr(d):
-        return stats.spearmanr(d["markets.product.path_mean"].sel(world="base"),
-                               d["markets.feedstock.path_mean"].sel(world="base")).statistic
+        return stats.spearmanr(d["input_markets_product_path_mean"].sel(world="base"),
+                               d["input_markets_feedstock_path_mean"].sel(world="base")).statistic
     assert corr(ds["true"]) > 0.9
     assert abs(corr(ds["false"])) < 0.05
 
@@ -255,7 +257,7 @@ def test_the_run_is_the_evaluator_chunk_by_chunk(small_path):
     for k in ("npv", "irr", "first_production", "public_cost_gross"):
         np.testing.assert_array_equal(res[k].values[..., 1024:], part["metrics"][k])
     for k in part["inputs"]:
-        np.testing.assert_array_equal(res[k].values[:, 1024:], part["inputs"][k])
+        np.testing.assert_array_equal(res[input_variable(k)].values[:, 1024:], part["inputs"][k])
 
 
 def test_base_case_is_one_draw_of_the_evaluator(small_path):

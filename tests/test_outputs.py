@@ -7,6 +7,7 @@ import pytest
 import simcrm
 from simcrm.analysis.summary import TERMINAL_COLUMNS, decision_of, summarise, summary_table
 from simcrm.spec import outputs
+from simcrm.spec.names import cf_attrs
 from simcrm.spec.registry import ALL_PARAMS
 
 from .conftest import SMALL
@@ -23,18 +24,20 @@ def test_metrics_match_the_model(run):
     assert set(outputs.METRICS) == {k for k, v in run.results.data_vars.items()
                                     if set(v.dims) == {"option", "world", "draw"}}
     for k in outputs.METRICS:
-        assert run.results[k].attrs == outputs.attrs(k)
+        assert run.results[k].attrs == cf_attrs(outputs.attrs(k))  # CF units, simcrm_units
 
 
 def test_every_result_variable_and_line_is_described(run):
     for k, v in run.results.data_vars.items():
         if v.attrs.get("role") in ("input", "summary"):
             continue
-        assert outputs.attrs(k) == {a: v.attrs[a] for a in ("units", "long_name")}, k
+        assert cf_attrs(outputs.attrs(k)) == {a: v.attrs[a] for a in
+                                              ("units", "long_name", "simcrm_units")}, k
     for k, v in run.cashflows.data_vars.items():
         o = outputs.get(k)
         assert o.kind == "line", k
-        assert outputs.attrs(k) == {a: v.attrs[a] for a in ("units", "long_name")}, k
+        assert cf_attrs(outputs.attrs(k)) == {a: v.attrs[a] for a in
+                                              ("units", "long_name", "simcrm_units")}, k
 
 
 def test_summary_reads_the_table(run):

@@ -46,6 +46,7 @@ import xarray as xr
 from simcrm.analysis.sensitivity import input_names
 from simcrm.analysis.summary import deadline_year
 from simcrm.present import text as i18n
+from simcrm.spec.names import display_units
 
 FAILURES = ("npv", "deadline", "either")
 """Kinds of failure: NPV < 0; first production after the deadline year; either."""
@@ -484,13 +485,15 @@ def discover(ds: xr.Dataset, option: str, world: str = "base", what: str = "npv"
     PrimResult
     """
     y = failure(ds, option, world, what, deadline)
+    # inputs by registry key (``plant.capex_meur``), read from their variables
+    var = {ds[v].attrs.get("key", v): v for v in input_names(ds)}
     names = inputs if inputs is not None else [
-        k for k in input_names(ds) if np.ptp(ds[k].sel(world=world).values) > 0]
-    X = np.column_stack([ds[k].sel(world=world).values for k in names]) if names else \
-        np.empty((y.size, 0))
+        k for k, v in var.items() if np.ptp(ds[v].sel(world=world).values) > 0]
+    X = np.column_stack([ds[var.get(k, k)].sel(world=world).values for k in names]) if names \
+        else np.empty((y.size, 0))
     res = prim(X, y, names, **kwargs)
-    res.units = {k: ds[k].attrs.get("units", "") for k in names}
-    res.long_names = {k: ds[k].attrs.get("long_name", k) for k in names}
+    res.units = {k: display_units(ds[var.get(k, k)].attrs) for k in names}
+    res.long_names = {k: ds[var.get(k, k)].attrs.get("long_name", k) for k in names}
     res.what = what
     res.deadline = deadline_year(ds) if deadline is None else int(deadline)
     return res

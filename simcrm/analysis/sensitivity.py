@@ -76,6 +76,7 @@ from simcrm.engine.evaluate import evaluate, investor_fits, jump_streams, shock_
 from simcrm.engine.sampling import BlockDraws
 from simcrm.spec import outputs
 from simcrm.spec.distributions import Dist
+from simcrm.spec.names import display_units
 from simcrm.spec.registry import INPUTS, MARKETS
 
 #: Evaluation rows per model call in :func:`sobol` (bounds the memory of market paths).
@@ -113,8 +114,9 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv") -> pd
     for k in _varying(ds, world, ok):
         x = ds[k].sel(world=world).values[ok]
         rho = float(np.corrcoef(stats.rankdata(x), ry)[0, 1])
-        rows.append({"input": k, "long_name": ds[k].attrs.get("long_name", k),
-                     "units": ds[k].attrs.get("units", ""), "rho": rho})
+        rows.append({"input": ds[k].attrs.get("key", k),
+                     "long_name": ds[k].attrs.get("long_name", k),
+                     "units": display_units(ds[k].attrs), "rho": rho})
     df = pd.DataFrame(rows, columns=["input", "long_name", "units", "rho"])
     return df.reindex(df["rho"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
@@ -182,8 +184,9 @@ def prcc(ds: xr.Dataset, option: str, world: str, output: str = "npv",
             lo, hi = float(np.tanh(zr - z * se)), float(np.tanh(zr + z * se))
             t = r * np.sqrt(dof / max(1 - r * r, 1e-300))
             pv = float(2 * stats.t.sf(abs(t), dof))
-        rows.append({"input": name, "long_name": ds[name].attrs.get("long_name", name),
-                     "units": ds[name].attrs.get("units", ""), "prcc": r, "prcc_lo": lo,
+        rows.append({"input": ds[name].attrs.get("key", name),
+                     "long_name": ds[name].attrs.get("long_name", name),
+                     "units": display_units(ds[name].attrs), "prcc": r, "prcc_lo": lo,
                      "prcc_hi": hi, "p_value": pv})
     df = pd.DataFrame(rows, columns=cols)
     order = df["prcc"].abs().fillna(-1).sort_values(ascending=False).index

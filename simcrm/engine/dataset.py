@@ -1,12 +1,19 @@
 """Chunk outputs → the results and cash-flow Datasets: coordinates, attributes, provenance.
 
 Also the option × world summary stored in a results Dataset (``summary_*`` variables).
+
+The Datasets follow the CF conventions (1.8) where they apply: ``Conventions`` and
+``history`` attributes, units udunits understands (money as its scale, simcrm's unit in
+``simcrm_units``: see :mod:`simcrm.spec.names`), no dots in variable names (sampled
+inputs are ``input_<key>`` with the registry key in the attribute ``key``), and no path
+of the user's machine in any attribute.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -15,6 +22,8 @@ from simcrm._version import __version__
 from simcrm.analysis.summary import decision_of, summarise
 from simcrm.kernels.finance import DISCOUNTING
 from simcrm.spec import outputs
+from simcrm.spec.library import library_dir
+from simcrm.spec.names import cf_attrs, input_variable
 from simcrm.spec.registry import INPUTS, MARKET_UNITS
 from simcrm.spec.scenario import Scenario
 
@@ -54,11 +63,12 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
         for k in list(lines[0]):
             # each line's pieces are let go as soon as they are joined
             arr = np.concatenate([ln.pop(k) for ln in lines], axis=2)
-            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr, outputs.attrs(k))
+            cdata[k] = xr.Variable(("option", "world", "draw", "year"), arr,
+                                   cf_attrs(outputs.attrs(k)))
     ccoords = dict(crd)
     ccoords["draw"] = crd["draw"][:min(n, keep)]
-    ccoords["year"] = xr.Variable("year", years, {"units": "year",
-                                                   "long_name": "Calendar year"})
+    ccoords["year"] = xr.Variable("year", years, cf_attrs({"units": "year",
+                                                            "long_name": "Calendar year"}))
     cf = xr.Dataset(cdata, coords=ccoords, attrs=provenance(sc))
     cf.attrs["sign_convention"] = ("Plant lines: inflows to the investor positive, outflows "
                                    "negative. gov_* lines: outlays of the state, positive.")
@@ -70,10 +80,11 @@ def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
     data = {}
     for k, out in outputs.METRICS.items():
         arr = np.concatenate([p["metrics"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("option", "world", "draw"), arr, out.attrs())
+        data[k] = xr.Variable(("option", "world", "draw"), arr, cf_attrs(out.attrs()))
     for k in parts[0]["inputs"]:
         arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
-        data[k] = xr.Variable(("world", "draw"), arr, _input_attrs(k))
+        data[input_variable(k)] = xr.Variable(("world", "draw"), arr,
+                                              cf_attrs(_input_attrs(k) | {"key": k}))
     return xr.Dataset(data, coords=crd, attrs=provenance(sc))
 
 
@@ -93,17 +104,26 @@ def coords(sc: Scenario, n: int) -> dict:
     """Coordinates ``option``, ``world``, ``draw`` (``0 .. n - 1``) and their labels."""
     opts = list(sc.options.values())
     worlds = list(sc.worlds.values())
-    return {
+    crd = {
         "option": xr.Variable("option", [o.name for o in opts], {"long_name": "Policy option"}),
         "world": xr.Variable("world", [w.name for w in worlds], {"long_name": "World"}),
-        "draw": xr.Variable("draw", np.arange(n), {"long_name": "Monte Carlo draw"}),
-        "option_label_en": xr.Variable("option", [o.label_en or o.name for o in opts]),
+        "draw": xr.Variable("draw", np.arange(n), {"long_name": "Monte Carlo draw",
+                                                   "units": "1"}),
+        "option_label_en": xr.Variable("option", [o.label_en or o.name for o in opts],
+                                        {"long_name": "Policy option (English label)"}),
         "option_label_nl": xr.Variable("option", [o.label_nl or o.label_en or o.name
-                                                   for o in opts]),
-        "world_label_en": xr.Variable("world", [w.label_en or w.name for w in worlds]),
+                                                   for o in opts],
+                                        {"long_name": "Policy option (Dutch label)"}),
+        "world_label_en": xr.Variable("world", [w.label_en or w.name for w in worlds],
+                                       {"long_name": "World (English label)"}),
         "world_label_nl": xr.Variable("world", [w.label_nl or w.label_en or w.name
-                                                 for w in worlds]),
+                                                 for w in worlds],
+                                       {"long_name": "World (Dutch label)"}),
     }
+    for k, v in crd.items():
+        if k != "draw":  # text as netCDF char arrays: CF (1.8 checkers) has no vlen strings
+            v.encoding["dtype"] = "S1"
+    return crd
 
 
 def provenance(sc: Scenario) -> dict:
@@ -113,8 +133,12 @@ def provenance(sc: Scenario) -> dict:
         "title": f"simcrm results: {sc.name}",
         "scenario": sc.name,
         "scenario_description": st["scenario.description"],
-        "scenario_file": str(sc.path) if sc.path else "",
-        "scenario_toml": sc.text,
+        "Conventions": "CF-1.8",  # all it uses; cfchecker 4.1 checks up to 1.8
+        "history": f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} simcrm {__version__}: simcrm run "
+                   f"{sc.path.name if sc.path else sc.name}",
+        "source": f"simcrm {__version__} Monte Carlo simulation",
+        "scenario_file": sc.path.name if sc.path else "",  # the name only: no machine paths
+        "scenario_toml": _text_without_paths(sc),
         "seed": int(st["simulation.seed"]),
         "draws": int(st["simulation.draws"]),
         "sampler": st["simulation.sampler"],
@@ -136,12 +160,24 @@ def provenance(sc: Scenario) -> dict:
     }
 
 
+def _text_without_paths(sc: Scenario) -> str:
+    """:attr:`Scenario.text` with each file named by its name only (``worlds.toml``, or
+    ``simcrm:worlds`` for a packaged file), so no path of the user's machine is stored."""
+    lib = library_dir().resolve()
+    parts = []
+    for p, t in sc.sources.items():
+        path = Path(p)
+        name = (f"simcrm:{path.stem}" if path.resolve().parent == lib else path.name)
+        parts.append(f"# ===== {name} =====\n{t}")
+    return "\n".join(parts)
+
+
 def with_summary(res: xr.Dataset) -> xr.Dataset:
     """Add the option × world comparison (``summary_*`` variables) to a results Dataset."""
     res = res.drop_vars([k for k in res.data_vars if k.startswith("summary_")])
     sm = summarise(res)
     for k, v in sm.data_vars.items():
-        res[f"summary_{k}"] = v.assign_attrs(role="summary")
+        res[f"summary_{k}"] = v.assign_attrs(cf_attrs(v.attrs) | {"role": "summary"})
     res.attrs["decision_rule"] = sm.attrs["decision_rule"]
     return res
 
@@ -152,6 +188,8 @@ def stored_summary(res: xr.Dataset) -> xr.Dataset:
     sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
     for k in sm.data_vars:
         sm[k].attrs.pop("role", None)
+        if "simcrm_units" in sm[k].attrs:  # as summarise() gives them
+            sm[k].attrs["units"] = sm[k].attrs.pop("simcrm_units")
     dec = decision_of(res)
     sm.attrs = {"decision_rule": res.attrs.get("decision_rule", ""),
                 "draws": int(res.sizes["draw"]),

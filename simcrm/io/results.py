@@ -32,6 +32,7 @@ from simcrm.analysis.sensitivity import input_names, sensitivity_table
 from simcrm.analysis.summary import summarise, summary_table
 from simcrm.engine.dataset import stored_summary
 from simcrm.engine.run import Results
+from simcrm.io.excel import write_summary_xlsx
 
 SENSITIVITY_DRAWS = 20_000
 """Draws used for sensitivity.csv (the first ones): enough for rank correlations to
@@ -296,6 +297,7 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
     stored = any(k.startswith("summary_") for k in res.results.data_vars)
     summary = stored_summary(res.results) if stored else summarise(res.results)
     summary_table(summary).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
+    write_summary_xlsx(summary, folder / "summary.xlsx", res.results.attrs.get("report_lang"))
     if res.results.sizes["draw"] >= 50:
         # only what the table reads: NPV and the inputs of its first draws
         names = ["npv", *input_names(res.results)]

@@ -18,6 +18,7 @@ import xarray as xr
 
 from simcrm.analysis.summary import summary_from
 from simcrm.engine.dataset import coords, provenance, results_dataset
+from simcrm.spec.names import input_variable
 from simcrm.spec.scenario import Scenario
 
 
@@ -92,7 +93,7 @@ class StreamSink:
         for k, v in part["metrics"].items():
             nc[k][:, :, a:b] = v
         for k, v in part["inputs"].items():
-            nc[k][:, a:b] = v
+            nc[input_variable(k)][:, a:b] = v
 
     def _create(self, part: dict, a: int, b: int) -> None:
         crd = coords(self.sc, b - a)

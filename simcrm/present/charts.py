@@ -39,6 +39,7 @@ from simcrm.analysis.findings import Family, Findings, KeyMessage, key_message
 from simcrm.levers import setting_params
 from simcrm.present import text as i18n
 from simcrm.present.text import meur, pct, points, t
+from simcrm.spec.names import input_variable
 
 DPI = 250
 W = 16 / 2.54
@@ -585,7 +586,7 @@ def _echoes(ds: xr.Dataset, world: str, keys: list[str], limit: float = 0.5) -> 
 
     ranks = {}
     for k in keys:
-        v = ds[k].sel(world=world)
+        v = ds[input_variable(k) if input_variable(k) in ds else k].sel(world=world)
         v = v.isel(option=0) if "option" in v.dims else v
         ranks[k] = rankdata(np.asarray(v.values, float))
     out = {}

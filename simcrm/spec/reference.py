@@ -97,9 +97,15 @@ def _table(params: list[Param], strip: str = "") -> list[str]:
         key = p.key.removeprefix(strip)
         src = p.source or DEFAULT_SOURCES.get(p.key)
         desc = p.description + (f" *Default: {src}.*" if src else "")
-        out.append(f"| `{key}` | {p.unit or ''} | {_default(p)} | {p.range_text()} | "
-                   f"{'yes' if p.uncertain else ''} | {desc} |")
+        cells = [f"`{key}`", p.unit or "", _default(p), p.range_text(),
+                 "yes" if p.uncertain else "", desc]
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return out
+
+
+def _cell(text: str) -> str:
+    """A Markdown table cell: a ``|`` inside it (``true | false``) must not end the cell."""
+    return text.replace("|", "\\|")
 
 
 STAGE_WORDS = {
@@ -145,6 +151,108 @@ def render() -> str:
     lines += ["", f"Distribution names: {', '.join(SPECS)}.", ""]
     lines += ["", outputs.reference_markdown()]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# JSON Schema for editors (`simcrm schema`)
+# --------------------------------------------------------------------------------------
+
+SCHEMA_ID = "https://simcrm.invalid/scenario.schema.json"
+_JSON_TYPES = {"float": "number", "int": "integer", "str": "string", "bool": "boolean"}
+_LABELS = {"label_en": {"type": "string", "description": "Label in English charts and report"},
+           "label_nl": {"type": "string", "description": "Label in Dutch charts and report"},
+           "description": {"type": "string", "description": "What this is, in a sentence"}}
+
+
+def _value_schema(p: Param) -> dict:
+    """The JSON Schema of one key's value."""
+    src = p.source or DEFAULT_SOURCES.get(p.key)
+    text = f"{p.description} [{p.unit}]" if p.unit else p.description
+    out: dict = {"description": text + (f" Default: {_default(p)}." if p.default is not None
+                                        and p.default is not REQUIRED else "")
+                 + (f" Source: {src}." if src else "")}
+    if p.kind == "choice":
+        out["enum"] = list(p.choices)
+    elif p.kind == "pairs":
+        out["type"] = "array"
+        out["items"] = {"type": "array", "minItems": 3, "maxItems": 3}
+    else:
+        out["type"] = _JSON_TYPES.get(p.kind, "number")
+        if p.kind in ("float", "int"):
+            for bound, closed, opened, v in (("lo", "minimum", "exclusiveMinimum", p.lo),
+                                             ("hi", "maximum", "exclusiveMaximum", p.hi)):
+                if v not in (float("inf"), float("-inf")):
+                    is_open = p.lo_open if bound == "lo" else p.hi_open
+                    out[opened if is_open else closed] = v
+    if p.uncertain:
+        out = {"description": out["description"],
+               "anyOf": [{k: v for k, v in out.items() if k != "description"},
+                         {"$ref": "#/$defs/distribution"}]}
+    return out
+
+
+def _nest(params: list[Param], strip: str = "", setting_lists: bool = False) -> dict:
+    """Object schemas nested along the dotted keys of ``params``; unknown keys refused."""
+    root: dict = {"type": "object", "properties": {}, "additionalProperties": False}
+    for p in params:
+        parts = p.key.removeprefix(strip).split(".")
+        node = root
+        for part in parts[:-1]:
+            node = node["properties"].setdefault(
+                part, {"type": "object", "properties": {}, "additionalProperties": False})
+        value = _value_schema(p)
+        if setting_lists:  # a lever setting given as a list expands into a response curve
+            value = {"description": value.get("description", ""),
+                     "anyOf": [value, {"type": "array", "items": value}]}
+        node["properties"][parts[-1]] = value
+    return root
+
+
+def json_schema() -> dict:
+    """A JSON Schema (draft 2020-12) of a scenario file, generated from the registry.
+
+    Editors that read JSON Schema for TOML (VS Code's Even Better TOML, taplo) then
+    complete keys, show each key's unit, default and source, and mark unknown keys and
+    numbers out of range.  ``simcrm validate`` stays the full check (distribution
+    fields, rank correlations, worlds).
+    """
+    inputs = _nest(INPUT_PARAMS)
+    props = _nest(SETTING_PARAMS)["properties"] | inputs["properties"]
+    world = {"type": "object", "description": "Overrides of the inputs for one world: a "
+             "number, a distribution, or {times = x} / {plus = x} on the base value.",
+             "properties": dict(_LABELS)}
+    for top, sub in inputs["properties"].items():
+        world["properties"][top] = {"type": "object", "description": sub.get("description", "")}
+    option = {"type": "object", "properties": dict(_LABELS), "additionalProperties": False}
+    for lever in LEVERS.values():
+        sub = _nest(list(lever.params), strip=f"{lever.name}.", setting_lists=True)
+        sub["description"] = f"{lever.label_en}: {lever.description}"
+        option["properties"][lever.name] = sub
+    dist_fields = sorted({f for req, opt in SPECS.values() for f in req + opt})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "simcrm scenario",
+        "description": "A simcrm scenario file (TOML). Generated by `simcrm schema` from "
+                       "simcrm's parameter registry.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "extends": {"description": "Files this one builds on: a path relative to this "
+                        "file, or a packaged file such as \"simcrm:worlds\".",
+                        "anyOf": [{"type": "string"},
+                                  {"type": "array", "items": {"type": "string"}}]},
+            "partial": {"type": "boolean", "description": "A file for `extends` only."},
+            **props,
+            "worlds": {"type": "object", "additionalProperties": world},
+            "options": {"type": "object", "additionalProperties": option},
+        },
+        "$defs": {"distribution": {
+            "type": "object", "required": ["dist"], "additionalProperties": False,
+            "properties": {"dist": {"enum": list(SPECS)},
+                           **{f: {} for f in dist_fields}},
+        }},
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -441,10 +441,10 @@ TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "oper
 # Where the defaults come from (shown in the scenario reference)
 # --------------------------------------------------------------------------------------
 
-_BRIEF = "shared/domain-brief.md"
+_BRIEF = "docs/sources.md"  # the facts with their public addresses, by section
 DEFAULT_SOURCES = {
     "simulation.start_year": "assumption: development starts in 2026",
-    "scenario.price_year": "the year of most prices in the brief",
+    "scenario.price_year": f"the year of most prices in {_BRIEF}",
     "simulation.draws": "enough for a standard error of P(NPV > 0) below 0.5 percentage point",
     "simulation.seed": "the date of the EZ decision memo, 5 December 2024",
     "simulation.horizon_years": "permits and construction plus a 25-year life",
@@ -470,7 +470,8 @@ DEFAULT_SOURCES = {
     "finance.debt_tenor_years": "assumption",
     "finance.public_discount_rate": f"{_BRIEF} §6: MKBA discount rate 2.25 % real since 2021 "
                                     "(rwseconomie.nl)",
-    "decision.max_loss_prob": "the default decision rule of the levers issue",
+    "decision.max_loss_prob": "assumption: an investor accepts a chance of a loss of at most "
+                              "30 % (the default decision rule)",
     "decision.hurdle_irr": f"{_BRIEF} §6: 10 % for base metals (CIM)",
     "decision.production_deadline_year": "EU CRMA benchmarks for 2030",
 }

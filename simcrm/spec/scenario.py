@@ -22,6 +22,7 @@ import numpy as np
 
 from simcrm.levers import LEVERS
 from simcrm.spec.distributions import Dist, DistError
+from simcrm.spec.library import resolve_extends
 from simcrm.spec.registry import (
     ALL_PARAMS,
     INPUTS,
@@ -122,6 +123,14 @@ class Scenario:
     """The investor's fitted value of building, ``(option, world) -> ValueFit``, set by
     :func:`simcrm.engine.run.simulate` before the chunks run (empty otherwise)."""
     """A file for ``extends`` (``partial = true``): checked, but not to be run."""
+
+    def __repr__(self) -> str:  # short: the full text is in .sources, every value in .worlds
+        n = self.settings.get("simulation.draws")
+        return (f"<Scenario {self.name!r}: {len(self.worlds)} worlds, {len(self.options)} "
+                f"options, {len(self.uncertain_keys)} uncertain inputs, {n:,} draws"
+                f"{', partial' if self.partial else ''}>" if isinstance(n, int) else
+                f"<Scenario {self.name!r}: {len(self.worlds)} worlds, "
+                f"{len(self.options)} options>")
 
     @property
     def name(self) -> str:
@@ -326,7 +335,7 @@ def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
         parents = []
     merged: dict = {}
     for parent in parents:
-        ppath = (path.parent / parent)
+        ppath = resolve_extends(parent, path.parent)  # `simcrm:NAME`: the packaged library
         pdata = _read_with_extends(ppath, stack + [resolved], problems, sources, origin, prefix)
         if pdata is None:
             continue

@@ -76,6 +76,9 @@ def compute(path: Path, legacy: bool = False) -> dict:
     for k, da in res.results.data_vars.items():
         if k.startswith("summary_"):
             continue
+        # sampled inputs are recorded under their registry key (`plant.capex_meur`), the
+        # name they had before result variables lost their dots (`input_plant_capex_meur`)
+        k = da.attrs.get("key", k) if da.attrs.get("role") == "input" else k
         out["results"][k] = {"sha256": _digest(da.values), "mean": _means(da)}
     for k, da in res.cashflows.data_vars.items():
         out["cashflows"][k] = {"sha256": _digest(da.values), "mean": _means(da)}
