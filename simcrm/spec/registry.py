@@ -237,7 +237,7 @@ def _market_params(m: str) -> list[Param]:
     what = MARKET_WHAT[m]
     ps = [
         _p(f"markets.{m}.start", "float", u, REQUIRED if m == "product" else 0.0,
-           f"Level of the {what} in the FID year.", lo=0, uncertain=True),
+           f"Level of the {what} in the valuation year (year index 0).", lo=0, uncertain=True),
         _p(f"markets.{m}.long_run", "float", u, None,
            f"Long-run median level the {what} reverts to; defaults to the start level.",
            lo=0, uncertain=True),
