@@ -145,12 +145,20 @@ def test_the_investor_builds_where_the_expected_value_is_positive(new_path):
 
 
 def test_grid_congestion_is_no_better_than_base_in_the_default_scenario():
+    """Mean NPV and tonnes by the deadline: never better.  P(built): never better by more
+    than a fraction of a point — the lithium price is expected to rise (14 000 now,
+    15 000 in the long run), so a later FID lets the investor decide at higher prices,
+    and a handful of marginal projects (0.1 % of draws at baseline) get built that would
+    be declined at an earlier FID; the model has no option to defer FID."""
     sc = simcrm.load_scenario("scenarios/lithium-hydroxide-refinery.toml").with_options(
         ["permit-fast-track", "package"])
     r = simcrm.simulate(sc, draws=4096, keep_cashflows=0, breakeven=False).results
     for m in METRICS:
         d, se = _paired(r[m].sel(world="grid-congestion"), r[m].sel(world="base"))
-        assert float((d - TWO_SE * se).max()) <= 1e-9, (m, d.values)
+        slack = 0.005 if m == "built" else 1e-9
+        assert float((d - TWO_SE * se).max()) <= slack, (m, d.values)
+    d, _ = _paired(r["built"].sel(world="grid-congestion"), r["built"].sel(world="base"))
+    assert float(d.sel(option="package")) < -0.05  # where it matters, congestion costs
 
 
 def test_idle_year_pays_care_and_maintenance_and_a_restart(write):

@@ -41,6 +41,7 @@ from simcrm.model.operations import (
     decommissioning,
     idle_costs,
     idle_mask,
+    long_run_viable,
 )
 from simcrm.model.plant import OPERATING_LINES, Plant, arr, plant_case
 
@@ -257,7 +258,8 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "care_share": inp["operations.care_maintenance_share"],
                    "restart_share": inp["operations.restart_cost_share"],
                    "walkaway_years": float(inp["finance.walkaway_years"]),
-                   "security_share": inp["finance.financial_security_share"]})
+                   "security_share": inp["finance.financial_security_share"],
+                   "viable": long_run_viable(inp, plant)})
 
 
 def _add(total, x):
@@ -354,7 +356,7 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndar
         run = idle_mask(p, revenue, per_tonne)
     flows = _operated(case, revenue, books, run, None)
     out, cfads = _settle(case, flows)
-    close = closure_year(cfads, p, case.operation["walkaway_years"])
+    close = closure_year(cfads, p, case.operation["walkaway_years"], case.operation["viable"])
     alive = alive_mask(close, p.T)
     if alive is not None:
         flows = _operated(case, revenue, books, run, alive)

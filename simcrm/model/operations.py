@@ -7,8 +7,11 @@
   maintenance), and ``operations.restart_cost_share`` × the capex estimate in the
   first year it produces again.
 * **Walking away.**  After ``finance.walkaway_years`` consecutive operating years
-  with a negative cash flow from operations after tax (idle years included), the
-  sponsor closes the plant for good at the end of that year (limited liability):
+  with a negative cash flow from operations after tax (idle years included), and if
+  the plant's expected continuation value is negative — its cash margin at the
+  world's long-run prices (to which prices revert within a few years) does not cover
+  its fixed costs — the sponsor closes the plant for good at the end of that year
+  (limited liability):
   no production, costs, tax or debt service after it; the lenders take what is
   left of their loans (:class:`simcrm.model.financing.DefaultRisk` books the public
   share); the decommissioning cost is met by the sponsor's financial security and
@@ -76,7 +79,33 @@ def idle_costs(plant: Plant, run: np.ndarray, care_share, restart_share) -> dict
     return out
 
 
-def closure_year(cfads: np.ndarray, plant: Plant, years) -> np.ndarray:
+def long_run_viable(inputs: dict, plant: Plant) -> np.ndarray:
+    """Whether the plant's cash margin at the long-run prices covers its fixed costs.
+
+    The proxy for the sponsor's expected continuation value: prices revert to their
+    long-run levels, so a plant that earns its fixed costs there is worth keeping (it
+    idles through bad years instead of closing).
+
+    Returns
+    -------
+    ndarray of bool, shape (draw,)
+    """
+    g = lambda k: np.broadcast_to(np.asarray(inputs[k], float), (plant.n,))  # noqa: E731
+    lr = lambda m: g(f"markets.{m}.long_run")  # noqa: E731
+    per_t = (lr("product") - g("operations.feedstock_t_per_t") * lr("feedstock")
+             - g("operations.electricity_mwh_per_t")
+             * (lr("electricity") + g("markets.electricity.grid_tariff"))
+             - g("operations.gas_mwh_per_t") * lr("gas")
+             - g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
+             * lr("carbon")
+             - g("operations.reagents_eur_per_t"))  # EUR/t
+    fixed = (g("operations.labour_meur_per_yr") + g("operations.other_fixed_meur_per_yr")
+             + g("operations.maintenance_share") * plant.capex_final)  # MEUR/yr
+    return per_t * plant.cap_t / 1e6 > fixed
+
+
+def closure_year(cfads: np.ndarray, plant: Plant, years,
+                 viable: np.ndarray | None = None) -> np.ndarray:
     """Year index in which the sponsor walks away, or -1 where it never does.
 
     Parameters
@@ -88,6 +117,8 @@ def closure_year(cfads: np.ndarray, plant: Plant, years) -> np.ndarray:
         Consecutive operating years with a negative cash flow before the sponsor
         walks away [years] (``finance.walkaway_years``, a whole number of years is used,
         rounded up).
+    viable : ndarray of bool, shape (draw,), optional
+        Plants worth keeping (:func:`long_run_viable`): their sponsor never walks away.
 
     Returns
     -------
@@ -95,6 +126,8 @@ def closure_year(cfads: np.ndarray, plant: Plant, years) -> np.ndarray:
     """
     need = math.ceil(float(years))
     neg = (cfads < 0) & (plant.op_share > 0)
+    if viable is not None:
+        neg = neg & ~viable[:, None]
     n, T = neg.shape
     close = np.full(n, -1)
     if need > T or not neg.any():

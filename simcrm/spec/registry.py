@@ -357,9 +357,10 @@ _FINANCE = [
        lo=1, hi=50),
     _p("finance.walkaway_years", "float", "years", 3.0,
        "The sponsor closes the plant for good (limited liability) after this many "
-       "consecutive operating years with a negative cash flow from operations after tax; "
-       "after that it pays nothing more and the lenders take their loss. A large number "
-       "means never.", lo=1, hi=1000,
+       "consecutive operating years with a negative cash flow from operations after tax, "
+       "if the plant's cash margin at the long-run prices does not cover its fixed costs "
+       "(its expected continuation value is negative); after that it pays nothing more and "
+       "the lenders take their loss. A large number means never.", lo=1, hi=1000,
        source="assumption: a sponsor carries losses for a few years of a downturn before it "
               "closes a plant (Thermphos, Vlissingen, closed in 2012 after years of dumped "
               "imports: https://www.pzc.nl/zeeuws-nieuws/van-fosforfabriek-thermphos-is-alleen-"
