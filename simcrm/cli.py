@@ -22,7 +22,7 @@ import xarray as xr
 from simcrm._lazy import lazy_import
 from simcrm._version import __version__
 from simcrm.analysis.sensitivity import rank_table, sobol, sobol_table
-from simcrm.analysis.summary import format_table, summary_table
+from simcrm.analysis.summary import format_table, nonfinite_counts, summary_table
 from simcrm.bench import format_bench, run_bench
 from simcrm.engine.dataset import stored_summary
 from simcrm.engine.run import simulate
@@ -217,6 +217,16 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         click.echo(format_table(summary_table(summary)))
         click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
                    f"{res.results.attrs['decision_production_deadline_year']}")
+        note = res.results.attrs.get("precision_note", "")
+        if note:
+            click.echo(f"note: {note}", err=True)
+        bad = int(nonfinite_counts(res.results).sum())
+        if bad:
+            click.echo(f"note: {bad:,} option × world × draw cases have a result that is not a "
+                       "finite number (NaN or infinite: an input at an extreme of its range "
+                       "overflowed the arithmetic); statistics that include them are NaN. They "
+                       "are counted per option and world in summary.csv (nonfinite_draws); "
+                       "check the inputs of those options and worlds.", err=True)
         und = int(summary["irr_undefined"].sum())
         if und:
             click.echo(f"{und:,} option × world × draw cases have no IRR (the cash flow never "

@@ -56,6 +56,10 @@ DEFAULT_MAX_DRAWS = 10_000_000
 MIN_PRECISION_DRAWS = 4 * BLOCK
 """A ``precision`` run has at least this many draws."""
 
+MEANINGFUL_NAN = ("irr", "payback")
+"""Metrics whose NaN has a meaning (no IRR; not paid back within the horizon); any other
+non-finite number is counted (:attr:`Results.nonfinite`) and reported."""
+
 PARALLEL_CELLS = 20_000_000
 """Runs with more cash-flow cells than this use all local cores by default (about five
 seconds of work on one core); smaller ones stay in this process."""
@@ -193,22 +197,28 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         stream = n * _bytes_per_draw(sc) > STREAM_BYTES
     sink = StreamSink(sc, plan.draws, plan.chunk_draws, stream_dir) if stream else MemorySink()
     stop = _PrecisionStop(precision) if precision is not None else None
+    count = _NonFinite()
     t0 = time.perf_counter()
     parts = _execute(sc, plan.chunks(), keep_cashflows, progress, scheduler, workers,
                      breakeven)
-    n_done = _collect(parts, plan.chunks(), sink, stop, keep_cashflows)
+    n_done = _collect(parts, plan.chunks(), sink, stop, keep_cashflows, count)
     seconds = time.perf_counter() - t0
     if n_done != n:
         sc = sc.with_settings(draws=n_done)
+    notes = {"nonfinite_draws": count.flat()}
+    if stop is not None:
+        notes["precision_note"] = stop.note(n_done)
     if stream:
-        path = sink.finish(sc, seconds)
+        path = sink.finish(sc, seconds, notes)
         res = xr.open_dataset(path, engine="netcdf4")
         _, cf = assemble(sc, sink.kept, keep_cashflows, metrics=False)
         return Results(res, cf, sc, seconds, results_path=path)
     res, cf = assemble(sc, sink.parts, keep_cashflows)
     res.attrs["run_seconds"] = round(seconds, 3)
     res.attrs["chunk_size"] = plan.chunk_draws
-    return Results(with_summary(res), cf, sc, seconds)
+    res.attrs.update(notes)
+    with np.errstate(all="ignore"):  # NaN metrics were counted; statistics of them are NaN
+        return Results(with_summary(res), cf, sc, seconds)
 
 
 def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
@@ -228,7 +238,8 @@ def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
     return sc
 
 
-def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, keep: int) -> int:
+def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, keep: int,
+             count: _NonFinite | None = None) -> int:
     """Feed chunk outputs to ``sink`` until done or ``stop`` says so; return the draws done."""
     n_done = 0
     try:
@@ -237,6 +248,8 @@ def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, k
             if end is not None and end < b:
                 part = _trim(part, end - a, keep - a)
                 b = end
+            if count is not None:
+                count.add(part["metrics"])
             sink.add(part, a, b)
             n_done = b
             if end is not None:
@@ -290,12 +303,49 @@ def _bytes_per_draw(sc: Scenario) -> int:
     return 8 * (O * W * len(METRICS) + W * (len(sc.uncertain_keys) + 1 + len(MARKETS)))
 
 
+class _NonFinite:
+    """Counts, per option × world, the draws with a metric that is not a finite number
+    (NaN or ±inf; for the metrics of :data:`MEANINGFUL_NAN` only ±inf)."""
+
+    def __init__(self):
+        self.counts: np.ndarray | None = None
+
+    def add(self, metrics: dict[str, np.ndarray]) -> None:
+        bad = None
+        for k, v in metrics.items():
+            v = np.asarray(v)
+            if v.dtype.kind != "f":
+                continue
+            b = np.isinf(v) if k in MEANINGFUL_NAN else ~np.isfinite(v)
+            bad = b if bad is None else bad | b
+        if bad is None:
+            return
+        n = bad.sum(axis=-1)
+        self.counts = n if self.counts is None else self.counts + n
+
+    def flat(self) -> np.ndarray:
+        """Counts of option × world, row-major, as a netCDF-friendly 1-D integer array."""
+        return np.asarray(self.counts if self.counts is not None else [0], np.int64).ravel()
+
+
 class _PrecisionStop:
     """Finds the first whole block where every option × world has se(P(NPV>0)) < P."""
 
     def __init__(self, precision: float):
         self.precision = float(precision)
         self.pos = None
+        self.reached = False
+        self.worst = float("nan")
+
+    def note(self, n: int) -> str:
+        """What the run says about its precision (empty if it was reached)."""
+        if self.reached:
+            return ""
+        worst = f"{self.worst:.2%}" if self.worst == self.worst else "not known"
+        return (f"the precision {self.precision:g} was NOT reached: the run stopped at its "
+                f"limit of {n:,} draws (--max-draws), where the largest standard error of "
+                f"P(NPV>0) is {worst}; a --precision run needs at least "
+                f"{MIN_PRECISION_DRAWS:,} draws. Raise --max-draws or loosen --precision.")
 
     def update(self, npv: np.ndarray, a: int, b: int) -> int | None:
         """Take the NPVs of draws ``a`` .. ``b``; return the draw count to stop at, if any."""
@@ -306,13 +356,18 @@ class _PrecisionStop:
         ends = np.arange((a // BLOCK + 1) * BLOCK, b + 1, BLOCK)
         if not ends.size or ends[-1] != b:
             ends = np.append(ends, b)
+        p_all = self.pos / b
+        self.worst = float(np.sqrt(p_all * (1 - p_all) / b).max()) if b > 1 else float("nan")
         ends = ends[ends >= MIN_PRECISION_DRAWS]
         if not ends.size:
             return None
         p = pos[..., ends - a - 1] / ends
         se = np.sqrt(p * (1 - p) / ends)
         ok = np.nonzero((se < self.precision).all(axis=(0, 1)))[0]
-        return int(ends[ok[0]]) if ok.size else None
+        if ok.size:
+            self.reached = True
+            return int(ends[ok[0]])
+        return None
 
 
 def _trim(part: dict, m: int, keep_m: int) -> dict:

@@ -29,7 +29,7 @@ import xarray as xr
 
 from simcrm._version import __version__
 from simcrm.analysis.sensitivity import input_names, sensitivity_table
-from simcrm.analysis.summary import summarise, summary_table
+from simcrm.analysis.summary import nonfinite_counts, summarise, summary_table
 from simcrm.engine.dataset import stored_summary
 from simcrm.engine.run import Results
 
@@ -295,7 +295,8 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
                             encoding=_encoding(res.cashflows))
     stored = any(k.startswith("summary_") for k in res.results.data_vars)
     summary = stored_summary(res.results) if stored else summarise(res.results)
-    summary_table(summary).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
+    summary_table(summary, nonfinite_counts(res.results)).to_csv(
+        folder / "summary.csv", index=False, float_format="%.6g")
     if res.results.sizes["draw"] >= 50:
         # only what the table reads: NPV and the inputs of its first draws
         names = ["npv", *input_names(res.results)]
