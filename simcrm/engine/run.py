@@ -28,7 +28,7 @@ from simcrm.engine.dataset import assemble, stored_summary, with_summary
 from simcrm.engine.evaluate import base_case, evaluate_chunk
 from simcrm.engine.sampling import BLOCK
 from simcrm.io.sinks import MemorySink, StreamSink
-from simcrm.spec.outputs import METRICS
+from simcrm.spec.outputs import LINES, METRICS
 from simcrm.spec.registry import MARKETS
 from simcrm.spec.scenario import Scenario
 
@@ -37,8 +37,9 @@ from simcrm.spec.scenario import Scenario
 # scheduler needs it, so it is loaded then.
 parallel = lazy_import("simcrm.engine.parallel")
 
-__all__ = ["DEFAULT_CHUNK", "Plan", "Results", "base_case", "local_default", "make_plan",
-           "simulate", "stored_summary", "with_summary"]
+__all__ = ["DEFAULT_CHUNK", "Plan", "Results", "available_memory", "base_case",
+           "estimate_memory", "local_default", "make_plan", "simulate", "stored_summary",
+           "with_summary"]
 """Public names; ``base_case`` and ``stored_summary`` live in :mod:`simcrm.engine.evaluate`
 and :mod:`simcrm.engine.dataset` and are kept here for existing callers."""
 
@@ -287,7 +288,8 @@ def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven) -> Itera
         scheduler, workers = local_default(sc, len(chunks), workers)
     if scheduler is None:
         for a, b in chunks:
-            part = evaluate_chunk(sc, a, b, keep, breakeven)
+            with np.errstate(all="ignore"):  # non-finite numbers are counted instead
+                part = evaluate_chunk(sc, a, b, keep, breakeven)
             done += b - a
             if progress:
                 progress(done, total)
@@ -301,6 +303,94 @@ def _bytes_per_draw(sc: Scenario) -> int:
     """Bytes of per-draw results (metrics and inputs) one draw adds."""
     O, W = len(sc.options), len(sc.worlds)
     return 8 * (O * W * len(METRICS) + W * (len(sc.uncertain_keys) + 1 + len(MARKETS)))
+
+
+CHART_BYTES_PER_CELL = 1400
+"""Memory the charts and report take per option × world × draw [bytes]: measured in
+issue 19 (310 options × 5 worlds × 10 000 draws: 22.6 GB with charts against 1.8 GB
+without).  Re-measure when the charts change."""
+
+CHART_DRAWS = 200_000
+"""Draws the charts are drawn from at most (``simcrm.present.report.CHART_DRAWS``)."""
+
+BASE_BYTES = 400 * 2**20
+"""Memory of the process before any results [bytes] (Python, numpy, xarray, dask)."""
+
+WORK_ARRAYS = 48
+"""(draw, year) arrays a chunk's business case holds at once (one option × world is
+evaluated at a time)."""
+
+
+def estimate_memory(sc: Scenario, *, draws: int | None = None, keep_cashflows: int = 1000,
+                    chunk_size: int | None = None, workers: int | None = None,
+                    charts: bool = True) -> dict[str, int]:
+    """Peak memory a run is expected to need, by part [bytes].
+
+    Parameters
+    ----------
+    sc : Scenario
+    draws : int, optional
+        The run's draws (default: the scenario's).
+    keep_cashflows, chunk_size, workers :
+        As for :func:`simulate`.
+    charts : bool
+        Whether the charts and report are drawn after the run.
+
+    Returns
+    -------
+    dict
+        ``results`` (per-draw results held in memory), ``cashflows`` (the kept
+        yearly lines), ``chunks`` (chunks being computed), ``charts``, ``process`` and
+        ``total``.
+    """
+    n = int(draws or sc.settings["simulation.draws"])
+    cells = len(sc.options) * len(sc.worlds)
+    years = int(sc.settings["simulation.horizon_years"])
+    plan = make_plan(n, chunk_size)
+    per_draw = n * _bytes_per_draw(sc)
+    held = per_draw if per_draw <= STREAM_BYTES else 2 * STREAM_BYTES // 8 + 64 * n
+    _, nw = local_default(sc, len(plan.chunks()), workers)
+    in_flight = 2 * max(nw, 1) + 1 if nw > 1 else 1
+    parts = {
+        "results": held,
+        "cashflows": 8 * min(keep_cashflows, n) * cells * years * len(LINES),
+        "chunks": in_flight * min(plan.chunk_draws, n) * (8 * years * WORK_ARRAYS
+                                                            + _bytes_per_draw(sc)),
+        "charts": CHART_BYTES_PER_CELL * cells * min(n, CHART_DRAWS) if charts else 0,
+        "process": BASE_BYTES,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def available_memory() -> int | None:
+    """Memory this process may still use [bytes]: the least of the machine's available
+    memory, a cgroup (container) limit and an address-space limit; None if unknown."""
+    limits = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        cg = Path("/sys/fs/cgroup")
+        mx, cur = (cg / "memory.max").read_text().strip(), (cg / "memory.current").read_text()
+        if mx != "max":
+            limits.append(int(mx) - int(cur))
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+
+        for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft = resource.getrlimit(r)[0]
+            if soft != resource.RLIM_INFINITY:
+                limits.append(soft)
+    except (ImportError, OSError, ValueError):
+        pass
+    return min(limits) if limits else None
 
 
 class _NonFinite:
