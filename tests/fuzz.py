@@ -439,6 +439,8 @@ def fuzz(n: int, seed: int = 0, timeout: float = 60.0, report_every: int = 50,
         if outcome.kind in BAD_OUTCOMES:
             examples.setdefault(outcome.kind, []).append(
                 f"#{i} {base.name} [{what}]: {outcome.detail}"[:400])
+            if progress:
+                print(f"  {outcome.kind}: {examples[outcome.kind][-1]}", flush=True)
         if progress and (i + 1) % 100 == 0:
             print(f"{i + 1} mutants, {time.perf_counter() - t0:.0f} s: {dict(counts)}",
                   flush=True)

@@ -305,10 +305,12 @@ def _bytes_per_draw(sc: Scenario) -> int:
     return 8 * (O * W * len(METRICS) + W * (len(sc.uncertain_keys) + 1 + len(MARKETS)))
 
 
-CHART_BYTES_PER_CELL = 1400
-"""Memory the charts and report take per option × world × draw [bytes]: measured in
-issue 19 (310 options × 5 worlds × 10 000 draws: 22.6 GB with charts against 1.8 GB
-without).  Re-measure when the charts change."""
+CHART_BYTES_PER_CELL = (350, 3.2)
+"""Memory the charts and report take per option × world × draw [bytes], as
+``a + b × options``: a two-point fit of measurements (issue 19: 310 options × 5 worlds
+× 10 000 draws, 22.6 GB with charts against 1.8 GB without; lithium-hydroxide-refinery,
+10 options × 5 worlds × 100 000 draws, 2.4 GB peak with charts).  The charts grow
+faster than the options.  Re-measure when the charts change."""
 
 CHART_DRAWS = 200_000
 """Draws the charts are drawn from at most (``simcrm.present.report.CHART_DRAWS``)."""
@@ -356,7 +358,8 @@ def estimate_memory(sc: Scenario, *, draws: int | None = None, keep_cashflows: i
         "cashflows": 8 * min(keep_cashflows, n) * cells * years * len(LINES),
         "chunks": in_flight * min(plan.chunk_draws, n) * (8 * years * WORK_ARRAYS
                                                             + _bytes_per_draw(sc)),
-        "charts": CHART_BYTES_PER_CELL * cells * min(n, CHART_DRAWS) if charts else 0,
+        "charts": int((CHART_BYTES_PER_CELL[0] + CHART_BYTES_PER_CELL[1] * len(sc.options))
+                      * cells * min(n, CHART_DRAWS)) if charts else 0,
         "process": BASE_BYTES,
     }
     parts["total"] = sum(parts.values())

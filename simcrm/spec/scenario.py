@@ -39,6 +39,12 @@ META_KEYS = ("description", "label_en", "label_nl")
 MAX_NAME = 80
 """Longest world or option name [characters] (names become folder and file names)."""
 
+MAX_MAGNITUDE = 1e12
+"""Largest size of any number in a scenario, whatever its key's range: no amount of EUR,
+tonnes, MWh or months needs more, and larger numbers overflow the arithmetic (a price
+floor of 1e308 EUR/t made every NPV NaN).  Keys with tighter ranges say so in the
+registry."""
+
 MAX_OPTIONS = 2000
 """Most options a scenario may define after lists of intensities are expanded."""
 
@@ -590,6 +596,9 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
             return bad(f"must be a whole number, got {_show(v)}")
         if not p.allows(float(v)):
             return bad(f"{v:g}{unit} is outside the allowed range {p.range_text()}")
+        if abs(v) > MAX_MAGNITUDE:
+            return bad(f"{v:g}{unit} is too large: numbers in a scenario may be at most "
+                       f"{MAX_MAGNITUDE:g} in size (allowed range {p.range_text()})")
         return []
     if p.kind == "str":
         return [] if isinstance(v, str) else bad(f"must be text in quotes, got {_show(v)}")
@@ -627,6 +636,9 @@ def _support_problem(p: Param, d: Dist) -> str | None:
     if not (p.allows(lo) and p.allows(hi)):
         return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}, outside the allowed range "
                 f"{p.range_text()}")
+    if max(abs(lo), abs(hi)) > MAX_MAGNITUDE:
+        return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}: numbers in a scenario may "
+                f"be at most {MAX_MAGNITUDE:g} in size")
     return None
 
 
