@@ -408,7 +408,8 @@ def run_mutant(base: Path, seed: int, workdir: Path, timeout: float = 60.0,
             return Outcome("silent-nonfinite", f"{n_bad} values"), what
         result = Outcome("ok-nonfinite", f"{n_bad} values")
     if report:
-        r, caught, hang = _invoke(["report", str(out)], 3 * timeout)  # charts of many options take a while
+        # charts of many options take a while on a busy machine
+        r, caught, hang = _invoke(["report", str(out)], 3 * timeout)
         if hang:
             return Outcome("hang", "report"), what
         bad = _classify(r, caught, str(out))
