@@ -355,7 +355,8 @@ def estimate_memory(sc: Scenario, *, draws: int | None = None, keep_cashflows: i
     in_flight = 2 * max(nw, 1) + 1 if nw > 1 else 1
     parts = {
         "results": held,
-        "cashflows": 8 * min(keep_cashflows, n) * cells * years * len(LINES),
+        # the chunks' kept lines and their concatenation are held at once: twice
+        "cashflows": 2 * 8 * min(keep_cashflows, n) * cells * years * len(LINES),
         "chunks": in_flight * min(plan.chunk_draws, n) * (8 * years * WORK_ARRAYS
                                                             + _bytes_per_draw(sc)),
         "charts": int((CHART_BYTES_PER_CELL[0] + CHART_BYTES_PER_CELL[1] * len(sc.options))

@@ -438,7 +438,8 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
     summary = stored_summary(res.results) if stored else summarise(res.results)
     summary_table(summary, nonfinite_counts(res.results)).to_csv(
         folder / "summary.csv", index=False, float_format="%.6g")
-    if res.results.sizes["draw"] >= 50:
+    if res.results.sizes["draw"] >= 50 and not nonfinite_counts(res.results).any():
+        # (with non-finite NPVs, counted and explained, rank correlations are undefined)
         # only what the table reads: NPV and the inputs of its first draws
         names = ["npv", *input_names(res.results)]
         ds = res.results[names].isel(draw=slice(0, SENSITIVITY_DRAWS)).load()

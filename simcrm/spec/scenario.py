@@ -45,6 +45,10 @@ tonnes, MWh or months needs more, and larger numbers overflow the arithmetic (a 
 floor of 1e308 EUR/t made every NPV NaN).  Keys with tighter ranges say so in the
 registry."""
 
+MIN_MAGNITUDE = 1e-6
+"""Smallest size of a number other than 0: tinier ones (5e-324) underflow the arithmetic
+(a carbon price of 4e-322 EUR/t made every NPV NaN)."""
+
 MAX_OPTIONS = 2000
 """Most options a scenario may define after lists of intensities are expanded."""
 
@@ -599,6 +603,9 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
         if abs(v) > MAX_MAGNITUDE:
             return bad(f"{v:g}{unit} is too large: numbers in a scenario may be at most "
                        f"{MAX_MAGNITUDE:g} in size (allowed range {p.range_text()})")
+        if 0 < abs(v) < MIN_MAGNITUDE:
+            return bad(f"{v:g}{unit} is too small: a number in a scenario is 0 or at least "
+                       f"{MIN_MAGNITUDE:g} in size (allowed range {p.range_text()})")
         return []
     if p.kind == "str":
         return [] if isinstance(v, str) else bad(f"must be text in quotes, got {_show(v)}")
@@ -639,6 +646,9 @@ def _support_problem(p: Param, d: Dist) -> str | None:
     if max(abs(lo), abs(hi)) > MAX_MAGNITUDE:
         return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}: numbers in a scenario may "
                 f"be at most {MAX_MAGNITUDE:g} in size")
+    if any(0 < abs(x) < MIN_MAGNITUDE for x in (lo, hi)):
+        return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}: a number in a scenario is "
+                f"0 or at least {MIN_MAGNITUDE:g} in size")
     return None
 
 
