@@ -211,6 +211,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         _fail(str(e))
     _check_memory(sc, precision, max_draws, keep_cashflows, chunk_size, workers,
                   charts=not no_charts)
+    folder = None
     try:
         folder = ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
         with folder:
@@ -244,6 +245,10 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
     except OutputExistsError as e:
         _fail(str(e))
     except KeyboardInterrupt:
+        if folder is not None and folder.committed:  # the signal came after the rename
+            click.echo(f"error: interrupted; the results were written to {out_dir}/ in full",
+                       err=True)
+            sys.exit(130)
         _fail("interrupted; nothing was written")
     summary = stored_summary(res.results)  # computed by simulate (from the file if streamed)
     n = res.results.sizes["draw"]
