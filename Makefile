@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SCENARIO ?= scenarios/lithium-hydroxide-refinery.toml
 
-.PHONY: run quick test bench lint reference golden clean
+.PHONY: run quick test fuzz bench lint reference golden clean
 
 # pip lists each package as it goes, so the first set-up shows progress from the start
 $(STAMP): pyproject.toml
@@ -27,6 +27,12 @@ quick: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the long fuzzer (issue 19): 10 000 hostile mutants of the library scenarios, a table of
+# outcomes; `make test` runs a short fixed-seed budget (tests/test_fuzz.py)
+FUZZ_N ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz --n $(FUZZ_N)
 
 bench: $(STAMP)
 	$(BIN)/simcrm bench

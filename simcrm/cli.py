@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -35,6 +36,7 @@ engine = lazy_import("simcrm.engine.run")
 rio = lazy_import("simcrm.io.results")
 spec = lazy_import("simcrm.spec.scenario")
 report_module = lazy_import("simcrm.present.report")
+parallel = lazy_import("simcrm.engine.parallel")
 
 EXIT_USAGE = 2
 QUICK_DRAWS = 2000
@@ -43,6 +45,10 @@ QUICK_DRAWS = 2000
 # and report of a run (seconds), for the time a run announces before it starts.
 CELLS_PER_SECOND = {1: 3.0e6, 2: 5.0e6}
 REPORT_SECONDS = 60
+EXIT_CLUSTER_LOST = 3
+"""The dask scheduler or every worker was lost (or never reached); nothing was written."""
+MEMORY_SHARE = 0.9
+"""A run may plan to use at most this share of the memory available to it."""
 
 
 def _fail(message: str) -> None:
@@ -74,6 +80,10 @@ class _Group(click.Group):
 
     def invoke(self, ctx):
         previous = None
+        if not os.environ.get("SIMCRM_DEBUG"):
+            # numbers that overflow are counted and explained (nonfinite_draws), not
+            # warned about by numpy in words an analyst cannot act on
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
         if threading.current_thread() is threading.main_thread():
             # SIGTERM ends a run as Ctrl-C does: staging folder removed, nothing written
             previous = signal.signal(signal.SIGTERM, _terminate)
@@ -84,6 +94,11 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("error: interrupted; nothing was written", err=True)
             sys.exit(130)
+        except parallel.ClusterLost as e:
+            click.echo(f"error: {e}; the run stopped and nothing was written. Start the "
+                       "cluster again and rerun, or run without --scheduler to compute "
+                       "locally", err=True)
+            sys.exit(EXIT_CLUSTER_LOST)
         except MemoryError:
             click.echo("error: out of memory: lower --draws or --keep-cashflows, or use a "
                        "smaller --chunk-size", err=True)
@@ -221,6 +236,13 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
         _fail(str(e))
     n = sc.settings["simulation.draws"]
     try:
+        parallel.check_scheduler(scheduler)
+    except ValueError as e:
+        _fail(str(e))
+    _check_memory(sc, precision, max_draws, keep_cashflows, chunk_size, workers,
+                  charts=not no_charts)
+    folder = None
+    try:
         folder = rio.ResultsFolder(out_dir, force)  # refuses a target it may not write, up front
         with folder:
             for p in folder.removed_stale:
@@ -233,10 +255,18 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
             bar = _Progress("simulating", not quiet)
             bar.start(n, _expected_seconds(sc, n, workers))
             try:
-                res = engine.simulate(sc, chunk_size=chunk_size, keep_cashflows=keep_cashflows,
-                               progress=bar, workers=workers, scheduler=scheduler,
-                               precision=precision, max_draws=max_draws,
-                               stream_dir=folder.staging)
+                res = engine.simulate(sc, chunk_size=chunk_size,
+                                      keep_cashflows=keep_cashflows, progress=bar,
+                                      workers=workers, scheduler=scheduler,
+                                      precision=precision, max_draws=max_draws,
+                                      stream_dir=folder.staging)
+            except spec.ScenarioError as e:
+                _fail(str(e))
+            except RuntimeError as e:  # the streamed file (HDF5) could not be written
+                if isinstance(e, parallel.ClusterLost) or "HDF" not in str(e) and \
+                        "NetCDF" not in str(e):
+                    raise
+                raise rio.write_failure(out_dir, folder.staging, e) from None
             finally:
                 bar.close()
             extra = None
@@ -248,14 +278,28 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
     except rio.OutputExistsError as e:
         _fail(str(e))
     except KeyboardInterrupt:
+        if folder is not None and folder.committed:  # the signal came after the rename
+            click.echo(f"error: interrupted; the results were written to {out_dir}/ in full",
+                       err=True)
+            sys.exit(130)
         _fail("interrupted; nothing was written")
-    summary = dataset.stored_summary(res.results)  # computed by simulate
+    summary = dataset.stored_summary(res.results)  # computed by engine.simulate
     n = res.results.sizes["draw"]
     if not quiet:
         click.echo(summ.format_table(summ.summary_table(summary)))
         click.echo("\n" + report_module.key_message_of(res.results, summary, lang))
         click.echo(f"\n{summary.attrs['decision_rule']}; deadline year for production: "
                    f"{res.results.attrs['decision_production_deadline_year']}")
+        note = res.results.attrs.get("precision_note", "")
+        if note:
+            click.echo(f"note: {note}", err=True)
+        bad = int(summ.nonfinite_counts(res.results).sum())
+        if bad:
+            click.echo(f"note: {bad:,} option × world × draw cases have a result that is not a "
+                       "finite number (NaN or infinite: an input at an extreme of its range "
+                       "overflowed the arithmetic); statistics that include them are NaN. They "
+                       "are counted per option and world in summary.csv (nonfinite_draws); "
+                       "check the inputs of those options and worlds.", err=True)
         und = int(summary["irr_undefined"].sum())
         if und:
             click.echo(f"{und:,} option × world × draw cases have no IRR (the cash flow never "
@@ -265,6 +309,32 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                    f"cells/s); results in {out_dir}/")
 
 
+def _check_memory(sc, precision, max_draws, keep, chunk_size, workers, charts: bool) -> None:
+    """Refuse, before simulating, a run that would need more memory than is available."""
+    draws = (max_draws or 10_000_000) if precision else sc.settings["simulation.draws"]
+    need = engine.estimate_memory(sc, draws=min(draws, 4 * 1024) if precision else draws,
+                           keep_cashflows=keep, chunk_size=chunk_size, workers=workers,
+                           charts=charts)
+    have = engine.available_memory()
+    if have is None or need["total"] <= MEMORY_SHARE * have:
+        return
+    gb = lambda b: f"{b / 2**30:.1f} GB"  # noqa: E731
+    parts = [f"{k} {gb(v)}" for k, v in need.items() if k not in ("total", "process")
+             and v >= 2**27]
+    advice = []
+    if need["charts"] > 0.3 * need["total"]:
+        advice.append(f"--no-charts (the charts of {len(sc.options)} options × "
+                      f"{len(sc.worlds)} worlds need {gb(need['charts'])}; draw them later "
+                      "for fewer options)")
+    advice += [f"fewer --draws (now {int(draws):,})",
+               f"fewer options (now {len(sc.options)})"]
+    if need["cashflows"] > 0.1 * need["total"]:
+        advice.append(f"a smaller --keep-cashflows (now {keep:,})")
+    _fail(f"this run needs about {gb(need['total'])} of memory ({', '.join(parts)}) but "
+          f"only {gb(have)} is available; nothing was simulated. Use "
+          + ", or ".join(advice))
+
+
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False))
 @click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
@@ -272,8 +342,10 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
 def report(results_dir: str, lang: str | None) -> None:
     """Redraw the charts and report.html of a results folder from its results.nc."""
     folder = Path(results_dir)
-    if not (folder / "results.nc").is_file():
-        _fail(f"{folder / 'results.nc'} not found: give a folder written by `simcrm run`")
+    try:
+        rio.open_results(folder).close()  # whole, readable and simcrm's: else one line
+    except rio.ResultsFileError as e:
+        _fail(str(e))
     t0 = time.perf_counter()
     path = report_module.write_report(folder, None, lang=lang)
     click.echo(f"report written: {path} (charts in {folder / 'charts'}/en and /nl, "
@@ -303,8 +375,11 @@ def sensitivity(source, option, world, n, markets, second_order, seed, out, forc
     if path.suffix == ".nc":
         if not path.is_file():
             _fail(f"{path} not found: give a scenario file or a folder written by `simcrm run`")
-        with xr.open_dataset(path) as f:
-            ds = f.load()
+        try:
+            with rio.open_results(path) as f:
+                ds = f.load()
+        except rio.ResultsFileError as e:
+            _fail(str(e))
         opts = [option] if option else [str(o) for o in ds["option"].values]
         for o in opts:
             if o not in ds["option"].values:

@@ -189,3 +189,131 @@ def test_partial_files_validate_but_do_not_run(tmp_path):
     r = CliRunner().invoke(main, ["validate", str(full)])
     assert r.exit_code == 0, r.output
     assert "2 world(s)" in r.output
+
+
+# --- issue 19: validation that cannot crash, extends -----------------------------------
+
+def _validate(tmp_path, text, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert "Traceback" not in r.output and r.exit_code in (0, 2), r.output
+    return r, p
+
+
+@pytest.mark.parametrize(("setting", "expect"), [
+    ('share = ["a"]', "entry 1: must be a number"),
+    ("share = [[0.1]]", "entry 1: a list of intensities holds plain numbers only"),
+    ('share = [{dist = "uniform", low = 0, high = 1}]', "holds plain numbers only"),
+    ("share = [0.1, nan]", "entry 2: must be a finite number"),
+    ("taxable = [true]", "a list of intensities is allowed only for numbers"),
+])
+def test_list_valued_lever_settings_are_checked_entry_by_entry(tmp_path, setting, expect):
+    r, p = _validate(tmp_path, GOOD + f"\n[options.g.capex_grant]\n{setting}\n")
+    assert r.exit_code == 2 and expect in r.stderr and "options.g.capex_grant" in r.stderr
+    assert str(p) in r.stderr
+
+
+@pytest.mark.parametrize(("value", "expect"), [
+    ("nan", "must be a finite number"), ("inf", "must be a finite number"),
+    ("1e308", "outside the allowed range"),
+    ('{ dist = "pert", low = 40, mode = 50, high = 60, lambda = inf }', "lambda must be a finite"),
+    ('{ dist = "uniform", low = 40, high = inf }', "high must be a finite"),
+    ('{ dist = "lognormal", median = 50, p90 = inf }', "p90 must be a finite"),
+    ('{ dist = "lognormal", median = 1e-300, p90 = 1e300 }', "at most 1000 × the median"),
+    ("{ dist = [] }", "unknown distribution []"),
+    ('{ dist = "discrete", values = [40, 50], probs = [nan, nan] }', "finite numbers"),
+    ('{ dist = "discrete", values = [40, 50], probs = [nan, 1.0] }', "finite numbers"),
+])
+def test_non_finite_and_absurd_numbers_are_refused_naming_the_key(tmp_path, value, expect):
+    r, _ = _validate(tmp_path, GOOD.replace("capex_meur = 50", f"capex_meur = {value}"))
+    assert r.exit_code == 2 and "plant.capex_meur" in r.stderr and expect in r.stderr
+
+
+def test_world_change_with_infinity_is_refused(tmp_path):
+    r, _ = _validate(tmp_path, GOOD + "\n[worlds.w]\nplant.capex_meur = { plus = inf }\n")
+    assert r.exit_code == 2 and "worlds.w.plant.capex_meur" in r.stderr
+    assert "plus must be a finite number" in r.stderr
+
+
+def test_tiny_capacity_and_short_horizon_are_refused(tmp_path):
+    r, _ = _validate(tmp_path, GOOD.replace("capacity_tpa = 10000", "capacity_tpa = 5e-324"))
+    assert r.exit_code == 2 and "plant.capacity_tpa" in r.stderr
+    r, _ = _validate(tmp_path, GOOD.replace("horizon_years = 8", "horizon_years = 2")
+                     .replace("construction_months = 12", "construction_months = 30"))
+    assert r.exit_code == 2 and "simulation.horizon_years" in r.stderr
+    assert "at least 4 years" in r.stderr
+
+
+def test_wrong_pert_fields_give_one_message_not_a_correlation_one(tmp_path):
+    from .conftest import SMALL
+
+    text = SMALL.replace("[plant]", '[plant]\ncapex_overrun = { dist = "pert", low = 1, '
+                         'mode = 1.1, high = 1.5, sd = 2 }\n', 1)
+    text = text.replace("\ncapex_overrun = ", "\n# capex_overrun = ").replace(
+        '# capex_overrun = { dist = "pert"', 'capex_overrun = { dist = "pert"', 1)
+    r, _ = _validate(tmp_path, text)
+    assert r.exit_code == 2 and "unknown field sd" in r.stderr
+    assert "rank_correlations" not in r.stderr
+
+
+def test_world_labels_and_levers_in_a_world(tmp_path):
+    r, _ = _validate(tmp_path, GOOD + '\n[worlds.w]\nlabel_en = "W"\nlabel_nl = "W"\n'
+                     'description = "d"\nplnt = 1\n')
+    assert r.exit_code == 2 and "label_en" in r.stderr.split("allowed:")[1]
+    r, _ = _validate(tmp_path, GOOD + "\n[worlds.w.capex_grant]\nshare = 0.2\n")
+    assert r.exit_code == 2 and "is a policy lever" in r.stderr
+    assert "did you mean `operations`" not in r.stderr
+
+
+def test_worlds_base_overrides_are_inherited_by_other_worlds(tmp_path):
+    import simcrm
+
+    _, p = _validate(tmp_path, GOOD + "\n[worlds.base]\nplant.capex_overrun = 1.2\n"
+                     "[worlds.w]\nplant.capex_meur = { times = 2 }\n")
+    sc = simcrm.load_scenario(p)
+    assert sc.worlds["base"].inputs["plant.capex_overrun"] == 1.2
+    assert sc.worlds["w"].inputs["plant.capex_overrun"] == 1.2
+    assert sc.worlds["w"].inputs["plant.capex_meur"] == 100
+
+
+def test_extends_errors_name_the_chain_and_where_they_looked(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "mid.toml").write_text('partial = true\nextends = "../gone.toml"\n')
+    r, p = _validate(tmp_path, 'extends = "sub/mid.toml"\n' + GOOD)
+    assert r.exit_code == 2
+    assert f"{p} → extends sub/mid.toml: extends: file not found: '../gone.toml'" in r.stderr
+    assert f"looked for {tmp_path / 'gone.toml'})" in r.stderr
+    (sub / "mid.toml").write_text("partial = true\n[plant]\ncapex_meur = nan\n")
+    r, p = _validate(tmp_path, 'extends = "sub/mid.toml"\n' + GOOD.replace(
+        "capex_meur = 50\n", ""))
+    assert r.exit_code == 2 and f"{p} → extends sub/mid.toml: plant.capex_meur" in r.stderr
+    r, _ = _validate(tmp_path, 'extends = "/etc/hostname"\n' + GOOD)
+    assert r.exit_code == 2 and ".toml files only" in r.stderr
+
+
+def test_extends_diamond_and_long_chain_are_read_once_without_recursion(tmp_path):
+    import time
+
+    for i in range(19):  # each file extends the next twice: 2^19 reads if re-read
+        (tmp_path / f"d{i}.toml").write_text(
+            f'partial = true\nextends = ["d{i + 1}.toml", "d{i + 1}.toml"]\n')
+    (tmp_path / "d19.toml").write_text("partial = true\n")
+    t0 = time.perf_counter()
+    r, _ = _validate(tmp_path, 'extends = "d0.toml"\n' + GOOD)
+    assert r.exit_code == 0 and time.perf_counter() - t0 < 5
+    for i in range(1500):
+        (tmp_path / f"c{i}.toml").write_text(f'partial = true\nextends = "c{i + 1}.toml"\n')
+    (tmp_path / "c1500.toml").write_text(GOOD.replace("[scenario]", "partial = true\n"
+                                                      "[scenario]"))
+    r, _ = _validate(tmp_path, 'extends = "c0.toml"\n')
+    assert r.exit_code == 0, r.output
+
+
+def test_deeply_nested_arrays_are_refused_not_a_recursion_error(tmp_path):
+    r, p = _validate(tmp_path, GOOD.replace("capex_meur = 50", "capex_meur = "
+                                            + "[" * 20000 + "1" + "]" * 20000))
+    assert r.exit_code == 2 and "nested more than" in r.stderr and str(p) in r.stderr
+    r, p = _validate(tmp_path, GOOD + "\n[x]\n" + "a" + ".a" * 20000 + " = 1\n")
+    assert r.exit_code == 2 and "nested more than" in r.stderr

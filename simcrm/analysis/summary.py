@@ -229,13 +229,27 @@ def decision_text(dec: dict) -> str:
             f"P(NPV < 0) ≤ {dec['max_loss_prob']:g}")
 
 
-def summary_table(summary: xr.Dataset) -> pd.DataFrame:
+def nonfinite_counts(results: xr.Dataset) -> np.ndarray:
+    """Draws with a non-finite metric, per option × world (``(option, world)`` ints).
+
+    Counted by the run (:class:`simcrm.engine.run`, attribute ``nonfinite_draws``);
+    NaN IRRs (no IRR) and NaN payback times (not paid back within the horizon) have a
+    meaning and are not counted.  Results written before the count existed give zeros.
+    """
+    shape = (results.sizes["option"], results.sizes["world"])
+    flat = np.atleast_1d(np.asarray(results.attrs.get("nonfinite_draws", [0]), np.int64))
+    return flat.reshape(shape) if flat.size == shape[0] * shape[1] else np.zeros(shape, int)
+
+
+def summary_table(summary: xr.Dataset, nonfinite: np.ndarray | None = None) -> pd.DataFrame:
     """The summary as a flat table, one row per option × world (for CSV and terminal).
 
     Parameters
     ----------
     summary : xarray.Dataset
         From :func:`summarise`.
+    nonfinite : ndarray, shape (option, world), optional
+        From :func:`nonfinite_counts`: added as the column ``nonfinite_draws`` [1].
 
     Returns
     -------
@@ -251,6 +265,11 @@ def summary_table(summary: xr.Dataset) -> pd.DataFrame:
                                           if c not in ("option", "world", *stats))]]
     df["investable"] = df["investable"].astype(bool)
     df["irr_undefined"] = df["irr_undefined"].astype(int)
+    if nonfinite is not None:
+        # draws with a metric that is NaN or infinite (an input at an extreme of its
+        # range overflowed): counted so that no such number passes unexplained
+        df.insert(df.columns.get_loc("irr_undefined") + 1, "nonfinite_draws",
+                  np.asarray(nonfinite, np.int64).reshape(-1))
     if "deadline_year" in summary.attrs:
         # the year the production probability refers to, so the CSV explains itself
         df.insert(df.columns.get_loc("p_production_by_deadline"), "deadline_year",

@@ -9,24 +9,118 @@ bit-identical whatever the scheduler or the number of workers.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 
+import numpy as np
 from distributed import Client, LocalCluster
+from distributed import TimeoutError as DaskTimeoutError
 
 from simcrm.engine.evaluate import evaluate_chunk
 from simcrm.spec.scenario import Scenario
 
+log = logging.getLogger("simcrm")
+
+LOCAL_SCHEDULERS = ("threads", "processes")
+"""Names of the local dask schedulers; anything else must be an address ``tcp://...``."""
+
+CONNECT_SECONDS = 20
+"""How long to try to reach a scheduler before giving up [s]."""
+
+STALL_SECONDS = 300
+"""A run with no chunk finished for this long says so (and again at each multiple) [s]."""
+
+POLL_SECONDS = 5
+"""How often the run checks that its workers are still there while it waits [s]."""
+
+
+class ClusterLost(RuntimeError):
+    """The dask scheduler or every worker went away (or could not be reached)."""
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a ``scheduler`` that is neither a local one nor an address.
+
+    Raises
+    ------
+    ValueError
+        With a message naming what is allowed.
+    """
+    if scheduler is None or scheduler in LOCAL_SCHEDULERS:
+        return
+    if "://" not in scheduler or not scheduler.split("://", 1)[1]:
+        raise ValueError(f"--scheduler {scheduler!r} is not allowed: give 'threads', "
+                         "'processes' or a dask scheduler address such as tcp://host:8786")
+
 
 def _client(scheduler: str | None, workers: int | None) -> tuple[Client, LocalCluster | None]:
-    """A client and the local cluster it owns (``None`` for a remote scheduler)."""
+    """A client and the local cluster it owns (``None`` for a remote scheduler).
+
+    Local worker threads share one process, so dask's per-worker memory limit (by
+    default the machine's memory divided by the workers, measured against the whole
+    process) would make every worker pause as soon as the process holds more than one
+    share: with ``--workers 20`` they all paused and the run never progressed.  Thread
+    workers therefore get no per-worker limit (``memory_limit=0``); the run bounds its
+    own memory (chunks in flight, streaming).  Worker processes keep the default, which
+    measures each process by itself.
+    """
+    check_scheduler(scheduler)
     if scheduler and "://" in scheduler:
-        return Client(scheduler), None
+        try:
+            return Client(scheduler, timeout=CONNECT_SECONDS), None
+        except (OSError, DaskTimeoutError, ValueError, TypeError) as e:
+            raise ClusterLost(f"cannot reach the dask scheduler at {scheduler} "
+                              f"({e.__class__.__name__}: {e})") from None
     n = int(workers or os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1,
-                           processes=scheduler == "processes", dashboard_address=":0")
+    processes = scheduler == "processes"
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                           dashboard_address=":0",
+                           **({} if processes else {"memory_limit": 0}))
     return Client(cluster), cluster
+
+
+def _wait(client: Client, fut, started: float, address: str):
+    """The result of ``fut``; says so when nothing finishes for a long time, and raises
+    :class:`ClusterLost` when the scheduler or every worker is gone."""
+    warned = 0
+    while True:
+        try:
+            return fut.result(timeout=POLL_SECONDS)
+        except DaskTimeoutError:
+            pass
+        except (KeyboardInterrupt, ClusterLost):
+            raise
+        except Exception as e:  # noqa: BLE001 - the cluster's many ways of failing
+            if client.status not in ("running", "connecting") or _n_workers(client) == 0:
+                raise ClusterLost(f"the dask scheduler {address} or all its workers were lost "
+                                  f"({e.__class__.__name__})") from None
+            raise
+        if client.status not in ("running", "connecting"):
+            raise ClusterLost(f"the connection to the dask scheduler {address} was lost")
+        if _n_workers(client) == 0:
+            raise ClusterLost(f"every worker of the dask scheduler {address} was lost")
+        waited = time.monotonic() - started
+        if waited > (warned + 1) * STALL_SECONDS:
+            warned += 1
+            log.warning("simcrm: no chunk has finished for %.0f s; the workers may be out of "
+                        "memory or stuck. Ctrl-C stops the run (nothing is written).", waited)
+
+
+def _n_workers(client: Client) -> int:
+    try:
+        return len(client.scheduler_info().get("workers", {}))
+    except Exception:  # noqa: BLE001 - no answer is no workers
+        return 0
+
+
+def evaluate_quietly(sc, a, b, keep, breakeven):
+    """:func:`evaluate_chunk` without floating-point warnings (a non-finite number is
+    counted and reported by the run instead of warned about by numpy)."""
+    with np.errstate(all="ignore"):
+        return evaluate_chunk(sc, a, b, keep, breakeven)
 
 
 def execute_dask(sc: Scenario, chunks: list[tuple[int, int]], keep: int,
@@ -73,16 +167,17 @@ def execute_dask(sc: Scenario, chunks: list[tuple[int, int]], keep: int,
             nxt = next(todo, None)
             if nxt is not None:
                 a, b = nxt
-                pending.append((b - a, client.submit(evaluate_chunk, sc_f, a, b, keep,
+                pending.append((b - a, client.submit(evaluate_quietly, sc_f, a, b, keep,
                                                      breakeven,
                                                      key=f"simcrm-chunk-{a}-{b}-{id(sc_f)}",
                                                      retries=1)))
 
         for _ in range(ahead):
             submit_next()
+        address = getattr(client.scheduler, "address", None) or str(scheduler)
         while pending:
             size, fut = pending.popleft()
-            part = fut.result()
+            part = _wait(client, fut, time.monotonic(), address)
             fut.release()
             submit_next()
             done += size
@@ -91,7 +186,13 @@ def execute_dask(sc: Scenario, chunks: list[tuple[int, int]], keep: int,
             yield part
     finally:
         for _, fut in pending:
-            fut.cancel()
-        client.close()
+            try:
+                fut.cancel()
+            except Exception:  # noqa: BLE001, S110 - a lost cluster cannot cancel
+                pass
+        try:
+            client.close(timeout=5)
+        except Exception:  # noqa: BLE001, S110 - closing a lost connection
+            pass
         if cluster is not None:
             cluster.close()

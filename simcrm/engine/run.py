@@ -28,7 +28,7 @@ from simcrm.engine.dataset import assemble, stored_summary, with_summary
 from simcrm.engine.evaluate import base_case, evaluate_chunk, investor_fits
 from simcrm.engine.sampling import BLOCK
 from simcrm.io.sinks import MemorySink, StreamSink
-from simcrm.spec.outputs import METRICS
+from simcrm.spec.outputs import LINES, METRICS
 from simcrm.spec.registry import MARKETS
 from simcrm.spec.scenario import Scenario
 
@@ -37,8 +37,9 @@ from simcrm.spec.scenario import Scenario
 # scheduler needs it, so it is loaded then.
 parallel = lazy_import("simcrm.engine.parallel")
 
-__all__ = ["DEFAULT_CHUNK", "Plan", "Results", "base_case", "local_default", "make_plan",
-           "simulate", "stored_summary", "with_summary"]
+__all__ = ["DEFAULT_CHUNK", "Plan", "Results", "available_memory", "base_case",
+           "estimate_memory", "local_default", "make_plan", "simulate", "stored_summary",
+           "with_summary"]
 """Public names; ``base_case`` and ``stored_summary`` live in :mod:`simcrm.engine.evaluate`
 and :mod:`simcrm.engine.dataset` and are kept here for existing callers."""
 
@@ -55,6 +56,12 @@ DEFAULT_MAX_DRAWS = 10_000_000
 
 MIN_PRECISION_DRAWS = 4 * BLOCK
 """A ``precision`` run has at least this many draws."""
+
+MEANINGFUL_NAN = ("irr", "payback")
+IF_NOT_BUILT_NAN = ("lcop", "first_production", "breakeven_price")
+"""Metrics that are NaN, with a meaning, in a draw where the plant is not built."""
+"""Metrics whose NaN has a meaning (no IRR; not paid back within the horizon); any other
+non-finite number is counted (:attr:`Results.nonfinite`) and reported."""
 
 PARALLEL_CELLS = 20_000_000
 """Runs with more cash-flow cells than this use all local cores by default (about five
@@ -203,22 +210,28 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         stream = n * _bytes_per_draw(sc) > STREAM_BYTES
     sink = StreamSink(sc, plan.draws, plan.chunk_draws, stream_dir) if stream else MemorySink()
     stop = _PrecisionStop(precision) if precision is not None else None
+    count = _NonFinite()
     t0 = time.perf_counter()
     parts = _execute(sc, plan.chunks(), keep_cashflows, progress, scheduler, workers,
                      breakeven)
-    n_done = _collect(parts, plan.chunks(), sink, stop, keep_cashflows)
+    n_done = _collect(parts, plan.chunks(), sink, stop, keep_cashflows, count)
     seconds = time.perf_counter() - t0
     if n_done != n:
         sc = sc.with_settings(draws=n_done)
+    notes = {"nonfinite_draws": count.flat()}
+    if stop is not None:
+        notes["precision_note"] = stop.note(n_done)
     if stream:
-        path = sink.finish(sc, seconds)
+        path = sink.finish(sc, seconds, notes)
         res = xr.open_dataset(path, engine="netcdf4")
         _, cf = assemble(sc, sink.kept, keep_cashflows, metrics=False)
         return Results(res, cf, sc, seconds, results_path=path)
     res, cf = assemble(sc, sink.parts, keep_cashflows)
     res.attrs["run_seconds"] = round(seconds, 3)
     res.attrs["chunk_size"] = plan.chunk_draws
-    return Results(with_summary(res), cf, sc, seconds)
+    res.attrs.update(notes)
+    with np.errstate(all="ignore"):  # NaN metrics were counted; statistics of them are NaN
+        return Results(with_summary(res), cf, sc, seconds)
 
 
 def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
@@ -238,7 +251,8 @@ def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
     return sc
 
 
-def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, keep: int) -> int:
+def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, keep: int,
+             count: _NonFinite | None = None) -> int:
     """Feed chunk outputs to ``sink`` until done or ``stop`` says so; return the draws done."""
     n_done = 0
     try:
@@ -247,6 +261,8 @@ def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, k
             if end is not None and end < b:
                 part = _trim(part, end - a, keep - a)
                 b = end
+            if count is not None:
+                count.add(part["metrics"])
             sink.add(part, a, b)
             n_done = b
             if end is not None:
@@ -284,7 +300,8 @@ def _execute(sc, chunks, keep, progress, scheduler, workers, breakeven) -> Itera
         scheduler, workers = local_default(sc, len(chunks), workers)
     if scheduler is None:
         for a, b in chunks:
-            part = evaluate_chunk(sc, a, b, keep, breakeven)
+            with np.errstate(all="ignore"):  # non-finite numbers are counted instead
+                part = evaluate_chunk(sc, a, b, keep, breakeven)
             done += b - a
             if progress:
                 progress(done, total)
@@ -300,12 +317,145 @@ def _bytes_per_draw(sc: Scenario) -> int:
     return 8 * (O * W * len(METRICS) + W * (len(sc.uncertain_keys) + 1 + len(MARKETS)))
 
 
+CHART_BYTES_PER_CELL = (350, 3.2)
+"""Memory the charts and report take per option × world × draw [bytes], as
+``a + b × options``: a two-point fit of measurements (issue 19: 310 options × 5 worlds
+× 10 000 draws, 22.6 GB with charts against 1.8 GB without; lithium-hydroxide-refinery,
+10 options × 5 worlds × 100 000 draws, 2.4 GB peak with charts).  The charts grow
+faster than the options.  Re-measure when the charts change."""
+
+CHART_DRAWS = 200_000
+"""Draws the charts are drawn from at most (``simcrm.present.report.CHART_DRAWS``)."""
+
+BASE_BYTES = 400 * 2**20
+"""Memory of the process before any results [bytes] (Python, numpy, xarray, dask)."""
+
+WORK_ARRAYS = 48
+"""(draw, year) arrays a chunk's business case holds at once (one option × world is
+evaluated at a time)."""
+
+
+def estimate_memory(sc: Scenario, *, draws: int | None = None, keep_cashflows: int = 1000,
+                    chunk_size: int | None = None, workers: int | None = None,
+                    charts: bool = True) -> dict[str, int]:
+    """Peak memory a run is expected to need, by part [bytes].
+
+    Parameters
+    ----------
+    sc : Scenario
+    draws : int, optional
+        The run's draws (default: the scenario's).
+    keep_cashflows, chunk_size, workers :
+        As for :func:`simulate`.
+    charts : bool
+        Whether the charts and report are drawn after the run.
+
+    Returns
+    -------
+    dict
+        ``results`` (per-draw results held in memory), ``cashflows`` (the kept
+        yearly lines), ``chunks`` (chunks being computed), ``charts``, ``process`` and
+        ``total``.
+    """
+    n = int(draws or sc.settings["simulation.draws"])
+    cells = len(sc.options) * len(sc.worlds)
+    years = int(sc.settings["simulation.horizon_years"])
+    plan = make_plan(n, chunk_size)
+    per_draw = n * _bytes_per_draw(sc)
+    held = per_draw if per_draw <= STREAM_BYTES else 2 * STREAM_BYTES // 8 + 64 * n
+    _, nw = local_default(sc, len(plan.chunks()), workers)
+    in_flight = 2 * max(nw, 1) + 1 if nw > 1 else 1
+    parts = {
+        "results": held,
+        # the chunks' kept lines and their concatenation are held at once: twice
+        "cashflows": 2 * 8 * min(keep_cashflows, n) * cells * years * len(LINES),
+        "chunks": in_flight * min(plan.chunk_draws, n) * (8 * years * WORK_ARRAYS
+                                                            + _bytes_per_draw(sc)),
+        "charts": int((CHART_BYTES_PER_CELL[0] + CHART_BYTES_PER_CELL[1] * len(sc.options))
+                      * cells * min(n, CHART_DRAWS)) if charts else 0,
+        "process": BASE_BYTES,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def available_memory() -> int | None:
+    """Memory this process may still use [bytes]: the least of the machine's available
+    memory, a cgroup (container) limit and an address-space limit; None if unknown."""
+    limits = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        cg = Path("/sys/fs/cgroup")
+        mx, cur = (cg / "memory.max").read_text().strip(), (cg / "memory.current").read_text()
+        if mx != "max":
+            limits.append(int(mx) - int(cur))
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+
+        for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+            soft = resource.getrlimit(r)[0]
+            if soft != resource.RLIM_INFINITY:
+                limits.append(soft)
+    except (ImportError, OSError, ValueError):
+        pass
+    return min(limits) if limits else None
+
+
+class _NonFinite:
+    """Counts, per option × world, the draws with a metric that is not a finite number
+    (NaN or ±inf; for the metrics of :data:`MEANINGFUL_NAN` only ±inf, for those of
+    :data:`IF_NOT_BUILT_NAN` NaN only where the plant is built)."""
+
+    def __init__(self):
+        self.counts: np.ndarray | None = None
+
+    def add(self, metrics: dict[str, np.ndarray]) -> None:
+        bad = None
+        built = np.asarray(metrics["built"]) > 0 if "built" in metrics else True
+        for k, v in metrics.items():
+            v = np.asarray(v)
+            if v.dtype.kind != "f":
+                continue
+            b = np.isinf(v) if k in MEANINGFUL_NAN else ~np.isfinite(v)
+            if k in IF_NOT_BUILT_NAN:
+                b = np.isinf(v) | (np.isnan(v) & built)
+            bad = b if bad is None else bad | b
+        if bad is None:
+            return
+        n = bad.sum(axis=-1)
+        self.counts = n if self.counts is None else self.counts + n
+
+    def flat(self) -> np.ndarray:
+        """Counts of option × world, row-major, as a netCDF-friendly 1-D integer array."""
+        return np.asarray(self.counts if self.counts is not None else [0], np.int64).ravel()
+
+
 class _PrecisionStop:
     """Finds the first whole block where every option × world has se(P(NPV>0)) < P."""
 
     def __init__(self, precision: float):
         self.precision = float(precision)
         self.pos = None
+        self.reached = False
+        self.worst = float("nan")
+
+    def note(self, n: int) -> str:
+        """What the run says about its precision (empty if it was reached)."""
+        if self.reached:
+            return ""
+        worst = f"{self.worst:.2%}" if self.worst == self.worst else "not known"
+        return (f"the precision {self.precision:g} was NOT reached: the run stopped at its "
+                f"limit of {n:,} draws (--max-draws), where the largest standard error of "
+                f"P(NPV>0) is {worst}; a --precision run needs at least "
+                f"{MIN_PRECISION_DRAWS:,} draws. Raise --max-draws or loosen --precision.")
 
     def update(self, npv: np.ndarray, a: int, b: int) -> int | None:
         """Take the NPVs of draws ``a`` .. ``b``; return the draw count to stop at, if any."""
@@ -316,13 +466,18 @@ class _PrecisionStop:
         ends = np.arange((a // BLOCK + 1) * BLOCK, b + 1, BLOCK)
         if not ends.size or ends[-1] != b:
             ends = np.append(ends, b)
+        p_all = self.pos / b
+        self.worst = float(np.sqrt(p_all * (1 - p_all) / b).max()) if b > 1 else float("nan")
         ends = ends[ends >= MIN_PRECISION_DRAWS]
         if not ends.size:
             return None
         p = pos[..., ends - a - 1] / ends
         se = np.sqrt(p * (1 - p) / ends)
         ok = np.nonzero((se < self.precision).all(axis=(0, 1)))[0]
-        return int(ends[ok[0]]) if ok.size else None
+        if ok.size:
+            self.reached = True
+            return int(ends[ok[0]])
+        return None
 
 
 def _trim(part: dict, m: int, keep_m: int) -> dict:

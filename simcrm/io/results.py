@@ -15,21 +15,26 @@ A results folder is only ever written through :class:`ResultsFolder`:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
 import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import netCDF4
 import xarray as xr
 
 from simcrm._version import __version__
 from simcrm.analysis.sensitivity import input_names, sensitivity_table
-from simcrm.analysis.summary import summarise, summary_table
+from simcrm.analysis.summary import nonfinite_counts, summarise, summary_table
 from simcrm.engine.dataset import stored_summary
 from simcrm.engine.run import Results
 from simcrm.io.excel import write_summary_xlsx
@@ -44,6 +49,126 @@ MARKER = ".simcrm-results"
 
 class OutputExistsError(Exception):
     """The results folder cannot be written (it exists, is not simcrm's, is locked ...)."""
+
+
+class WriteError(OSError):
+    """Writing the results failed (a full disk, a folder that became read-only ...);
+    nothing was written: the staging folder is removed."""
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be read: missing, truncated, corrupted, or not one
+    that simcrm wrote; the message is one line for the analyst."""
+
+
+INTERRUPTED_WHILE_WRITING = ("error: interrupted while writing the results; nothing was "
+                             "written (the partial folder was removed)")
+"""Printed when Ctrl-C or SIGTERM arrives while files are being written."""
+
+EXIT_INTERRUPTED = 130
+"""Exit code of a run ended by Ctrl-C or SIGTERM."""
+
+
+@contextlib.contextmanager
+def _exit_on_signal(cleanup):
+    """While writing, Ctrl-C or SIGTERM removes what was written and ends the process.
+
+    Raising KeyboardInterrupt inside ``to_netcdf`` left xarray's HDF5 lock held, and the
+    file's close in a ``finally`` then waited on it for ever.  Here the signal is handled
+    without raising: ``cleanup`` removes the staging folder and the lock file, one line
+    is printed, and the process ends at once (exit code 130).  In a thread other than
+    the main one (no signal handlers there) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        try:
+            cleanup()
+        finally:
+            sys.stderr.write(INTERRUPTED_WHILE_WRITING + "\n")
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def write_failure(out: Path, staging: Path | None, e: BaseException) -> WriteError:
+    """A :class:`WriteError` for a failed write, saying why in the analyst's words."""
+    code = getattr(e, "errno", None)
+    free = None
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(staging or out.parent).free
+    if code == errno.ENOSPC or (free is not None and free < 64 * 2**20):
+        why = "the disk is full" + (f" ({free / 2**20:,.0f} MB free)" if free is not None
+                                    else "") + "; free some space or choose another --out"
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "the folder is not writable; choose another --out"
+    else:
+        why = f"{getattr(e, 'strerror', None) or e}"
+    return WriteError(code or errno.EIO, f"cannot write the results to {out}: {why}. "
+                      "Nothing was written")
+
+
+def open_results(path: str | Path):
+    """Open a results file written by ``simcrm run``, checked to be whole and readable.
+
+    Parameters
+    ----------
+    path : path
+        ``results.nc`` (or the folder holding it).
+
+    Returns
+    -------
+    xarray.Dataset
+        Opened lazily; close it when done.
+
+    Raises
+    ------
+    ResultsFileError
+        A one-line message: not found, not a netCDF file, truncated or corrupted, or
+        not written by (this version of) simcrm.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.nc"
+    if not path.is_file():
+        raise ResultsFileError(f"{path} not found: give a folder written by `simcrm run`")
+    try:
+        with netCDF4.Dataset(path, "r") as nc:
+            names = set(nc.variables)
+            written_by = str(getattr(nc, "simcrm_version", "") or "")
+            need = {"option", "world", "draw", "npv"}
+            if not need <= names or not any(n.startswith("summary_") for n in names):
+                who = f"simcrm {written_by}" if written_by else "another program or version"
+                raise ResultsFileError(
+                    f"{path} is not a results file of this simcrm ({__version__}): it was "
+                    f"written by {who} and lacks "
+                    + ", ".join(sorted((need - names) or {"the summary_* variables"}))
+                    + ". Run the scenario again with `simcrm run`")
+            for name in sorted(names):  # touch the last HDF5 chunk of every variable
+                var = nc.variables[name]
+                if var.size:
+                    var.set_auto_mask(False)
+                    var[tuple(slice(n - 1, n) for n in var.shape)]
+    except ResultsFileError:
+        raise
+    except (OSError, RuntimeError, ValueError, IndexError, KeyError) as e:
+        raise ResultsFileError(f"{path} cannot be read: it is truncated, corrupted or not a "
+                               f"netCDF file ({e.__class__.__name__}: {str(e)[:80]}). Run the "
+                               "scenario again with `simcrm run`") from None
+    try:
+        return xr.open_dataset(path, engine="netcdf4")
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ResultsFileError(f"{path} cannot be read ({e.__class__.__name__}: "
+                               f"{str(e)[:80]}). Run the scenario again with `simcrm run`"
+                               ) from None
 
 
 def safe_name(text: str) -> str:
@@ -222,9 +347,25 @@ class ResultsFolder:
                     self.removed_stale.append(p)
 
     def write(self, res: Results, write_extra=None) -> None:
-        """Write the result files of ``res`` into the staging folder."""
+        """Write the result files of ``res`` into the staging folder.
+
+        Ctrl-C or SIGTERM while writing removes the staging folder and ends the process
+        at once (exit code :data:`EXIT_INTERRUPTED`); a failed write (a full disk ...)
+        raises :class:`WriteError` and leaves nothing behind.
+        """
         self._res = res
-        write_files(res, self.staging, write_extra)
+        staging = self.staging
+        try:
+            with _exit_on_signal(self._cleanup):
+                write_files(res, staging, write_extra)
+        except OSError as e:
+            self._cleanup()
+            raise write_failure(self.out, staging, e) from None
+        except RuntimeError as e:
+            if not re.search(r"NetCDF|HDF", str(e)):
+                raise
+            self._cleanup()
+            raise write_failure(self.out, staging, e) from None
 
     def commit(self) -> Path:
         """Check the target once more and rename the staging folder into place."""
@@ -296,9 +437,11 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
                             encoding=_encoding(res.cashflows))
     stored = any(k.startswith("summary_") for k in res.results.data_vars)
     summary = stored_summary(res.results) if stored else summarise(res.results)
-    summary_table(summary).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
+    summary_table(summary, nonfinite_counts(res.results)).to_csv(
+        folder / "summary.csv", index=False, float_format="%.6g")
     write_summary_xlsx(summary, folder / "summary.xlsx", res.results.attrs.get("report_lang"))
-    if res.results.sizes["draw"] >= 50:
+    if res.results.sizes["draw"] >= 50 and not nonfinite_counts(res.results).any():
+        # (with non-finite NPVs, counted and explained, rank correlations are undefined)
         # only what the table reads: NPV and the inputs of its first draws
         names = ["npv", *input_names(res.results)]
         ds = res.results[names].isel(draw=slice(0, SENSITIVITY_DRAWS)).load()

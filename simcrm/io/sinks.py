@@ -110,7 +110,7 @@ class StreamSink:
             # library's default, about 16 MB each, adds up to gigabytes)
             var.set_var_chunk_cache(size=1 << 20)
 
-    def finish(self, sc: Scenario, seconds: float) -> Path:
+    def finish(self, sc: Scenario, seconds: float, notes: dict | None = None) -> Path:
         """Close the file with its provenance and summary; return its path.
 
         Parameters
@@ -125,12 +125,14 @@ class StreamSink:
             nc.setncattr(k, v)
         nc.setncattr("run_seconds", round(seconds, 3))
         nc.setncattr("chunk_size", self.chunk_draws)
+        for k, v in (notes or {}).items():
+            nc.setncattr(k, v)
         nc.setncattr("streamed", "per-draw results were written to disk chunk by chunk; "
                      "the summary_* variables were computed from this file")
         nc.close()
         self.nc = None
-        with xr.open_dataset(self.path, engine="netcdf4") as ds:
-            sm = summarise_file(self.path, ds)
+        with xr.open_dataset(self.path, engine="netcdf4") as ds, np.errstate(all="ignore"):
+            sm = summarise_file(self.path, ds)  # NaN metrics are counted in ``notes``
         with netCDF4.Dataset(self.path, "a") as nc:
             for k, v in sm.data_vars.items():
                 var = nc.createVariable(f"summary_{k}", "f8", ("option", "world"))

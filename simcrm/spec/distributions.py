@@ -18,6 +18,13 @@ from scipy import special, stats
 Z90 = float(special.ndtri(0.9))
 """Standard-normal 90 % quantile, 1.2815515655446004."""
 
+MAX_LAMBDA = 100.0
+"""Largest PERT shape parameter ``lambda`` (4 is the classic PERT; 100 is nearly a spike)."""
+
+MAX_P90_RATIO = 1e3
+"""Largest p90/median of a lognormal: a spread of × 1000 between the median and the 90 %
+quantile already puts the 99.9 % quantile at about 10^7 × the median."""
+
 TAIL = 1e-3
 """A distribution may not put more than this probability outside a key's allowed range."""
 
@@ -67,22 +74,30 @@ class Dist:
         if name is None:
             raise DistError(
                 'a distribution table needs `dist = "..."` (one of ' + ", ".join(SPECS) + ")")
-        if name not in SPECS:
-            raise DistError(f'unknown distribution "{name}"; allowed: ' + ", ".join(SPECS))
+        if not isinstance(name, str) or name not in SPECS:
+            shown = f'"{name}"' if isinstance(name, str) else _show(name)
+            raise DistError(f"unknown distribution {shown}; allowed: " + ", ".join(SPECS)
+                            + _did_you_mean(name, list(SPECS)))
         required, optional = SPECS[name]
-        missing = [k for k in required if k not in table]
-        if missing:
-            raise DistError(f'{name} needs {", ".join(required)}; missing {", ".join(missing)}')
+        fields = ", ".join(required + optional)
         unknown = [k for k in table if k not in required + optional]
-        if unknown:
-            raise DistError(f'{name} takes {", ".join(required + optional)}; '
-                            f'unknown field {", ".join(unknown)}')
+        missing = [k for k in required if k not in table]
+        if unknown or missing:
+            what = [f"unknown field {', '.join(unknown)}"] if unknown else []
+            what += [f"missing {', '.join(missing)}"] if missing else []
+            raise DistError(f"{name} takes {fields}; " + "; ".join(what))
         for k, v in table.items():
             if k in ("values", "probs"):
                 if not isinstance(v, list) or not v or not all(_is_num(x) for x in v):
-                    raise DistError(f"{name}: {k} must be a non-empty list of numbers")
+                    raise DistError(f"{name}: {k} must be a non-empty list of numbers, got "
+                                    f"{_show(v)}")
+                if not all(math.isfinite(x) for x in v):
+                    raise DistError(f"{name}: {k} must be finite numbers (no nan or inf), got "
+                                    f"{_show(v)}")
             elif not _is_num(v):
-                raise DistError(f"{name}: {k} must be a number, got {v!r}")
+                raise DistError(f"{name}: {k} must be a number, got {_show(v)}")
+            elif not math.isfinite(v):
+                raise DistError(f"{name}: {k} must be a finite number, got {v}")
         d = cls(name, {k: (list(map(float, v)) if isinstance(v, list) else float(v))
                        for k, v in table.items()})
         d._check()
@@ -94,8 +109,9 @@ class Dist:
             if not a["low"] <= a["mode"] <= a["high"] or a["low"] == a["high"]:
                 raise DistError(f"{n} needs low ≤ mode ≤ high with low < high; got "
                                 f"low={a['low']:g}, mode={a['mode']:g}, high={a['high']:g}")
-            if n == "pert" and a.get("lambda", 4.0) <= 0:
-                raise DistError("pert: lambda must be positive")
+            if n == "pert" and not 0 < a.get("lambda", 4.0) <= MAX_LAMBDA:
+                raise DistError(f"pert: lambda must lie in (0, {MAX_LAMBDA:g}] (4 is usual); "
+                                f"got {a['lambda']:g}")
         elif n == "uniform":
             if not a["low"] < a["high"]:
                 raise DistError(f"uniform needs low < high; got low={a['low']:g}, "
@@ -109,11 +125,14 @@ class Dist:
             if not a["p90"] > a["median"]:
                 raise DistError(f"lognormal needs p90 above the median; got "
                                 f"median={a['median']:g}, p90={a['p90']:g}")
+            if not a["p90"] <= MAX_P90_RATIO * a["median"]:
+                raise DistError(f"lognormal: p90 may be at most {MAX_P90_RATIO:g} × the median; "
+                                f"got median={a['median']:g}, p90={a['p90']:g}")
         elif n == "discrete":
             v, p = a["values"], a["probs"]
             if len(v) != len(p):
                 raise DistError(f"discrete: {len(v)} values but {len(p)} probs")
-            if any(x < 0 for x in p) or abs(sum(p) - 1) > 1e-9:
+            if any(x < 0 for x in p) or not abs(sum(p) - 1) <= 1e-9:
                 raise DistError(f"discrete: probs must be ≥ 0 and sum to 1; they sum to {sum(p):g}")
         elif n == "bernoulli":
             if not 0 <= a["p"] <= 1:
@@ -121,9 +140,11 @@ class Dist:
 
     # -- properties ---------------------------------------------------------------
     def support(self) -> tuple[float, float]:
-        """Range holding all but :data:`TAIL` of the probability (both tails)."""
-        lo, hi = self._support()
-        lo, hi = lo * self.times + self.plus, hi * self.times + self.plus
+        """Range holding all but :data:`TAIL` of the probability (both tails); may be
+        infinite (or NaN) for absurd parameters, which validation then refuses."""
+        with np.errstate(all="ignore"):
+            lo, hi = self._support()
+            lo, hi = lo * self.times + self.plus, hi * self.times + self.plus
         return (lo, hi) if lo <= hi else (hi, lo)
 
     def _support(self) -> tuple[float, float]:
@@ -221,6 +242,24 @@ class Dist:
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """Cumulative distribution (continuous distributions only; used in tests)."""
         return self._frozen().cdf((np.asarray(x) - self.plus) / self.times)
+
+
+def _show(v: Any, limit: int = 60) -> str:
+    """Any TOML value as short text for a message (never fails)."""
+    try:
+        text = repr(v)
+    except Exception:  # noqa: BLE001 - a message must never crash
+        text = f"<{type(v).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _did_you_mean(name: Any, candidates: list[str]) -> str:
+    if not isinstance(name, str):
+        return ""
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    return f" — did you mean `{close[0]}`?" if close else ""
 
 
 def _is_num(x: Any) -> bool:

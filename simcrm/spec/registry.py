@@ -130,6 +130,21 @@ def _p(key, kind, unit, default, description, **kw) -> Param:
 # --------------------------------------------------------------------------------------
 # Scenario inputs (may be overridden per world)
 # --------------------------------------------------------------------------------------
+#
+# Upper bounds on money, capacity and prices (issue 19): without them a typo such as
+# capex_meur = 1e308 or capacity_tpa = 5e-324 passes validation and overflows into
+# NaN/inf metrics.  The bounds are far beyond any real plant (the largest metals
+# refineries produce a few Mt a year and cost a few billion EUR; gallium, among the
+# dearest products of the library, costs about 1.5 MEUR/t), so no real case is refused.
+
+MAX_MEUR = 1e5
+"""Largest capex or yearly fixed cost [MEUR]: 100 billion EUR."""
+
+MAX_PRICE = 1e8
+"""Largest price of a tonne [EUR/t] (product, feedstock, reagents, carbon)."""
+
+MAX_ENERGY_PRICE = 1e5
+"""Largest energy price or tariff [EUR/MWh] (the 2022 crisis peaked below 1e3)."""
 
 _META = [
     _p("scenario.name", "str", "", None, "Short name of the scenario; defaults to the file name."),
@@ -165,7 +180,8 @@ _SIMULATION = [
     _p("simulation.horizon_years", "int", "years", 30,
        "Number of years simulated from the valuation year; cash flows after the horizon are "
        "ignored.",
-       lo=1, hi=100),
+       lo=2, hi=100),  # lo: one year of building plus one of operation; the scenario check
+    # also requires room for the permit and construction times given
     _p("simulation.rank_correlations", "pairs", "1", [],
        "Rank (Spearman) correlations between uncertain inputs, as a list of "
        '["key", "other.key", rho] triples; imposed with a Gaussian copula.'),
@@ -174,10 +190,10 @@ _SIMULATION = [
 _PLANT = [
     _p("plant.capacity_tpa", "float", "t/yr", REQUIRED,
        "Nameplate capacity in tonnes of product a year.",
-       lo=0, lo_open=True, uncertain=True),
+       lo=1, hi=1e8, uncertain=True),  # 1 t/yr to 100 Mt/yr: see MAX_MEUR above
     _p("plant.capex_meur", "float", "MEUR", REQUIRED,
        "Overnight capital cost as estimated at FID, before any overrun.", lo=0, lo_open=True,
-       uncertain=True),
+       hi=MAX_MEUR, uncertain=True),
     _p("plant.capex_overrun", "float", "1", 1.0,
        "Multiplier on the capex estimate for cost overrun (1 = on budget, 1.4 = 40 % over).",
        lo=0.5, hi=10, uncertain=True),
@@ -207,15 +223,15 @@ _OPERATIONS = [
        "Share of direct emissions covered by free ETS allowances.", lo=0, hi=1, uncertain=True),
     _p("operations.reagents_eur_per_t", "float", "EUR/t", 0.0,
        "Reagents, consumables and other variable costs per tonne of product.", lo=0,
-       uncertain=True),
+       hi=MAX_PRICE, uncertain=True),
     _p("operations.labour_meur_per_yr", "float", "MEUR/yr", 0.0,
-       "Staff costs per year of operation.", lo=0, uncertain=True),
+       "Staff costs per year of operation.", lo=0, hi=MAX_MEUR, uncertain=True),
     _p("operations.maintenance_share", "float", "1/yr", 0.03,
        "Maintenance and sustaining capital per year, as a share of the final capex.",
        lo=0, hi=0.5, uncertain=True),
     _p("operations.other_fixed_meur_per_yr", "float", "MEUR/yr", 0.0,
        "Other fixed operating costs per year of operation (insurance, overheads).", lo=0,
-       uncertain=True),
+       hi=MAX_MEUR, uncertain=True),
     _p("operations.idle_when_unprofitable", "bool", "", True,
        "Whether the plant stops producing in a year whose variable margin (revenue and "
        "per-tonne support less feedstock, energy, carbon and reagents) is negative."),
@@ -235,12 +251,14 @@ _OPERATIONS = [
 def _market_params(m: str) -> list[Param]:
     u = MARKET_UNITS[m]
     what = MARKET_WHAT[m]
+    top = MAX_ENERGY_PRICE if u == "EUR/MWh" else MAX_PRICE  # see MAX_MEUR above
     ps = [
         _p(f"markets.{m}.start", "float", u, REQUIRED if m == "product" else 0.0,
-           f"Level of the {what} in the valuation year (year index 0).", lo=0, uncertain=True),
+           f"Level of the {what} in the valuation year (year index 0).", lo=0, hi=top,
+           uncertain=True),
         _p(f"markets.{m}.long_run", "float", u, None,
            f"Long-run median level the {what} reverts to; defaults to the start level.",
-           lo=0, uncertain=True),
+           lo=0, hi=top, uncertain=True),
         _p(f"markets.{m}.reversion", "float", "1/yr", 0.3,
            "Mean-reversion speed of the log price: the share of the gap to the long-run level "
            "closed each year (0 = random walk, 1 = back in one year).", lo=0, hi=1, uncertain=True),
@@ -268,7 +286,7 @@ def _market_params(m: str) -> list[Param]:
     if m == "electricity":
         ps.append(_p("markets.electricity.grid_tariff", "float", "EUR/MWh", 0.0,
                      "Grid (transport) tariff paid on top of the electricity price.", lo=0,
-                     uncertain=True))
+                     hi=MAX_ENERGY_PRICE, uncertain=True))
     return ps
 
 
@@ -334,7 +352,7 @@ _FINANCE = [
        lo=0, hi=1, uncertain=True),
     _p("finance.loss_offset_threshold_meur", "float", "MEUR", 1.0,
        "Taxable profit per year against which carried-forward losses can be set off in full "
-       "(NL since 2022: EUR 1 million).", lo=0),
+       "(NL since 2022: EUR 1 million).", lo=0, hi=MAX_MEUR),
     _p("finance.loss_offset_share_above", "float", "1", 0.5,
        "Share of the taxable profit above the threshold against which carried-forward losses "
        "can be set off (NL since 2022: 50 %).", lo=0, hi=1),
@@ -406,7 +424,8 @@ _DECISION = [
        source="four blocks of 1 024 draws: a few hundred draws per term of the regression "
               "(13 terms for the six states known at FID)"),
     _p("decision.min_mean_npv_meur", "float", "MEUR", 0.0,
-       "An option is investable only if the mean NPV exceeds this."),
+       "An option is investable only if the mean NPV exceeds this.",
+       lo=-MAX_MEUR, hi=MAX_MEUR),  # finite: a threshold of inf would be a typo
     _p("decision.max_loss_prob", "float", "1", 0.3,
        "An option is investable only if P(NPV < 0) is at most this.", lo=0, hi=1),
     _p("decision.hurdle_irr", "float", "1/yr", 0.10,

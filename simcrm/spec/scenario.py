@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -21,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from simcrm.levers import LEVERS
-from simcrm.spec.distributions import Dist, DistError
-from simcrm.spec.library import resolve_extends
+from simcrm.spec import library
+from simcrm.spec.distributions import Dist, DistError, _show
 from simcrm.spec.registry import (
     ALL_PARAMS,
     INPUTS,
@@ -37,6 +38,22 @@ META_KEYS = ("description", "label_en", "label_nl")
 _INPUT_SECTIONS = tuple(dict.fromkeys(k.split(".")[0] for k in INPUTS))
 """The top-level tables that hold inputs (plant, operations, markets, ...)."""
 """Keys a world or option table may hold besides its inputs or levers."""
+
+MAX_NAME = 80
+"""Longest world or option name [characters] (names become folder and file names)."""
+
+MAX_MAGNITUDE = 1e12
+"""Largest size of any number in a scenario, whatever its key's range: no amount of EUR,
+tonnes, MWh or months needs more, and larger numbers overflow the arithmetic (a price
+floor of 1e308 EUR/t made every NPV NaN).  Keys with tighter ranges say so in the
+registry."""
+
+MIN_MAGNITUDE = 1e-6
+"""Smallest size of a number other than 0: tinier ones (5e-324) underflow the arithmetic
+(a carbon price of 4e-322 EUR/t made every NPV NaN)."""
+
+MAX_OPTIONS = 2000
+"""Most options a scenario may define after lists of intensities are expanded."""
 
 
 # --------------------------------------------------------------------------------------
@@ -232,13 +249,11 @@ def _checked_inputs(values: dict[str, Any]) -> dict[str, Any]:
             raise KeyError(f"unknown input {key!r}" + _suggest(key, list(INPUTS)))
         p = INPUTS[key]
         if isinstance(v, Dist):
-            lo, hi = v.support()
             if not p.uncertain:
                 problems.append(Problem("with_inputs", key, "must be a fixed value, not a "
                                         "distribution"))
-            elif not (p.allows(lo) and p.allows(hi)):
-                problems.append(Problem("with_inputs", key, f"{v.describe()} reaches {lo:g} to "
-                                        f"{hi:g}, outside the allowed range {p.range_text()}"))
+            elif msg := _support_problem(p, v):
+                problems.append(Problem("with_inputs", key, msg))
         else:
             found = _check_value(p, v, "with_inputs", key)
             problems += found
@@ -279,7 +294,7 @@ def load_scenario(path: str | Path, allow_partial: bool = False) -> Scenario:
     problems: list[Problem] = []
     sources: dict[str, str] = {}
     origin: dict[str, str] = {}
-    data = _read_with_extends(path, [], problems, sources, origin, prefix="")
+    data = _read_with_extends(path, problems, sources, origin)
     if data is None or problems:
         # a file that cannot be read, parsed or found stops here: what follows would
         # only be consequences of it
@@ -297,24 +312,54 @@ def load_scenario(path: str | Path, allow_partial: bool = False) -> Scenario:
     return scenario
 
 
-def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
-                       sources: dict[str, str], origin: dict[str, str],
-                       prefix: str) -> dict | None:
-    shown = str(path)
-    try:
-        resolved = path.resolve()
-    except OSError:
-        resolved = path
-    if resolved in stack:
-        chain = " → ".join(p.name for p in stack + [resolved])
-        problems.append(Problem(shown, "extends", f"files extend each other in a loop: {chain}"))
-        return None
+MAX_DEPTH = 32
+"""Deepest nesting of tables and lists a scenario file may have (the library uses 4)."""
+
+
+def resolve_extends(name: str, including: Path) -> Path:
+    """The file an ``extends`` entry names.
+
+    The one place that maps an ``extends`` string to a path (a later ``"simcrm:..."``
+    form for files shipped in the package goes here).  A relative path is taken
+    relative to the folder of the file that names it, not the working folder; an
+    absolute path is taken as it is.  Paths outside the scenario's folder tree are
+    allowed (a team may keep shared worlds in a folder of its own), but only files
+    ending in ``.toml``, so that ``extends`` cannot read an arbitrary system file.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` cannot name a scenario file; the message says what is allowed.
+    """
+    if not name.strip():
+        raise ValueError("is empty; give a file name such as \"worlds.toml\"")
+    if name.startswith(library.PREFIX):  # a file of the library shipped with simcrm
+        return library.resolve_extends(name, including.parent)
+    if not name.endswith(".toml"):
+        raise ValueError(f"{name!r} is not a scenario file: `extends` names .toml files "
+                         "only, e.g. \"worlds.toml\" or \"../shared/worlds.toml\"")
+    return including.parent / name
+
+
+def _too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether tables and lists nest deeper than ``limit`` (checked without recursion)."""
+    todo = [(data, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            todo.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            todo.extend((v, depth + 1) for v in node)
+    return False
+
+
+def _parse_file(path: Path, shown: str, problems: list[Problem]) -> tuple[dict, str] | None:
+    """The TOML tree and text of one file, or None with a problem added."""
     if not path.is_file():
         what = "file not found" if not path.exists() else "not a file"
-        if stack:
-            problems.append(Problem(str(stack[-1]), "extends", f"{what}: {shown}"))
-        else:
-            problems.append(Problem(shown, "", what))
+        problems.append(Problem(shown, "", what))
         return None
     try:
         text = path.read_text(encoding="utf-8")
@@ -326,23 +371,116 @@ def _read_with_extends(path: Path, stack: list[Path], problems: list[Problem],
     except tomllib.TOMLDecodeError as e:
         problems.append(Problem(shown, "", f"TOML syntax error: {e}"))
         return None
-    sources[shown] = text
-    parents = data.pop("extends", [])
-    if isinstance(parents, str):
-        parents = [parents]
-    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        problems.append(Problem(shown, "extends", "must be a file name or a list of file names"))
-        parents = []
-    merged: dict = {}
-    for parent in parents:
-        ppath = resolve_extends(parent, path.parent)  # `simcrm:NAME`: the packaged library
-        pdata = _read_with_extends(ppath, stack + [resolved], problems, sources, origin, prefix)
-        if pdata is None:
-            continue
-        pdata.pop("partial", None)  # only the file itself says whether it is partial
-        merged = _deep_merge(merged, pdata)
-    _record_origin(data, shown, origin, "")
-    return _deep_merge(merged, data)
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(data):
+        problems.append(Problem(shown, "", f"tables or lists nested more than {MAX_DEPTH} "
+                                "levels deep; a scenario needs at most 4"))
+        return None
+    return data, text
+
+
+def _read_with_extends(path: Path, problems: list[Problem], sources: dict[str, str],
+                       origin: dict[str, str]) -> dict | None:
+    """The main file merged over the files it extends (and those they extend).
+
+    Every file is read and merged once, however often it is named (a diamond of
+    ``extends`` costs one read per file), and without recursion (a chain of thousands
+    of files is fine).  Problems in an extended file are shown with the chain that
+    reached it: ``scenario.toml → extends ../x.toml: key: ...``.
+    """
+    def key_of(p: Path) -> Path:
+        try:
+            return p.resolve()
+        except (OSError, RuntimeError):
+            return Path(os.path.abspath(p))
+
+    main = key_of(path)
+    shown = {main: str(path)}  # file -> how messages name it (the chain that reached it)
+    files = {main: path}  # file -> the path as named
+    parents: dict[Path, list[Path]] = {}
+    texts: dict[Path, str] = {}
+    own: dict[Path, dict] = {}
+    todo = [main]
+    while todo:  # read every file once
+        f = todo.pop()
+        got = _parse_file(files[f], shown[f], problems)
+        if got is None:
+            return None
+        data, texts[f] = got
+        names = data.pop("extends", [])
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.append(Problem(shown[f], "extends",
+                                    "must be a file name in quotes or a list of them, e.g. "
+                                    '["worlds.toml", "tno-levers.toml"]'))
+            return None
+        own[f], parents[f] = data, []
+        for name in names:
+            try:
+                target = resolve_extends(name, files[f])
+            except ValueError as e:
+                problems.append(Problem(shown[f], "extends", str(e)))
+                return None
+            k = key_of(target)
+            if k not in shown:
+                shown[k] = f"{shown[f]} → extends {name}"
+                files[k] = target
+                if not target.exists():
+                    problems.append(Problem(shown[f], "extends",
+                                            f"file not found: {name!r} (looked for "
+                                            f"{os.path.abspath(target)})"))
+                    return None
+                todo.append(k)
+            parents[f].append(k)
+    order = _merge_order(main, parents, shown, problems)
+    if order is None:
+        return None
+    merged: dict[Path, dict] = {}
+    origins: dict[Path, dict[str, str]] = {}
+    for f in order:  # parents before the files that extend them
+        data, org = {}, {}
+        for p in parents[f]:
+            pdata = dict(merged[p])
+            pdata.pop("partial", None)  # only the file itself says whether it is partial
+            data = _deep_merge(data, pdata)
+            org.update(origins[p])
+        _record_origin(own[f], shown[f], org, "")
+        merged[f], origins[f] = _deep_merge(data, own[f]), org
+    sources[str(path)] = texts[main]
+    for f in order:
+        if f != main:
+            sources.setdefault(str(files[f]), texts[f])
+    origin.update(origins[main])
+    return merged[main]
+
+
+def _merge_order(main: Path, parents: dict[Path, list[Path]], shown: dict[Path, str],
+                 problems: list[Problem]) -> list[Path] | None:
+    """Files in an order where every file comes after the files it extends (an
+    iterative depth-first search); None, with a problem added, if they form a loop."""
+    order: list[Path] = []
+    state: dict[Path, int] = {}  # 1: on the current path, 2: done
+    stack = [(main, iter(parents[main]))]
+    state[main] = 1
+    while stack:
+        f, it = stack[-1]
+        nxt = next(it, None)
+        if nxt is None:
+            stack.pop()
+            state[f] = 2
+            order.append(f)
+        elif state.get(nxt) == 1:
+            path = [g for g, _ in stack]
+            loop = path[path.index(nxt):] + [nxt]
+            problems.append(Problem(shown[main], "extends", "files extend each other in a "
+                                    "loop: " + " → ".join(g.name for g in loop)))
+            return None
+        elif nxt not in state:
+            state[nxt] = 1
+            stack.append((nxt, iter(parents[nxt])))
+    return order
 
 
 def _record_origin(data: dict, file: str, origin: dict[str, str], prefix: str) -> None:
@@ -400,7 +538,8 @@ class _Ctx:
 
 
 def _flatten(table: dict, params: dict[str, Param], prefix: str, ctx: _Ctx,
-             origin_prefix: str = "", strip: str = "") -> dict[str, Any]:
+             origin_prefix: str = "", strip: str = "",
+             extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """Flatten nested tables into dotted keys known to ``params``; report unknown keys."""
     out: dict[str, Any] = {}
     sections = {p.key.rsplit(".", 1)[0] for p in params.values()}
@@ -420,7 +559,20 @@ def _flatten(table: dict, params: dict[str, Param], prefix: str, ctx: _Ctx,
             else:
                 level = [p for p in list(params) + sorted(prefixes)
                          if (p.rsplit(".", 1)[0] if "." in p else "") == path]
-                names = [p.rsplit(".", 1)[-1] for p in level]
+                names = [p.rsplit(".", 1)[-1] for p in level] + (list(extra) if not path
+                                                                 else [])
+                if origin_prefix.startswith("worlds.") and not path and (
+                        k in LEVERS or k == "options"):
+                    what = (f"`{k}` is a policy lever" if k in LEVERS
+                            else "options are not part of a world")
+                    ctx.add(full, f"{what}: levers go in an option, [options.NAME.LEVER] at the "
+                            "top level of the file; a world holds only inputs (allowed: "
+                            + ", ".join(sorted(set(names))) + ")", shown_key=full)
+                    continue
+                if key in prefixes and not isinstance(v, dict):
+                    ctx.add(full, f"must be a table [{key}] of settings, got {_show(v)}",
+                            shown_key=full)
+                    continue
                 hint = _suggest(k, names)
                 if hint:
                     ctx.suggested.add(f"{path}.{hint.split('`')[1]}" if path else
@@ -451,30 +603,33 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
             d = Dist.from_table(v)
         except DistError as e:
             return bad(str(e))
-        lo, hi = d.support()
-        if not (p.allows(lo) and p.allows(hi)):
-            return bad(f"{d.describe()} reaches {lo:g} to {hi:g}{unit}, outside the allowed "
-                       f"range {p.range_text()}")
-        return []
+        msg = _support_problem(p, d)
+        return bad(msg) if msg else []
     if p.kind in ("float", "int"):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             kind = "a whole number" if p.kind == "int" else "a number"
             extra = " or a distribution table" if p.uncertain else ""
-            return bad(f"must be {kind}{extra}{unit}, got {v!r}")
-        if p.kind == "int" and not float(v).is_integer():
-            return bad(f"must be a whole number, got {v!r}")
+            return bad(f"must be {kind}{extra}{unit}, got {_show(v)}")
         if isinstance(v, float) and not math.isfinite(v):
-            return bad(f"must be a finite number, got {v}")
+            return bad(f"must be a finite number{unit} (allowed: {p.range_text()}), got {v}")
+        if p.kind == "int" and not float(v).is_integer():
+            return bad(f"must be a whole number, got {_show(v)}")
         if not p.allows(float(v)):
             return bad(f"{v:g}{unit} is outside the allowed range {p.range_text()}")
+        if abs(v) > MAX_MAGNITUDE:
+            return bad(f"{v:g}{unit} is too large: numbers in a scenario may be at most "
+                       f"{MAX_MAGNITUDE:g} in size (allowed range {p.range_text()})")
+        if 0 < abs(v) < MIN_MAGNITUDE:
+            return bad(f"{v:g}{unit} is too small: a number in a scenario is 0 or at least "
+                       f"{MIN_MAGNITUDE:g} in size (allowed range {p.range_text()})")
         return []
     if p.kind == "str":
-        return [] if isinstance(v, str) else bad(f"must be text in quotes, got {v!r}")
+        return [] if isinstance(v, str) else bad(f"must be text in quotes, got {_show(v)}")
     if p.kind == "bool":
-        return [] if isinstance(v, bool) else bad(f"must be true or false, got {v!r}")
+        return [] if isinstance(v, bool) else bad(f"must be true or false, got {_show(v)}")
     if p.kind == "choice":
-        if v not in p.choices:
-            return bad(f"{v!r} is not allowed; use one of {p.range_text()}"
+        if not isinstance(v, str) or v not in p.choices:
+            return bad(f"{_show(v)} is not allowed; use one of {p.range_text()}"
                        + (_suggest(str(v), list(p.choices)) if isinstance(v, str) else ""))
         return []
     if p.kind == "pairs":
@@ -485,13 +640,32 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
             if (not isinstance(t, list) or len(t) != 3 or not isinstance(t[0], str)
                     or not isinstance(t[1], str) or isinstance(t[2], bool)
                     or not isinstance(t[2], (int, float))):
-                out += bad(f'entry {i + 1} must be ["name", "name", rho], got {t!r}')
+                out += bad(f'entry {i + 1} must be ["name", "name", rho], got {_show(t)}')
             elif not -1 <= t[2] <= 1:
                 out += bad(f"entry {i + 1}: a correlation must lie in [-1, 1], got {t[2]:g}")
             elif t[0] == t[1]:
                 out += bad(f"entry {i + 1}: correlates {t[0]!r} with itself")
         return out
     raise AssertionError(p.kind)
+
+
+def _support_problem(p: Param, d: Dist) -> str | None:
+    """What is wrong with the range of distribution ``d`` for key ``p`` (None if fine)."""
+    lo, hi = d.support()
+    unit = f" [{p.unit}]" if p.unit and p.unit != "1" else ""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}: its numbers are too extreme "
+                f"to compute with; the allowed range is {p.range_text()}")
+    if not (p.allows(lo) and p.allows(hi)):
+        return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}, outside the allowed range "
+                f"{p.range_text()}")
+    if max(abs(lo), abs(hi)) > MAX_MAGNITUDE:
+        return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}: numbers in a scenario may "
+                f"be at most {MAX_MAGNITUDE:g} in size")
+    if any(0 < abs(x) < MIN_MAGNITUDE for x in (lo, hi)):
+        return (f"{d.describe()} reaches {lo:g} to {hi:g}{unit}: a number in a scenario is "
+                f"0 or at least {MIN_MAGNITUDE:g} in size")
+    return None
 
 
 def correlation_matrix(pairs: list, names: list[str], rank: bool) -> np.ndarray:
@@ -572,41 +746,46 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
     # worlds ---------------------------------------------------------------------------
     worlds_raw = data.get("worlds", {})
     worlds: dict[str, World] = {}
+    if not isinstance(worlds_raw, dict):
+        worlds_raw = {}
     order = ["base"] + [w for w in worlds_raw if w != "base"]
     for wname in order:
         table = worlds_raw.get(wname, {})
         wkey = f"worlds.{wname}"
         if not isinstance(table, dict):
-            ctx.add(wkey, "must be a table of input overrides")
+            ctx.add(wkey, "must be a table of input overrides, e.g. [worlds.NAME] with "
+                    "markets.product.start = { times = 0.8 }")
             continue
-        if not _valid_label(wname):
-            ctx.add(wkey, "a world name may hold letters, digits, '-' and '_' only")
+        _check_name(wname, wkey, "world", ctx)
         meta = {k: table[k] for k in META_KEYS if k in table}
         for k, v in meta.items():
             if not isinstance(v, str):
-                ctx.add(f"{wkey}.{k}", "must be text in quotes")
+                ctx.add(f"{wkey}.{k}", f"must be text in quotes, got {_show(v)}")
         over_in = _flatten({k: v for k, v in table.items() if k not in META_KEYS}, INPUTS, "",
-                           ctx, origin_prefix=wkey + ".")
-        inputs = dict(base)
+                           ctx, origin_prefix=wkey + ".", extra=META_KEYS)
+        # [worlds.base] changes the base that every other world starts from
+        start = worlds["base"].inputs if wname != "base" and "base" in worlds else base
+        inputs = dict(start)
         for key, v in over_in.items():
             shown = f"{wkey}.{key}"
             if isinstance(v, dict) and "dist" not in v:
-                v = _relative(INPUTS[key], base.get(key), v, ctx, shown)
+                v = _relative(INPUTS[key], start.get(key), v, ctx, shown)
                 if v is None:
                     continue
             if isinstance(v, Dist):
-                lo, hi = v.support()
-                p = INPUTS[key]
-                if not (p.allows(lo) and p.allows(hi)):
-                    ctx.add(shown, f"{v.describe()} reaches {lo:g} to {hi:g} [{p.unit}], outside "
-                            f"the allowed range {p.range_text()}")
+                if msg := _support_problem(INPUTS[key], v):
+                    ctx.add(shown, msg)
             else:
                 problems.extend(_check_value(INPUTS[key], v, ctx.file(shown), shown))
             inputs[key] = v
-        worlds[wname] = World(wname, inputs, tuple(over_in), **{k: v for k, v in meta.items()
-                                                                 if isinstance(v, str)})
+        overrides = tuple(over_in)
+        if wname != "base" and "base" in worlds:
+            overrides = tuple(dict.fromkeys([*worlds["base"].overrides, *over_in]))
+        worlds[wname] = World(wname, inputs, overrides, **{k: v for k, v in meta.items()
+                                                            if isinstance(v, str)})
 
     # convert distribution tables, fill derived defaults --------------------------------
+    failed: set[str] = set()  # distribution tables already reported as broken
     for w in worlds.values():
         for key, v in list(w.inputs.items()):
             if isinstance(v, dict) and not isinstance(v, Dist):
@@ -614,6 +793,7 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
                     w.inputs[key] = Dist.from_table(v)
                 except DistError:
                     w.inputs[key] = 1.0  # already reported; placeholder keeps checks going
+                    failed.add(key)
         for m in MARKETS:
             if w.inputs.get(f"markets.{m}.long_run") is None:
                 w.inputs[f"markets.{m}.long_run"] = w.inputs[f"markets.{m}.start"]
@@ -630,13 +810,15 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
                 if k not in INPUTS:
                     ctx.add("simulation.rank_correlations", f"{k!r} is not an input key"
                             + _suggest(k, list(INPUTS)))
+                elif k in failed:
+                    continue  # its distribution is reported broken already
                 elif k not in uncertain:
                     ctx.add("simulation.rank_correlations",
                             f"{k!r} is fixed in every world; only uncertain inputs can be "
                             "correlated")
                 elif k not in names:
                     names.append(k)
-        if len(names) == len({k for a, b, _ in rc for k in (a, b)}):
+        if names and len(names) == len({k for a, b, _ in rc for k in (a, b)}):
             msg = _check_corr(rc, names, rank=True)
             if msg:
                 ctx.add("simulation.rank_correlations", msg)
@@ -655,6 +837,10 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
             if msg:
                 ctx.add(key, msg)
 
+    # horizon --------------------------------------------------------------------------
+    if not problems:
+        _check_horizon(settings, worlds, ctx)
+
     # options ----------------------------------------------------------------------------
     options = _build_options(data.get("options", {}), ctx)
 
@@ -672,7 +858,10 @@ def _relative(p: Param, base: Any, v: dict, ctx: _Ctx, shown: str) -> Any:
     t, a = v.get("times", 1.0), v.get("plus", 0.0)
     for name, x in (("times", t), ("plus", a)):
         if isinstance(x, bool) or not isinstance(x, (int, float)):
-            ctx.add(shown, f"{name} must be a number, got {x!r}")
+            ctx.add(shown, f"{name} must be a number, got {_show(x)}")
+            return None
+        if not math.isfinite(x):
+            ctx.add(shown, f"{name} must be a finite number, got {x}")
             return None
     if t < 0:
         ctx.add(shown, f"times must be ≥ 0, got {t:g}")
@@ -686,6 +875,8 @@ def _relative(p: Param, base: Any, v: dict, ctx: _Ctx, shown: str) -> Any:
             return Dist.from_table(base).shifted(t, a)
         except DistError:
             return None  # the base value's problem is reported already
+    if isinstance(base, Dist):
+        return base.shifted(t, a)
     if isinstance(base, bool) or not isinstance(base, (int, float)):
         return None
     return base * t + a
@@ -713,6 +904,42 @@ def _valid_label(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.%+-]*", name))
 
 
+def _check_name(name: str, key: str, what: str, ctx: _Ctx) -> None:
+    if not _valid_label(name):
+        ctx.add(key, f"a {what} name may hold letters, digits, '-' and '_' only (and start "
+                "with a letter or digit)")
+    elif len(name) > MAX_NAME:
+        ctx.add(key[:MAX_NAME + 10] + "…", f"a {what} name may be at most {MAX_NAME} "
+                f"characters long; this one has {len(name)}")
+
+
+def _months(v: Any) -> float:
+    """A number of months for the horizon check: the value, or a distribution's mean."""
+    if isinstance(v, Dist):
+        with np.errstate(all="ignore"):
+            return float(v.mean())
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+
+
+def _check_horizon(settings: dict, worlds: dict[str, World], ctx: _Ctx) -> None:
+    """A horizon must hold the construction time and one operating year (on average)."""
+    horizon = settings.get("simulation.horizon_years")
+    if isinstance(horizon, bool) or not isinstance(horizon, int):
+        return
+    need, where = 0, ""
+    for w in worlds.values():
+        months = _months(w.inputs.get("plant.construction_months", 0))
+        if not math.isfinite(months):
+            continue
+        n = math.ceil(months / 12 - 1e-9) + 1
+        if n > need:
+            need, where = n, (f"construction takes {months:.0f} months (on average)"
+                              + (f" in world {w.name}" if len(worlds) > 1 else ""))
+    if horizon < need:
+        ctx.add("simulation.horizon_years", f"{horizon} years is too short: {where}, so the "
+                f"horizon must be at least {need} years (to include one year of operation)")
+
+
 def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
     options: dict[str, Option] = {"baseline": Option("baseline", {}, "Baseline (no policy)",
                                                      "Basispad (geen beleid)",
@@ -725,8 +952,7 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
         if not isinstance(table, dict):
             ctx.add(okey, "must be a table of levers")
             continue
-        if not _valid_label(oname):
-            ctx.add(okey, "an option name may hold letters, digits, '-' and '_' only")
+        _check_name(oname, okey, "option", ctx)
         if oname == "baseline" and any(k not in META_KEYS for k in table):
             ctx.add(okey, "the baseline option has no levers by definition; give the "
                     "policy package another name")
@@ -747,11 +973,20 @@ def _build_options(raw: dict, ctx: _Ctx) -> dict[str, Option]:
                 ctx.add(lkey, "must be a table of lever settings, e.g. "
                         f"[options.{oname}.{lname}]")
                 continue
+            n_problems = len(ctx.problems)
             settings = _lever_settings(LEVERS[lname], ltable, lkey, lists, ctx)
             levers[lname] = settings
+            if len(ctx.problems) > n_problems:
+                lists[:] = [t for t in lists if t[0] != lname]  # reported; not expanded
         meta = {k: table[k] for k in META_KEYS if isinstance(table.get(k), str)}
         if not lists:
             _add_option(options, Option(oname, levers, **meta), ctx, okey)
+            continue
+        n = math.prod(len(v) for _, _, v in lists)
+        if len(options) + n > MAX_OPTIONS:
+            ctx.add(okey, f"its lists of intensities make {n:,} options (the product of the "
+                    f"list lengths); a scenario may have at most {MAX_OPTIONS:,}: shorten the "
+                    "lists")
             continue
         for combo in itertools.product(*[v for _, _, v in lists]):
             lv = {k: dict(s) for k, s in levers.items()}
@@ -783,12 +1018,26 @@ def _lever_settings(lever, table: dict, lkey: str, lists: list, ctx: _Ctx) -> di
             continue
         p = params[key]
         if isinstance(v, list):
-            if not v:
-                ctx.add(f"{lkey}.{k}", "an empty list of intensities")
+            shown = f"{lkey}.{k}"
+            if p.kind not in ("float", "int"):
+                ctx.add(shown, f"must be a single value (a list of intensities is allowed only "
+                        f"for numbers), got {_show(v)}")
                 continue
-            for x in v:
-                ctx.problems.extend(_check_value(p, x, ctx.file(f"{lkey}.{k}"), f"{lkey}.{k}"))
-            lists.append((lname, k, v))
+            if not v:
+                ctx.add(shown, "an empty list of intensities; give one or more numbers, e.g. "
+                        "[0.1, 0.2]")
+                continue
+            found = []
+            for i, x in enumerate(v):
+                if isinstance(x, (list, dict)):
+                    found.append(Problem(ctx.file(shown), shown, f"entry {i + 1}: a list of "
+                                         f"intensities holds plain numbers only, got {_show(x)}"))
+                else:
+                    found += [Problem(q.file, q.key, f"entry {i + 1}: {q.message}")
+                              for q in _check_value(p, x, ctx.file(shown), shown)]
+            ctx.problems.extend(found)
+            if not found:
+                lists.append((lname, k, v))
         else:
             ctx.problems.extend(_check_value(p, v, ctx.file(f"{lkey}.{k}"), f"{lkey}.{k}"))
         settings[k] = v
