@@ -371,6 +371,18 @@ KEY_TEXT = {
               "government supports it, {opt} gives the most: +{g} points per EUR 100 million.",
         "nl": "Advies: reken er niet op dat steun alleen de fabriek binnenhaalt; als de "
               "overheid steunt, levert {opt} het meest op: +{g} procentpunt per 100 mln euro."},
+    "helps_free": {
+        "en": "No option makes the plant investable; {opt} helps at no budget cost: the "
+              "chance of a profitable plant rises from {p0} to {p}.",
+        "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} helpt zonder kosten "
+              "voor de begroting: de kans op een rendabele fabriek stijgt van {p0} naar {p}."},
+    "helps_free_rec": {
+        "en": "Recommendation: do not count on support alone to get the plant built; start "
+              "with {opt}, which costs the budget nothing.",
+        "nl": "Advies: reken er niet op dat steun alleen de fabriek binnenhaalt; begin met "
+              "{opt}, dat de begroting niets kost."},
+    "title_helps_free": {"en": "{opt}: helps at no budget cost, still not investable",
+                         "nl": "{opt}: helpt zonder begrotingskosten, nog niet investeerbaar"},
     "none": {
         "en": "No policy option raises the chance of a profitable plant beyond simulation "
               "noise (without policy: {p0}).",
@@ -399,10 +411,11 @@ class KeyMessage:
 
     Attributes
     ----------
-    case : {"already", "investable", "helps", "none"}
+    case : {"already", "investable", "helps", "helps_free", "none"}
         What the ranking found: the baseline is investable already; an option makes
         the plant investable; an option helps significantly without making it
-        investable; no option helps beyond two paired standard errors.
+        investable (at no budget cost: helps_free); no option helps beyond two paired
+        standard errors and one percentage point.
     option : str
         The option it names (:func:`simcrm.analysis.ranking.best_option`; the baseline
         for ``already`` and ``none``).
@@ -463,6 +476,8 @@ def key_message(summary: xr.Dataset, world: str, lang: str, label=None,
         case = "already" if f("investable", baseline) > 0 else "none"
     else:
         case = "investable" if f("investable", best) > 0 else "helps"
+        if case == "helps" and f("public_cost_gross_mean", best) <= ranking.FREE_MEUR:
+            case = "helps_free"
     kw = dict(opt=label(best, lang), p0=i18n.pct(f("p_npv_pos", baseline), lang),
               p=i18n.pct(f("p_npv_pos", best), lang),
               cost=i18n.money(f("public_cost_gross_mean", best), lang),

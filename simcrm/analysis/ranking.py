@@ -9,9 +9,9 @@ chart title, the report's cards and its robustness section:
   noise common to both cancels) and a tiny floor (so that 0 ± 0 is not one).
 * **Best option** (:func:`best_option`): the investable option with the highest
   P(NPV > 0); if none is investable, the most cost-effective option that helps
-  significantly (:func:`most_cost_effective`: one that helps at no public cost
-  first, else the largest gain in P(NPV > 0) per 100 MEUR of expected gross public
-  cost); if no option helps, the baseline.
+  significantly and by at least one percentage point (:func:`most_cost_effective`:
+  one that helps at no public cost first, else the largest gain in P(NPV > 0) per
+  100 MEUR of expected gross public cost); if no option helps, the baseline.
 
 References
 ----------
@@ -32,6 +32,10 @@ FLOOR = 1e-9
 """...and this (in the unit of the effect), so that an exact zero is never one."""
 FREE_MEUR = 0.5
 """Expected gross public cost [MEUR] at or below which an option counts as free."""
+MIN_GAIN = 0.01
+"""Smallest gain in a probability (one percentage point) that counts as helping: a
+smaller one can be beyond the noise of a large run and still tell a minister nothing
+(it would read "rises from 0 % to 0 %")."""
 
 
 def significant(effect: float, se: float) -> bool:
@@ -171,11 +175,13 @@ def strongest(summary: xr.Dataset, stat: str, world: str, options: list[str] | N
 
 
 def helps(summary: xr.Dataset, world: str, baseline: str = "baseline") -> list[str]:
-    """Options whose gain in P(NPV > 0) over the baseline is significant, in order."""
+    """Options whose gain in P(NPV > 0) over the baseline is significant and at least
+    :data:`MIN_GAIN`, in order."""
     sm = summary.sel(world=world)
     return [str(o) for o in sm["option"].values if str(o) != baseline
             and significant(float(sm["d_p_npv_pos"].sel(option=o)),
-                            float(sm["d_p_npv_pos_se"].sel(option=o)))]
+                            float(sm["d_p_npv_pos_se"].sel(option=o)))
+            and float(sm["d_p_npv_pos"].sel(option=o)) >= MIN_GAIN]
 
 
 def most_cost_effective(summary: xr.Dataset, world: str, baseline: str = "baseline"
