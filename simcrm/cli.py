@@ -302,8 +302,9 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                        "check the inputs of those options and worlds.", err=True)
         und = int(summary["irr_undefined"].sum())
         if und:
-            click.echo(f"{und:,} option × world × draw cases have no IRR (the cash flow never "
-                       "turns positive enough); they are left out of the mean IRR.")
+            click.echo(f"{und:,} option × world × draw cases have no IRR (the plant is not "
+                       "built, or its cash flow never turns positive enough); they are left "
+                       "out of the mean IRR.")
         rate = n * len(sc.options) * len(sc.worlds) * sc.settings["simulation.horizon_years"]
         click.echo(f"{res.seconds:.1f} s ({rate / max(res.seconds, 1e-9) / 1e6:.1f} M cash-flow "
                    f"cells/s); results in {out_dir}/")
