@@ -1,6 +1,6 @@
 """The scenario library: every archetype validates, runs, and holds against its reference plants.
 
-The published figures quoted in the comments come from /work/shared/domain-brief.md (§5.1–5.4),
+The published figures quoted in the comments come from docs/sources.md (§5.1–5.4),
 which gives their public addresses, or from the sources cited in the scenario files.  The checks
 are on the deterministic base case (:func:`simcrm.engine.run.base_case`: every distribution at its
 mean, no market shocks), so a wrong number in a file moves them without Monte Carlo noise.
@@ -203,11 +203,11 @@ def test_lithium_against_rock_tech_amg_vulcan():
     assert _inp(sc, "plant.capacity_tpa") == 24_000  # Rock Tech Guben and Vulcan: 24 kt/yr LHM
     # Capex per t/yr of a full spodumene converter: Rock Tech EUR 462M / 24 kt = 19k (2021) up to
     # ~EUR 800M / 24 kt = 33k (2024 financing need). AMG's 7k (refinery module only) and Vulcan's
-    # 92k (with brine extraction and geothermal power) bracket it by scope (brief §5.2).
+    # 92k (with brine extraction and geothermal power) bracket it by scope (sources §5.2).
     assert 19_000 <= est <= 33_400
     assert 7_000 < final < 92_000
     assert final <= 1.3 * 33_400  # the expected overrun keeps it near Rock Tech's latest figure
-    # Published prices (brief §5.4 and file): LHM US$9 000/t ≈ EUR 8 000 (2025 trough), Rock
+    # Published prices (sources §5.4 and file): LHM US$9 000/t ≈ EUR 8 000 (2025 trough), Rock
     # Tech planning prices EUR 13 100 (2021) and ~EUR 23 600/t (2022 peak study).
     assert 13_100 <= price <= 23_600
     # The converter's cash cost lies above the 2025 trough price, which is why non-integrated
@@ -229,11 +229,11 @@ def test_rare_earth_separation_against_solvay_and_caremag():
     cap = _inp(sc, "plant.capacity_tpa")
     assert 2_000 <= cap <= 5_000  # Neo/Silmet 3 000 t/yr, Solvay target ~4 500 t/yr NdPr
     # Capex per t/yr: Solvay EUR 100M / 4 500 t ≈ 22k (brownfield) to Caremag EUR 216M /
-    # ~1 400 t oxides ≈ 154k (greenfield with recycling and heavy REE) (brief §5.1, §5.2).
+    # ~1 400 t oxides ≈ 154k (greenfield with recycling and heavy REE) (sources §5.1, §5.2).
     assert 22_000 <= est <= 154_000
     assert 22_000 <= final <= 154_000
     # NdPr oxide: China FOB US$50–52/kg (Jun 2024, "below breakeven"), Europe US$82.5–85/kg
-    # (Sep 2025), US DoD floor US$110/kg, Adamas incentive price ~US$150/kg (brief §5.4).
+    # (Sep 2025), US DoD floor US$110/kg, Adamas incentive price ~US$150/kg (sources §5.4).
     assert 50_000 / 1.13 < price < 110_000 / 1.13
     # Solvay: "no real market" at non-Chinese cost → the European plant's LCOP lies above the
     # Chinese price of 2024 (~EUR 45k/t) and near the European one.
@@ -246,7 +246,7 @@ def test_rare_earth_separation_against_solvay_and_caremag():
 def test_battery_recycling_against_cylib_and_li_cycle():
     sc, m, lines, est, final, price = _case("battery-recycling")
     # Capex per t/yr of black mass: Cylib >EUR 180M / ~10 kt ≈ 18k; Li-Cycle ~US$1bn / 35 kt
-    # ≈ EUR 26k (brief §5.2). The estimate sits in that range; with the expected overrun the
+    # ≈ EUR 26k (sources §5.2). The estimate sits in that range; with the expected overrun the
     # final capex may reach Li-Cycle's ×2 story but not beyond it.
     assert 18_000 <= est <= 26_000
     assert final <= 1.1 * 1e9 / 1.08 / 35_000 * 1.2
@@ -255,7 +255,7 @@ def test_battery_recycling_against_cylib_and_li_cycle():
     i, t = _full_year(lines)
     share = -lines["feedstock"][i] / lines["revenue"][i]
     assert 0.25 < share < 0.5
-    # Li-Cycle paused construction; BASF postponed its hydrometallurgical refinery (brief §5.1):
+    # Li-Cycle paused construction; BASF postponed its hydrometallurgical refinery (sources §5.1):
     # recycling at 2025 metal prices does not pay at baseline, but is not far off.
     assert m["npv"] < 0
     assert price < m["lcop"] < 1.6 * price
@@ -265,10 +265,10 @@ def test_gallium_germanium_against_nyrstar_and_metlen():
     sc, m, lines, est, final, price = _case("gallium-germanium-recovery")
     assert _inp(sc, "plant.capacity_tpa") == 70  # Nyrstar Clarksville ~30 t Ge + 40 t Ga a year
     # Capex per t/yr: Nyrstar US$90M (2022) → US$150M for 70 t ≈ EUR 1.2M–2.0M; Metlen
-    # EUR 295.5M incl. alumina expansion for 50 t Ga ≈ at most EUR 5.9M (brief §5.1).
+    # EUR 295.5M incl. alumina expansion for 50 t Ga ≈ at most EUR 5.9M (sources §5.1).
     assert 1.2e6 <= est <= 2.3e6
     assert final < 295.5e6 / 50
-    # Prices (brief §5.4): Ga US$1 750/kg (Jan 2026), Ge US$2 280/kg (Aug 2024): the start lies at
+    # Prices (sources §5.4): Ga US$1 750/kg (Jan 2026), Ge US$2 280/kg (Aug 2024): the start lies at
     # that level and the long-run median below it (the ex-China premium fades).
     start = _inp(sc, "markets.product.start")
     assert 1.5e6 < start < 2.0e6
@@ -280,7 +280,7 @@ def test_gallium_germanium_against_nyrstar_and_metlen():
 
 def test_nickel_cobalt_against_terrafame():
     sc, m, lines, est, final, price = _case("nickel-cobalt-refining")
-    # Terrafame ~EUR 240M / 170 kt NiSO4 ≈ EUR 1.4k per t/yr (2018–21 money, brief §5.2);
+    # Terrafame ~EUR 240M / 170 kt NiSO4 ≈ EUR 1.4k per t/yr (2018–21 money, sources §5.2);
     # a smaller plant in 2025 money costs more, but within a factor 2.
     assert 1_400 <= est <= 2_800
     assert 1_400 <= final <= 2_800

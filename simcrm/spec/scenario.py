@@ -337,7 +337,7 @@ def resolve_extends(name: str, including: Path) -> Path:
         return library.resolve_extends(name, including.parent)
     if not name.endswith(".toml"):
         raise ValueError(f"{name!r} is not a scenario file: `extends` names .toml files "
-                         "only, e.g. \"worlds.toml\" or \"../shared/worlds.toml\"")
+                         "only, e.g. \"worlds.toml\" or \"../common/worlds.toml\"")
     return including.parent / name
 
 
