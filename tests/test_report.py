@@ -21,7 +21,7 @@ REPORT_OPTIONS = """
 [report]
 lang = "nl"                  # the briefing goes to a Dutch minister
 [options.grant.capex_grant]
-share = [0.1, 0.3]           # brief §5.2: grant shares 4-50 %
+share = [0.1, 0.3]           # sources §5.2: grant shares 4-50 %
 [options.fast.permit_fast_track]
 cap_months = 15              # EU CRMA: 15 months for processing projects
 [options.loan.public_loan]
