@@ -23,7 +23,7 @@ import xarray as xr
 from simcrm._lazy import lazy_import
 from simcrm.analysis import ranking, robustness
 from simcrm.analysis.findings import Findings
-from simcrm.analysis.summary import summarise, summary_table
+from simcrm.analysis.summary import capacity_online, summarise, summary_table
 
 # matplotlib and seaborn add about 0.3 s to `import simcrm` (python -X importtime: 0.82 s
 # without, 1.19 s with), which every command would pay: the chart modules load on first use.
@@ -50,6 +50,11 @@ class SimcrmAccessor:
         if self._summary is None:
             self._summary = summarise(self.draws)
         return self._summary
+
+    def capacity_online(self) -> xr.DataArray:
+        """Expected nameplate capacity online per calendar year [t/yr]
+        (:func:`simcrm.analysis.summary.capacity_online`)."""
+        return capacity_online(self.draws)
 
     def table(self) -> pd.DataFrame:
         """:func:`simcrm.analysis.summary.summary_table`: one row per option × world."""

@@ -356,7 +356,7 @@ def _nonfinite(folder: Path) -> int:
             # a NaN IRR (no IRR) or payback (not paid back) has a meaning, and so has a
             # NaN levelised cost, first production or break-even of a plant not built
             bad = np.isinf(v.values) if k in ("irr", "payback") else ~np.isfinite(v.values)
-            if k in ("lcop", "first_production", "breakeven_price"):
+            if k in ("lcop", "first_production", "breakeven_price", "production_end"):
                 bad = np.isinf(v.values) | (np.isnan(v.values) & built)
             n += int(bad.sum())
     return n

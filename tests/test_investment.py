@@ -182,3 +182,25 @@ def test_idle_year_pays_care_and_maintenance_and_a_restart(write):
     np.testing.assert_allclose(lines["restart"][0], [0, 0, 0, 0, -0.5, 0, 0, 0], atol=1e-12)
     assert lines["revenue"][0, 3] == 0.0
     assert met["idle_years"][0] == 1.0
+
+
+def test_capacity_online_by_year_and_a_delay_never_raises_a_plants_value(write):
+    """The hand plant (always built, 10 000 t/yr, production 2027-2031) is online from
+    2027 to 2031; a longer permit, with development money spent while waiting, lowers
+    its NPV at every step (the decision held fixed: it is built in every case)."""
+    from simcrm.analysis.summary import capacity_online
+
+    text = HAND_PLANT.format(tax=0.25).replace("cost_share_per_yr = 0",
+                                               "cost_share_per_yr = 0.02")
+    sc = simcrm.load_scenario(write(text, "dev.toml"))
+    r = simcrm.simulate(sc, draws=1, keep_cashflows=0).results
+    cap = capacity_online(r).sel(option="baseline", world="base")
+    on = {int(y): float(v) for y, v in zip(cap["year"].values, cap.values)}
+    assert [on[y] for y in range(2026, 2033)] == [0, 10_000, 10_000, 10_000, 10_000, 10_000, 0]
+    npvs = []
+    for months in (0, 6, 12, 24, 36):
+        sc2 = sc.with_inputs({"permitting.permit_months": float(months)})
+        met, _ = simcrm.engine.evaluate.base_case(sc2)
+        assert met["built"] == 1.0
+        npvs.append(met["npv"])
+    assert all(a > b for a, b in zip(npvs, npvs[1:])), npvs

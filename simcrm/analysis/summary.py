@@ -217,6 +217,36 @@ def _delivery_stats(get, get_base, n: int) -> dict[str, float]:
     return {k: r[k] for k in names}
 
 
+def capacity_online(ds: xr.Dataset) -> xr.DataArray:
+    """Expected nameplate capacity online in each calendar year, per option and world.
+
+    A plant is online in year *y* when it produces at some time in that year: its first
+    production is before the end of *y* and it has not yet stopped for good (end of life
+    or closure) at its start; idle years count as online.  The expectation is over all
+    draws (a plant not built counts as zero).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Per-draw results with ``first_production``, ``production_end`` and
+        ``nameplate_tpa``.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``option``, ``world``, ``year`` [t/yr].
+    """
+    years = np.arange(int(ds.attrs.get("valuation_year", ds.attrs.get("start_year", 2026))),
+                      int(np.nanmax(ds["production_end"].values)) + 1
+                      if np.isfinite(ds["production_end"].values).any() else 2051)
+    y = xr.DataArray(years, dims="year", coords={"year": years})
+    start, end = ds["first_production"], ds["production_end"]
+    online = (start < y + 1) & (end > y)  # NaN (not built) compares False
+    out = (ds["nameplate_tpa"] * online).mean("draw")
+    out.attrs = {"units": "t/yr", "long_name": "Expected nameplate capacity online"}
+    return out.transpose("option", "world", "year")
+
+
 def _se(x: np.ndarray) -> float:
     """Standard error of the mean of the draws ``x``."""
     n = x.shape[-1]

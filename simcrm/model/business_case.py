@@ -546,6 +546,10 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
     stress = ctx.stress
     idle = np.zeros(p.n) if run is None else ((1.0 - run) * (p.production > 0)).sum(axis=1)
     abandoned = np.zeros(p.n) if close is None else (close >= 0).astype(float)
+    end = p.s + p.life
+    if close is not None:
+        end = np.where(close >= 0, np.minimum(end, close + 1.0), end)
+    end = np.where(b > 0, case.fid + end, np.nan)
     return {
         "built": b,
         "tonnes_by_deadline": out[:, by].sum(axis=1),
@@ -553,6 +557,8 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
                                    else (out * stress).sum(axis=1)),
         "idle_years": idle * b,
         "abandoned": abandoned * b,
+        "production_end": end,
+        "nameplate_tpa": arr(ctx.inputs["plant.capacity_tpa"], p.n) * b,
     }
 
 

@@ -139,6 +139,11 @@ _METRICS = [
        "Idle years", "Stilstandjaren"),
     _o("abandoned", "metric", "1", "Whether the sponsor walked away (1) or not (0)",
        "Closed early", "Vroegtijdig gesloten"),
+    _o("production_end", "metric", "year",
+       "Date production ends for good: end of life or closure (calendar year, fractional); "
+       "NaN where not built", "End of production", "Einde productie"),
+    _o("nameplate_tpa", "metric", "t/yr", "Nameplate capacity built (0 where not built)",
+       "Capacity built", "Gebouwde capaciteit"),
 ]
 
 # --------------------------------------------------------------------------------------
