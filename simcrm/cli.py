@@ -283,7 +283,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
                        err=True)
             sys.exit(130)
         _fail("interrupted; nothing was written")
-    summary = dataset.stored_summary(res.results)  # computed by engine.simulate
+    summary = res.summary  # computed by the run (from the file if streamed)
     n = res.results.sizes["draw"]
     if not quiet:
         click.echo(summ.format_table(summ.summary_table(summary)))

@@ -7,7 +7,6 @@ import pytest
 
 import simcrm
 from simcrm.analysis.summary import summarise
-from simcrm.engine.dataset import stored_summary
 from simcrm.engine.run import simulate
 from simcrm.io.results import write_results
 
@@ -23,7 +22,8 @@ def test_streamed_run_equals_in_memory_run(levers_path, tmp_path):
         assert np.array_equal(mem.results[k].values, disk.results[k].values, equal_nan=True), k
     # the streamed summary (computed from the file, one option × world at a time)
     ref = summarise(mem.results)
-    got = stored_summary(disk.results)
+    got = disk.summary
+    assert not [k for k in disk.results.data_vars if k.startswith("summary_")]
     assert set(ref.data_vars) == set(got.data_vars)
     for k in ref.data_vars:
         np.testing.assert_allclose(got[k].values, ref[k].values, rtol=1e-12, atol=1e-12,
@@ -45,10 +45,10 @@ def test_precision_run_is_reproducible_whatever_the_chunk_size(small_path, tmp_p
     assert n == b.results.sizes["draw"] and n % 1024 == 0 and 4096 <= n < 20000
     assert a.results.attrs["draws"] == n
     assert np.array_equal(a.results["npv"].values, b.results["npv"].values)
-    assert float(a.results["summary_p_npv_pos_se"].max()) < 0.006
+    assert float(a.summary["p_npv_pos_se"].max()) < 0.006
     # one block fewer would not have been precise enough
     full = simulate(sc, draws=n - 1024, breakeven=False)
-    assert float(full.results["summary_p_npv_pos_se"].max()) >= 0.006
+    assert float(full.summary["p_npv_pos_se"].max()) >= 0.006
     path = b.results_path
     assert path.exists()
     b.results.close()

@@ -1,6 +1,6 @@
 """Chunk outputs → the results and cash-flow Datasets: coordinates, attributes, provenance.
 
-Also the option × world summary stored in a results Dataset (``summary_*`` variables).
+Also the option × world summary of a results Dataset.
 
 The Datasets follow the CF conventions (1.8) where they apply: ``Conventions`` and
 ``history`` attributes, units udunits understands (money as its scale, simcrm's unit in
@@ -172,19 +172,22 @@ def _text_without_paths(sc: Scenario) -> str:
     return "\n".join(parts)
 
 
-def with_summary(res: xr.Dataset) -> xr.Dataset:
-    """Add the option × world comparison (``summary_*`` variables) to a results Dataset."""
+def with_summary(res: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset]:
+    """The option × world comparison of a results Dataset, and the Dataset with its
+    decision rule as an attribute (the summary itself is not stored in it: it lives in
+    ``summary.csv``, ``summary.xlsx``, :attr:`Results.summary` and ``ds.simcrm.summary()``)."""
     res = res.drop_vars([k for k in res.data_vars if k.startswith("summary_")])
     sm = summarise(res)
-    for k, v in sm.data_vars.items():
-        res[f"summary_{k}"] = v.assign_attrs(cf_attrs(v.attrs) | {"role": "summary"})
     res.attrs["decision_rule"] = sm.attrs["decision_rule"]
-    return res
+    return res, sm
 
 
 def stored_summary(res: xr.Dataset) -> xr.Dataset:
-    """The option × world summary stored in a results Dataset (``summary_*`` variables)."""
+    """The option × world summary of a results Dataset: the ``summary_*`` variables of a
+    file written by an earlier version, else computed from the draws."""
     names = [k for k in res.data_vars if k.startswith("summary_")]
+    if not names:
+        return summarise(res)
     sm = res[names].rename({k: k.removeprefix("summary_") for k in names})
     for k in sm.data_vars:
         sm[k].attrs.pop("role", None)

@@ -114,8 +114,7 @@ class Results:
     Attributes
     ----------
     results : xarray.Dataset
-        Per-draw metrics and inputs (option, world, draw) with the ``summary_*``
-        variables.
+        Per-draw metrics and inputs (option, world, draw).
     cashflows : xarray.Dataset
         Yearly cash-flow lines of the first draws (option, world, draw, year).
     scenario : Scenario
@@ -132,6 +131,9 @@ class Results:
     """For a streamed run: the netCDF file ``results`` was opened from (lazily); it is
     moved into the results folder when written, and removed when the Results object is
     dropped without being written."""
+    summary: xr.Dataset | None = None
+    """The option × world comparison (:func:`simcrm.analysis.summary.summarise`), computed
+    by the run (from the file for a streamed run)."""
 
     def __repr__(self) -> str:  # short: the Datasets have their own reprs
         r = self.results
@@ -225,13 +227,14 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         path = sink.finish(sc, seconds, notes)
         res = xr.open_dataset(path, engine="netcdf4")
         _, cf = assemble(sc, sink.kept, keep_cashflows, metrics=False)
-        return Results(res, cf, sc, seconds, results_path=path)
+        return Results(res, cf, sc, seconds, results_path=path, summary=sink.summary)
     res, cf = assemble(sc, sink.parts, keep_cashflows)
     res.attrs["run_seconds"] = round(seconds, 3)
     res.attrs["chunk_size"] = plan.chunk_draws
     res.attrs.update(notes)
     with np.errstate(all="ignore"):  # NaN metrics were counted; statistics of them are NaN
-        return Results(with_summary(res), cf, sc, seconds)
+        res, sm = with_summary(res)
+    return Results(res, cf, sc, seconds, summary=sm)
 
 
 def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,

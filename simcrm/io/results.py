@@ -37,7 +37,6 @@ from simcrm.analysis.sensitivity import input_names, sensitivity_table
 from simcrm.analysis.summary import (
     capacity_online,
     nonfinite_counts,
-    summarise,
     summary_table,
 )
 from simcrm.engine.dataset import stored_summary
@@ -153,13 +152,13 @@ def open_results(path: str | Path):
         with netCDF4.Dataset(path, "r") as nc:
             names = set(nc.variables)
             written_by = str(getattr(nc, "simcrm_version", "") or "")
-            need = {"option", "world", "draw", "npv"}
-            if not need <= names or not any(n.startswith("summary_") for n in names):
+            need = {"option", "world", "draw", "npv", "built"}  # "built": since issue 11
+            if not need <= names:
                 who = f"simcrm {written_by}" if written_by else "another program or version"
                 raise ResultsFileError(
                     f"{path} is not a results file of this simcrm ({__version__}): it was "
                     f"written by {who} and lacks "
-                    + ", ".join(sorted((need - names) or {"the summary_* variables"}))
+                    + ", ".join(sorted(need - names))
                     + ". Run the scenario again with `simcrm run`")
             for name in sorted(names):  # touch the last HDF5 chunk of every variable
                 var = nc.variables[name]
@@ -444,8 +443,7 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
                               encoding=_encoding(res.results))
     res.cashflows.to_netcdf(folder / "cashflows.nc", engine="netcdf4",
                             encoding=_encoding(res.cashflows))
-    stored = any(k.startswith("summary_") for k in res.results.data_vars)
-    summary = stored_summary(res.results) if stored else summarise(res.results)
+    summary = res.summary if res.summary is not None else stored_summary(res.results)
     summary_table(summary, nonfinite_counts(res.results)).to_csv(
         folder / "summary.csv", index=False, float_format="%.6g")
     write_summary_xlsx(summary, folder / "summary.xlsx", res.results.attrs.get("report_lang"))

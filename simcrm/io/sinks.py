@@ -111,7 +111,8 @@ class StreamSink:
             var.set_var_chunk_cache(size=1 << 20)
 
     def finish(self, sc: Scenario, seconds: float, notes: dict | None = None) -> Path:
-        """Close the file with its provenance and summary; return its path.
+        """Close the file with its provenance; compute the summary from it (kept as
+        :attr:`summary`, not written into the file); return its path.
 
         Parameters
         ----------
@@ -128,22 +129,14 @@ class StreamSink:
         for k, v in (notes or {}).items():
             nc.setncattr(k, v)
         nc.setncattr("streamed", "per-draw results were written to disk chunk by chunk; "
-                     "the summary_* variables were computed from this file")
+                     "the summary was computed from this file")
         nc.close()
         self.nc = None
         with xr.open_dataset(self.path, engine="netcdf4") as ds, np.errstate(all="ignore"):
-            sm = summarise_file(self.path, ds)  # NaN metrics are counted in ``notes``
+            # loaded now: its label coordinates must not read the file after it moves
+            self.summary = summarise_file(self.path, ds).load()
         with netCDF4.Dataset(self.path, "a") as nc:
-            for k, v in sm.data_vars.items():
-                var = nc.createVariable(f"summary_{k}", "f8", ("option", "world"))
-                var[:] = v.values
-                for ak, av in v.attrs.items():
-                    var.setncattr(ak, av)
-                var.setncattr("role", "summary")
-                var.setncattr("coordinates", " ".join(
-                    c for c in ("option_label_en", "option_label_nl", "world_label_en",
-                                "world_label_nl") if c in ds.coords))
-            nc.setncattr("decision_rule", sm.attrs["decision_rule"])
+            nc.setncattr("decision_rule", self.summary.attrs["decision_rule"])
         return self.path
 
     def abort(self) -> None:

@@ -13,7 +13,7 @@ Kinds of output
     Per draw, dims ``option × world × draw`` (``results.nc``).
 ``statistic``
     Per option × world, from :func:`simcrm.analysis.summary.summarise`
-    (``summary.csv``, ``summary_*`` variables of ``results.nc``).
+    (``summary.csv``, ``summary.xlsx``, ``Results.summary``, ``ds.simcrm.summary()``).
 ``line``
     Cash-flow line per year, dims ``option × world × draw × year``
     (``cashflows.nc``).  Sign convention: plant lines are inflows to the investor
