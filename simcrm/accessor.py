@@ -41,7 +41,8 @@ class SimcrmAccessor:
 
     @property
     def draws(self) -> xr.Dataset:
-        """The per-draw results (without the ``summary_*`` variables that files of earlier versions held)."""
+        """The per-draw results (without the ``summary_*`` variables that files of
+        earlier versions held)."""
         ds = self._ds
         return ds.drop_vars([k for k in ds.data_vars if k.startswith("summary_")])
 
