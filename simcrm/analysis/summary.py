@@ -239,12 +239,17 @@ def capacity_online(ds: xr.Dataset) -> xr.DataArray:
     years = np.arange(int(ds.attrs.get("valuation_year", ds.attrs.get("start_year", 2026))),
                       int(np.nanmax(ds["production_end"].values)) + 1
                       if np.isfinite(ds["production_end"].values).any() else 2051)
-    y = xr.DataArray(years, dims="year", coords={"year": years})
-    start, end = ds["first_production"], ds["production_end"]
-    online = (start < y + 1) & (end > y)  # NaN (not built) compares False
-    out = (ds["nameplate_tpa"] * online).mean("draw")
-    out.attrs = {"units": "t/yr", "long_name": "Expected nameplate capacity online"}
-    return out.transpose("option", "world", "year")
+    start = ds["first_production"].transpose("option", "world", "draw").values
+    end = ds["production_end"].transpose("option", "world", "draw").values
+    cap = ds["nameplate_tpa"].transpose("option", "world", "draw").values
+    out = np.empty(start.shape[:2] + (years.size,))
+    with np.errstate(invalid="ignore"):
+        for i, y in enumerate(years):  # a year at a time: memory of one (option, world, draw)
+            online = (start < y + 1) & (end > y)  # NaN (not built) compares False
+            out[:, :, i] = (cap * online).mean(axis=-1)
+    return xr.DataArray(out, dims=("option", "world", "year"),
+                        coords={"option": ds["option"], "world": ds["world"], "year": years},
+                        attrs={"units": "t/yr", "long_name": "Expected nameplate capacity online"})
 
 
 def _se(x: np.ndarray) -> float:
