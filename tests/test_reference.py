@@ -71,6 +71,7 @@ def test_no_reference_outside_the_repository():
              root / "simcrm" / "spec" / "registry.py"]
     for f in files:
         text = f.read_text(encoding="utf-8")
-        for bad in ("/work/", "shared/domain-brief", "../shared", "brief §"):
+        # spelt in pieces so that this test does not itself point outside the repository
+        for bad in ("/work/", "shared/" + "domain-" + "brief", "../" + "shared", "brief" + " §"):
             lines = [ln for ln in text.splitlines() if bad in ln and "description" not in ln]
             assert not lines, (f.name, bad, lines[:2])
