@@ -280,3 +280,32 @@ def test_headline_and_best_option_use_the_same_paired_rule():
     title = charts.title_of(charts.npv_distribution(ds, "en", f))
     assert f.label("grant", "en") in title, title
     assert f.profit().found and f.profit().option == f.best
+
+
+def test_no_red_green_pairs():
+    """The colour check finds a red/green pair, and no chart of a run uses one (the
+    PRIM chart's profitable/loss-making dots are blue/orange with different markers)."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    from simcrm.analysis.findings import analyses
+    from simcrm.present import analysis_charts, layout
+    from simcrm.present.charts import Facts, chart_set
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.scatter([0, 1], [0, 1], color="#55a868")
+    ax.scatter([0, 1], [1, 0], color="#c44e52")
+    assert layout.red_green(fig)
+    assert layout._hue_class(mpl.colors.to_rgba(analysis_charts.OK_COLOUR)) is None
+    assert layout._hue_class(mpl.colors.to_rgba(analysis_charts.FAIL_COLOUR)) is None
+
+    sc = simcrm.load_scenario("scenarios/rare-earth-separation.toml")
+    r = simcrm.simulate(sc, draws=300, keep_cashflows=60)
+    f = Facts(r.results, cashflows=r.cashflows)
+    bad = {name: layout.red_green(draw("en")) for name, draw in chart_set(f)}
+    an = analyses(f, sc, sobol_n=64)
+    for title, items in analysis_charts.report_sections(f.ds, "en", facts=f, computed=an):
+        for k, it in enumerate(i for i in items if not isinstance(i, str)):
+            bad[(title, k)] = layout.red_green(it)
+    assert not {k: v for k, v in bad.items() if v}
