@@ -178,6 +178,7 @@ class PrimResult:
             ", ".join(conds[:-1]) + (" and " if lang == "en" else " en ") + conds[-1])
         return _TEXT[lang].format(
             what=what, p=i18n.pct(self.density, lang), p0=i18n.pct(self.base_rate, lang),
+            fails=_FAILS[self.what == "npv"],
             conds=joined, mass=i18n.pct(self.mass, lang), cov=i18n.pct(self.coverage, lang))
 
 
@@ -191,8 +192,10 @@ _TEXT = {
     "en": "The plant {what} in {p} of simulations (overall {p0}) when {conds}. "
           "Such simulations are {mass} of all simulations and hold {cov} of the failures.",
     "nl": "De fabriek {what} in {p} van de simulaties (over alle simulaties: {p0}) als "
-          "{conds}. Dat zijn {mass} van alle simulaties, met {cov} van de verliesgevallen.",
+          "{conds}. Dat zijn {mass} van alle simulaties, met {cov} van de {fails}.",
 }
+_FAILS = ("faalgevallen", "verliesgevallen")
+"""Dutch word for the failures: losses when the failure is NPV < 0."""
 _MORE = {"en": ("one more condition holds", "{n} more conditions hold"),
          "nl": ("nog één voorwaarde geldt", "nog {n} voorwaarden gelden")}
 _NONE = {"en": "The plant never {what} in these simulations.",

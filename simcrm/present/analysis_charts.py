@@ -56,6 +56,13 @@ TEXT = {
     "prim_chosen": {"en": "Chosen conditions", "nl": "Gekozen afbakening"},
     "prim_fail": {"en": "Loss-making", "nl": "Verlieslatend"},
     "prim_ok": {"en": "Profitable", "nl": "Rendabel"},
+    # a failure other than a loss (late production): neutral words
+    "prim_traj_x_any": {"en": "Share of all failures\ninside the conditions [%]",
+                        "nl": "Aandeel van alle\nfaalgevallen [%]"},
+    "prim_traj_y_any": {"en": "Share of failures\ninside the conditions [%]",
+                        "nl": "Aandeel faalgevallen binnen\nde afbakening [%]"},
+    "prim_fail_any": {"en": "Fails", "nl": "Faalt"},
+    "prim_ok_any": {"en": "Does not fail", "nl": "Faalt niet"},
     "prim_note": {"en": "{option}, {world}. Search for failure conditions (PRIM) over {n} "
                         "simulations.",
                   "nl": "{option}, {world}. Zoeken naar faalcondities (PRIM) over {n} "
@@ -215,6 +222,7 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
     restr = res.restrictions()
+    sfx = "" if res.what == "npv" else "_any"
     with charts._style():
         fig = charts._figure((charts.W, 4.4))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
@@ -224,8 +232,8 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
         ax1.plot([res.coverage * 100], [res.density * 100], "*", color=FAIL_COLOUR, ms=12,
                  label=tr("prim_chosen", lang), zorder=5)
         ax1.axhline(res.base_rate * 100, color=MUTED, lw=1, ls=":")
-        ax1.set_xlabel(tr("prim_traj_x", lang))
-        ax1.set_ylabel(tr("prim_traj_y", lang))
+        ax1.set_xlabel(tr("prim_traj_x" + sfx, lang))
+        ax1.set_ylabel(tr("prim_traj_y" + sfx, lang))
         ax1.set_xlim(0, 102)
         ax1.legend(loc="lower left", frameon=True)
         names = list(restr["input"])
@@ -239,9 +247,9 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
                 else np.arange(x.size)
             f = res.y[idx]
             ax2.scatter(x[idx][~f], yv[idx][~f], s=8, color=OK_COLOUR, marker="o",
-                        alpha=0.45, label=tr("prim_ok", lang), lw=0)
+                        alpha=0.45, label=tr("prim_ok" + sfx, lang), lw=0)
             ax2.scatter(x[idx][f], yv[idx][f], s=12, color=FAIL_COLOUR, marker="^",
-                        alpha=0.55, label=tr("prim_fail", lang), lw=0)
+                        alpha=0.55, label=tr("prim_fail" + sfx, lang), lw=0)
             lo = [res.box.lower[j] if np.isfinite(res.box.lower[j]) else x.min() if j == j0
                   else yv.min() for j in (j0, j1)]
             hi = [res.box.upper[j] if np.isfinite(res.box.upper[j]) else x.max() if j == j0
