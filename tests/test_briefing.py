@@ -62,3 +62,24 @@ def test_every_chart_fits_a4(path):
             if problems:
                 bad[(lang, name)] = problems[:3]
     assert not bad, bad
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_analysis_chart_fits_a4(path):
+    """The annex charts (Sobol', PRIM, robustness, convergence) pass the same layout
+    check, in both languages (a small Sobol' design keeps it quick)."""
+    from simcrm.analysis.findings import analyses
+    from simcrm.present import analysis_charts
+
+    sc = simcrm.load_scenario(path)
+    r = simcrm.simulate(sc, draws=300)
+    f = charts.Facts(r.results)
+    an = analyses(f, sc, sobol_n=64)
+    bad = {}
+    for lang in ("en", "nl"):
+        for title, items in analysis_charts.report_sections(f.ds, lang, facts=f, computed=an):
+            for k, item in enumerate(i for i in items if not isinstance(i, str)):
+                problems = layout.check(item)
+                if problems:
+                    bad[(lang, title, k)] = problems[:4]
+    assert not bad, bad

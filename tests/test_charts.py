@@ -280,3 +280,69 @@ def test_headline_and_best_option_use_the_same_paired_rule():
     title = charts.title_of(charts.npv_distribution(ds, "en", f))
     assert f.label("grant", "en") in title, title
     assert f.profit().found and f.profit().option == f.best
+
+
+def test_no_red_green_pairs():
+    """The colour check finds a red/green pair, and no chart of a run uses one (the
+    PRIM chart's profitable/loss-making dots are blue/orange with different markers)."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    from simcrm.analysis.findings import analyses
+    from simcrm.present import analysis_charts, layout
+    from simcrm.present.charts import Facts, chart_set
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.scatter([0, 1], [0, 1], color="#55a868")
+    ax.scatter([0, 1], [1, 0], color="#c44e52")
+    assert layout.red_green(fig)
+    assert layout._hue_class(mpl.colors.to_rgba(analysis_charts.OK_COLOUR)) is None
+    assert layout._hue_class(mpl.colors.to_rgba(analysis_charts.FAIL_COLOUR)) is None
+
+    sc = simcrm.load_scenario("scenarios/rare-earth-separation.toml")
+    r = simcrm.simulate(sc, draws=300, keep_cashflows=60)
+    f = Facts(r.results, cashflows=r.cashflows)
+    bad = {name: layout.red_green(draw("en")) for name, draw in chart_set(f)}
+    an = analyses(f, sc, sobol_n=64)
+    for title, items in analysis_charts.report_sections(f.ds, "en", facts=f, computed=an):
+        for k, it in enumerate(i for i in items if not isinstance(i, str)):
+            bad[(title, k)] = layout.red_green(it)
+    assert not {k: v for k, v in bad.items() if v}
+
+
+def test_cap_kink_is_named_on_the_response_curve(tmp_path):
+    """A money cap that stops the public cost rising is named at the kink; a curve
+    without a binding cap has no note."""
+    from pathlib import Path
+
+    from simcrm.analysis.findings import Family, cap_kink
+    from simcrm.present import layout
+    from simcrm.present.charts import Facts, response_curve
+
+    fam = Family("capex-grant", "capex_grant", "share", "1",
+                 (("capex-grant-0.1", 0.1), ("capex-grant-0.2", 0.2), ("capex-grant-0.3", 0.3)))
+    tables = {"options": {"capex-grant": {"capex_grant": {"share": [0.1, 0.2, 0.3],
+                                                          "cap_meur": 200.0}}}}
+    x = np.array([0.1, 0.2, 0.3])
+    k = cap_kink(fam, x, np.array([100.0, 190.0, 191.0]), tables)
+    assert k is not None and k.index == 1 and k.value == 200 and k.unit == "MEUR"
+    assert cap_kink(fam, x, np.array([100.0, 200.0, 300.0]), tables) is None
+    assert cap_kink(fam, x, np.array([100.0, 190.0, 191.0]),
+                    {"options": {"capex-grant": {"capex_grant": {"share": [0.1]}}}}) is None
+
+    src = Path("scenarios/nickel-cobalt-refining.toml").resolve()
+    p = tmp_path / "low-cap.toml"
+    p.write_text(f'extends = ["{src.as_posix()}"]\n\n'
+                 "[options.capex-grant.capex_grant]\ncap_meur = 30.0\n", encoding="utf-8")
+    r = simcrm.simulate(simcrm.load_scenario(p), draws=300)
+    f = Facts(r.results)
+    fam = next(fm for fm in f.families if fm.lever == "capex_grant")
+    notes = {"en": "cap EUR 30 million reached", "nl": "plafond € 30 mln bereikt"}
+    for lang, note in notes.items():
+        fig = response_curve(f.ds, fam, lang, f)
+        assert note in [tx.get_text() for tx in fig.axes[1].texts]
+        assert not layout.check(fig)
+    plain = Facts(simcrm.simulate(simcrm.load_scenario(src), draws=300).results)
+    fam = next(fm for fm in plain.families if fm.lever == "capex_grant")
+    assert not response_curve(plain.ds, fam, "en", plain).axes[1].texts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -146,7 +148,25 @@ def test_prim_chart(lang):
     r = discover(ds, "baseline", "base", "npv")
     fig = prim_chart(r, lang, "baseline", "base")
     assert isinstance(fig, Figure)
-    assert title_of(fig) == r.describe(lang).split(". ")[0]
+    assert title_of(fig) == r.describe(lang, top=2).split(". ")[0]
     traj, box = fig.axes[:2]
     assert len(traj.lines[0].get_xdata()) == len(r.trajectory)
     assert len(box.patches) == 1  # the box
+
+
+def test_cost_overrun_reads_as_percent_over_budget():
+    """A multiplier input (1 = on budget) is stated as the overrun, 1.1 → "10 %"."""
+    g = np.random.default_rng(5)
+    n = 4000
+    over = g.uniform(0.9, 2.0, n)
+    months = g.uniform(10, 50, n)
+    y = over > 1.1
+    r = prim(np.column_stack([over, months]), y, ["plant.capex_overrun",
+                                                  "permitting.permit_months"])
+    r.units = {"plant.capex_overrun": "1", "permitting.permit_months": "months"}
+    en = r.describe("en").replace("\u00a0", " ")
+    nl = r.describe("nl").replace("\u00a0", " ")
+    assert re.search(r"cost overrun is above (9|10|11) %", en), en
+    assert re.search(r"kostenoverschrijding boven (9|10|11) % ligt", nl), nl
+    assert "110 %" not in en + nl
+    assert "gemiddeld" not in nl and "over alle simulaties" in nl

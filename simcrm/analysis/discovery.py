@@ -157,8 +157,12 @@ class PrimResult:
         df = df.sort_values("loss", ascending=False, kind="stable").reset_index(drop=True)
         return df.drop(columns="loss")
 
-    def describe(self, lang: str = "en") -> str:
-        """The finding in plain words, in English (``en``) or Dutch (``nl``)."""
+    def describe(self, lang: str = "en", top: int | None = None) -> str:
+        """The finding in plain words, in English (``en``) or Dutch (``nl``).
+
+        ``top`` keeps only the most important conditions and says how many more there
+        are (for a chart title); the report gives them all.
+        """
         lang = i18n.check_lang(lang)
         what = _WHAT[self.what][lang].format(deadline=self.deadline)
         if self.trajectory.empty or self.y.sum() == 0:
@@ -167,10 +171,14 @@ class PrimResult:
                  for r in self.restrictions().itertuples()]
         if not conds:
             return _NO_BOX[lang].format(what=what, p=i18n.pct(self.base_rate, lang))
+        if top is not None and len(conds) > top:
+            more = len(conds) - top
+            conds = conds[:top] + [_MORE[lang][more > 1].format(n=more)]
         joined = conds[0] if len(conds) == 1 else (
             ", ".join(conds[:-1]) + (" and " if lang == "en" else " en ") + conds[-1])
         return _TEXT[lang].format(
             what=what, p=i18n.pct(self.density, lang), p0=i18n.pct(self.base_rate, lang),
+            fails=_FAILS[self.what == "npv"],
             conds=joined, mass=i18n.pct(self.mass, lang), cov=i18n.pct(self.coverage, lang))
 
 
@@ -181,15 +189,20 @@ _WHAT = {
                "nl": "maakt verlies of produceert pas na {deadline}"},
 }
 _TEXT = {
-    "en": "The plant {what} in {p} of draws (overall {p0}) when {conds}. "
-          "Such draws are {mass} of all draws and hold {cov} of the failures.",
-    "nl": "De fabriek {what} in {p} van de trekkingen (gemiddeld {p0}) als {conds}. "
-          "Dat zijn {mass} van alle trekkingen, met {cov} van de mislukkingen.",
+    "en": "The plant {what} in {p} of simulations (overall {p0}) when {conds}. "
+          "Such simulations are {mass} of all simulations and hold {cov} of the failures.",
+    "nl": "De fabriek {what} in {p} van de simulaties (over alle simulaties: {p0}) als "
+          "{conds}. Dat zijn {mass} van alle simulaties, met {cov} van de {fails}.",
 }
-_NONE = {"en": "The plant never {what} in these draws.",
-         "nl": "De fabriek {what} in geen enkele trekking."}
-_NO_BOX = {"en": "The plant {what} in {p} of draws; no combination of inputs stands out.",
-           "nl": "De fabriek {what} in {p} van de trekkingen; geen combinatie van invoer "
+_FAILS = ("faalgevallen", "verliesgevallen")
+"""Dutch word for the failures: losses when the failure is NPV < 0."""
+_MORE = {"en": ("one more condition holds", "{n} more conditions hold"),
+         "nl": ("nog één voorwaarde geldt", "nog {n} voorwaarden gelden")}
+_NONE = {"en": "The plant never {what} in these simulations.",
+         "nl": "De fabriek {what} in geen enkele simulatie."}
+_NO_BOX = {"en": "The plant {what} in {p} of simulations; no combination of inputs stands "
+                 "out.",
+           "nl": "De fabriek {what} in {p} van de simulaties; geen combinatie van invoer "
                  "springt eruit."}
 _BINARY = {
     "permitting.appeal": {
@@ -207,7 +220,15 @@ def _round(x: float) -> float:
     return round(x, -e)
 
 
-def _fmt(x: float, unit: str, lang: str) -> str:
+OVERRUN_KEYS = frozenset({"plant.capex_overrun"})
+"""Multiplier inputs (1 = on the estimate) that statements give as the percentage above
+the estimate: a cost-overrun factor of 1.1 reads "above 10 %", not "above 110 %".
+The one place that decides which inputs are read this way."""
+
+
+def _fmt(x: float, unit: str, lang: str, key: str = "") -> str:
+    if key in OVERRUN_KEYS:
+        return i18n.pct(_round(x - 1.0), lang)
     r = _round(x)
     digits = max(0, -int(np.floor(np.log10(abs(r)))) + 1) if r and abs(r) < 10 else 0
     if unit == "1" and 0 < abs(r) <= 1.5:
@@ -228,15 +249,16 @@ def _condition(r, x: np.ndarray, lang: str) -> str:
         return no if hi_only else yes
     lo, hi = r.lower, r.upper
     the = "the " if lang == "en" else "de "
+    flo = _fmt(lo, r.units, lang, r.input) if not np.isnan(lo) else ""
+    fhi = _fmt(hi, r.units, lang, r.input) if not np.isnan(hi) else ""
     if np.isnan(lo):
-        return (f"{the}{label} is below {_fmt(hi, r.units, lang)}" if lang == "en"
-                else f"{the}{label} onder {_fmt(hi, r.units, lang)} ligt")
+        return (f"{the}{label} is below {fhi}" if lang == "en"
+                else f"{the}{label} onder {fhi} ligt")
     if np.isnan(hi):
-        return (f"{the}{label} is above {_fmt(lo, r.units, lang)}" if lang == "en"
-                else f"{the}{label} boven {_fmt(lo, r.units, lang)} ligt")
-    return (f"{the}{label} is between {_fmt(lo, r.units, lang)} and {_fmt(hi, r.units, lang)}"
-            if lang == "en" else
-            f"{the}{label} tussen {_fmt(lo, r.units, lang)} en {_fmt(hi, r.units, lang)} ligt")
+        return (f"{the}{label} is above {flo}" if lang == "en"
+                else f"{the}{label} boven {flo} ligt")
+    return (f"{the}{label} is between {flo} and {fhi}" if lang == "en" else
+            f"{the}{label} tussen {flo} en {fhi} ligt")
 
 
 # --------------------------------------------------------------------------------------

@@ -108,6 +108,58 @@ def response_families(ds: xr.Dataset, tables: dict | None = None) -> list[Family
     return [Family(k, "", "", "", tuple(v)) for k, v in groups.items() if len(v) >= 2]
 
 
+@dataclass(frozen=True)
+class CapKink:
+    """Where a money cap of a response curve's lever bends its public-cost curve."""
+
+    setting: str
+    """The cap's registry key (``capex_grant.cap_meur``)."""
+    value: float
+    """The cap [``unit``]."""
+    unit: str
+    """``MEUR`` or ``MEUR/yr``."""
+    index: int
+    """The member (in order of intensity) from which the public cost stops rising."""
+
+
+def cap_kink(family: Family, x: np.ndarray, cost: np.ndarray,
+             tables: dict | None = None, flat: float = 0.25) -> CapKink | None:
+    """The cap behind a kink of a response curve's public cost, if there is one.
+
+    A kink is a member after which the cost rises by less than ``flat`` times the
+    steepest rise before it (per unit of intensity); it is put down to a cap when the
+    family's lever has a money cap (a setting in ``MEUR`` or ``MEUR/yr`` whose name
+    holds ``cap``) set in the option.
+
+    Parameters
+    ----------
+    family : Family
+    x, cost : ndarray
+        Intensities (ascending) and expected public cost [MEUR] of the members.
+    tables : dict, optional
+        :func:`scenario_tables` of the run.
+    """
+    if not family.lever or tables is None or len(x) < 3:
+        return None
+    table = ((tables.get("options") or {}).get(family.name) or {}).get(family.lever)
+    if not isinstance(table, dict):
+        return None
+    params = setting_params()
+    caps = [(k, float(v)) for k, v in table.items()
+            if "cap" in k and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and params.get(f"{family.lever}.{k}") is not None
+            and params[f"{family.lever}.{k}"].unit in ("MEUR", "MEUR/yr")]
+    if not caps:
+        return None
+    slope = np.diff(np.asarray(cost, float)) / np.diff(np.asarray(x, float))
+    for i in range(1, slope.size):
+        steepest = float(np.max(slope[:i]))
+        if steepest > 0 and slope[i] < flat * steepest:
+            k, v = caps[0]
+            return CapKink(f"{family.lever}.{k}", v, params[f"{family.lever}.{k}"].unit, i)
+    return None
+
+
 def cross_year(years: np.ndarray, cum: np.ndarray) -> int | None:
     """First year from which a cumulative cash flow stays at or above zero.
 

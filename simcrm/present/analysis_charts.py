@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from simcrm.analysis import robustness
+from simcrm.analysis.discovery import OVERRUN_KEYS
 from simcrm.analysis.findings import Analyses, analyses
 from simcrm.present import charts
 from simcrm.present import text as i18n
@@ -47,53 +48,72 @@ TEXT = {
                     "nl": "Marktprijzen op hun verwachte pad gehouden."},
     "shocks": {"en": "{m} shocks", "nl": "Schokken in {m}"},
     # PRIM
-    "prim_traj_x": {"en": "Coverage: share of all failures in the box [%]",
-                    "nl": "Dekking: aandeel van alle mislukkingen in het vak [%]"},
-    "prim_traj_y": {"en": "Density: share of failures in the box [%]",
-                    "nl": "Dichtheid: aandeel mislukkingen in het vak [%]"},
-    "prim_path": {"en": "Peeling path", "nl": "Pelpad"},
-    "prim_chosen": {"en": "Chosen box", "nl": "Gekozen vak"},
-    "prim_fail": {"en": "Fails", "nl": "Mislukt"},
-    "prim_ok": {"en": "Succeeds", "nl": "Slaagt"},
-    "prim_note": {"en": "{option}, {world}. PRIM scenario discovery over {n} draws.",
-                  "nl": "{option}, {world}. PRIM-scenario-ontdekking over {n} trekkingen."},
+    "prim_traj_x": {"en": "Share of all loss cases\ninside the conditions [%]",
+                    "nl": "Aandeel van alle\nverliesgevallen [%]"},
+    "prim_traj_y": {"en": "Share of losses\ninside the conditions [%]",
+                    "nl": "Aandeel verlies binnen\nde afbakening [%]"},
+    "prim_path": {"en": "Trade-off curve", "nl": "Afwegingscurve"},
+    "prim_chosen": {"en": "Chosen conditions", "nl": "Gekozen afbakening"},
+    "prim_fail": {"en": "Loss-making", "nl": "Verlieslatend"},
+    "prim_ok": {"en": "Profitable", "nl": "Rendabel"},
+    # a failure other than a loss (late production): neutral words
+    "prim_traj_x_any": {"en": "Share of all failures\ninside the conditions [%]",
+                        "nl": "Aandeel van alle\nfaalgevallen [%]"},
+    "prim_traj_y_any": {"en": "Share of failures\ninside the conditions [%]",
+                        "nl": "Aandeel faalgevallen binnen\nde afbakening [%]"},
+    "prim_fail_any": {"en": "Fails", "nl": "Faalt"},
+    "prim_ok_any": {"en": "Does not fail", "nl": "Faalt niet"},
+    "prim_note": {"en": "{option}, {world}. Search for failure conditions (PRIM) over {n} "
+                        "simulations.",
+                  "nl": "{option}, {world}. Zoeken naar faalcondities (PRIM) over {n} "
+                        "simulaties."},
     # robustness
     "rob_title": {"en": "Most robust: {option}, at most {regret} below the best option in "
                         "any world",
                   "nl": "Meest robuust: {option}, hooguit {regret} onder de beste optie in "
-                        "welke wereld ook"},
+                        "elk scenario"},
     "rob_title_best": {"en": "Most robust: {option}, the best option in every world",
-                       "nl": "Meest robuust: {option}, de beste optie in elke wereld"},
+                       "nl": "Meest robuust: {option}, de beste optie in elk scenario"},
     "rob_cbar": {"en": "Regret: mean NPV below the best option in the world [MEUR]",
-                 "nl": "Spijt: gemiddelde NCW onder de beste optie in die wereld [mln EUR]"},
-    "rob_worst": {"en": "Worst-world\nP(NPV > 0)", "nl": "Slechtste wereld\nP(NCW > 0)"},
-    "rob_max": {"en": "Largest\nregret", "nl": "Grootste\nspijt"},
+                 "nl": "Achterstand op de beste optie: gemiddelde NCW onder de beste optie "
+                       "in dat scenario [mln euro]"},
+    "rob_worst": {"en": "Chance of a\nprofitable plant,\nworst world",
+                  "nl": "Kans op een\nrendabele fabriek,\nslechtste scenario"},
+    "rob_max": {"en": "Largest\nregret", "nl": "Grootste\nachterstand"},
     "rob_best": {"en": "Best option by the rule of the headline numbers, per world: {best}.",
-                 "nl": "Beste optie volgens de regel van de kerncijfers, per wereld: {best}."},
+                 "nl": "Beste optie volgens de regel van de kerncijfers, per scenario: "
+                       "{best}."},
     "rob_note": {"en": "Ranked by minimax regret: the smallest largest shortfall over the "
                        "worlds.",
-                 "nl": "Gerangschikt op minimax-spijt: het kleinste grootste tekort over de "
-                       "werelden."},
+                 "nl": "Gerangschikt op de kleinste maximale achterstand op de beste optie "
+                       "over alle scenario's."},
     # convergence
     "conv_title": {"en": "{n} draws pin the chance of profit down to ±{half} points and the "
                          "mean NPV to ±{mhalf}",
-                   "nl": "{n} trekkingen leggen de kans op winst vast op ±{half} procentpunt "
+                   "nl": "{n} simulaties leggen de kans op winst vast op ±{half} procentpunt "
                          "en de gemiddelde NCW op ±{mhalf}"},
-    "conv_x": {"en": "Number of draws", "nl": "Aantal trekkingen"},
-    "conv_p": {"en": "P(NPV > 0) [%]", "nl": "P(NCW > 0) [%]"},
+    "conv_x": {"en": "Number of simulations", "nl": "Aantal simulaties"},
+    "conv_p": {"en": "Chance of a profitable plant [%]",
+               "nl": "Kans op een rendabele fabriek [%]"},
     "conv_m": {"en": "Mean NPV [MEUR]", "nl": "Gemiddelde NCW [mln EUR]"},
     "conv_band": {"en": "95 % interval", "nl": "95 %-interval"},
     "conv_note": {"en": "{option}, {world}. Running estimate as draws are added.",
-                  "nl": "{option}, {world}. Lopende schatting naarmate trekkingen worden "
+                  "nl": "{option}, {world}. Lopende schatting naarmate simulaties worden "
                         "toegevoegd."},
     # report sections
     "sec_sobol": {"en": "What drives the spread in NPV (Sobol' indices)",
                   "nl": "Wat de spreiding in NCW bepaalt (Sobol'-indices)"},
-    "sec_prim": {"en": "When does the plant fail? (scenario discovery)",
-                 "nl": "Wanneer mislukt de fabriek? (scenario-ontdekking)"},
-    "sec_rob": {"en": "Robustness across worlds", "nl": "Robuustheid over werelden"},
+    "sec_prim": {"en": "When does the plant fail? (search for failure conditions)",
+                 "nl": "Wanneer maakt de fabriek verlies? (zoeken naar faalcondities)"},
+    "sec_rob": {"en": "Robustness across worlds", "nl": "Robuustheid over scenario's"},
     "sec_conv": {"en": "Monte Carlo precision", "nl": "Nauwkeurigheid van de simulatie"},
 }
+
+
+OK_COLOUR = "#0072b2"
+"""Profitable draws: blue (Okabe-Ito), with round markers."""
+FAIL_COLOUR = "#e69f00"
+"""Loss-making draws: orange (Okabe-Ito), with triangles; never a red/green pair."""
 
 
 def tr(key: str, lang: str, **kw) -> str:
@@ -202,23 +222,23 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
     restr = res.restrictions()
+    sfx = "" if res.what == "npv" else "_any"
     with charts._style():
         fig = charts._figure((charts.W, 4.4))
         ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
         tj = res.trajectory
         ax1.plot(tj["coverage"] * 100, tj["density"] * 100, "-o", color="#8c8c8c", ms=4,
                  label=tr("prim_path", lang))
-        ax1.plot([res.coverage * 100], [res.density * 100], "*", color="#c44e52", ms=12,
+        ax1.plot([res.coverage * 100], [res.density * 100], "*", color=FAIL_COLOUR, ms=12,
                  label=tr("prim_chosen", lang), zorder=5)
         ax1.axhline(res.base_rate * 100, color=MUTED, lw=1, ls=":")
-        ax1.set_xlabel(tr("prim_traj_x", lang))
-        ax1.set_ylabel(tr("prim_traj_y", lang))
+        ax1.set_xlabel(tr("prim_traj_x" + sfx, lang))
+        ax1.set_ylabel(tr("prim_traj_y" + sfx, lang))
         ax1.set_xlim(0, 102)
         ax1.legend(loc="lower left", frameon=True)
         names = list(restr["input"])
-        if len(names) < 2:
-            rest = [k for k in res.names if k not in names]
-            names = (names + rest)[:2]
+        rest = [k for k in res.names if k not in names]
+        names = (names + rest)[:2]
         if len(names) == 2:
             j0, j1 = res.names.index(names[0]), res.names.index(names[1])
             x, yv = res.X[:, j0], res.X[:, j1]
@@ -226,10 +246,10 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
             idx = np.random.default_rng(0).choice(x.size, k, replace=False) if x.size > k \
                 else np.arange(x.size)
             f = res.y[idx]
-            ax2.scatter(x[idx][~f], yv[idx][~f], s=7, color="#55a868", alpha=0.45,
-                        label=tr("prim_ok", lang), lw=0)
-            ax2.scatter(x[idx][f], yv[idx][f], s=7, color="#c44e52", alpha=0.45,
-                        label=tr("prim_fail", lang), lw=0)
+            ax2.scatter(x[idx][~f], yv[idx][~f], s=8, color=OK_COLOUR, marker="o",
+                        alpha=0.45, label=tr("prim_ok" + sfx, lang), lw=0)
+            ax2.scatter(x[idx][f], yv[idx][f], s=12, color=FAIL_COLOUR, marker="^",
+                        alpha=0.55, label=tr("prim_fail" + sfx, lang), lw=0)
             lo = [res.box.lower[j] if np.isfinite(res.box.lower[j]) else x.min() if j == j0
                   else yv.min() for j in (j0, j1)]
             hi = [res.box.upper[j] if np.isfinite(res.box.upper[j]) else x.max() if j == j0
@@ -239,14 +259,17 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
             ax2.set_xlabel(_axis_label(names[0], res.units.get(names[0], ""), lang))
             ax2.set_ylabel(_axis_label(names[1], res.units.get(names[1], ""), lang))
             ax2.legend(loc="upper right", frameon=True, markerscale=3)
-            for a, u in ((ax2.xaxis, res.units.get(names[0], "")),
-                         (ax2.yaxis, res.units.get(names[1], ""))):
-                if u not in ("1",):
+            for a, nm, u in ((ax2.xaxis, names[0], res.units.get(names[0], "")),
+                             (ax2.yaxis, names[1], res.units.get(names[1], ""))):
+                if nm in OVERRUN_KEYS:
+                    a.set_major_formatter(mpl.ticker.FuncFormatter(
+                        lambda v, _: pct(v - 1.0, lang)))
+                elif u not in ("1",):
                     a.set_major_formatter(mpl.ticker.FuncFormatter(
                         lambda v, _: i18n.num(v, lang)))
         else:
             ax2.set_axis_off()
-        title = res.describe(lang).split(". ")[0]
+        title = res.describe(lang, top=2).split(". ")[0]
         note = tr("prim_note", lang, option=_olabel(facts, option, lang) if option else "",
                   world=facts.wlabel(world, lang) if facts is not None and world else world,
                   n=i18n.num(res.X.shape[0], lang))
@@ -284,7 +307,7 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
     worlds = [str(w) for w in ds["world"].values]
     M = rg["regret_npv"].sel(option=opts).transpose("option", "world").values
     with charts._style():
-        fig = charts._figure((charts.W, 2.8 + 0.34 * len(opts) * charts._lines(facts, lang)))
+        fig = charts._figure((charts.W, 3.8 + 0.34 * len(opts) * charts._lines(facts, lang)))
         ax = fig.subplots()
         cols = len(worlds) + 2
         vmax = max(float(np.nanmax(M)), 1e-9)
@@ -302,11 +325,12 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
                     va="center", fontsize=8.5, fontweight="bold" if i == 0 else "normal")
         ax.set_xlim(0, cols)
         ax.set_ylim(len(opts), 0)
-        ax.set_xticks(np.arange(cols) + 0.5,
-                      [facts.wlabel(w, lang) for w in worlds]
-                      + [tr("rob_worst", lang), tr("rob_max", lang)])
+        heads = [i18n.wrap(facts.wlabel(w, lang), 20) for w in worlds] \
+            + [tr("rob_worst", lang), tr("rob_max", lang)]
+        ax.set_xticks(np.arange(cols) + 0.5, heads, rotation=90, va="bottom",
+                      ha="center")
         ax.xaxis.tick_top()
-        ax.set_yticks(np.arange(len(opts)) + 0.5, [facts.label(o, lang) for o in opts])
+        ax.set_yticks(np.arange(len(opts)) + 0.5, [facts.wrapped(o, lang) for o in opts])
         ax.grid(False)
         for s in ax.spines.values():
             s.set_visible(False)
@@ -316,7 +340,7 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
                                        "r", [cmap(0.08), cmap(0.88)]))
         cb = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.05, pad=0.02,
                           aspect=50)
-        cb.set_label(tr("rob_cbar", lang))
+        cb.set_label(i18n.wrap(tr("rob_cbar", lang), 60))
         best = rk.iloc[0]
         title = tr("rob_title" if best["regret_npv"] > 0 else "rob_title_best", lang,
                    option=facts.label(best["option"], lang),

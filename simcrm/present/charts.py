@@ -35,7 +35,7 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 from simcrm.analysis import ranking
-from simcrm.analysis.findings import Family, Findings, KeyMessage, key_message
+from simcrm.analysis.findings import Family, Findings, KeyMessage, cap_kink, key_message
 from simcrm.levers import setting_params
 from simcrm.present import text as i18n
 from simcrm.present.text import meur, pct, points, t
@@ -717,6 +717,14 @@ def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
         a2.plot(xs, cost, color=hue, lw=3, marker="o", markersize=7)
         for xi, ci, o in zip(xs, cost, opts, strict=False):
             a2.plot(xi, ci, "o", color=f.colours[o], markersize=7, markeredgecolor="black")
+        kink = cap_kink(family, x, cost, f.tables)
+        if kink is not None:
+            yr = t("resp_cap_yr", lang) if kink.unit == "MEUR/yr" else ""
+            a2.annotate(t("resp_cap", lang, v=i18n.num(kink.value, lang), yr=yr),
+                        (xs[kink.index], cost[kink.index]), xytext=(4, -16),
+                        textcoords="offset points", ha="left", va="top", fontsize=8.5,
+                        color=BASELINE_COLOUR,
+                        arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 1})
         a2.set_ylabel(t("resp_cost_ylabel", lang))
         a2.set_title(t("resp_cost_panel", lang), loc="left", fontweight="bold")
         a2.set_ylim(min(0, cost.min() * 1.1), max(cost.max() * 1.15, 1))

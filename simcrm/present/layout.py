@@ -9,8 +9,15 @@ scaled to the width of a note (16 cm), must be at least 8 pt
 
 from __future__ import annotations
 
+import colorsys
+
+import matplotlib.colors as mcolors
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import Collection, QuadMesh
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 PRINT_WIDTH_CM = 16.0
@@ -103,3 +110,63 @@ def check(fig: Figure, width_cm: float = PRINT_WIDTH_CM, min_pt: float = MIN_PT,
             if w > tol_px and h > tol_px:
                 problems.append(f"overlap: {items[i][0]!r} and {items[j][0]!r}")
     return problems
+
+
+def _hue_class(rgba) -> str | None:
+    """``"red"``, ``"green"`` or None for a colour (saturated, visible colours only)."""
+    r, g, b, a = rgba
+    if a < 0.05:
+        return None
+    h, s, v = colorsys.rgb_to_hsv(r, g, b)
+    if s < 0.35 or v < 0.25:
+        return None
+    deg = h * 360
+    if deg < 20 or deg >= 340:
+        return "red"
+    if 75 <= deg < 170:
+        return "green"
+    return None
+
+
+def colours(fig: Figure) -> set[tuple[float, float, float, float]]:
+    """Every fill, edge and line colour the figure's artists draw with (texts, axes and
+    the figure's background left out)."""
+    out = set()
+
+    def add(c):
+        if c is None or (isinstance(c, str) and c == "none"):
+            return
+        for row in np.atleast_2d(mcolors.to_rgba_array(c)):
+            out.add(tuple(float(x) for x in row))
+
+    for ax in fig.axes:
+        skip = {id(ax.patch), *(id(s) for s in ax.spines.values())}
+        for a in ax.findobj():
+            if id(a) in skip or not getattr(a, "get_visible", lambda: True)():
+                continue
+            if isinstance(a, Line2D):
+                add(a.get_color())
+                add(a.get_markerfacecolor())
+            elif isinstance(a, QuadMesh):
+                continue  # colour-bar ramps: one hue each
+            elif isinstance(a, Collection):
+                add(a.get_facecolor())
+                add(a.get_edgecolor())
+            elif isinstance(a, Patch):
+                add(a.get_facecolor())
+                add(a.get_edgecolor())
+    return out
+
+
+def red_green(fig: Figure) -> list[str]:
+    """A problem line when the figure draws with both a red-ish and a green-ish colour
+    (the pair most colour-blind readers cannot tell apart), else an empty list."""
+    found: dict[str, tuple] = {}
+    for c in colours(fig):
+        k = _hue_class(c)
+        if k and k not in found:
+            found[k] = c
+    if len(found) == 2:
+        return [f"red/green pair: {mcolors.to_hex(found['red'])} and "
+                f"{mcolors.to_hex(found['green'])}"]
+    return []

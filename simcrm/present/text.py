@@ -118,6 +118,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "{lever} van {x} verhoogt de kans op een rendabele fabriek van {p0} naar {p} voor "
               "{cost}",
     },
+    "resp_cap": {"en": "cap EUR {v} million{yr} reached", "nl": "plafond € {v} mln{yr} bereikt"},
+    "resp_cap_yr": {"en": " a year", "nl": " per jaar"},
     "resp_title_flat": {
         "en": "{lever}: the chance of a profitable plant stays near {p0} at every level",
         "nl": "{lever}: de kans op een rendabele fabriek blijft rond {p0} bij elk niveau",
