@@ -113,7 +113,7 @@ class CapKink:
     """Where a money cap of a response curve's lever bends its public-cost curve."""
 
     setting: str
-    """The cap's registry key (``capex_grant.cap_meur``)."""
+    """The cap's registry key (``LEVER.cap_meur``)."""
     value: float
     """The cap [``unit``]."""
     unit: str

@@ -32,6 +32,10 @@ TEXT = {
     "sobol_title": {"en": "The spread in NPV comes most from {factor}: {st} of its variance",
                     "nl": "De spreiding in NCW komt het meest van {factor}: {st} van de "
                           "variantie"},
+    "sobol_title_rough": {"en": "The spread in NPV comes most from {factor} (its share is too "
+                                "uncertain to state at this number of simulations)",
+                          "nl": "De spreiding in NCW komt het meest van {factor} (het aandeel is "
+                                "bij dit aantal simulaties te onzeker om te noemen)"},
     "sobol_corr": {"en": "Rank correlations between inputs are left out of this design "
                          "(Sobol' indices assume independent inputs).",
                    "nl": "Rangcorrelaties tussen invoergrootheden zijn in dit ontwerp "
@@ -194,8 +198,14 @@ def sobol_chart(sob: xr.Dataset, option: str | None = None, lang: str = "en",
         ax.legend(loc="lower right", frameon=True)
         ax.grid(axis="y", visible=False)
         first = names[-1] if names else ""
-        title = tr("sobol_title", lang, factor=_lower(factor_label(first, lang)),
-                   st=pct(float(s["ST"].sel(factor=first)), lang) if first else "–")
+        top_st = float(s["ST"].sel(factor=first)) if first else float("nan")
+        top_ci = float(s["ST_conf"].sel(factor=first)) if first else float("nan")
+        # an index is a share of the variance: an estimate above 100 % or with an interval
+        # wider than ±50 points is sampling noise, not a finding to put in a title
+        rough = not (0.0 <= top_st <= 1.0 and top_ci <= 0.5)
+        title = tr("sobol_title_rough" if rough else "sobol_title", lang,
+                   factor=_lower(factor_label(first, lang)),
+                   st=pct(top_st, lang) if first and not rough else "–")
         note = tr("sobol_note", lang, option=_olabel(facts, option, lang),
                   n=i18n.num(sob.attrs.get("N", 0), lang),
                   ev=i18n.num(sob.attrs.get("evaluations", 0), lang),
