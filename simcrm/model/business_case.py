@@ -394,15 +394,18 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
             support = support + lines[lev.line]
     receipts = []
     for lev, b in books:
-        m = 1.0 if mask is None else mask
-        plant, outlays = (b.plant, b.outlays) if mask is None else (b.plant * m, b.outlays * m)
+        plant, outlays, rec = b.plant, b.outlays, b.receipts
+        if mask is not None:  # no tonnes, no per-tonne payments
+            plant, outlays = plant * mask, outlays * mask
+            rec = None if rec is None else rec * mask
         if lev.line:
             lines[lev.line] = plant
         gov[lev.name] = outlays
-        if b.receipts is not None:
-            receipts.append(b.receipts if mask is None else b.receipts * m)
+        if rec is not None:
+            receipts.append(rec)
         support = support + plant
-    lines.update({k: v for k, v in costs.items() if mask is not None})
+    if mask is not None:
+        lines.update(costs)
     return {"lines": lines, "gov": gov, "receipts": receipts, "costs": costs,
             "support": support, "alive": alive}
 
