@@ -354,20 +354,29 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndar
         for _, b in books:
             per_tonne = per_tonne + b.plant
         run = idle_mask(p, revenue, per_tonne)
-    flows = _operated(case, revenue, books, run, None)
-    out, cfads = _settle(case, flows)
+    security = case.operation["security_share"]
+    never = np.full(p.n, -1)
+    flows = _with_decommissioning(_operated(case, revenue, books, run, None), p, never,
+                                  security)
+    out, cfads = _settle(case, flows)  # one pass unless some sponsor walks away
     close = closure_year(cfads, p, case.operation["walkaway_years"], case.operation["viable"])
     alive = alive_mask(close, p.T)
     if alive is not None:
-        flows = _operated(case, revenue, books, run, alive)
-        out, cfads = _settle(case, flows)
-    sponsor, state = decommissioning(p, close, case.operation["security_share"])
-    if np.any(sponsor) or np.any(state):
-        flows["lines"]["decommissioning"] = sponsor
-        flows["gov"]["_contingent"] = state
+        flows = _with_decommissioning(_operated(case, revenue, books, run, alive), p, close,
+                                      security)
         out, cfads = _settle(case, flows)
     out["_run"], out["_alive"], out["_close"] = run, alive, close
     return out, flows["gov"], flows["receipts"], cfads
+
+
+def _with_decommissioning(flows: dict, plant: Plant, close: np.ndarray, security) -> dict:
+    """``flows`` with the sponsor's decommissioning line and the state's contingent
+    clean-up (:func:`simcrm.model.operations.decommissioning`) where there is any."""
+    sponsor, state = decommissioning(plant, close, security)
+    if np.any(sponsor) or np.any(state):
+        flows["lines"]["decommissioning"] = sponsor
+        flows["gov"]["_contingent"] = state
+    return flows
 
 
 def _operated(case: Case, revenue, books, run, alive) -> dict:
