@@ -278,7 +278,7 @@ class Findings:
     def efficient(self) -> np.ndarray:
         """:func:`~simcrm.analysis.ranking.pareto_efficient` options in :attr:`world`
         (public cost against P(NPV > 0)), in the order of :attr:`options`."""
-        cost = np.array([self.s("public_cost_gross_mean", o) for o in self.options])
+        cost = np.array([self.s("budget_cash_pv_mean", o) for o in self.options])
         p = np.array([self.s("p_npv_pos", o) for o in self.options]) * 100
         return ranking.pareto_efficient(cost, p)
 
@@ -396,28 +396,28 @@ def analyses(findings: Findings, scenario=None, option: str | None = None,
 
 KEY_TEXT = {
     "already": {
-        "en": "Without policy the plant is already investable: a {p0} chance of a profitable "
-              "plant.",
-        "nl": "Zonder beleid is de fabriek al investeerbaar: {p0} kans op een rendabele "
-              "fabriek."},
+        "en": "Without policy the plant is already investable: a {p0} chance that it is "
+              "built.",
+        "nl": "Zonder beleid is de fabriek al investeerbaar: {p0} kans dat ze gebouwd "
+              "wordt."},
     "already_rec": {
         "en": "Recommendation: no public money is needed for the investment decision.",
         "nl": "Advies: voor het investeringsbesluit is geen publiek geld nodig."},
     "investable": {
-        "en": "With {opt} the plant becomes investable: the chance of a profitable plant "
-              "rises from {p0} to {p}, at an expected public cost of {cost}.",
-        "nl": "Met {opt} wordt de fabriek investeerbaar: de kans op een rendabele fabriek "
-              "stijgt van {p0} naar {p}, bij verwachte publieke kosten van {cost}."},
+        "en": "With {opt} the plant becomes investable: the chance that it is built rises "
+              "from {p0} to {p}, for budget cash of {cost} (present value).",
+        "nl": "Met {opt} wordt de fabriek investeerbaar: de kans dat ze gebouwd wordt "
+              "stijgt van {p0} naar {p}, voor een kasbeslag van {cost} (contante waarde)."},
     "investable_rec": {
-        "en": "Recommendation: choose {opt} (expected public cost {cost}, present value).",
-        "nl": "Advies: kies {opt} (verwachte publieke kosten {cost}, contante waarde)."},
+        "en": "Recommendation: choose {opt} (budget cash {cost}, present value).",
+        "nl": "Advies: kies {opt} (kasbeslag {cost}, contante waarde)."},
     "helps": {
-        "en": "No option makes the plant investable; {opt} buys the most chance per euro: "
-              "the chance of a profitable plant rises from {p0} to {p}, at an expected "
-              "public cost of {cost}.",
-        "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} levert per euro de "
-              "meeste kans op: de kans op een rendabele fabriek stijgt van {p0} naar {p}, "
-              "bij verwachte publieke kosten van {cost}."},
+        "en": "No option makes the plant investable; {opt} adds the most chance per euro: "
+              "the chance that the plant is built rises from {p0} to {p}, for budget cash "
+              "of {cost} (present value).",
+        "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} voegt per euro de "
+              "meeste kans toe: de kans dat de fabriek gebouwd wordt stijgt van {p0} naar "
+              "{p}, voor een kasbeslag van {cost} (contante waarde)."},
     "helps_rec": {
         "en": "Recommendation: do not count on support alone to get the plant built; if the "
               "government supports it, {opt} gives the most: +{g} points per EUR 100 million.",
@@ -425,9 +425,10 @@ KEY_TEXT = {
               "overheid steunt, levert {opt} het meest op: +{g} procentpunt per 100 mln euro."},
     "helps_free": {
         "en": "No option makes the plant investable; {opt} helps at no budget cost: the "
-              "chance of a profitable plant rises from {p0} to {p}.",
+              "chance that the plant is built rises from {p0} to {p}.",
         "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} helpt zonder kosten "
-              "voor de begroting: de kans op een rendabele fabriek stijgt van {p0} naar {p}."},
+              "voor de begroting: de kans dat de fabriek gebouwd wordt stijgt van {p0} "
+              "naar {p}."},
     "helps_free_rec": {
         "en": "Recommendation: do not count on support alone to get the plant built; start "
               "with {opt}, which costs the budget nothing.",
@@ -436,10 +437,11 @@ KEY_TEXT = {
     "title_helps_free": {"en": "{opt}: helps at no budget cost, still not investable",
                          "nl": "{opt}: helpt zonder begrotingskosten, nog niet investeerbaar"},
     "none": {
-        "en": "No policy option raises the chance of a profitable plant beyond simulation "
-              "noise (without policy: {p0}).",
-        "nl": "Geen enkele beleidsoptie verhoogt de kans op een rendabele fabriek meer dan "
-              "de simulatieruis (zonder beleid: {p0})."},
+        "en": "No policy option that passes the EU state-aid rules raises the chance that "
+              "the plant is built beyond simulation noise (without policy: {p0}).",
+        "nl": "Geen enkele beleidsoptie die binnen de EU-staatssteunregels past, verhoogt "
+              "de kans dat de fabriek gebouwd wordt meer dan de simulatieruis (zonder "
+              "beleid: {p0})."},
     "none_rec": {
         "en": "Recommendation: spend no public money on these options; revisit the business "
               "case first.",
@@ -508,8 +510,8 @@ def key_message(summary: xr.Dataset, world: str, lang: str, label=None,
     -------
     KeyMessage
         The option named is :func:`simcrm.analysis.ranking.best_option`; numbers are
-        P(NPV > 0) of the baseline and of that option, its expected gross public cost
-        [MEUR] and its gain per 100 MEUR [percentage points].
+        P(built) of the baseline and of that option, its expected budget cash (PV)
+        [MEUR] and its additional chance built per 100 MEUR [percentage points].
     """
     from simcrm.present import text as i18n
 
@@ -528,11 +530,11 @@ def key_message(summary: xr.Dataset, world: str, lang: str, label=None,
         case = "already" if f("investable", baseline) > 0 else "none"
     else:
         case = "investable" if f("investable", best) > 0 else "helps"
-        if case == "helps" and f("public_cost_gross_mean", best) <= ranking.FREE_MEUR:
+        if case == "helps" and f("budget_cash_pv_mean", best) <= ranking.FREE_MEUR:
             case = "helps_free"
-    kw = dict(opt=label(best, lang), p0=i18n.pct(f("p_npv_pos", baseline), lang),
-              p=i18n.pct(f("p_npv_pos", best), lang),
-              cost=i18n.money(f("public_cost_gross_mean", best), lang),
+    kw = dict(opt=label(best, lang), p0=i18n.pct(f("p_built", baseline), lang),
+              p=i18n.pct(f("p_built", best), lang),
+              cost=i18n.money(f("budget_cash_pv_mean", best), lang),
               g=i18n.points(f("gain_per_100meur", best), lang))
     w = lambda key: KEY_TEXT[key][lang].format(**kw)  # noqa: E731
     return KeyMessage(case, best, w(case), w(f"{case}_rec"), w(f"title_{case}"))

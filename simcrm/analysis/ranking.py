@@ -7,11 +7,16 @@ chart title, the report's cards and its robustness section:
   is a finding only if it exceeds two *paired* standard errors (the standard
   error of the draw-by-draw difference; every option sees the same draws, so the
   noise common to both cancels) and a tiny floor (so that 0 ± 0 is not one).
-* **Best option** (:func:`best_option`): the investable option with the highest
-  P(NPV > 0); if none is investable, the most cost-effective option that helps
-  significantly and by at least one percentage point (:func:`most_cost_effective`:
-  one that helps at no public cost first, else the largest gain in P(NPV > 0) per
-  100 MEUR of expected gross public cost); if no option helps, the baseline.
+* **Which options help** (:func:`assess`): an option helps when its *additional*
+  chance that the plant is built, over the baseline, is significant and at least one
+  percentage point, it does not lower the expected NPV (significantly), and it passes
+  the EU state-aid check.  Any other option is "not distinguishable from no policy",
+  "lowers the expected NPV" or "fails the state-aid check" — never best.
+* **Best option** (:func:`best_option`): among the options that help, those that make
+  the plant investable come first; within a tier the one with the most additional
+  chance built per 100 MEUR of budget cash (present value; an option that costs the
+  budget nothing first); if no option helps, the baseline.  :func:`ranking_table` ranks
+  every option by the same rule, for the terminal, the charts and the report.
 
 References
 ----------
@@ -24,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 SE_MULTIPLE = 2.0
@@ -31,7 +37,7 @@ SE_MULTIPLE = 2.0
 FLOOR = 1e-9
 """...and this (in the unit of the effect), so that an exact zero is never one."""
 FREE_MEUR = 0.5
-"""Expected gross public cost [MEUR] at or below which an option counts as free."""
+"""Expected budget cash (PV) [MEUR] at or below which an option counts as free."""
 MIN_GAIN = 0.01
 """Smallest gain in a probability (one percentage point) that counts as helping: a
 smaller one can be beyond the noise of a large run and still tell a minister nothing
@@ -104,7 +110,8 @@ class Gain:
 
 
 PAIRED = {"p_npv_pos": ("d_p_npv_pos", "d_p_npv_pos_se"),
-          "npv_mean": ("d_npv_mean", "d_npv_mean_se")}
+          "npv_mean": ("d_npv_mean", "d_npv_mean_se"),
+          "p_built": ("d_p_built", "d_p_built_se")}
 """Statistics whose paired gain over baseline the summary holds."""
 
 
@@ -174,43 +181,76 @@ def strongest(summary: xr.Dataset, stat: str, world: str, options: list[str] | N
     return Gain(top, vals[top], base, effect, se, baseline)
 
 
-def helps(summary: xr.Dataset, world: str, baseline: str = "baseline") -> list[str]:
-    """Options whose gain in P(NPV > 0) over the baseline is significant and at least
-    :data:`MIN_GAIN`, in order."""
+NOISE = "not distinguishable from no policy"
+LOWERS_NPV = "lowers the expected NPV"
+FAILS_AID = "fails the state-aid check"
+
+
+def assess(summary: xr.Dataset, world: str, baseline: str = "baseline") -> dict[str, str]:
+    """Why each option other than the baseline does not help ("" where it helps).
+
+    Returns
+    -------
+    dict
+        Option -> "" or one of :data:`NOISE`, :data:`LOWERS_NPV`, :data:`FAILS_AID`.
+    """
     sm = summary.sel(world=world)
-    return [str(o) for o in sm["option"].values if str(o) != baseline
-            and significant(float(sm["d_p_npv_pos"].sel(option=o)),
-                            float(sm["d_p_npv_pos_se"].sel(option=o)))
-            and float(sm["d_p_npv_pos"].sel(option=o)) >= MIN_GAIN]
+    f = lambda var, o: float(sm[var].sel(option=o)) if var in sm else float("nan")  # noqa: E731
+    out = {}
+    for o in (str(x) for x in sm["option"].values):
+        if o == baseline:
+            continue
+        gain = f("d_p_built", o)
+        if not (significant(gain, f("d_p_built_se", o)) and gain >= MIN_GAIN):
+            out[o] = NOISE
+        elif significant(-f("d_npv_mean", o), f("d_npv_mean_se", o)):
+            out[o] = LOWERS_NPV
+        elif f("state_aid_ok", o) == 0:
+            out[o] = FAILS_AID
+        else:
+            out[o] = ""
+    return out
+
+
+def helps(summary: xr.Dataset, world: str, baseline: str = "baseline") -> list[str]:
+    """Options that help (:func:`assess`), in order."""
+    return [o for o, why in assess(summary, world, baseline).items() if not why]
+
+
+def value_for_money(summary: xr.Dataset, world: str, option: str) -> float:
+    """Additional chance built per 100 MEUR of budget cash (PV) [1/(100 MEUR)]; inf
+    for an option that costs the budget at most :data:`FREE_MEUR`."""
+    sm = summary.sel(world=world, option=option)
+    cost = float(sm["budget_cash_pv_mean"])
+    return float("inf") if cost <= FREE_MEUR else float(sm["d_p_built"]) / cost * 100
+
+
+def _order(summary: xr.Dataset, world: str, options: list[str]) -> list[str]:
+    """``options`` best first: investable, then value for money, then chance built."""
+    sm = summary.sel(world=world)
+    key = lambda o: (float(sm["investable"].sel(option=o)) > 0,  # noqa: E731
+                     value_for_money(summary, world, o), float(sm["p_built"].sel(option=o)))
+    return sorted(options, key=key, reverse=True)
 
 
 def most_cost_effective(summary: xr.Dataset, world: str, baseline: str = "baseline"
                         ) -> tuple[str | None, bool]:
-    """The option that buys the most chance of profit per euro.
-
-    Among the options that help significantly (:func:`helps`): one that costs at
-    most :data:`FREE_MEUR` if any (the one with the highest P(NPV > 0)), else the one
-    with the largest gain in P(NPV > 0) per 100 MEUR of expected gross public cost
-    (ties: the higher P(NPV > 0)).
+    """The option that helps (:func:`helps`) with the most additional chance built per
+    100 MEUR of budget cash (free options first; ties: the higher P(built)).
 
     Returns
     -------
     option : str or None
         None if no option helps.
     free : bool
-        Whether it helps at no public cost.
+        Whether it helps at no budget cost.
     """
-    sm = summary.sel(world=world)
-    f = lambda var, o: float(sm[var].sel(option=o))  # noqa: E731
     cand = helps(summary, world, baseline)
     if not cand:
         return None, False
-    free = [o for o in cand if f("public_cost_gross_mean", o) <= FREE_MEUR]
-    if free:
-        return max(free, key=lambda o: f("p_npv_pos", o)), True
-    score = {o: f("d_p_npv_pos", o) / f("public_cost_gross_mean", o) for o in cand}
-    top = max(score.values())
-    return max((o for o in cand if score[o] == top), key=lambda o: f("p_npv_pos", o)), False
+    top = max(cand, key=lambda o: (value_for_money(summary, world, o),
+                                   float(summary["p_built"].sel(world=world, option=o))))
+    return top, value_for_money(summary, world, top) == float("inf")
 
 
 def best_option(summary: xr.Dataset, world: str, baseline: str = "baseline") -> str:
@@ -219,8 +259,7 @@ def best_option(summary: xr.Dataset, world: str, baseline: str = "baseline") -> 
     Parameters
     ----------
     summary : xarray.Dataset
-        From :func:`simcrm.analysis.summary.summarise` (``investable``, ``p_npv_pos``,
-        ``d_p_npv_pos`` and its paired ``_se``, ``public_cost_gross_mean``).
+        From :func:`simcrm.analysis.summary.summarise`.
     world : str
     baseline : str
 
@@ -229,13 +268,36 @@ def best_option(summary: xr.Dataset, world: str, baseline: str = "baseline") -> 
     str
         An option name; the baseline if no option helps.
     """
+    cand = helps(summary, world, baseline)
+    return _order(summary, world, cand)[0] if cand else baseline
+
+
+def ranking_table(summary: xr.Dataset, world: str, baseline: str = "baseline"
+                  ) -> pd.DataFrame:
+    """Every option ranked by the rule of :func:`best_option`, with the numbers it uses.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``option``; columns ``rank`` (1 = best; NaN for the baseline and the
+        options that do not help), ``verdict`` (empty, or why the option does not help),
+        ``d_p_built``, ``d_tonnes_by_deadline``, ``budget_cash_pv_mean``,
+        ``gross_grant_equivalent_mean``, ``fiscal_return_mean``, ``gain_per_100meur``,
+        ``tonnes_per_100meur``, ``state_aid_ok``, ``investable``.
+    """
+    why = assess(summary, world, baseline)
+    order = _order(summary, world, [o for o, w in why.items() if not w])
     sm = summary.sel(world=world)
-    opts = [str(o) for o in sm["option"].values if str(o) != baseline]
-    inv = [o for o in opts if float(sm["investable"].sel(option=o)) > 0]
-    if inv:
-        return max(inv, key=lambda o: float(sm["p_npv_pos"].sel(option=o)))
-    option, _ = most_cost_effective(summary, world, baseline)
-    return baseline if option is None else option
+    cols = ["d_p_built", "d_tonnes_by_deadline", "budget_cash_pv_mean",
+            "gross_grant_equivalent_mean", "fiscal_return_mean", "gain_per_100meur",
+            "tonnes_per_100meur", "state_aid_ok", "investable"]
+    rows = []
+    for o in [str(x) for x in sm["option"].values]:
+        row = {"option": o, "rank": order.index(o) + 1 if o in order else np.nan,
+               "verdict": "baseline" if o == baseline else why[o]}
+        row.update({c: float(sm[c].sel(option=o)) for c in cols})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("option").sort_values("rank", na_position="last")
 
 
 def best_options(summary: xr.Dataset, baseline: str = "baseline") -> xr.DataArray:

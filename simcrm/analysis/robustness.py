@@ -57,12 +57,12 @@ def regret(ds: xr.Dataset) -> xr.Dataset:
     -------
     xarray.Dataset
         Dims ``option``, ``world``: ``npv_mean``, ``p_npv_pos``,
-        ``public_cost_gross_mean``, ``regret_npv`` (with paired ``regret_npv_se``),
+        ``budget_cash_pv_mean``, ``regret_npv`` (with paired ``regret_npv_se``),
         ``regret_p_npv_pos``, ``regret_public_cost``, and ``best_option`` (dim
         ``world``: the option with the highest expected NPV).
     """
     npv = ds["npv"].transpose("option", "world", "draw").values
-    cost = ds["public_cost_gross"].transpose("option", "world", "draw").values
+    cost = ds["budget_cash_pv"].transpose("option", "world", "draw").values
     n = npv.shape[-1]
     mean = npv.mean(-1)
     p = (npv > 0).mean(-1)
@@ -78,7 +78,7 @@ def regret(ds: xr.Dataset) -> xr.Dataset:
     out = xr.Dataset(
         {"npv_mean": (dims, mean, a("npv_mean")),
          "p_npv_pos": (dims, p, a("p_npv_pos")),
-         "public_cost_gross_mean": (dims, c, a("public_cost_gross_mean")),
+         "budget_cash_pv_mean": (dims, c, a("budget_cash_pv_mean")),
          "regret_npv": (dims, mean.max(0)[None] - mean, a("regret_npv")),
          "regret_npv_se": (dims, se, a("regret_npv_se")),
          "regret_p_npv_pos": (dims, p.max(0)[None] - p, a("regret_p_npv_pos")),

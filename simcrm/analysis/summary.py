@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simcrm.analysis import ranking
+from simcrm.analysis import ranking, state_aid
 from simcrm.analysis.robustness import quantile_se
 from simcrm.spec import outputs
 from simcrm.spec.registry import ALL_PARAMS
@@ -36,12 +36,14 @@ def decision_of(ds: xr.Dataset) -> dict:
     dict
         ``min_mean_npv_meur`` [MEUR], ``max_loss_prob`` [1], ``hurdle_irr`` [1/yr] and
         ``production_deadline_year`` [year]: the Dataset's ``decision_<key>`` attribute,
-        or the registry default where absent.
+        or the registry default where absent; ``max_loss_prob`` None when off (NaN in
+        the file).
     """
     out = {}
     for k in DECISION_KEYS:
         p = ALL_PARAMS[f"decision.{k}"]
-        out[k] = _CAST[p.kind](ds.attrs.get(f"decision_{k}", p.default))
+        v = ds.attrs.get(f"decision_{k}", p.default)
+        out[k] = None if v is None or (isinstance(v, float) and np.isnan(v)) else _CAST[p.kind](v)
     return out
 
 
@@ -71,9 +73,8 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     return summary_from(ds, get)
 
 
-PER_DRAW = ("npv", "irr", "first_production", "public_cost_gross", "public_cost_net",
-            "public_cost_per_tpa",
-            "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
+PER_DRAW = ("npv", "irr", "first_production", "budget_cash_pv", "gross_grant_equivalent",
+            "eligible_cost_pv", "fiscal_return", "public_cost_net", "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
             "public_contingent_cost")
 """The per-draw metrics the summary is computed from."""
 
@@ -104,7 +105,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
     data = {k: (("option", "world"), v, outputs.attrs(k)) for k, v in out.items()}
     coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
                                  "world_label_en", "world_label_nl") if c in ds.coords}
-    sm = xr.Dataset(data, coords=coords)
+    sm = state_aid.judge(xr.Dataset(data, coords=coords), ds)
     sm.attrs["decision_rule"] = decision_text(dec)
     sm.attrs["draws"] = n
     sm.attrs["deadline_year"] = int(dec["production_deadline_year"])
@@ -167,20 +168,44 @@ def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, flo
     r["first_production_p50"] = np.nanmedian(fp) if np.isfinite(fp).any() else np.nan
     del fp
     r.update(_delivery_stats(get, get_base, n))
-    net = get("public_cost_net")
-    r["public_cost_net_mean"], r["public_cost_net_mean_se"] = net.mean(), _se(net)
-    del net
-    r["public_cost_per_tpa_mean"] = get("public_cost_per_tpa").mean()
-    gross = get("public_cost_gross")
-    g = gross.mean()
-    r["public_cost_gross_mean"], r["public_cost_gross_mean_se"] = g, _se(gross)
-    r["gain_per_100meur"] = r["d_p_npv_pos"] / g * 100 if g > 0 else np.nan
-    dead = (gross * (base > 0)).mean()
-    r["deadweight_meur"] = dead
-    r["deadweight_share"] = dead / g if g > 0 else np.nan
-    r["investable"] = float(r["npv_mean"] > dec["min_mean_npv_meur"]
-                            and 1 - p <= dec["max_loss_prob"])
+    r.update(_public_stats(get, get_base, r))
+    loss_ok = (dec["max_loss_prob"] is None or not np.isfinite(dec["max_loss_prob"])
+               or 1 - p <= dec["max_loss_prob"])
+    r["investable"] = float(r["npv_mean"] >= dec["min_mean_npv_meur"] and loss_ok)
     return r
+
+
+def _public_stats(get, get_base, r: dict) -> dict[str, float]:
+    """Budget cash, grant equivalent, aid intensity, fiscal return, net cost, the extra
+    effect per 100 MEUR and the deadweight (needs ``d_p_built``/``d_tonnes_by_deadline``
+    in ``r``)."""
+    out: dict[str, float] = {}
+    cash = get("budget_cash_pv")
+    c = cash.mean()
+    out["budget_cash_pv_mean"], out["budget_cash_pv_mean_se"] = c, _se(cash)
+    gge = get("gross_grant_equivalent")
+    g = gge.mean()
+    out["gross_grant_equivalent_mean"] = g
+    built = get("built") > 0
+    elig = get("eligible_cost_pv")[built]
+    out["aid_intensity_mean"] = (gge[built].mean() / elig.mean()
+                            if built.any() and elig.mean() > 0 else np.nan)
+    fr = get("fiscal_return")
+    out["fiscal_return_mean"], out["fiscal_return_mean_se"] = fr.mean(), _se(fr)
+    net = get("public_cost_net")
+    out["public_cost_net_mean"], out["public_cost_net_mean_se"] = net.mean(), _se(net)
+    per = lambda x, cost: x / cost * 100 if cost > ranking.FREE_MEUR else np.nan  # noqa: E731
+    out["gain_per_100meur"] = per(r.get("d_p_built", np.nan), c)
+    out["tonnes_per_100meur"] = per(r.get("d_tonnes_by_deadline", np.nan), c)
+    out["gain_per_100meur_gge"] = per(r.get("d_p_built", np.nan), g)
+    if get_base is None:
+        out["deadweight_meur"] = out["deadweight_share"] = np.nan
+    else:
+        dead = (cash * (np.asarray(get_base("built")) > 0)).mean()
+        out["deadweight_meur"] = dead
+        out["deadweight_share"] = dead / c if c > ranking.FREE_MEUR else np.nan
+    out["state_aid_ok"] = np.nan  # judged by simcrm.analysis.state_aid (needs the option)
+    return out
 
 
 def _delivery_stats(get, get_base, n: int) -> dict[str, float]:
@@ -260,8 +285,11 @@ def _se(x: np.ndarray) -> float:
 
 def decision_text(dec: dict) -> str:
     """The decision rule in words."""
-    return (f"investable if mean NPV > {dec['min_mean_npv_meur']:g} MEUR and "
-            f"P(NPV < 0) ≤ {dec['max_loss_prob']:g}")
+    text = f"investable if mean NPV ≥ {dec['min_mean_npv_meur']:g} MEUR at the discount rate"
+    lim = dec["max_loss_prob"]
+    if lim is not None and np.isfinite(lim):
+        text += f" and P(NPV < 0) ≤ {lim:g} (a sponsor's loss limit)"
+    return text
 
 
 def nonfinite_counts(results: xr.Dataset) -> np.ndarray:
@@ -324,9 +352,11 @@ TERMINAL_COLUMNS = [
     ("irr_mean", "{:.1%}"),
     ("p_production_by_deadline", "{:.0%}"),
     ("tonnes_by_deadline_mean", "{:,.0f}"),
-    ("public_cost_gross_mean", "{:,.0f}"),
-    ("public_cost_net_mean", "{:,.0f}"),
+    ("budget_cash_pv_mean", "{:,.0f}"),
+    ("gross_grant_equivalent_mean", "{:,.0f}"),
+    ("fiscal_return_mean", "{:,.0f}"),
     ("gain_per_100meur", "{:+.1%}"),
+    ("state_aid_ok", "{}"),
     ("investable", "{}"),
     ("best", "{}"),
 ]
@@ -343,7 +373,8 @@ def best_in_table(df: pd.DataFrame) -> pd.Series:
         Aligned with ``df``.
     """
     options, worlds = pd.unique(df["option"]), pd.unique(df["world"])
-    cols = ["p_npv_pos", "investable", "d_p_npv_pos", "d_p_npv_pos_se", "public_cost_gross_mean"]
+    cols = ["investable", "p_built", "d_p_built", "d_p_built_se", "d_npv_mean", "d_npv_mean_se",
+            "budget_cash_pv_mean", "state_aid_ok"]
     sm = (df.set_index(["option", "world"])[cols].astype(float).to_xarray()
           .reindex(option=options, world=worlds))
     base = "baseline" if "baseline" in options else str(options[0])
@@ -375,7 +406,7 @@ def format_table(df: pd.DataFrame) -> str:
             v = r[col]
             if isinstance(v, float) and not np.isfinite(v):
                 row.append("–")
-            elif col == "investable":
+            elif col in ("investable", "state_aid_ok"):
                 row.append("yes" if v else "no")
             elif col == "best":
                 row.append("*" if v else "")

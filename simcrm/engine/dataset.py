@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from simcrm._version import __version__
+from simcrm.analysis.state_aid import LIMIT_KEYS, instrument_problems
 from simcrm.analysis.summary import decision_of, summarise
 from simcrm.kernels.finance import DISCOUNTING
 from simcrm.spec import outputs
@@ -71,7 +72,9 @@ def assemble(sc: Scenario, parts: list[dict], keep: int,
                                                             "long_name": "Calendar year"}))
     cf = xr.Dataset(cdata, coords=ccoords, attrs=provenance(sc))
     cf.attrs["sign_convention"] = ("Plant lines: inflows to the investor positive, outflows "
-                                   "negative. gov_* lines: outlays of the state, positive.")
+                                   "negative. gov_outlays and gov_receipts: positive amounts; "
+                                   "budget_cash* = outlays - receipts (positive: a cost to the "
+                                   "treasury); aid*: state-aid transfers, before discounting.")
     return res, cf
 
 
@@ -85,6 +88,11 @@ def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
         arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
         data[input_variable(k)] = xr.Variable(("world", "draw"), arr,
                                               cf_attrs(_input_attrs(k) | {"key": k}))
+    rules = xr.Variable(("option", "world"), instrument_problems(sc),
+                        {"long_name": "EU state-aid instrument limits the option's levers "
+                         "break (empty: none)"})
+    rules.encoding["dtype"] = "S1"
+    data["state_aid_rules"] = rules
     return xr.Dataset(data, coords=crd, attrs=provenance(sc))
 
 
@@ -153,10 +161,12 @@ def provenance(sc: Scenario) -> dict:
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host_cpus": os.cpu_count() or 1,
         "decision_min_mean_npv_meur": float(st["decision.min_mean_npv_meur"]),
-        "decision_max_loss_prob": float(st["decision.max_loss_prob"]),
+        "decision_max_loss_prob": (float("nan") if st["decision.max_loss_prob"] is None
+                                   else float(st["decision.max_loss_prob"])),
         "decision_hurdle_irr": float(st["decision.hurdle_irr"]),
         "decision_production_deadline_year": int(st["decision.production_deadline_year"]),
         "report_lang": st["report.lang"],
+        **{f"state_aid_{k}": st[f"state_aid.{k}"] for k in LIMIT_KEYS},
     }
 
 

@@ -28,6 +28,7 @@ from simcrm.engine.sampling import BLOCK, BlockDraws, concat, sample_block
 from simcrm.kernels.decision import fit_value
 from simcrm.kernels.markets import price_path
 from simcrm.model.business_case import Context, business_case
+from simcrm.model.public import changed, fiscal_return
 from simcrm.spec.distributions import Dist
 from simcrm.spec.outputs import METRICS
 from simcrm.spec.registry import INPUTS, MARKETS
@@ -354,8 +355,25 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
     ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings, events=wd.events,
                   stress=wd.stress)
     fits = fits or [None] * len(levers)
-    return [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
-                          pilot=pilot) for lv, f in zip(levers, fits)]
+    out = [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
+                         pilot=pilot) for lv, f in zip(levers, fits)]
+    base = next((i for i, lv in enumerate(levers) if not lv), None)
+    if base is not None:  # without the baseline the fiscal return stays NaN
+        _with_fiscal_return(out, out[base])
+    return out
+
+
+def _with_fiscal_return(results: list, base: tuple) -> None:
+    """Fill in each option's fiscal return against the baseline ``base`` (metrics,
+    lines), in place (:func:`simcrm.model.public.fiscal_return`); the yearly
+    ``tax_over_baseline`` line where lines are kept."""
+    bm, bl = base
+    for met, lines in results:
+        met.update(fiscal_return(met, bm))
+        if lines is not None and bl is not None:
+            ch = changed(met["built"], met["first_production"], bm["built"],
+                         bm["first_production"])[:, None]
+            lines["tax_over_baseline"] = np.where(ch, bl["tax"] - lines["tax"], 0.0)
 
 
 def investor_fits(sc: Scenario, draws: int) -> dict:
@@ -394,8 +412,9 @@ def base_case(sc: Scenario, world: str = "base", option: str = "baseline") -> tu
     lines : dict of ndarray, shape (year,)
         The yearly cash-flow lines [MEUR/yr] (``production`` in t/yr).
     """
-    [(met, lines)] = evaluate(sc, base_draws(sc, world), [sc.options[option].levers],
-                              keep_lines=True)
+    # the baseline too, for the fiscal return (over baseline)
+    (met, lines), _ = evaluate(sc, base_draws(sc, world), [sc.options[option].levers, {}],
+                               keep_lines=True)
     return ({k: float(v[0]) for k, v in met.items()}, {k: v[0] for k, v in lines.items()})
 
 

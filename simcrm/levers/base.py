@@ -23,7 +23,8 @@ Stages, in the order the model calls them
     :meth:`Lever.debt_terms` (senior debt share and rate), then
     :meth:`Lever.public_debt` (a loan of the state), :meth:`Lever.fee` (fees to the
     state on the senior debt) and, once the cash flows are known,
-    :meth:`Lever.default_loss` (what the state books for the risk it carries).
+    :meth:`Lever.public_flows` (the state's cash and the aid in its loan, guarantee or
+    stake, with the defaults it bears).
 ``tax``
     :meth:`Lever.deduction`: extra deductions from the taxable profit; the model
     books the tax forgone as the lever's government outlay.
@@ -34,6 +35,16 @@ Stages, in the order the model calls them
 Sign convention: plant lines are seen from the investor (inflows positive) and
 government outlays and receipts are positive amounts, all in MEUR per year in
 money of the scenario's price year (escalated in nominal terms).
+
+Public money, three measures never mixed (:mod:`simcrm.model.public`)
+---------------------------------------------------------------------
+* **budget cash** = outlays − receipts of each lever, year by year (what leaves and
+  returns to the treasury: grants, subsidies, loan disbursements and repayments,
+  guarantee calls and fees, purchases and resales, equity and dividends);
+* **aid** = the yearly transfer that counts for EU state aid (:attr:`Booking.aid`; by
+  default the plant's line, or the outlays where the lever has no plant line), whose
+  present value at the EU discount rate is the lever's gross grant equivalent;
+* the **fiscal return** (tax over baseline) is the model's, not the lever's.
 """
 
 from __future__ import annotations
@@ -66,11 +77,49 @@ class Booking:
         What the state pays, ≥ 0 [MEUR/yr].
     receipts : ndarray, shape (draw, year), or None
         What flows back to the state, ≥ 0 [MEUR/yr].
+    aid : ndarray, shape (draw, year), or None
+        The transfer that counts for EU state aid [MEUR/yr] (default: ``plant``, or
+        ``outlays`` where there is no plant line): a loan's or guarantee's advantage
+        over market-conform terms, a contract's payment above the market price.
     """
 
     plant: np.ndarray | None
     outlays: np.ndarray
     receipts: np.ndarray | None = None
+    aid: np.ndarray | None = None
+
+    def aid_flow(self) -> np.ndarray:
+        """:attr:`aid`, or its default."""
+        if self.aid is not None:
+            return self.aid
+        return self.outlays if self.plant is None else self.plant
+
+
+@dataclass(frozen=True)
+class AidTerms:
+    """Market-conform terms by the EU methods, for the aid in loans and guarantees.
+
+    Attributes
+    ----------
+    reference_rate : float
+        Base rate plus the margin for rating and collateral [1/yr]
+        (Commission communication 2008/C 14/02).
+    discount_rate : float
+        Base rate plus 100 basis points: discounts aid and eligible costs to the
+        valuation year [1/yr].
+    guarantee_premium : float
+        Market-conform guarantee premium [1/yr] (notice 2008/C 155/02).
+    """
+
+    reference_rate: float
+    discount_rate: float
+    guarantee_premium: float
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> AidTerms:
+        base = float(settings["state_aid.base_rate"])
+        return cls(base + float(settings["state_aid.reference_margin"]), base + 0.01,
+                   float(settings["state_aid.guarantee_premium"]))
 
 
 def param(key: str, kind: str, unit: str, default: Any, description: str, **kw) -> Param:
@@ -233,6 +282,21 @@ class Lever:
         """The price-dependent line at the product price path ``price`` [EUR/t]."""
         raise NotImplementedError
 
-    def default_loss(self, s: dict, risk: DefaultRisk) -> np.ndarray | None:
-        """What the state books for the debt risk it carries [MEUR/yr]."""
+    def public_flows(self, s: dict, risk: DefaultRisk, terms: AidTerms) -> Booking | None:
+        """A financing lever's public money once the cash flows are known: the state's
+        outlays (loan disbursements, guarantee calls, equity), its receipts other than
+        fees (repayments, interest, dividends; lower after a default) and the aid
+        against market-conform ``terms`` [MEUR/yr]; ``plant`` is None."""
         return None
+
+    def state_aid(self, s: dict, limits: dict, inputs: dict) -> list[str]:
+        """Why the lever's settings break an EU state-aid limit, in words (empty: none).
+
+        Parameters
+        ----------
+        limits : dict
+            The scenario's ``state_aid.*`` settings (keys without the prefix).
+        inputs : dict
+            The world's inputs (distributions as their means).
+        """
+        return []

@@ -29,15 +29,52 @@ def energy_relief(s: dict, mwh, power_price, grid_tariff, carbon_price, calendar
     Booking
         Relief received [MEUR/yr], the same as the state's outlay.
     """
-    per_mwh = (np.minimum(s["power_price_reduction"] * esc, power_price)
+    floor = s["floor_eur_mwh"] * esc
+    price_cut = np.minimum(s["power_price_reduction"] * esc, np.maximum(power_price - floor, 0.0))
+    per_mwh = (s["consumption_share"] * price_cut
                + s["grid_tariff_discount"] * grid_tariff
                + s["indirect_cost_share"] * s["emission_factor_t_per_mwh"] * carbon_price)
     pay = per_mwh * mwh / 1e6 * window(s, calendar)
     return Booking(pay, pay)
 
 
+def relief_years(s: dict) -> float:
+    """Calendar years of the support window (inf when it is open at either end)."""
+    y0, y1 = s.get("first_year"), s.get("last_year")
+    return float("inf") if y0 is None or y1 is None else float(y1 - y0 + 1)
+
+
 class EnergyRelief(Lever):
     """Operating support on the electricity bill."""
+
+    def state_aid(self, s, limits, inputs):
+        out = []
+        cut = float(s["power_price_reduction"])
+        if cut > 0:
+            years = relief_years(s)
+            if years > limits["energy_relief_max_years"]:
+                out.append(f"electricity-price relief runs "
+                           f"{'without end' if years == float('inf') else f'{years:.0f} years'}"
+                           f"; CISAF allows at most "
+                           f"{limits['energy_relief_max_years']:g} years")
+            wholesale = float(inputs["markets.electricity.start"])
+            if cut > limits["energy_relief_max_wholesale_share"] * wholesale:
+                out.append(f"electricity-price relief of {cut:g} EUR/MWh is "
+                           f"{cut / wholesale:.0%} of the wholesale price ({wholesale:.0f} "
+                           f"EUR/MWh); CISAF allows at most "
+                           f"{limits['energy_relief_max_wholesale_share']:.0%}")
+            if s["consumption_share"] > limits["energy_relief_max_consumption_share"]:
+                out.append(f"electricity-price relief covers {s['consumption_share']:.0%} of "
+                           f"consumption; CISAF allows at most "
+                           f"{limits['energy_relief_max_consumption_share']:.0%}")
+            if s["floor_eur_mwh"] < limits["energy_relief_floor_eur_mwh"]:
+                out.append(f"electricity-price relief has no floor of "
+                           f"{limits['energy_relief_floor_eur_mwh']:g} EUR/MWh (CISAF: the "
+                           "plant never pays less)")
+        if s["indirect_cost_share"] > limits["indirect_cost_max_share"]:
+            out.append(f"indirect-cost compensation of {s['indirect_cost_share']:.0%} is above "
+                       f"the {limits['indirect_cost_max_share']:.0%} the EU ETS guidelines allow")
+        return out
 
     def operating(self, s, plant):
         return energy_relief(s, plant.mwh, plant.prices["electricity"], plant.tariff,
@@ -52,6 +89,12 @@ LEVER = EnergyRelief(
     params=(
         param("energy_relief.power_price_reduction", "float", "EUR/MWh", 0.0,
               "Reduction of the electricity price paid by the plant.", lo=0),
+        param("energy_relief.consumption_share", "float", "1", 1.0,
+              "Share of the plant's electricity use the price reduction applies to.",
+              lo=0, hi=1),
+        param("energy_relief.floor_eur_mwh", "float", "EUR/MWh", 0.0,
+              "The price reduction never takes the plant's power price below this (CISAF "
+              "relief: 50 EUR/MWh).", lo=0, hi=1e5),
         param("energy_relief.grid_tariff_discount", "float", "1", 0.0,
               "Share of the grid tariff waived (like the former Dutch volume correction).",
               lo=0, hi=1),

@@ -10,7 +10,14 @@ class InvestmentDeduction(Lever):
     """A tax deduction; the model books the tax forgone as the state's outlay."""
 
     def deduction(self, s, plant):
-        return s["share"] * plant.capex_spend
+        return s["share"] * s["listed_share"] * plant.capex_spend
+
+    def state_aid(self, s, limits, inputs):
+        top = limits["investment_deduction_max_share"]
+        if s["share"] > top:
+            return [f"investment deduction of {s['share']:.0%} is above the {top:.0%} the "
+                    "energy investment deduction (EIA) allows on listed assets"]
+        return []
 
 
 LEVER = InvestmentDeduction(
@@ -22,6 +29,11 @@ LEVER = InvestmentDeduction(
               "Extra tax deduction as a share of the capex, taken in the years the capex is "
               "spent (like the Dutch EIA); unused deductions are carried forward as losses.",
               lo=0, hi=2),
+        param("investment_deduction.listed_share", "float", "1", 1.0,
+              "Share of the capex on the list of eligible assets (the Dutch Energielijst); "
+              "the deduction applies to that share only.", lo=0, hi=1,
+              source="assumption: all capex eligible unless the scenario says otherwise; a "
+                     "critical-raw-materials plant has few listed assets"),
     ),
     setting_labels={"share": ("Investment deduction", "Investeringsaftrek")},
     gov_description="Tax forgone through the investment deduction",

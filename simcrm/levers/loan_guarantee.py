@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcrm.levers.base import Lever, param
+from simcrm.levers.base import Booking, Lever, param
 from simcrm.model.financing import opening_balance
 
 
@@ -22,12 +22,18 @@ class LoanGuarantee(Lever):
             return None
         return s["fee"] * opening_balance(fin.senior.balance)
 
-    def default_loss(self, s, risk):
+    def public_flows(self, s, risk, terms):
+        """Budget cash: the calls on the guarantee after a default (the fee comes back
+        through :meth:`fee`).  Aid: the market-conform premium on the guaranteed part of
+        the debt less the fee charged."""
         if not risk.fin.has_senior:
             return None
         loss = s["cover_share"] * (1 - s["recovery_rate"]) * np.minimum(
             risk.short * (1 - risk.public_fraction), risk.fin.senior.draw.sum(axis=1))
-        return loss[:, None] * risk.at
+        shortfall = max(terms.guarantee_premium * float(s["cover_share"]) - float(s["fee"]),
+                        0.0)
+        aid = shortfall * opening_balance(risk.fin.senior.balance)
+        return Booking(None, loss[:, None] * risk.at, None, aid)
 
 
 LEVER = LoanGuarantee(
@@ -56,5 +62,5 @@ LEVER = LoanGuarantee(
         "spread_reduction": ("Guarantee rate cut", "Renteverlaging door garantie"),
     },
     line="guarantee_fee", line_description="Guarantee fee paid to the state",
-    gov_description="Loan guarantee: expected default loss covered",
+    gov_description="Loan guarantee: calls after a default less fees",
 )

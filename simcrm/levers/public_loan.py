@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcrm.levers.base import Lever, param
+from simcrm.levers.base import Booking, Lever, param
 from simcrm.model.financing import loan_with_grace, opening_balance
 from simcrm.spec.registry import REQUIRED
 
@@ -21,20 +21,24 @@ class PublicLoan(Lever):
         terms.changed = True
         return loan_with_grace(share, s["rate"], s["tenor_years"], s["grace_years"], plant)
 
-    def default_loss(self, s, risk):
+    def public_flows(self, s, risk, terms):
+        """Budget cash: the disbursements out, interest and principal back, less what is
+        lost after a default (booked as a write-off in the year the loss is known).
+        Aid: the interest below the EU reference rate on the outstanding balance."""
         loan = risk.fin.loans[self.name]
         loss = (1 - s["recovery_rate"]) * np.minimum(risk.short * risk.public_fraction,
                                                      loan.draw.sum(axis=1))
-        opening = opening_balance(loan.balance)
-        subsidy = np.maximum(risk.fin.reference_rate[:, None] - s["rate"], 0.0) * opening
-        return subsidy + loss[:, None] * risk.at
+        aid = max(terms.reference_rate - float(s["rate"]), 0.0) * opening_balance(loan.balance)
+        return Booking(None, loan.draw + loss[:, None] * risk.at,
+                       loan.interest + loan.principal, aid)
 
 
 LEVER = PublicLoan(
     name="public_loan", order=50, stage="financing",
     label_en="Public loan", label_nl="Overheidslening",
-    description="A loan of the state for part of the capex; the state books the interest "
-                "subsidy against the senior rate and the expected default loss.",
+    description="A loan of the state for part of the capex. Budget cash: disbursements "
+                "less interest and repayments, plus write-offs after a default; aid: the "
+                "interest below the EU reference rate.",
     params=(
         param("public_loan.share", "float", "1", REQUIRED,
               "Share of the capex lent by the state.", lo=0, hi=1),
@@ -56,5 +60,5 @@ LEVER = PublicLoan(
         "share": ("Public loan", "Overheidslening"),
         "rate": ("Public loan rate", "Rente overheidslening"),
     },
-    gov_description="Public loan: interest subsidy and expected default loss",
+    gov_description="Public loan: disbursements and write-offs less interest and repayments",
 )

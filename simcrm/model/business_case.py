@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcrm import levers
+from simcrm.levers.base import AidTerms, Booking
 from simcrm.kernels.decision import ValueFit
 from simcrm.kernels.finance import (
-    discount_factors,
     irr,
     npv,
     payback,
@@ -44,6 +44,7 @@ from simcrm.model.operations import (
     long_run_viable,
 )
 from simcrm.model.plant import OPERATING_LINES, Plant, arr, plant_case
+from simcrm.model.public import public_lines, public_metrics
 
 
 class _FromLevers(Mapping):
@@ -133,8 +134,8 @@ class Case:
     """Everything of one option that does not depend on the product price.
 
     Money in MEUR per year, arrays shaped (draw, year) unless stated.  ``lines`` are
-    the plant lines known so far, ``gov`` the government outlays by lever and
-    ``receipts`` the state's receipts known so far.  ``support`` is operating support
+    the plant lines known so far, ``gov`` the government outlays, ``receipts`` the
+    state's receipts and ``aid`` the state-aid transfers, each by lever, known so far.  ``support`` is operating support
     (part of EBITDA), ``grant`` money towards the investment, ``taxable_extra`` and
     ``deduction`` additions to and deductions from the taxable profit (a scalar 0.0
     when none).  ``priced`` holds the price-dependent levers as (lever, settings,
@@ -146,7 +147,7 @@ class Case:
     fin: Financing
     lines: dict
     gov: dict
-    receipts: np.ndarray
+    receipts: dict
     support: np.ndarray
     grant: np.ndarray
     interest: np.ndarray
@@ -161,6 +162,7 @@ class Case:
     wc_share: np.ndarray
     operating: list = field(default_factory=list)
     operation: dict = field(default_factory=dict)
+    aid: dict = field(default_factory=dict)
 
     def tax(self, profit: np.ndarray) -> np.ndarray:
         """Corporate tax on ``profit`` with loss carry-forward [MEUR/yr]."""
@@ -198,26 +200,35 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     """
     active = levers.active(option_levers)
     case = _prepare(ctx, active)
-    pd, gov, rec, cfads = cash_flows(case, ctx.prices["product"])
-    contingent = gov.pop("_contingent", None)
+    pd, public, cfads = cash_flows(case, ctx.prices["product"])
+    contingent = public["gov"].pop("_contingent", None)
+    for k in ("gov", "receipts", "aid"):
+        getattr(case, k).update(public[k])
     risk = DefaultRisk(case.fin, cfads, case.plant)
+    terms = AidTerms.from_settings(ctx.settings)
     for lev, s in active:
-        loss = lev.default_loss(s, risk)
-        if loss is not None:
-            case.gov[lev.name] = loss
-    case.gov.update(gov)
-    for r in rec:
-        case.receipts = case.receipts + r
+        b = lev.public_flows(s, risk, terms)
+        if b is not None:
+            _book(case, lev.name, b)
     built, extra = decide(ctx, case, pd, fit, pilot)
     if built is not None:
         contingent = _unbuilt(case, pd, built, contingent)
     metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
-    outlays = _public_metrics(ctx, case, pd, metrics, contingent)
+    metrics.update(public_metrics(ctx, case.gov, case.receipts, case.aid, pd["tax"],
+                                  case.plant.lines["capex"], contingent))
     metrics.update(_delivery(ctx, case, pd, built))
     metrics.update(extra)
     if not keep_lines:
         return metrics, None
-    return metrics, _audit_lines(case, pd, outlays, contingent, built)
+    return metrics, _audit_lines(case, pd, contingent, built)
+
+
+def _book(case: Case, name: str, b: Booking) -> None:
+    """Add a lever's :class:`~simcrm.levers.base.Booking` to the public flows of ``case``."""
+    case.gov[name] = _add(case.gov.get(name), b.outlays)
+    if b.receipts is not None:
+        case.receipts[name] = _add(case.receipts.get(name), b.receipts)
+    case.aid[name] = _add(case.aid.get(name), b.aid_flow())
 
 
 def _prepare(ctx: Context, active: list) -> Case:
@@ -236,16 +247,18 @@ def _prepare(ctx: Context, active: list) -> Case:
     plant = ctx.cache[key]
     lines: dict[str, np.ndarray] = dict(plant.lines)
     gov: dict[str, np.ndarray] = {}
-    grant, support, receipts = _support(plant, active, lines, gov)
+    receipts: dict[str, np.ndarray] = {}
+    aid: dict[str, np.ndarray] = {}
+    grant, support = _support(plant, active, lines, (gov, receipts, aid))
     fin = financing(inp, plant, active)
     for lev, _ in active:
         if lev.name in fin.fees:
             lines[lev.line] = -fin.fees[lev.name]
-            receipts = receipts + fin.fees[lev.name]
+            receipts[lev.name] = fin.fees[lev.name]
     depreciation, taxable_extra, deduction, deductions = _tax_terms(inp, plant, active, lines)
     priced = [(lev, s, b) for lev, s in active if (b := lev.price_basis(s, plant)) is not None]
     return Case(
-        fid=fid, plant=plant, fin=fin, lines=lines, gov=gov, receipts=receipts,
+        fid=fid, plant=plant, fin=fin, lines=lines, gov=gov, receipts=receipts, aid=aid,
         support=support, grant=grant, interest=fin.senior.interest + fin.public.interest,
         depreciation=depreciation, taxable_extra=taxable_extra, deduction=deduction,
         deductions=deductions, priced=priced, tax_rate=arr(inp["finance.tax_rate"], n),
@@ -267,18 +280,20 @@ def _add(total, x):
     return x if total is None else total + x
 
 
-def _support(plant: Plant, active: list, lines: dict, gov: dict) -> tuple:
-    """Capex-stage and operating-stage levers: grant, operating support and receipts.
+def _support(plant: Plant, active: list, lines: dict, public: tuple) -> tuple:
+    """Capex-stage and operating-stage levers: grant and operating support.
 
-    Books each lever's plant line into ``lines`` and its outlays into ``gov``.
+    Books each lever's plant line into ``lines`` and its outlays, receipts and aid
+    into the dicts of ``public`` (gov, receipts, aid).
 
     Returns
     -------
-    grant, support, receipts : ndarray, shape (draw, year)
+    grant, support : ndarray, shape (draw, year)
         [MEUR/yr].
     """
     zeros = (plant.n, plant.T)
-    grant, support, receipts = None, np.zeros(zeros), np.zeros(zeros)
+    gov, receipts, aid = public
+    grant, support = None, np.zeros(zeros)
     for hook in ("capex", "operating"):
         for lev, s in active:
             b = getattr(lev, hook)(s, plant)
@@ -287,13 +302,14 @@ def _support(plant: Plant, active: list, lines: dict, gov: dict) -> tuple:
             if lev.line:
                 lines[lev.line] = b.plant
             gov[lev.name] = b.outlays
+            aid[lev.name] = b.aid_flow()
             if b.receipts is not None:
-                receipts = receipts + b.receipts
+                receipts[lev.name] = b.receipts
             if hook == "capex":
                 grant = _add(grant, b.plant)
             else:
                 support = support + b.plant
-    return (np.zeros(zeros) if grant is None else grant), support, receipts
+    return (np.zeros(zeros) if grant is None else grant), support
 
 
 def _tax_terms(inp: dict, plant: Plant, active: list, lines: dict) -> tuple:
@@ -323,7 +339,7 @@ def _tax_terms(inp: dict, plant: Plant, active: list, lines: dict) -> tuple:
             0.0 if deduction is None else deduction, deductions)
 
 
-def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndarray]:
+def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, np.ndarray]:
     """The lines that depend on the product price path ``price`` (draw, year) [EUR/t].
 
     The plant idles in years with a negative variable margin and the sponsor may walk
@@ -336,12 +352,11 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndar
         Revenue, the cost and support lines changed by idling or closure, the
         price-dependent levers' lines, working capital, tax, decommissioning and
         ``net_cash_flow`` (to equity) [MEUR/yr]; ``_run`` and ``_alive`` masks.
-    gov : dict of ndarray
-        Outlays of the operating and price-dependent levers, then the tax forgone
-        through each deduction [MEUR/yr]; ``_contingent`` the state's share of an
+    public : dict
+        ``gov``, ``receipts`` and ``aid``: lever name -> [MEUR/yr] of the operating
+        levers changed by idling or closure, the price-dependent levers and the tax
+        forgone through each deduction; ``gov["_contingent"]`` the state's share of an
         early clean-up.
-    receipts : list of ndarray
-        Receipts of the price-dependent levers [MEUR/yr].
     cfads : ndarray
         Cash flow available for debt service [MEUR/yr].
     """
@@ -366,7 +381,7 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndar
                                       security)
         out, cfads = _settle(case, flows)
     out["_run"], out["_alive"], out["_close"] = run, alive, close
-    return out, flows["gov"], flows["receipts"], cfads
+    return out, {k: flows[k] for k in ("gov", "receipts", "aid")}, cfads
 
 
 def _with_decommissioning(flows: dict, plant: Plant, close: np.ndarray, security) -> dict:
@@ -395,27 +410,32 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
         costs = {k: v * alive if alive is not None else v for k, v in costs.items()}
         lines["revenue"] = revenue * mask
     support = case.support
+    receipts: dict = {}
+    aid: dict = {}
     if mask is not None:
         support = np.zeros_like(mask)
         for lev, _ in case.operating:
             lines[lev.line] = case.lines[lev.line] * mask
             gov[lev.name] = case.gov[lev.name] * mask
+            aid[lev.name] = case.aid[lev.name] * mask
+            if lev.name in case.receipts:
+                receipts[lev.name] = case.receipts[lev.name] * mask
             support = support + lines[lev.line]
-    receipts = []
     for lev, b in books:
-        plant, outlays, rec = b.plant, b.outlays, b.receipts
+        plant, outlays, rec, a = b.plant, b.outlays, b.receipts, b.aid_flow()
         if mask is not None:  # no tonnes, no per-tonne payments
-            plant, outlays = plant * mask, outlays * mask
+            plant, outlays, a = plant * mask, outlays * mask, a * mask
             rec = None if rec is None else rec * mask
         if lev.line:
             lines[lev.line] = plant
         gov[lev.name] = outlays
+        aid[lev.name] = a
         if rec is not None:
-            receipts.append(rec)
+            receipts[lev.name] = rec
         support = support + plant
     if mask is not None:
         lines.update(costs)
-    return {"lines": lines, "gov": gov, "receipts": receipts, "costs": costs,
+    return {"lines": lines, "gov": gov, "receipts": receipts, "aid": aid, "costs": costs,
             "support": support, "alive": alive}
 
 
@@ -447,7 +467,9 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     tax = case.tax(profit - case.deduction)
     out["tax"] = -tax
     for lev, d in case.deductions:
-        flows["gov"][lev.name] = case.tax(profit - (case.deduction - d)) - tax
+        forgone = case.tax(profit - (case.deduction - d)) - tax
+        flows["gov"][lev.name] = forgone
+        flows["aid"][lev.name] = forgone
     cfads = ebitda - tax
     project = ebitda + p.lines["capex"] + case.grant + dwc - tax
     debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
@@ -511,8 +533,8 @@ def _unbuilt(case: Case, pd: dict, built: np.ndarray, contingent):
     pd["net_cash_flow"] = np.where(b, pd["net_cash_flow"], 0.0 if dev is None else dev)
     case.lines = {k: (v if k == "development" else np.where(b, v, 0.0))
                   for k, v in case.lines.items()}
-    case.gov = {k: np.where(b, v, 0.0) for k, v in case.gov.items()}
-    case.receipts = np.where(b, case.receipts, 0.0)
+    for k in ("gov", "receipts", "aid"):
+        setattr(case, k, {name: np.where(b, v, 0.0) for name, v in getattr(case, k).items()})
     pd["_built"] = built
     return None if contingent is None else np.where(b, contingent, 0.0)
 
@@ -588,24 +610,7 @@ def _npv_at_flat_price(case: Case) -> Callable:
                           case.tax_rate, case.thr, case.share_above, priced)
 
 
-def _public_metrics(ctx: Context, case: Case, pd: dict, metrics: dict, contingent) -> np.ndarray:
-    """Gross, net and per-capacity public cost, and the contingent cost of an early
-    clean-up, into ``metrics``; returns the outlays."""
-    n, T = case.plant.n, case.plant.T
-    gdf = discount_factors(float(ctx.inputs["finance.public_discount_rate"]), T)
-    outlays = sum(case.gov.values()) if case.gov else np.zeros((n, T))
-    metrics["public_cost_gross"] = np.asarray(outlays @ gdf if np.ndim(outlays) == 2
-                                              else np.zeros(n))
-    metrics["public_cost_net"] = (metrics["public_cost_gross"] - case.receipts @ gdf
-                                  - (-pd["tax"]) @ gdf)
-    metrics["public_cost_per_tpa"] = (metrics["public_cost_gross"] * 1e6
-                                      / arr(ctx.inputs["plant.capacity_tpa"], n))
-    metrics["public_contingent_cost"] = (np.zeros(n) if contingent is None
-                                         else contingent @ gdf)
-    return outlays
-
-
-def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
+def _audit_lines(case: Case, pd: dict, contingent, built) -> dict:
     """Every yearly line of the option: plant, debt, production and government."""
     n, T = case.plant.n, case.plant.T
     sen, pub = case.fin.senior, case.fin.public
@@ -629,9 +634,5 @@ def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
         if m is not None:
             production = production * m
     out["production"] = production if built is None else production * keep
-    for k in GOV_LEVERS:
-        out[f"gov_{k}"] = case.gov.get(k, zeros)
-    out["gov_outlays"] = outlays if np.ndim(outlays) == 2 else zeros
-    out["gov_receipts"] = case.receipts
-    out["gov_contingent"] = zeros if contingent is None else contingent
+    out.update(public_lines(case.gov, case.receipts, case.aid, contingent, (n, T)))
     return out

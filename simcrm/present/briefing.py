@@ -44,7 +44,7 @@ def table_rows(f: Facts, lang: str) -> tuple[list[str], list[list[str]]]:
         per = f.s("gain_per_100meur", o)
         rows.append([f.label(o, lang),
                      f"{pct(f.s('p_npv_pos', o), lang)} ± {points(f.s('p_npv_pos_se', o), lang)}",
-                     gain, i18n.num(f.s("public_cost_gross_mean", o), lang, 0),
+                     gain, i18n.num(f.s("budget_cash_pv_mean", o), lang, 0),
                      "–" if o == f.baseline or per != per else points(per, lang),
                      t("yes" if f.s("investable", o) > 0 else "no", lang)])
     return head, rows

@@ -424,7 +424,7 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
     lang = i18n.check_lang(lang)
     f = facts or Facts(ds)
     opts = f.shown
-    cost = np.array([f.s("public_cost_gross_mean", o) for o in opts])
+    cost = np.array([f.s("budget_cash_pv_mean", o) for o in opts])
     p = np.array([f.s("p_npv_pos", o) for o in opts]) * 100
     eff_all = dict(zip(f.options, f.efficient(), strict=False))
     eff = np.array([eff_all[o] and f.distinct(o) for o in opts])
@@ -695,7 +695,7 @@ def response_curve(ds: xr.Dataset, family: Family | str, lang: str = "en",
     xs = x * 100 if share else x
     p = np.array([f.s("p_npv_pos", o) for o in opts]) * 100
     se = np.array([f.s("p_npv_pos_se", o) for o in opts]) * 100
-    cost = np.array([f.s("public_cost_gross_mean", o) for o in opts])
+    cost = np.array([f.s("budget_cash_pv_mean", o) for o in opts])
     p0 = f.s("p_npv_pos", f.baseline)
     name = (i18n.setting_label(family.key, lang) if family.lever else family.name)
     unit = "%" if share else {"EUR/t": "€/t", "EUR/MWh": "€/MWh"}.get(family.unit, family.unit)

@@ -214,7 +214,7 @@ def _headline(f: Facts, lang: str) -> str:
                       t("h_best", lang, best=f.label(best, lang)) + " — " +
                       t("h_best_p", lang, p=pct(f.s("p_npv_pos", best), lang),
                         d=points(f.s("d_p_npv_pos", best), lang)) + "; " +
-                      t("h_best_cost", lang, cost=meur(f.s("public_cost_gross_mean", best), lang),
+                      t("h_best_cost", lang, cost=meur(f.s("budget_cash_pv_mean", best), lang),
                         net=meur(f.s("public_cost_net_mean", best), lang))))
     inv = [f.label(o, lang) for o in f.options if f.s("investable", o) > 0]
     cards.append((str(len(inv)), t("h_investable", lang) + ": " +
@@ -241,7 +241,7 @@ def _fmt(v: float, kind: str, lang: str) -> str:
 
 TABLE_COLUMNS = [("npv_mean", "meur"), ("npv_p10", "meur"), ("npv_p90", "meur"),
                  ("p_npv_pos", "pct"), ("p_production_by_deadline", "pct"),
-                 ("public_cost_gross_mean", "meur"), ("public_cost_net_mean", "meur"),
+                 ("budget_cash_pv_mean", "meur"), ("public_cost_net_mean", "meur"),
                  ("gain_per_100meur", "pts")]
 """``(statistic, format)`` of the report's comparison table; headings from
 :func:`simcrm.spec.outputs.header`."""

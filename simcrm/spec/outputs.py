@@ -17,8 +17,10 @@ Kinds of output
 ``line``
     Cash-flow line per year, dims ``option × world × draw × year``
     (``cashflows.nc``).  Sign convention: plant lines are inflows to the investor
-    (positive) and outflows (negative); ``gov_*`` lines are outlays of the state
-    (positive).
+    (positive) and outflows (negative); public lines are seen from the state:
+    ``gov_outlays`` and ``gov_receipts`` positive, ``budget_cash*`` = outlays − receipts
+    (positive: a cost to the treasury), ``aid*`` the state-aid transfers
+    (:mod:`simcrm.model.public`).
 ``robustness``
     Per option (× world) from :mod:`simcrm.analysis.robustness`.
 ``sensitivity``
@@ -109,15 +111,38 @@ _METRICS = [
     _o("first_production", "metric", "year",
        "Date of first production (calendar year, fractional); NaN where not built",
        "First production", "Eerste productie"),
-    _o("public_cost_gross", "metric", "MEUR", "Present value of the government's outlays",
-       "Public cost", "Publieke kosten",
-       "Present value of the government's outlays at the public discount rate."),
-    _o("public_cost_net", "metric", "MEUR",
-       "Present value of outlays less receipts and corporate tax received (compared with "
-       "no plant)", "Net public cost", "Netto publieke kosten"),
-    _o("public_cost_per_tpa", "metric", "EUR/(t/yr)",
-       "Gross public cost per tonne of annual capacity", "Public cost per t/yr",
-       "Publieke kosten per t/jaar"),
+    _o("budget_cash_pv", "metric", "MEUR",
+       "Budget cash of the option's levers, present value at the public discount rate",
+       "Budget cash (PV)", "Kasbeslag (CW)",
+       "What leaves the treasury less what returns to it through the levers (grants, "
+       "subsidies, relief, contract payments and paybacks, loans out and repaid, guarantee "
+       "calls and fees, purchases and resales, equity and dividends), discounted at the "
+       "public discount rate. Corporate tax is not in it (see fiscal_return)."),
+    _o("gross_grant_equivalent", "metric", "MEUR",
+       "Gross grant equivalent of all the option's aid (EU state-aid methods)",
+       "Grant equivalent", "Subsidie-equivalent",
+       "Grants and subsidies at face value, loans and guarantees by their advantage over "
+       "the EU reference rate and the market-conform premium, contracts and purchases by the "
+       "transfer above the market price, tax deductions by the tax forgone; discounted to "
+       "the valuation year at the EU discount rate (base rate + 1 %)."),
+    _o("eligible_cost_pv", "metric", "MEUR",
+       "Eligible investment cost (capex), discounted as the grant equivalent",
+       "Eligible cost", "Subsidiabele kosten"),
+    _o("aid_intensity", "metric", "1", "Grant equivalent as a share of the eligible capex",
+       "Aid intensity", "Steunintensiteit",
+       "gross_grant_equivalent / eligible_cost_pv; NaN where the plant is not built."),
+    _o("tax_paid_pv", "metric", "MEUR",
+       "Corporate tax paid by the plant, present value at the public discount rate",
+       "Tax paid (PV)", "Betaalde belasting (CW)"),
+    _o("fiscal_return", "metric", "MEUR",
+       "Corporate tax over the baseline where the option changes what happens (PV)",
+       "Fiscal return", "Fiscale terugverdienst",
+       "Tax paid less the baseline's tax paid, in the draws where the option decides "
+       "whether or when the plant is built; zero in the others (the plant would have paid "
+       "that tax anyway) and zero for the baseline by definition. Public discount rate."),
+    _o("public_cost_net", "metric", "MEUR", "Net public cost: budget cash less fiscal return (PV)",
+       "Net public cost", "Netto publieke kosten",
+       "budget_cash_pv − fiscal_return, both at the public discount rate."),
     _o("public_contingent_cost", "metric", "MEUR",
        "Present value of the clean-up the state pays when the sponsor walks away",
        "Contingent public cost", "Voorwaardelijke publieke kosten",
@@ -235,21 +260,39 @@ _STATS = [
        "Productie vóór eind {deadline}, standaardfout"),
     _o("first_production_p50", "statistic", "year", "Median date of first production",
        "First production, median", "Eerste productie, mediaan"),
-    _o("public_cost_gross_mean", "statistic", "MEUR",
-       "Expected gross public cost (PV of outlays)", "Public cost", "Publieke kosten",
-       short="public cost"),
-    _o("public_cost_gross_mean_se", "statistic", "MEUR",
-       "Standard error of the expected gross public cost", "Public cost, standard error",
-       "Publieke kosten, standaardfout"),
+    _o("budget_cash_pv_mean", "statistic", "MEUR",
+       "Expected budget cash of the levers (PV at the public discount rate)",
+       "Budget cash (PV)", "Kasbeslag (CW)", short="budget PV"),
+    _o("budget_cash_pv_mean_se", "statistic", "MEUR",
+       "Standard error of the expected budget cash", "Budget cash, standard error",
+       "Kasbeslag, standaardfout"),
+    _o("gross_grant_equivalent_mean", "statistic", "MEUR",
+       "Expected gross grant equivalent of all aid (EU methods)", "Grant equivalent",
+       "Subsidie-equivalent", short="GGE"),
+    _o("aid_intensity_mean", "statistic", "1",
+       "Aid intensity: expected grant equivalent over expected eligible capex, where built",
+       "Aid intensity", "Steunintensiteit"),
+    _o("fiscal_return_mean", "statistic", "MEUR",
+       "Expected corporate tax over baseline where the option changes what happens (PV)",
+       "Fiscal return", "Fiscale terugverdienst"),
+    _o("fiscal_return_mean_se", "statistic", "MEUR", "Standard error of the fiscal return",
+       "Fiscal return, standard error", "Fiscale terugverdienst, standaardfout"),
     _o("public_cost_net_mean", "statistic", "MEUR",
-       "Expected net public cost (PV of outlays less receipts and corporate tax)",
+       "Expected net public cost (budget cash less fiscal return, PV)",
        "Net public cost", "Netto publieke kosten", short="net cost"),
     _o("public_cost_net_mean_se", "statistic", "MEUR",
        "Standard error of the expected net public cost", "Net public cost, standard error",
        "Netto publieke kosten, standaardfout"),
-    _o("public_cost_per_tpa_mean", "statistic", "EUR/(t/yr)",
-       "Expected gross public cost per tonne of annual capacity", "Public cost per t/yr",
-       "Publieke kosten per t/jaar"),
+    _o("gain_per_100meur", "statistic", "1/(100 MEUR)",
+       "Extra P(built) over baseline per 100 MEUR of budget cash (PV)",
+       "Extra chance built per 100 MEUR", "Extra kans gebouwd per 100 mln EUR",
+       short="ΔP(built)/100M"),
+    _o("tonnes_per_100meur", "statistic", "t/(100 MEUR)",
+       "Extra tonnes by the deadline over baseline per 100 MEUR of budget cash (PV)",
+       "Extra tonnes per 100 MEUR", "Extra ton per 100 mln EUR"),
+    _o("gain_per_100meur_gge", "statistic", "1/(100 MEUR)",
+       "Extra P(built) over baseline per 100 MEUR of grant equivalent",
+       "Extra chance built per 100 MEUR aid", "Extra kans gebouwd per 100 mln EUR steun"),
     _o("d_p_npv_pos", "statistic", "1", "Gain in P(NPV > 0) over baseline",
        "Gain in P(NPV > 0)", "Winst in P(NCW > 0)"),
     _o("d_p_npv_pos_se", "statistic", "1", "Paired standard error of the gain in P(NPV > 0)",
@@ -259,16 +302,20 @@ _STATS = [
        "Gain in mean NPV", "Winst in gem. NCW"),
     _o("d_npv_mean_se", "statistic", "MEUR", "Paired standard error of the gain in mean NPV",
        "Gain in mean NPV, paired standard error", "Winst in gem. NCW, gepaarde standaardfout"),
-    _o("gain_per_100meur", "statistic", "1/(100 MEUR)",
-       "Gain in P(NPV > 0) per 100 MEUR of expected gross public cost",
-       "Gain in P per 100 MEUR", "Winst in P per 100 mln EUR", short="ΔP/100M"),
     _o("deadweight_meur", "statistic", "MEUR",
-       "Expected support paid in draws that were profitable at baseline", "Deadweight",
-       "Deadweight"),
-    _o("deadweight_share", "statistic", "1", "Share of the gross public cost that is deadweight",
+       "Expected budget cash paid in draws where the plant would have been built anyway",
+       "Deadweight", "Deadweight",
+       "Budget cash (PV) of the draws in which the baseline builds the plant too."),
+    _o("deadweight_share", "statistic", "1", "Share of the budget cash that is deadweight",
        "Deadweight share", "Aandeel deadweight"),
     _o("investable", "statistic", "1", "Verdict of the decision rule (1 = investable)",
        "Investable", "Investeerbaar", short="investable"),
+    _o("state_aid_ok", "statistic", "1",
+       "Whether the option passes the EU state-aid check (1) or not (0)",
+       "State aid OK", "Staatssteun akkoord", short="aid ok",
+       description="0 when the option breaks an instrument's limit, the per-project cap, "
+                   "the maximum intensity or (funding-gap method) over-compensates; the "
+                   "reason is in state_aid_reason."),
 ]
 
 # --------------------------------------------------------------------------------------
@@ -289,7 +336,7 @@ class LeverLine:
         ``long_name`` of the plant's line of the same name; empty if the lever has no
         plant line of its own (it works through other lines, e.g. a public loan).
     gov_description : str
-        ``long_name`` of the line ``gov_<lever>`` (the state's outlays for it).
+        What the lever's budget cash is (``budget_cash_<lever>``).
     """
 
     lever: str
@@ -345,18 +392,31 @@ def _lines() -> list[Output]:
            "Netto kasstroom"),
         _o("production", "line", "t/yr", "Production", "Production", "Productie"),
     ]
-    out += [_o(f"gov_{ln.lever}", "line", "MEUR/yr", ln.gov_description,
-               f"Government: {ln.label_en.lower()}", f"Overheid: {ln.label_nl.lower()}")
-            for ln in lever_lines()]
+    for ln in lever_lines():
+        out += [_o(f"budget_cash_{ln.lever}", "line", "MEUR/yr",
+                   f"Budget cash: {ln.gov_description[0].lower()}{ln.gov_description[1:]}",
+                   f"Budget cash: {ln.label_en.lower()}", f"Kasbeslag: {ln.label_nl.lower()}"),
+                _o(f"aid_{ln.lever}", "line", "MEUR/yr",
+                   f"State-aid transfer (grant equivalent before discounting): "
+                   f"{ln.label_en.lower()}",
+                   f"Aid: {ln.label_en.lower()}", f"Steun: {ln.label_nl.lower()}")]
     out += [
-        _o("gov_outlays", "line", "MEUR/yr", "Government outlays, all levers",
+        _o("gov_outlays", "line", "MEUR/yr",
+           "Government outlays, all levers (grants, payments, loans out, calls, purchases)",
            "Government outlays", "Overheidsuitgaven"),
         _o("gov_receipts", "line", "MEUR/yr",
-           "Government receipts from levers (fees, paybacks, resale)",
-           "Government receipts", "Overheidsontvangsten"),
+           "Government receipts from levers (fees, interest and repayments, paybacks, "
+           "resales, dividends)", "Government receipts", "Overheidsontvangsten"),
+        _o("budget_cash", "line", "MEUR/yr", "Budget cash: outlays less receipts of all levers",
+           "Budget cash", "Kasbeslag"),
+        _o("aid", "line", "MEUR/yr", "State-aid transfer of all levers, before discounting",
+           "State aid", "Staatssteun"),
         _o("gov_contingent", "line", "MEUR/yr",
            "Clean-up paid by the state after the sponsor walked away (contingent)",
            "Government: clean-up", "Overheid: sanering"),
+        _o("tax_over_baseline", "line", "MEUR/yr",
+           "Corporate tax over the baseline in draws where the option changes what happens",
+           "Fiscal return", "Fiscale terugverdienst"),
     ]
     return out
 

@@ -426,19 +426,64 @@ _DECISION = [
     _p("decision.min_mean_npv_meur", "float", "MEUR", 0.0,
        "An option is investable only if the mean NPV exceeds this.",
        lo=-MAX_MEUR, hi=MAX_MEUR),  # finite: a threshold of inf would be a typo
-    _p("decision.max_loss_prob", "float", "1", 0.3,
-       "An option is investable only if P(NPV < 0) is at most this.", lo=0, hi=1),
+    _p("decision.max_loss_prob", "float", "1", None,
+       "A sponsor's extra limit on the chance of a loss: an option is investable only if "
+       "P(NPV < 0) is at most this. Off by default: the discount rate already prices the "
+       "risk, so a loss limit on top counts it twice.", lo=0, hi=1),
     _p("decision.hurdle_irr", "float", "1/yr", 0.10,
        "Hurdle rate for the reported P(IRR > hurdle).", lo=-0.5, hi=5),
     _p("decision.production_deadline_year", "int", "year", 2030,
        "Reported P(first production in or before this year).", lo=2000, hi=2200),
 ]
 
+_STATE_AID = [
+    _p("state_aid.project_cap_meur", "float", "MEUR", 200.0,
+       "Largest gross grant equivalent of all aid to one project together.", lo=0,
+       hi=MAX_MEUR),
+    _p("state_aid.method", "choice", "", "funding_gap",
+       "How the aid amount is justified: 'funding_gap' (aid may not exceed what makes the "
+       "project's expected NPV at the investor's rate zero: an option whose mean NPV with "
+       "the aid is above state_aid.overcompensation_share of its grant equivalent fails), "
+       "'intensity' (aid at most state_aid.max_intensity of the eligible capex) or "
+       "'tender' (a competitive tender sets the amount: only the cap applies).",
+       choices=("funding_gap", "intensity", "tender")),
+    _p("state_aid.max_intensity", "float", "1", 0.15,
+       "Largest gross grant equivalent as a share of the eligible capex (present values), "
+       "with method 'intensity'.", lo=0, hi=1),
+    _p("state_aid.overcompensation_share", "float", "1", 0.05,
+       "With method 'funding_gap': mean NPV with the aid, as a share of the aid's grant "
+       "equivalent, above which the aid over-compensates.", lo=0, hi=1),
+    _p("state_aid.base_rate", "float", "1/yr", 0.01,
+       "EU base rate, in the scenario's terms (real in real terms).", lo=-0.5, hi=1),
+    _p("state_aid.reference_margin", "float", "1/yr", 0.04,
+       "Margin over the base rate for the borrower's rating and collateral: the reference "
+       "rate (market-conform loan rate) is base rate + margin.", lo=0, hi=1),
+    _p("state_aid.guarantee_premium", "float", "1/yr", 0.038,
+       "Market-conform yearly premium of a state guarantee (safe-harbour premium for the "
+       "borrower's rating); a lower fee is aid.", lo=0, hi=1),
+    _p("state_aid.energy_relief_max_years", "float", "years", 3.0,
+       "Longest electricity-price relief.", lo=0, hi=100),
+    _p("state_aid.energy_relief_max_wholesale_share", "float", "1", 0.5,
+       "Largest electricity-price relief as a share of the wholesale price.", lo=0, hi=1),
+    _p("state_aid.energy_relief_max_consumption_share", "float", "1", 0.5,
+       "Largest share of the plant's consumption that electricity-price relief may cover.",
+       lo=0, hi=1),
+    _p("state_aid.energy_relief_floor_eur_mwh", "float", "EUR/MWh", 50.0,
+       "Lowest electricity price the plant may pay after relief.", lo=0,
+       hi=MAX_ENERGY_PRICE),
+    _p("state_aid.indirect_cost_max_share", "float", "1", 0.75,
+       "Largest share of indirect carbon costs that may be compensated.", lo=0, hi=1),
+    _p("state_aid.investment_deduction_max_share", "float", "1", 0.4,
+       "Largest extra tax deduction as a share of the eligible (listed) investment.",
+       lo=0, hi=2),
+]
+"""EU state-aid limits (:mod:`simcrm.analysis.state_aid`); sources in DEFAULT_SOURCES."""
+
 _REPORT = [
     _p("report.lang", "choice", "", "en", "Language of charts and report.", choices=("en", "nl")),
 ]
 
-SETTING_PARAMS += _DECISION + _REPORT
+SETTING_PARAMS += _DECISION + _STATE_AID + _REPORT
 
 ALL_PARAMS: dict[str, Param] = {p.key: p for p in SETTING_PARAMS + INPUT_PARAMS}
 INPUTS: dict[str, Param] = {p.key: p for p in INPUT_PARAMS}
@@ -454,7 +499,7 @@ INPUTS: dict[str, Param] = {p.key: p for p in INPUT_PARAMS}
 
 TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "operations", "markets",
                   "permitting", "development", "finance", "worlds", "options", "decision",
-                  "report")
+                  "state_aid", "report")
 
 
 # --------------------------------------------------------------------------------------
@@ -462,6 +507,10 @@ TOP_LEVEL_KEYS = ("extends", "partial", "scenario", "simulation", "plant", "oper
 # --------------------------------------------------------------------------------------
 
 _BRIEF = "docs/sources.md"  # the facts with their public addresses, by section
+_CISAF_POWER = ("CISAF electricity-price relief for energy-intensive users: at most 3 years, at "
+                "most 50 % of the wholesale price, on at most 50 % of consumption, never below "
+                "50 EUR/MWh (https://legal.pwc.de/en/news/articles/green-light-for-electricity-"
+                "price-relief-for-energy-intensive-users)")
 DEFAULT_SOURCES = {
     "simulation.start_year": "assumption: development starts in 2026",
     "scenario.price_year": f"the year of most prices in {_BRIEF}",
@@ -490,8 +539,42 @@ DEFAULT_SOURCES = {
     "finance.debt_tenor_years": "assumption",
     "finance.public_discount_rate": f"{_BRIEF} §6: MKBA discount rate 2.25 % real since 2021 "
                                     "(rwseconomie.nl)",
-    "decision.max_loss_prob": "assumption: an investor accepts a chance of a loss of at most "
-                              "30 % (the default decision rule)",
+    "state_aid.project_cap_meur": "EU clean-industry state-aid framework (CISAF, 25 Jun 2025): "
+                                  "clean-tech manufacturing incl. critical raw materials, at "
+                                  "most EUR 200 M per project, sized by a funding gap or a tender "
+                                  "(https://www.pv-magazine.com/2025/06/25/eu-adopts-state-aid-"
+                                  "framework-for-cleantech-industry/)",
+    "state_aid.method": "CISAF: aid sized by a funding-gap assessment or by a competitive "
+                        "tender (https://www.pv-magazine.com/2025/06/25/eu-adopts-state-aid-"
+                        "framework-for-cleantech-industry/)",
+    "state_aid.max_intensity": "assumption: about 15 % of eligible costs, the fixed intensity "
+                               "for large enterprises outside assisted areas in the earlier "
+                               "clean-tech manufacturing section (TCTF 2.8); check the scheme",
+    "state_aid.overcompensation_share": "assumption: a mean NPV of up to 5 % of the aid is "
+                                        "within the noise of a funding-gap estimate",
+    "state_aid.base_rate": "assumption: EU base rate for the Netherlands about 3 % nominal in "
+                           "2025 (https://competition-policy.ec.europa.eu/state-aid/"
+                           "legislation/reference-discount-rates-and-recovery-interest-"
+                           "rates_en), less 2 % inflation",
+    "state_aid.reference_margin": "Commission communication on reference and discount rates "
+                                  "(2008/C 14/02): 400 basis points for a weak (B) rating with "
+                                  "normal collateral, a greenfield project's usual standing "
+                                  "(https://eur-lex.europa.eu/legal-content/EN/AUTO/?uri="
+                                  "CELEX%3A52008XC0119%2801%29)",
+    "state_aid.guarantee_premium": "Commission notice on guarantees (2008/C 155/02), "
+                                   "safe-harbour premium 3.8 % a year for a B rating "
+                                   "(https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri="
+                                   "CELEX%3A52008XC0620%2802%29)",
+    "state_aid.energy_relief_max_years": _CISAF_POWER,
+    "state_aid.energy_relief_max_wholesale_share": _CISAF_POWER,
+    "state_aid.energy_relief_max_consumption_share": _CISAF_POWER,
+    "state_aid.energy_relief_floor_eur_mwh": _CISAF_POWER,
+    "state_aid.indirect_cost_max_share": "EU ETS state-aid guidelines (2020/C 317/04): at most "
+                                         "75 % of indirect emission costs on benchmark use",
+    "state_aid.investment_deduction_max_share": "Dutch EIA: 40 % of listed assets "
+                                                "(Energielijst) only (https://www."
+                                                "duurzaamgebouwd.nl/duurzame-energie/20240104-"
+                                                "eia-in-2024-impuls-energiebesparing-)",
     "decision.hurdle_irr": f"{_BRIEF} §6: 10 % for base metals (CIM)",
     "decision.production_deadline_year": "EU CRMA benchmarks for 2030",
 }

@@ -725,7 +725,8 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
 
     # settings -------------------------------------------------------------------------
     setting_params = {p.key: p for p in SETTING_PARAMS}
-    settings_in = _flatten({k: data[k] for k in ("scenario", "simulation", "decision", "report")
+    settings_in = _flatten({k: data[k] for k in ("scenario", "simulation", "decision",
+                                                 "state_aid", "report")
                             if k in data}, setting_params, "", ctx)
     settings = _with_defaults(setting_params, settings_in, ctx)
     if settings.get("scenario.name") is None:

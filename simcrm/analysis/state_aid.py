@@ -1,0 +1,127 @@
+"""The EU state-aid check of each option.
+
+Two kinds of limit (settings ``[state_aid]``, sources in the scenario reference):
+
+* **instrument limits**, judged on the option's settings by each lever
+  (:meth:`simcrm.levers.base.Lever.state_aid`): electricity-price relief of at most
+  3 years, 50 % of the wholesale price, on 50 % of consumption, never below
+  50 EUR/MWh (CISAF); indirect carbon-cost compensation of at most 75 %; an energy
+  investment deduction of at most 40 % of listed assets;
+* **amount limits**, judged on the simulated aid: the gross grant equivalent of all
+  levers together at most the per-project cap (CISAF: EUR 200 M), and — by the
+  method — an aid intensity at most ``max_intensity`` (``intensity``), or no
+  over-compensation: the mean NPV with the aid at most ``overcompensation_share`` of
+  the aid (``funding_gap``); a tender sets the amount itself (``tender``).
+
+An option that fails is still simulated; ``state_aid_ok`` is 0 and
+``state_aid_reason`` says why, in words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from simcrm import levers
+from simcrm.spec.distributions import Dist
+
+LIMIT_KEYS = ("project_cap_meur", "method", "max_intensity", "overcompensation_share")
+"""The amount limits, stored as ``state_aid_<key>`` attributes of a results file."""
+
+
+def limits_of(settings: dict) -> dict:
+    """The ``state_aid.*`` settings without their prefix."""
+    return {k.removeprefix("state_aid."): v for k, v in settings.items()
+            if k.startswith("state_aid.")}
+
+
+def instrument_problems(sc) -> np.ndarray:
+    """Why each option's levers break an instrument limit, per option × world.
+
+    Parameters
+    ----------
+    sc : simcrm.spec.scenario.Scenario
+
+    Returns
+    -------
+    ndarray of str, shape (option, world)
+        The reasons joined by "; " (empty where none).
+    """
+    lim = limits_of(sc.settings)
+    out = np.empty((len(sc.options), len(sc.worlds)), dtype=object)
+    for wi, w in enumerate(sc.worlds.values()):
+        inputs = {k: (v.mean() if isinstance(v, Dist) else v) for k, v in w.inputs.items()}
+        for oi, o in enumerate(sc.options.values()):
+            reasons = []
+            for lev, s in levers.active(o.levers):
+                reasons += lev.state_aid(s, lim, inputs)
+            out[oi, wi] = "; ".join(reasons)
+    return out.astype(str)
+
+
+def amount_problems(gge: float, intensity: float, npv_mean: float, lim: dict) -> list[str]:
+    """Why the simulated aid of one option in one world breaks an amount limit.
+
+    Parameters
+    ----------
+    gge : float
+        Expected gross grant equivalent [MEUR].
+    intensity : float
+        Aid intensity [1].
+    npv_mean : float
+        Mean NPV with the aid, at the investor's discount rate [MEUR].
+    lim : dict
+        :data:`LIMIT_KEYS` values.
+    """
+    out = []
+    cap = float(lim["project_cap_meur"])
+    if gge > cap:
+        out.append(f"grant equivalent {gge:,.0f} MEUR is above the per-project cap of "
+                   f"{cap:,.0f} MEUR")
+    method = lim["method"]
+    if method == "intensity" and np.isfinite(intensity) and intensity > lim["max_intensity"]:
+        out.append(f"aid intensity {intensity:.0%} is above the maximum of "
+                   f"{float(lim['max_intensity']):.0%} of eligible costs")
+    share = float(lim["overcompensation_share"])
+    if method == "funding_gap" and gge > 0.5 and npv_mean > share * gge:
+        out.append(f"over-compensates: mean NPV with the aid is {npv_mean:,.0f} MEUR, more "
+                   f"than {share:.0%} of the aid ({gge:,.0f} MEUR) — the aid exceeds the "
+                   "funding gap")
+    return out
+
+
+def judge(summary: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
+    """``state_aid_ok`` and ``state_aid_reason`` of every option × world, into ``summary``.
+
+    Parameters
+    ----------
+    summary : xarray.Dataset
+        With ``gross_grant_equivalent_mean``, ``aid_intensity``, ``npv_mean``.
+    ds : xarray.Dataset
+        The results: ``state_aid_rules`` (option, world) and the ``state_aid_*``
+        attributes; results without them (written before the check existed) give NaN
+        and an empty reason.
+    """
+    O, W = summary.sizes["option"], summary.sizes["world"]
+    ok = np.full((O, W), np.nan)
+    reason = np.full((O, W), "", dtype=object)
+    if "state_aid_rules" in ds and all(f"state_aid_{k}" in ds.attrs for k in LIMIT_KEYS):
+        lim = {k: ds.attrs[f"state_aid_{k}"] for k in LIMIT_KEYS}
+        rules = ds["state_aid_rules"].transpose("option", "world").values
+        for o in range(O):
+            for w in range(W):
+                cell = summary.isel(option=o, world=w)
+                problems = [r for r in [_text(rules[o, w])] if r] + amount_problems(
+                    float(cell["gross_grant_equivalent_mean"]), float(cell["aid_intensity_mean"]),
+                    float(cell["npv_mean"]), lim)
+                ok[o, w] = 0.0 if problems else 1.0
+                reason[o, w] = "; ".join(problems)
+    summary["state_aid_ok"] = (("option", "world"), ok, summary["state_aid_ok"].attrs)
+    summary["state_aid_reason"] = (("option", "world"), reason.astype(str),
+                                   {"long_name": "Why the option fails the EU state-aid "
+                                    "check (empty: it passes)", "units": ""})
+    return summary
+
+
+def _text(x) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
