@@ -159,7 +159,7 @@ def test_levers_per_draw_properties(levers_run):
     base = ds.sel(option="baseline")
     for o in ds["option"].values:
         x = ds.sel(option=o)
-        assert (x["public_cost_gross"] >= 0).all(), o
+        assert (x["gross_grant_equivalent"] >= 0).all(), o
         if o.startswith(("grant", "floor", "relief", "eia", "subsidy")):
             assert (x["npv"] >= base["npv"] - 1e-9).all(), o
         if o in ("fast", "grid"):
@@ -168,22 +168,24 @@ def test_levers_per_draw_properties(levers_run):
     assert (fast["first_production"] < base["first_production"]).mean() > 0.5
 
 
-def test_public_cost_equals_discounted_booked_flows(levers_run):
+def test_budget_cash_equals_discounted_booked_flows(levers_run):
     ds, cf = levers_run.results, levers_run.cashflows
     gdf = discount_factors(0.0225, cf.sizes["year"])
-    levers = [k for k in cf.data_vars if k.startswith("gov_") and k not in
-              ("gov_outlays", "gov_receipts")]
+    levers = [k for k in cf.data_vars if k.startswith("budget_cash_")]
     total = sum(cf[k] for k in levers)
-    np.testing.assert_allclose(total.values, cf["gov_outlays"].values, atol=1e-9)
-    pv = (cf["gov_outlays"] * xr.DataArray(gdf, dims="year")).sum("year")
-    np.testing.assert_allclose(pv.values, ds["public_cost_gross"].values, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(total.values, cf["budget_cash"].values, atol=1e-9)
+    np.testing.assert_allclose(cf["budget_cash"].values,
+                               (cf["gov_outlays"] - cf["gov_receipts"]).values, atol=1e-9)
+    pv = (cf["budget_cash"] * xr.DataArray(gdf, dims="year")).sum("year")
+    np.testing.assert_allclose(pv.values, ds["budget_cash_pv"].values, rtol=1e-12, atol=1e-9)
 
 
 def test_option_without_levers_is_exactly_baseline(levers_run):
     ds = levers_run.results
     for k in ("npv", "irr", "payback", "lcop", "first_production", "breakeven_price"):
         np.testing.assert_array_equal(ds[k].sel(option="empty"), ds[k].sel(option="baseline"))
-    assert (ds["public_cost_gross"].sel(option="empty") == 0).all()
+    for k in ("budget_cash_pv", "gross_grant_equivalent", "fiscal_return"):
+        assert (ds[k].sel(option="empty") == 0).all(), k
 
 
 def test_adding_or_removing_options_leaves_baseline_bit_identical(levers_path):
@@ -254,7 +256,7 @@ def test_the_run_is_the_evaluator_chunk_by_chunk(small_path):
     sc = simcrm.load_scenario(small_path).with_settings(draws=2500)
     res = simcrm.simulate(sc, keep_cashflows=0).results
     part = evaluate_chunk(sc, 1024, 2500, 0)
-    for k in ("npv", "irr", "first_production", "public_cost_gross"):
+    for k in ("npv", "irr", "first_production", "budget_cash_pv", "fiscal_return"):
         np.testing.assert_array_equal(res[k].values[..., 1024:], part["metrics"][k])
     for k in part["inputs"]:
         np.testing.assert_array_equal(res[input_variable(k)].values[:, 1024:], part["inputs"][k])

@@ -175,7 +175,7 @@ def test_to_frame_and_to_ema_shapes(small_run):
     experiments, outcomes = simcrm.to_ema(small_run)
     assert len(experiments) == n
     assert {"scenario", "policy", "model"} <= set(experiments.columns)
-    assert set(outcomes) >= {"npv", "irr", "public_cost_gross"}
+    assert set(outcomes) >= {"npv", "irr", "budget_cash_pv"}
     assert all(v.shape == (n,) for v in outcomes.values())
     # experiments and outcomes line up with the Dataset
     row = experiments.index[-1]

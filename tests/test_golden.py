@@ -40,6 +40,22 @@ def test_library_scenario_matches_its_golden_numbers(path):
     assert not moved, f"{path.name}: numbers moved: " + "; ".join(moved)
 
 
+REDEFINED = {
+    # public money as the ministry counts it: budget cash, grant equivalent, fiscal return
+    # replace the old "public cost" (the gross outlays and the net cost that subtracted all
+    # of the plant's tax in every draw); loans now count as cash lent and repaid
+    "public_cost_gross", "public_cost_per_tpa", "public_cost_net", "gov_outlays",
+    "gov_receipts", "public_cost_gross_mean", "public_cost_gross_mean_se",
+    "public_cost_per_tpa_mean", "public_cost_net_mean", "public_cost_net_mean_se",
+    "gain_per_100meur", "deadweight_meur", "deadweight_share",
+    # the decision rule no longer adds a loss-probability limit by default
+    "investable",
+}
+"""Numbers that mean something else since public money is counted as the ministry counts
+it; the legacy record keeps them as they were, the comparison skips them (and the
+government lines per lever, ``gov_<lever>``, now ``budget_cash_<lever>``)."""
+
+
 @pytest.mark.parametrize("path", scenarios(), ids=lambda p: p.stem)
 def test_legacy_settings_reproduce_the_numbers_before_the_investment_decision(path):
     """Zero development cost, no hazards, no escalation, no idling, no walking away, no
@@ -49,7 +65,9 @@ def test_legacy_settings_reproduce_the_numbers_before_the_investment_decision(pa
     want = json.loads((LEGACY / f"{path.stem}.json").read_text(encoding="utf-8"))
     got = compute(path, legacy=True)
     assert got["options"] == want["options"] and got["worlds"] == want["worlds"]
+    gone = REDEFINED | {k for k in want["cashflows"] if k.startswith("gov_")
+                        and k not in ("gov_contingent",)}
     for part in ("results", "cashflows", "summary"):
-        assert set(want[part]) <= set(got[part]), f"{part}: variables removed"
-    moved = _moved(got, want, skip={"payback"}, same_set=False)
+        assert set(want[part]) - gone <= set(got[part]), f"{part}: variables removed"
+    moved = _moved(got, want, skip={"payback", *gone}, same_set=False)
     assert not moved, f"{path.name}: numbers moved: " + "; ".join(moved)

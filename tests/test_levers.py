@@ -80,15 +80,18 @@ def test_a_registered_lever_is_validated_simulated_and_booked_by_hand(bonus, han
     m, lines = base_case(sc, option="bonus")
     bonus_line = [0, 1, 1, 1, 1, 1, 0, 0]
     np.testing.assert_allclose(lines["per_tonne_bonus"], bonus_line, atol=1e-12)
-    np.testing.assert_allclose(lines["gov_per_tonne_bonus"], bonus_line, atol=1e-12)
+    np.testing.assert_allclose(lines["budget_cash_per_tonne_bonus"], bonus_line, atol=1e-12)
+    np.testing.assert_allclose(lines["aid_per_tonne_bonus"], bonus_line, atol=1e-12)
     np.testing.assert_allclose(lines["gov_outlays"], bonus_line, atol=1e-12)
     np.testing.assert_allclose(lines["tax"], [0] + [-0.25 * 9] * 5 + [0, 0], atol=1e-12)
     # NPV change = PV at 10 % of the after-tax bonus
     assert m["npv"] - m0["npv"] == pytest.approx(0.75 * A5, rel=1e-12)
-    # public cost = PV at 2.25 % of the bonus; net of the extra tax it brings back
-    assert m["public_cost_gross"] == pytest.approx(G5, rel=1e-12)
-    assert m["public_cost_net"] - m0["public_cost_net"] == pytest.approx(G5 - 0.25 * G5,
-                                                                        rel=1e-12)
+    # budget cash = PV at 2.25 % of the bonus; the plant is built either way, so the
+    # extra tax (0.25 G5) is no fiscal return of the option and the net cost is G5
+    assert m["budget_cash_pv"] == pytest.approx(G5, rel=1e-12)
+    assert m["tax_paid_pv"] - m0["tax_paid_pv"] == pytest.approx(0.25 * G5, rel=1e-12)
+    assert m["fiscal_return"] == 0.0
+    assert m["public_cost_net"] == pytest.approx(G5, rel=1e-12)
 
 
 def test_a_registered_lever_moves_the_breakeven_price(bonus, hand_scenario):

@@ -48,7 +48,7 @@ def test_hand_plant_without_tax(hand_scenario):
     assert m["lcop"] == pytest.approx((50e6 + 2e6 * A5) / (10_000 * A5), rel=1e-12)
     # break-even flat price p: -50 + (p * 0.01 - 2) * A5 = 0
     assert m["breakeven_price"] == pytest.approx((50 / A5 + 2) / 0.01, rel=1e-9)
-    assert m["public_cost_gross"] == 0.0
+    assert m["budget_cash_pv"] == 0.0 and m["gross_grant_equivalent"] == 0.0
 
 
 def test_hand_plant_with_tax_and_depreciation(hand_scenario):
@@ -56,9 +56,11 @@ def test_hand_plant_with_tax_and_depreciation(hand_scenario):
     m, lines = base_case(hand_scenario(tax=0.25))
     np.testing.assert_allclose(lines["tax"], [0, -2, -2, -2, -2, -2, 0, 0], atol=1e-12)
     assert m["npv"] == pytest.approx(-50 + 16 * A5, rel=1e-12)  # 10.653
-    # the state gets the tax: net public cost = -PV at 2.25 % of the tax
+    # the state gets the tax: PV at 2.25 % of the tax paid; but the baseline's net public
+    # cost is zero by definition (no option, so no tax over the baseline)
     pv_tax = sum(2 * 1.0225**-t for t in range(1, 6))
-    assert m["public_cost_net"] == pytest.approx(-pv_tax, rel=1e-12)
+    assert m["tax_paid_pv"] == pytest.approx(pv_tax, rel=1e-12)
+    assert m["fiscal_return"] == 0.0 and m["public_cost_net"] == 0.0
 
 
 def test_hand_plant_loss_carry_forward(hand_scenario):
@@ -91,11 +93,14 @@ def test_capex_grant_by_hand(hand_scenario):
     np.testing.assert_allclose(lines["capex_grant"], [10, 0, 0, 0, 0, 0, 0, 0])
     assert m["npv"] == pytest.approx(-40 + 15.5 * A5, rel=1e-12)
     assert m["npv"] - m0["npv"] == pytest.approx(10 - 0.5 * A5, rel=1e-12)  # tax effect
-    assert m["public_cost_gross"] == pytest.approx(10.0, rel=1e-12)
-    pv_tax = sum(2.5 * 1.0225**-t for t in range(1, 6))
-    assert m["public_cost_net"] == pytest.approx(10 - pv_tax, rel=1e-12)
-    assert m["public_cost_per_tpa"] == pytest.approx(10e6 / 10_000)
-    np.testing.assert_allclose(lines["gov_capex_grant"], lines["capex_grant"])
+    assert m["budget_cash_pv"] == pytest.approx(10.0, rel=1e-12)
+    assert m["gross_grant_equivalent"] == pytest.approx(10.0, rel=1e-12)  # paid in year 0
+    # the plant is built with or without the grant (every draw is built here): the tax
+    # it pays is no return of the grant, so the net public cost is the grant
+    assert m["fiscal_return"] == 0.0
+    assert m["public_cost_net"] == pytest.approx(10.0, rel=1e-12)
+    np.testing.assert_allclose(lines["budget_cash_capex_grant"], lines["capex_grant"])
+    np.testing.assert_allclose(lines["aid_capex_grant"], lines["capex_grant"])
 
 
 def test_taxable_capex_grant_by_hand(hand_scenario):
@@ -108,7 +113,7 @@ def test_taxable_capex_grant_by_hand(hand_scenario):
 def test_grant_window_missed_by_a_delayed_plant(hand_scenario):
     extra = GRANT + "last_year = 2025\n"
     m, lines = base_case(hand_scenario(tax=0.0, extra=extra), option="grant")
-    assert m["public_cost_gross"] == 0.0
+    assert m["budget_cash_pv"] == 0.0
     assert np.all(lines["capex_grant"] == 0)
 
 
@@ -136,16 +141,24 @@ resale_share = 0.5
     np.testing.assert_allclose(sub["production_subsidy"], [0, 1, 1, 0, 0, 0, 0, 0])
     m, fl = base_case(sc, option="floor")
     np.testing.assert_allclose(fl["price_floor"], [0, 3, 3, 3, 0, 0, 0, 0])  # 500 EUR/t × 6 kt
-    assert m["public_cost_gross"] == pytest.approx(3 / 1.0225 + 3 / 1.0225**2 + 3 / 1.0225**3)
+    assert m["budget_cash_pv"] == pytest.approx(3 / 1.0225 + 3 / 1.0225**2 + 3 / 1.0225**3)
+    # the aid is the payment above the market price, at the EU discount rate (2 %)
+    assert m["gross_grant_equivalent"] == pytest.approx(3 / 1.02 + 3 / 1.02**2 + 3 / 1.02**3)
     m, cfd = base_case(sc, option="cfd")
     # the plant pays 500 EUR/t × 10 kt back
     np.testing.assert_allclose(cfd["price_floor"], [0, -5, 0, 0, 0, 0, 0, 0])
-    assert m["public_cost_gross"] == 0.0
+    # the state receives the payback: budget cash -5 in 2027; a contract that only
+    # takes money is no aid
+    assert m["budget_cash_pv"] == pytest.approx(-5 / 1.0225)
+    assert m["gross_grant_equivalent"] == 0.0
     np.testing.assert_allclose(cfd["gov_receipts"], [0, 5, 0, 0, 0, 0, 0, 0])
     m, buy = base_case(sc, option="buy")
     np.testing.assert_allclose(buy["offtake"], [0, 0.8, 0, 0, 0, 0, 0, 0])  # (2200-2000) × 4 kt
-    np.testing.assert_allclose(buy["gov_offtake"], [0, 8.8, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(buy["gov_outlays"], [0, 8.8, 0, 0, 0, 0, 0, 0])
     np.testing.assert_allclose(buy["gov_receipts"], [0, 4.0, 0, 0, 0, 0, 0, 0])
+    # budget cash: bought for 8.8, half the market value (4.0) back; aid: 0.8 above market
+    np.testing.assert_allclose(buy["budget_cash_offtake"], [0, 4.8, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(buy["aid_offtake"], [0, 0.8, 0, 0, 0, 0, 0, 0])
 
 
 def test_energy_relief_by_hand(hand_scenario):
@@ -186,12 +199,16 @@ share = 0.4
     np.testing.assert_allclose(ln["debt_drawdown"], [20, 0, 0, 0, 0, 0, 0, 0])
     pay = 20 * 0.02 / (1 - 1.02**-2)
     np.testing.assert_allclose(-ln["interest"][:3], [0, 0.4, 0.02 * (20 - (pay - 0.4))])
-    # the state books the interest subsidy (6 % - 2 %) on the balance; no default here
-    np.testing.assert_allclose(ln["gov_public_loan"][:3], [0, 0.04 * 20, 0.04 * (20 - (pay - 0.4))])
+    # budget cash: 20 lent in 2026, the debt service back; no default here
+    np.testing.assert_allclose(ln["budget_cash_public_loan"][:3], [20, -pay, -pay])
+    # aid: the interest below the EU reference rate (1 % + 4 % = 5 %) on the balance
+    np.testing.assert_allclose(ln["aid_public_loan"][:3], [0, 0.03 * 20, 0.03 * (20 - (pay - 0.4))])
     assert m["npv"] > m0["npv"]
     m, ln = base_case(sc, option="eia")
     # 20 MEUR extra deduction in 2026 becomes a loss carried forward
-    assert ln["gov_investment_deduction"].sum() == pytest.approx(0.25 * 20, rel=1e-12)
+    assert ln["budget_cash_investment_deduction"].sum() == pytest.approx(0.25 * 20, rel=1e-12)
+    np.testing.assert_allclose(ln["aid_investment_deduction"],
+                               ln["budget_cash_investment_deduction"])
     assert m["npv"] > m0["npv"]
 
 

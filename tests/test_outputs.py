@@ -42,7 +42,8 @@ def test_every_result_variable_and_line_is_described(run):
 
 def test_summary_reads_the_table(run):
     sm = summarise(run.results)
-    assert list(sm.data_vars) == list(outputs.STATISTICS)
+    # the statistics, then the state-aid verdict in words (a text column)
+    assert list(sm.data_vars) == [*outputs.STATISTICS, "state_aid_reason"]
     for k, v in sm.data_vars.items():
         assert dict(v.attrs) == outputs.attrs(k)
     cols = summary_table(sm).columns
@@ -62,7 +63,7 @@ def test_labels_headers_and_lever_lines():
     assert outputs.short("p_production_by_deadline", deadline=2030) == "P(prod≤2030)"
     levers = {ln.lever for ln in outputs.lever_lines()}
     assert "capex_grant" in levers
-    assert outputs.get("gov_capex_grant").unit == "MEUR/yr"
+    assert outputs.get("budget_cash_capex_grant").unit == "MEUR/yr"
     with pytest.raises(KeyError, match="did you mean 'npv_mean'"):
         outputs.get("npv_maen")
     md = outputs.reference_markdown()

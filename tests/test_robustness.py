@@ -55,7 +55,7 @@ def _toy() -> xr.Dataset:
     npv = np.repeat(npv, 4, axis=-1)
     cost = np.repeat(cost, 4, axis=-1)
     return xr.Dataset({"npv": (("option", "world", "draw"), npv),
-                       "public_cost_gross": (("option", "world", "draw"), cost)},
+                       "budget_cash_pv": (("option", "world", "draw"), cost)},
                       coords={"option": ["a", "b"], "world": ["x", "y"]})
 
 

@@ -165,7 +165,7 @@ def test_archetype_runs_with_finite_sensible_results(name):
         grants = [float(p.sel(option=f"capex-grant-{g}", world="base")) for g in (0.1, 0.2, 0.3)]
         assert base <= grants[0] <= grants[1] <= grants[2]  # a response curve
         assert grants[2] > base
-        cost = s["public_cost_gross_mean"].sel(world="base")
+        cost = s["budget_cash_pv_mean"].sel(world="base")
         assert float(cost.sel(option="baseline")) == 0
         assert float(cost.sel(option="capex-grant-0.3")) > float(cost.sel(option="capex-grant-0.1"))
 

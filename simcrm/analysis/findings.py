@@ -277,9 +277,11 @@ class Findings:
 
     def efficient(self) -> np.ndarray:
         """:func:`~simcrm.analysis.ranking.pareto_efficient` options in :attr:`world`
-        (public cost against P(NPV > 0)), in the order of :attr:`options`."""
+        (budget cash against the ranked effect, :func:`~simcrm.analysis.ranking.effect_of`),
+        in the order of :attr:`options`."""
         cost = np.array([self.s("budget_cash_pv_mean", o) for o in self.options])
-        p = np.array([self.s("p_npv_pos", o) for o in self.options]) * 100
+        eff = ranking.effect_of(self.sm)
+        p = np.array([self.s(eff, o) for o in self.options]) * 100
         return ranking.pareto_efficient(cost, p)
 
     def fan_options(self) -> list[str]:
@@ -396,28 +398,26 @@ def analyses(findings: Findings, scenario=None, option: str | None = None,
 
 KEY_TEXT = {
     "already": {
-        "en": "Without policy the plant is already investable: a {p0} chance that it is "
-              "built.",
-        "nl": "Zonder beleid is de fabriek al investeerbaar: {p0} kans dat ze gebouwd "
-              "wordt."},
+        "en": "Without policy the plant is already investable: a {p0} {chance}.",
+        "nl": "Zonder beleid is de fabriek al investeerbaar: {p0} {chance}."},
     "already_rec": {
         "en": "Recommendation: no public money is needed for the investment decision.",
         "nl": "Advies: voor het investeringsbesluit is geen publiek geld nodig."},
     "investable": {
-        "en": "With {opt} the plant becomes investable: the chance that it is built rises "
-              "from {p0} to {p}, for budget cash of {cost} (present value).",
-        "nl": "Met {opt} wordt de fabriek investeerbaar: de kans dat ze gebouwd wordt "
+        "en": "With {opt} the plant becomes investable: the {chance} rises from {p0} to "
+              "{p}, for budget cash of {cost} (present value).",
+        "nl": "Met {opt} wordt de fabriek investeerbaar: de {chance} "
               "stijgt van {p0} naar {p}, voor een kasbeslag van {cost} (contante waarde)."},
     "investable_rec": {
         "en": "Recommendation: choose {opt} (budget cash {cost}, present value).",
         "nl": "Advies: kies {opt} (kasbeslag {cost}, contante waarde)."},
     "helps": {
         "en": "No option makes the plant investable; {opt} adds the most chance per euro: "
-              "the chance that the plant is built rises from {p0} to {p}, for budget cash "
-              "of {cost} (present value).",
+              "the {chance} rises from {p0} to {p}, for budget cash of {cost} (present "
+              "value).",
         "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} voegt per euro de "
-              "meeste kans toe: de kans dat de fabriek gebouwd wordt stijgt van {p0} naar "
-              "{p}, voor een kasbeslag van {cost} (contante waarde)."},
+              "meeste kans toe: de {chance} stijgt van {p0} naar {p}, voor een "
+              "kasbeslag van {cost} (contante waarde)."},
     "helps_rec": {
         "en": "Recommendation: do not count on support alone to get the plant built; if the "
               "government supports it, {opt} gives the most: +{g} points per EUR 100 million.",
@@ -425,9 +425,9 @@ KEY_TEXT = {
               "overheid steunt, levert {opt} het meest op: +{g} procentpunt per 100 mln euro."},
     "helps_free": {
         "en": "No option makes the plant investable; {opt} helps at no budget cost: the "
-              "chance that the plant is built rises from {p0} to {p}.",
+              "{chance} rises from {p0} to {p}.",
         "nl": "Geen enkele optie maakt de fabriek investeerbaar; {opt} helpt zonder kosten "
-              "voor de begroting: de kans dat de fabriek gebouwd wordt stijgt van {p0} "
+              "voor de begroting: de {chance} stijgt van {p0} "
               "naar {p}."},
     "helps_free_rec": {
         "en": "Recommendation: do not count on support alone to get the plant built; start "
@@ -437,10 +437,10 @@ KEY_TEXT = {
     "title_helps_free": {"en": "{opt}: helps at no budget cost, still not investable",
                          "nl": "{opt}: helpt zonder begrotingskosten, nog niet investeerbaar"},
     "none": {
-        "en": "No policy option that passes the EU state-aid rules raises the chance that "
-              "the plant is built beyond simulation noise (without policy: {p0}).",
+        "en": "No policy option that passes the EU state-aid rules raises the {chance} "
+              "beyond simulation noise (without policy: {p0}).",
         "nl": "Geen enkele beleidsoptie die binnen de EU-staatssteunregels past, verhoogt "
-              "de kans dat de fabriek gebouwd wordt meer dan de simulatieruis (zonder "
+              "de {chance} meer dan de simulatieruis (zonder "
               "beleid: {p0})."},
     "none_rec": {
         "en": "Recommendation: spend no public money on these options; revisit the business "
@@ -456,7 +456,13 @@ KEY_TEXT = {
     "title_none": {"en": "No option is distinguishable from no policy",
                    "nl": "Geen optie is te onderscheiden van geen beleid"},
 }
-"""Words of :func:`key_message` (``shared/briefing-style.md``)."""
+"""Words of :func:`key_message`."""
+
+CHANCE = {"p_built": {"en": "chance that the plant is built",
+                      "nl": "kans dat de fabriek gebouwd wordt"},
+          "p_npv_pos": {"en": "chance of a profitable plant",
+                        "nl": "kans op een rendabele fabriek"}}
+"""How the key message names the effect (:func:`simcrm.analysis.ranking.effect_of`)."""
 
 
 @dataclass(frozen=True)
@@ -532,8 +538,9 @@ def key_message(summary: xr.Dataset, world: str, lang: str, label=None,
         case = "investable" if f("investable", best) > 0 else "helps"
         if case == "helps" and f("budget_cash_pv_mean", best) <= ranking.FREE_MEUR:
             case = "helps_free"
-    kw = dict(opt=label(best, lang), p0=i18n.pct(f("p_built", baseline), lang),
-              p=i18n.pct(f("p_built", best), lang),
+    eff = ranking.effect_of(summary)
+    kw = dict(opt=label(best, lang), p0=i18n.pct(f(eff, baseline), lang),
+              p=i18n.pct(f(eff, best), lang), chance=CHANCE[eff][lang],
               cost=i18n.money(f("budget_cash_pv_mean", best), lang),
               g=i18n.points(f("gain_per_100meur", best), lang))
     w = lambda key: KEY_TEXT[key][lang].format(**kw)  # noqa: E731

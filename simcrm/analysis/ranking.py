@@ -181,6 +181,13 @@ def strongest(summary: xr.Dataset, stat: str, world: str, options: list[str] | N
     return Gain(top, vals[top], base, effect, se, baseline)
 
 
+def effect_of(summary: xr.Dataset) -> str:
+    """The effect options are ranked by: ``p_built`` (the chance the plant is built),
+    or ``p_npv_pos`` when the investor builds every draw that reaches FID
+    (``decision.investor = "always"``: then only profitability can change)."""
+    return summary.attrs.get("effect", "p_built")
+
+
 NOISE = "not distinguishable from no policy"
 LOWERS_NPV = "lowers the expected NPV"
 FAILS_AID = "fails the state-aid check"
@@ -196,12 +203,13 @@ def assess(summary: xr.Dataset, world: str, baseline: str = "baseline") -> dict[
     """
     sm = summary.sel(world=world)
     f = lambda var, o: float(sm[var].sel(option=o)) if var in sm else float("nan")  # noqa: E731
+    d = f"d_{effect_of(summary)}"
     out = {}
     for o in (str(x) for x in sm["option"].values):
         if o == baseline:
             continue
-        gain = f("d_p_built", o)
-        if not (significant(gain, f("d_p_built_se", o)) and gain >= MIN_GAIN):
+        gain = f(d, o)
+        if not (significant(gain, f(f"{d}_se", o)) and gain >= MIN_GAIN):
             out[o] = NOISE
         elif significant(-f("d_npv_mean", o), f("d_npv_mean_se", o)):
             out[o] = LOWERS_NPV
@@ -218,18 +226,20 @@ def helps(summary: xr.Dataset, world: str, baseline: str = "baseline") -> list[s
 
 
 def value_for_money(summary: xr.Dataset, world: str, option: str) -> float:
-    """Additional chance built per 100 MEUR of budget cash (PV) [1/(100 MEUR)]; inf
-    for an option that costs the budget at most :data:`FREE_MEUR`."""
+    """Additional effect (:func:`effect_of`) per 100 MEUR of budget cash (PV)
+    [1/(100 MEUR)]; inf for an option that costs the budget at most :data:`FREE_MEUR`."""
     sm = summary.sel(world=world, option=option)
     cost = float(sm["budget_cash_pv_mean"])
-    return float("inf") if cost <= FREE_MEUR else float(sm["d_p_built"]) / cost * 100
+    d = float(sm[f"d_{effect_of(summary)}"])
+    return float("inf") if cost <= FREE_MEUR else d / cost * 100
 
 
 def _order(summary: xr.Dataset, world: str, options: list[str]) -> list[str]:
     """``options`` best first: investable, then value for money, then chance built."""
     sm = summary.sel(world=world)
+    eff = effect_of(summary)
     key = lambda o: (float(sm["investable"].sel(option=o)) > 0,  # noqa: E731
-                     value_for_money(summary, world, o), float(sm["p_built"].sel(option=o)))
+                     value_for_money(summary, world, o), float(sm[eff].sel(option=o)))
     return sorted(options, key=key, reverse=True)
 
 
@@ -248,8 +258,9 @@ def most_cost_effective(summary: xr.Dataset, world: str, baseline: str = "baseli
     cand = helps(summary, world, baseline)
     if not cand:
         return None, False
+    eff = effect_of(summary)
     top = max(cand, key=lambda o: (value_for_money(summary, world, o),
-                                   float(summary["p_built"].sel(world=world, option=o))))
+                                   float(summary[eff].sel(world=world, option=o))))
     return top, value_for_money(summary, world, top) == float("inf")
 
 

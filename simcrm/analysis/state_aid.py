@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from simcrm import levers
+from simcrm.spec import outputs
 from simcrm.spec.distributions import Dist
 
 LIMIT_KEYS = ("project_cap_meur", "method", "max_intensity", "overcompensation_share")
@@ -118,8 +119,7 @@ def judge(summary: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
                 reason[o, w] = "; ".join(problems)
     summary["state_aid_ok"] = (("option", "world"), ok, summary["state_aid_ok"].attrs)
     summary["state_aid_reason"] = (("option", "world"), reason.astype(str),
-                                   {"long_name": "Why the option fails the EU state-aid "
-                                    "check (empty: it passes)", "units": ""})
+                                   outputs.attrs("state_aid_reason"))
     return summary
 
 

@@ -74,7 +74,8 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
 
 
 PER_DRAW = ("npv", "irr", "first_production", "budget_cash_pv", "gross_grant_equivalent",
-            "eligible_cost_pv", "fiscal_return", "public_cost_net", "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
+            "eligible_cost_pv", "fiscal_return", "public_cost_net", "built",
+            "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
             "public_contingent_cost")
 """The per-draw metrics the summary is computed from."""
 
@@ -90,7 +91,7 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
         ``get(name, option_index, world_index)`` -> the draws of a :data:`PER_DRAW`
         metric; lets the summary of a huge run be read from its file piece by piece.
     """
-    dec = decision_of(ds)
+    dec = decision_of(ds) | {"effect": effect_name(ds)}
     options = [str(o) for o in ds["option"].values]
     O, W = len(options), ds.sizes["world"]
     ib = options.index("baseline") if "baseline" in options else 0
@@ -110,7 +111,16 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
     sm.attrs["draws"] = n
     sm.attrs["deadline_year"] = int(dec["production_deadline_year"])
     sm.attrs["hurdle_irr"] = float(dec["hurdle_irr"])
+    sm.attrs["effect"] = effect_name(ds)
     return sm
+
+
+def effect_name(ds: xr.Dataset) -> str:
+    """What options are ranked by (:func:`simcrm.analysis.ranking.effect_of`): the chance the
+    plant is built, or P(NPV > 0) when the investor always builds (or the results predate
+    the investment decision)."""
+    always = ds.attrs.get("decision_investor") == "always" or "built" not in ds
+    return "p_npv_pos" if always else "p_built"
 
 
 def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, float]:
@@ -168,44 +178,79 @@ def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, flo
     r["first_production_p50"] = np.nanmedian(fp) if np.isfinite(fp).any() else np.nan
     del fp
     r.update(_delivery_stats(get, get_base, n))
-    r.update(_public_stats(get, get_base, r))
+    r.update(_public_stats(get, get_base, r, dec.get("effect", "p_built")))
     loss_ok = (dec["max_loss_prob"] is None or not np.isfinite(dec["max_loss_prob"])
                or 1 - p <= dec["max_loss_prob"])
     r["investable"] = float(r["npv_mean"] >= dec["min_mean_npv_meur"] and loss_ok)
     return r
 
 
-def _public_stats(get, get_base, r: dict) -> dict[str, float]:
+def _public_stats(get, get_base, r: dict, effect: str) -> dict[str, float]:
     """Budget cash, grant equivalent, aid intensity, fiscal return, net cost, the extra
     effect per 100 MEUR and the deadweight (needs ``d_p_built``/``d_tonnes_by_deadline``
     in ``r``)."""
     out: dict[str, float] = {}
     cash = get("budget_cash_pv")
+    n = cash.shape[0]
     c = cash.mean()
     out["budget_cash_pv_mean"], out["budget_cash_pv_mean_se"] = c, _se(cash)
-    gge = get("gross_grant_equivalent")
+    gge = _or_nan(get, "gross_grant_equivalent", n)
     g = gge.mean()
     out["gross_grant_equivalent_mean"] = g
-    built = get("built") > 0
-    elig = get("eligible_cost_pv")[built]
+    built = _or_nan(get, "built", n) > 0 if _has(get, "built") else np.ones(n, bool)
+    elig = _or_nan(get, "eligible_cost_pv", n)[built]
     out["aid_intensity_mean"] = (gge[built].mean() / elig.mean()
-                            if built.any() and elig.mean() > 0 else np.nan)
-    fr = get("fiscal_return")
+                                 if built.any() and elig.mean() > 0 else np.nan)
+    fr = _or_nan(get, "fiscal_return", n)
     out["fiscal_return_mean"], out["fiscal_return_mean_se"] = fr.mean(), _se(fr)
     net = get("public_cost_net")
     out["public_cost_net_mean"], out["public_cost_net_mean_se"] = net.mean(), _se(net)
     per = lambda x, cost: x / cost * 100 if cost > ranking.FREE_MEUR else np.nan  # noqa: E731
-    out["gain_per_100meur"] = per(r.get("d_p_built", np.nan), c)
+    out["gain_per_100meur"] = per(r.get(f"d_{effect}", np.nan), c)
     out["tonnes_per_100meur"] = per(r.get("d_tonnes_by_deadline", np.nan), c)
-    out["gain_per_100meur_gge"] = per(r.get("d_p_built", np.nan), g)
+    out["gain_per_100meur_gge"] = per(r.get(f"d_{effect}", np.nan), g)
     if get_base is None:
         out["deadweight_meur"] = out["deadweight_share"] = np.nan
     else:
-        dead = (cash * (np.asarray(get_base("built")) > 0)).mean()
+        base_built = (np.asarray(get_base("built")) > 0 if _has(get_base, "built")
+                      else np.ones(n, bool))
+        dead = (cash * base_built).mean()
         out["deadweight_meur"] = dead
         out["deadweight_share"] = dead / c if c > ranking.FREE_MEUR else np.nan
     out["state_aid_ok"] = np.nan  # judged by simcrm.analysis.state_aid (needs the option)
     return out
+
+
+def _has(get, name: str) -> bool:
+    try:
+        get(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _or_nan(get, name: str, n: int) -> np.ndarray:
+    """A per-draw metric, or NaN where a results file predates it."""
+    try:
+        return np.asarray(get(name))
+    except KeyError:
+        return np.full(n, np.nan)
+
+
+def _has(get, name: str) -> bool:
+    try:
+        get(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _or_nan(get, name: str, n: int) -> np.ndarray:
+    """A per-draw metric, or NaN where a results file predates it."""
+    try:
+        return np.asarray(get(name))
+    except KeyError:
+        return np.full(n, np.nan)
 
 
 def _delivery_stats(get, get_base, n: int) -> dict[str, float]:
@@ -326,6 +371,7 @@ def summary_table(summary: xr.Dataset, nonfinite: np.ndarray | None = None) -> p
     stats = [k for k in outputs.STATISTICS if k in df.columns]
     df = df[["option", "world", *stats, *(c for c in df.columns
                                           if c not in ("option", "world", *stats))]]
+    df.attrs["effect"] = summary.attrs.get("effect", "p_built")
     df["investable"] = df["investable"].astype(bool)
     df["irr_undefined"] = df["irr_undefined"].astype(int)
     if nonfinite is not None:
@@ -373,10 +419,12 @@ def best_in_table(df: pd.DataFrame) -> pd.Series:
         Aligned with ``df``.
     """
     options, worlds = pd.unique(df["option"]), pd.unique(df["world"])
-    cols = ["investable", "p_built", "d_p_built", "d_p_built_se", "d_npv_mean", "d_npv_mean_se",
-            "budget_cash_pv_mean", "state_aid_ok"]
+    cols = ["investable", "p_built", "d_p_built", "d_p_built_se", "p_npv_pos", "d_p_npv_pos",
+            "d_p_npv_pos_se", "d_npv_mean", "d_npv_mean_se", "budget_cash_pv_mean",
+            "state_aid_ok"]
     sm = (df.set_index(["option", "world"])[cols].astype(float).to_xarray()
           .reindex(option=options, world=worlds))
+    sm.attrs["effect"] = df.attrs.get("effect", "p_built")
     base = "baseline" if "baseline" in options else str(options[0])
     best = {str(w): ranking.best_option(sm, w, base) for w in worlds}
     return pd.Series([best[str(w)] == str(o) for o, w in zip(df["option"], df["world"])],

@@ -89,8 +89,7 @@ def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
         data[input_variable(k)] = xr.Variable(("world", "draw"), arr,
                                               cf_attrs(_input_attrs(k) | {"key": k}))
     rules = xr.Variable(("option", "world"), instrument_problems(sc),
-                        {"long_name": "EU state-aid instrument limits the option's levers "
-                         "break (empty: none)"})
+                        cf_attrs(outputs.attrs("state_aid_rules")))
     rules.encoding["dtype"] = "S1"
     data["state_aid_rules"] = rules
     return xr.Dataset(data, coords=crd, attrs=provenance(sc))
@@ -160,6 +159,7 @@ def provenance(sc: Scenario) -> dict:
         "simcrm_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host_cpus": os.cpu_count() or 1,
+        "decision_investor": st["decision.investor"],
         "decision_min_mean_npv_meur": float(st["decision.min_mean_npv_meur"]),
         "decision_max_loss_prob": (float("nan") if st["decision.max_loss_prob"] is None
                                    else float(st["decision.max_loss_prob"])),

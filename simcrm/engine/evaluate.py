@@ -322,7 +322,7 @@ def base_draws(sc: Scenario, world: str = "base") -> WorldDraws:
 
 def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool = False,
              breakeven: bool = True, fits: list | None = None,
-             pilot: bool = False) -> list[tuple[dict, dict | None]]:
+             pilot: bool = False, yearly: bool = False) -> list[tuple[dict, dict | None]]:
     """Business cases of options on one world's draws.
 
     The options share one :class:`~simcrm.model.business_case.Context`, so work that
@@ -344,6 +344,8 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
     pilot : bool
         Build every draw that reaches FID and add the state at FID (``_state``) and
         the realised value of building (``_value``) to the metrics.
+    yearly : bool
+        Add the budget cash of every draw and year (``_budget_cash``) to the metrics.
 
     Returns
     -------
@@ -356,7 +358,7 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
                   stress=wd.stress)
     fits = fits or [None] * len(levers)
     out = [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
-                         pilot=pilot) for lv, f in zip(levers, fits)]
+                         pilot=pilot, yearly=yearly) for lv, f in zip(levers, fits)]
     base = next((i for i, lv in enumerate(levers) if not lv), None)
     if base is not None:  # without the baseline the fiscal return stays NaN
         _with_fiscal_return(out, out[base])
@@ -439,7 +441,8 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
         ``inputs``: key -> ndarray (world, draw) (the sampled inputs, the appeal
         event and the mean price of each varying market);
         ``lines``: name -> ndarray (option, world, draw, year) for the draws below
-        ``keep`` (absent if none).
+        ``keep`` (absent if none); ``yearly``: ``budget_cash`` -> ndarray (option,
+        world, draw, year) [MEUR/yr], summed over draws by the run.
     """
     rd = random_numbers(sc, start, stop)
     n, n_keep = stop - start, max(0, min(stop, keep) - start)
@@ -452,6 +455,7 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
     inputs = {k: np.empty((W, n)) for k in [*keys, "permitting.appeal",
                                             *(f"markets.{m}.path_mean" for m in vm)]}
     lines: dict[str, np.ndarray] = {}
+    budget = np.empty((O, W, n, T))
     for wi, wname in enumerate(sc.worlds):
         wd = world_draws(sc, wname, rd)
         for k in keys:
@@ -460,14 +464,16 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
         for m, v in wd.path_means(vm).items():
             inputs[f"markets.{m}.path_mean"][wi] = v
         fits = [sc.value_fits.get((o, wname)) for o in sc.options]
-        for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, n_keep > 0, breakeven, fits)):
+        for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, n_keep > 0, breakeven, fits,
+                                                yearly=True)):
+            budget[oi, wi] = met.pop("_budget_cash")
             for k, v in met.items():
                 metrics[k][oi, wi] = v
             for k, v in (ln or {}).items():
                 if k not in lines:
                     lines[k] = np.zeros((O, W, n_keep, T))
                 lines[k][oi, wi] = v[:n_keep]
-    out = {"metrics": metrics, "inputs": inputs}
+    out = {"metrics": metrics, "inputs": inputs, "yearly": {"budget_cash": budget}}
     if n_keep:
         out["lines"] = lines
     return out

@@ -134,6 +134,9 @@ class Results:
     summary: xr.Dataset | None = None
     """The option × world comparison (:func:`simcrm.analysis.summary.summarise`), computed
     by the run (from the file for a streamed run)."""
+    budget: xr.DataArray | None = None
+    """Expected budget cash per calendar year [MEUR/yr], undiscounted, dims option, world,
+    year: what a budget envelope (kasbeslag) is set against (``budget.csv``)."""
 
     def __repr__(self) -> str:  # short: the Datasets have their own reprs
         r = self.results
@@ -216,7 +219,8 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
     t0 = time.perf_counter()
     parts = _execute(sc, plan.chunks(), keep_cashflows, progress, scheduler, workers,
                      breakeven)
-    n_done = _collect(parts, plan.chunks(), sink, stop, keep_cashflows, count)
+    sums: dict = {}
+    n_done = _collect(parts, plan.chunks(), sink, stop, keep_cashflows, count, sums)
     seconds = time.perf_counter() - t0
     if n_done != n:
         sc = sc.with_settings(draws=n_done)
@@ -227,14 +231,28 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         path = sink.finish(sc, seconds, notes)
         res = xr.open_dataset(path, engine="netcdf4")
         _, cf = assemble(sc, sink.kept, keep_cashflows, metrics=False)
-        return Results(res, cf, sc, seconds, results_path=path, summary=sink.summary)
+        return Results(res, cf, sc, seconds, results_path=path, summary=sink.summary,
+                       budget=_budget(sc, sums, n_done))
     res, cf = assemble(sc, sink.parts, keep_cashflows)
     res.attrs["run_seconds"] = round(seconds, 3)
     res.attrs["chunk_size"] = plan.chunk_draws
     res.attrs.update(notes)
     with np.errstate(all="ignore"):  # NaN metrics were counted; statistics of them are NaN
         res, sm = with_summary(res)
-    return Results(res, cf, sc, seconds, summary=sm)
+    return Results(res, cf, sc, seconds, summary=sm, budget=_budget(sc, sums, n_done))
+
+
+def _budget(sc: Scenario, sums: dict, n: int) -> xr.DataArray | None:
+    """Expected budget cash per calendar year from the summed draws (undiscounted)."""
+    if "budget_cash" not in sums or n == 0:
+        return None
+    years = int(sc.settings["simulation.valuation_year"]) + np.arange(sums["budget_cash"].shape[-1])
+    return xr.DataArray(
+        sums["budget_cash"] / n, dims=("option", "world", "year"),
+        coords={"option": list(sc.options), "world": list(sc.worlds), "year": years},
+        name="budget_cash", attrs={"units": "MEUR/yr", "long_name": "Expected budget cash of "
+                                   "the levers per calendar year (outlays less receipts, "
+                                   "undiscounted, over all draws)"})
 
 
 def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
@@ -255,8 +273,9 @@ def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
 
 
 def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, keep: int,
-             count: _NonFinite | None = None) -> int:
-    """Feed chunk outputs to ``sink`` until done or ``stop`` says so; return the draws done."""
+             count: _NonFinite | None = None, yearly: dict | None = None) -> int:
+    """Feed chunk outputs to ``sink`` until done or ``stop`` says so; return the draws done.
+    The yearly arrays of each chunk are summed over its draws into ``yearly``."""
     n_done = 0
     try:
         for (a, b), part in zip(chunks, parts):
@@ -266,6 +285,10 @@ def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, k
                 b = end
             if count is not None:
                 count.add(part["metrics"])
+            for k, v in part.pop("yearly", {}).items():
+                s = v.sum(axis=2)
+                if yearly is not None:
+                    yearly[k] = s if k not in yearly else yearly[k] + s
             sink.add(part, a, b)
             n_done = b
             if end is not None:
@@ -486,7 +509,8 @@ class _PrecisionStop:
 def _trim(part: dict, m: int, keep_m: int) -> dict:
     """The first ``m`` draws of a chunk output (``keep_m`` of its kept lines)."""
     out = {"metrics": {k: v[..., :m] for k, v in part["metrics"].items()},
-           "inputs": {k: v[..., :m] for k, v in part["inputs"].items()}}
+           "inputs": {k: v[..., :m] for k, v in part["inputs"].items()},
+           "yearly": {k: v[:, :, :m] for k, v in part.get("yearly", {}).items()}}
     if "lines" in part and min(m, keep_m) > 0:
         out["lines"] = {k: v[:, :, :min(m, keep_m)] for k, v in part["lines"].items()}
     return out

@@ -452,6 +452,9 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
         cap = capacity_online(part.isel(draw=slice(0, CAPACITY_DRAWS)).load())
         cap.to_dataframe(name="capacity_online_tpa").reset_index().to_csv(
             folder / "capacity.csv", index=False, float_format="%.6g")
+    if getattr(res, "budget", None) is not None:  # expected budget cash per calendar year
+        res.budget.to_dataframe(name="budget_cash_meur_per_yr").reset_index().to_csv(
+            folder / "budget.csv", index=False, float_format="%.6g")
     if res.results.sizes["draw"] >= 50 and not nonfinite_counts(res.results).any():
         # (with non-finite NPVs, counted and explained, rank correlations are undefined)
         # only what the table reads: NPV and the inputs of its first draws

@@ -101,7 +101,7 @@ class StreamSink:
         ds = results_dataset(self.sc, [part], crd)
         enc = {k: {"chunksizes": (1,) * (v.ndim - 1) + (self.step,), "zlib": True,
                    "complevel": 1, "shuffle": True}
-               for k, v in ds.data_vars.items()}
+               for k, v in ds.data_vars.items() if "draw" in v.dims}
         enc["draw"] = {"chunksizes": (self.step,)}
         ds.to_netcdf(self.path, engine="netcdf4", unlimited_dims=["draw"], encoding=enc)
         self.nc = netCDF4.Dataset(self.path, "a")

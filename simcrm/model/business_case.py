@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcrm import levers
-from simcrm.levers.base import AidTerms, Booking
 from simcrm.kernels.decision import ValueFit
 from simcrm.kernels.finance import (
     irr,
@@ -32,6 +31,7 @@ from simcrm.kernels.finance import (
     payback,
     tax_with_loss_carry_forward,
 )
+from simcrm.levers.base import AidTerms, Booking
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
 from simcrm.model.financing import FINANCING_LINES, DefaultRisk, Financing, financing
@@ -44,7 +44,7 @@ from simcrm.model.operations import (
     long_run_viable,
 )
 from simcrm.model.plant import OPERATING_LINES, Plant, arr, plant_case
-from simcrm.model.public import public_lines, public_metrics
+from simcrm.model.public import budget_cash, public_lines, public_metrics
 
 
 class _FromLevers(Mapping):
@@ -135,11 +135,12 @@ class Case:
 
     Money in MEUR per year, arrays shaped (draw, year) unless stated.  ``lines`` are
     the plant lines known so far, ``gov`` the government outlays, ``receipts`` the
-    state's receipts and ``aid`` the state-aid transfers, each by lever, known so far.  ``support`` is operating support
-    (part of EBITDA), ``grant`` money towards the investment, ``taxable_extra`` and
-    ``deduction`` additions to and deductions from the taxable profit (a scalar 0.0
-    when none).  ``priced`` holds the price-dependent levers as (lever, settings,
-    basis) and ``deductions`` the deducting levers as (lever, deduction).
+    state's receipts and ``aid`` the state-aid transfers, each by lever, known so far.
+    ``support`` is operating support (part of EBITDA), ``grant`` money towards the
+    investment, ``taxable_extra`` and ``deduction`` additions to and deductions from the
+    taxable profit (a scalar 0.0 when none).  ``priced`` holds the price-dependent
+    levers as (lever, settings, basis) and ``deductions`` the deducting levers as
+    (lever, deduction).
     """
 
     fid: int
@@ -171,7 +172,7 @@ class Case:
 
 def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
                   breakeven: bool = True, fit: ValueFit | None = None,
-                  pilot: bool = False) -> tuple[dict, dict | None]:
+                  pilot: bool = False, yearly: bool = False) -> tuple[dict, dict | None]:
     """Cash flows and metrics of one option in one world for a chunk of draws.
 
     Parameters
@@ -190,6 +191,9 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     pilot : bool
         Build every draw that reaches FID and add ``_state`` (draw, k) and ``_value``
         (draw,) [MEUR] to the metrics, for the investor's fit.
+    yearly : bool
+        Add ``_budget_cash`` (draw, year) [MEUR/yr] to the metrics: the budget cash of
+        every draw and year, for the expected budget per year.
 
     Returns
     -------
@@ -215,9 +219,13 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         contingent = _unbuilt(case, pd, built, contingent)
     metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
     metrics.update(public_metrics(ctx, case.gov, case.receipts, case.aid, pd["tax"],
-                                  case.plant.lines["capex"], contingent))
+                                  case.plant.lines["capex"], contingent,
+                                  tuple(lev.name for lev, _ in case.deductions)))
     metrics.update(_delivery(ctx, case, pd, built))
     metrics.update(extra)
+    if yearly:
+        metrics["_budget_cash"] = budget_cash(case.gov, case.receipts,
+                                              (case.plant.n, case.plant.T))
     if not keep_lines:
         return metrics, None
     return metrics, _audit_lines(case, pd, contingent, built)

@@ -12,7 +12,8 @@
   conform terms), contracts and purchases by the transfer above the market price, tax
   deductions by the tax forgone — discounted to the valuation year at the EU discount
   rate (base rate + 100 basis points), as GBER Art. 7(3) discounts aid paid in
-  instalments; a lever whose present value favours the state counts zero; ``aid_intensity`` divides it by the eligible capex discounted alike.
+  instalments; a lever whose present value favours the state counts zero;
+  ``aid_intensity`` divides it by the eligible capex discounted alike.
 * **Fiscal return** (``fiscal_return`` [MEUR]): corporate tax over the baseline, counted
   only in the draws where the option changes what happens (the plant is built, not
   built or built at another date because of the option); filled in by
@@ -43,7 +44,7 @@ def _total(flows: dict, shape: tuple) -> np.ndarray:
 
 
 def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
-                   capex: np.ndarray, contingent) -> dict:
+                   capex: np.ndarray, contingent, tax_levers: tuple = ()) -> dict:
     """Budget cash, grant equivalent, aid intensity, tax paid and contingent cost per draw.
 
     Parameters
@@ -58,12 +59,17 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
         The plant's capex line (negative) [MEUR/yr]: the eligible cost.
     contingent : ndarray or None
         Clean-up paid by the state after the sponsor walked away [MEUR/yr].
+    tax_levers : tuple of str
+        Levers whose outlay is tax forgone (a deduction): ``tax_paid_pv`` counts the tax
+        before them, so that the fiscal return does not count the forgone tax a second
+        time (it is in the budget cash already).
 
     Returns
     -------
     dict of ndarray, shape (draw,)
         ``budget_cash_pv``, ``gross_grant_equivalent``, ``eligible_cost_pv``,
-        ``aid_intensity`` (NaN where nothing eligible is spent), ``tax_paid_pv``,
+        ``aid_intensity`` (NaN where nothing eligible is spent), ``tax_paid_pv`` (before
+        deductions granted as aid),
         ``public_contingent_cost`` [MEUR or 1]; ``fiscal_return`` and
         ``public_cost_net`` NaN (:data:`FILLED_BY_EVALUATE`).
     """
@@ -71,7 +77,7 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
     gdf = discount_factors(float(ctx.inputs["finance.public_discount_rate"]), T)
     edf = discount_factors(AidTerms.from_settings(ctx.settings).discount_rate, T)
     cash = _total(gov, (n, T)) - _total(receipts, (n, T))
-    # a lever whose terms favour the state over its life (an offtake below market, a
+    # a lever whose terms favour the state over its life (a purchase below market, a
     # loan above the reference rate) is no aid: its grant equivalent is zero, not negative
     gge = np.zeros(n)
     for v in aid.values():
@@ -84,10 +90,16 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
         "gross_grant_equivalent": gge,
         "eligible_cost_pv": eligible,
         "aid_intensity": intensity,
-        "tax_paid_pv": -tax @ gdf,
+        "tax_paid_pv": (-tax + _total({k: gov[k] for k in tax_levers if k in gov}, (n, T)))
+                       @ gdf,
         "public_contingent_cost": np.zeros(n) if contingent is None else contingent @ gdf,
         **{k: np.full(n, np.nan) for k in FILLED_BY_EVALUATE},
     }
+
+
+def budget_cash(gov: dict, receipts: dict, shape: tuple) -> np.ndarray:
+    """Budget cash of all levers, outlays − receipts, shape (draw, year) [MEUR/yr]."""
+    return _total(gov, shape) - _total(receipts, shape)
 
 
 def public_lines(gov: dict, receipts: dict, aid: dict, contingent, shape: tuple) -> dict:

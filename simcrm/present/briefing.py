@@ -19,6 +19,7 @@ import matplotlib as mpl
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from simcrm.analysis import ranking
 from simcrm.present import text as i18n
 from simcrm.present.charts import Chart, Facts
 from simcrm.present.text import pct, points, t
@@ -34,18 +35,22 @@ ACCENT = "#0b5394"
 
 def table_rows(f: Facts, lang: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the short comparison table (world shown, every option)."""
-    head = [t("col_option", lang), t("col_p", lang), t("col_gain", lang), t("col_cost", lang),
-            t("col_per100", lang), t("col_investable", lang)]
+    eff = ranking.effect_of(f.sm)
+    head = [t("col_option", lang), t("col_p" if eff == "p_npv_pos" else "col_built", lang),
+            t("col_gain", lang), t("col_cost", lang), t("col_per100", lang),
+            t("col_aid", lang), t("col_investable", lang)]
     rows = []
     for o in f.options:
-        d = f.s("d_p_npv_pos", o)
+        d = f.s(f"d_{eff}", o)
         gain = "–" if o == f.baseline else (("+" if d > 0 else "") + points(d, lang)
                                            + ("" if f.distinct(o) else " *"))
         per = f.s("gain_per_100meur", o)
+        ok = f.s("state_aid_ok", o)
         rows.append([f.label(o, lang),
-                     f"{pct(f.s('p_npv_pos', o), lang)} ± {points(f.s('p_npv_pos_se', o), lang)}",
+                     f"{pct(f.s(eff, o), lang)} ± {points(f.s(f'{eff}_se', o), lang)}",
                      gain, i18n.num(f.s("budget_cash_pv_mean", o), lang, 0),
                      "–" if o == f.baseline or per != per else points(per, lang),
+                     "–" if ok != ok else t("yes" if ok > 0 else "no", lang),
                      t("yes" if f.s("investable", o) > 0 else "no", lang)])
     return head, rows
 
@@ -88,14 +93,14 @@ def _table(fig: Figure, head: list[str], rows: list[list[str]], top: float) -> f
     """Draw a table from ``top`` down; return its bottom."""
     if not rows:
         return top
-    wrapped = [[textwrap.fill(c, 38 if j == 0 else 14) for j, c in enumerate(r)] for r in rows]
-    hw = [textwrap.fill(c, 38 if j == 0 else 11) for j, c in enumerate(head)]
+    wrapped = [[textwrap.fill(c, 32 if j == 0 else 13) for j, c in enumerate(r)] for r in rows]
+    hw = [textwrap.fill(c, 32 if j == 0 else 10) for j, c in enumerate(head)]
     lines = [max(c.count("\n") + 1 for c in r) for r in [hw, *wrapped]]
     h = sum(lines) * 9 * 1.45 / 72 / A4[1] + 0.004 * len(lines)
     ax = fig.add_axes((MARGIN / A4[0], top - h, 1 - 2 * MARGIN / A4[0], h))
     ax.set_axis_off()
     tab = ax.table(cellText=wrapped, colLabels=hw, loc="upper left", cellLoc="right",
-                   colWidths=[0.36, 0.14, 0.11, 0.13, 0.14, 0.12], bbox=(0, 0, 1, 1))
+                   colWidths=[0.31, 0.13, 0.1, 0.12, 0.12, 0.11, 0.11], bbox=(0, 0, 1, 1))
     tab.auto_set_font_size(False)
     tab.set_fontsize(8.5)
     for (r, c), cell in tab.get_celld().items():

@@ -159,8 +159,8 @@ class Facts(Findings):
         (:func:`simcrm.analysis.ranking.significant`); True for the baseline."""
         if option == self.baseline:
             return True
-        return ranking.significant(self.s("d_p_npv_pos", option),
-                                   self.s("d_p_npv_pos_se", option))
+        d = f"d_{ranking.effect_of(self.sm)}"
+        return ranking.significant(self.s(d, option), self.s(f"{d}_se", option))
 
     def colour(self, option: str) -> str:
         """The option's colour, grey when it is not distinguishable from no policy."""
@@ -413,7 +413,8 @@ def _spread_labels(xs: list[float], ys: list[float], xgap: float, gap: float) ->
 
 
 def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = None) -> Figure:
-    """The main chart: expected public cost against P(NPV > 0) per option.
+    """The main chart: budget cash against the ranked effect per option (the chance the
+    plant is built; P(NPV > 0) when the investor always builds).
 
     Its title is the key message's short title (:meth:`Facts.key`). Options whose gain
     is not distinguishable from no policy are grey hollow squares; the others are
@@ -425,7 +426,8 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
     f = facts or Facts(ds)
     opts = f.shown
     cost = np.array([f.s("budget_cash_pv_mean", o) for o in opts])
-    p = np.array([f.s("p_npv_pos", o) for o in opts]) * 100
+    effect = ranking.effect_of(f.sm)
+    p = np.array([f.s(effect, o) for o in opts]) * 100
     eff_all = dict(zip(f.options, f.efficient(), strict=False))
     eff = np.array([eff_all[o] and f.distinct(o) for o in opts])
     km = f.key(lang)
@@ -446,7 +448,7 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
         xspan = max(np.ptp(cost), 1.0)
         ax.set_xlim(min(0, cost.min()) - 0.06 * xspan, cost.max() + 0.08 * xspan)
         ax.set_xlabel(t("cost_xlabel", lang))
-        ax.set_ylabel(t("p_ylabel", lang))
+        ax.set_ylabel(t("p_ylabel" if effect == "p_npv_pos" else "built_ylabel", lang))
         ax.xaxis.set_major_formatter(_num_fmt(lang))
         ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(6, integer=True))
         lax.set_axis_off()

@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from simcrm.analysis import ranking
 from simcrm.analysis.findings import Analyses, analyses, scenario_files
 from simcrm.analysis.summary import summarise
 from simcrm.present import briefing
@@ -205,26 +206,34 @@ def _e(s) -> str:
 
 def _headline(f: Facts, lang: str) -> str:
     b, best = f.baseline, f.best
-    cards = [(pct(f.s("p_npv_pos", b), lang), t("h_p0", lang)),
+    cards = [(pct(f.s("p_built", b), lang), t("h_p0", lang)),
              (meur(f.s("npv_mean", b), lang), t("h_npv0", lang)),
              (pct(f.s("p_production_by_deadline", b), lang),
               t("h_prod", lang, deadline=f.deadline))]
     if best != b:
-        cards.append((pct(f.s("p_npv_pos", best), lang),
+        cards.append((pct(f.s("p_built", best), lang),
                       t("h_best", lang, best=f.label(best, lang)) + " — " +
-                      t("h_best_p", lang, p=pct(f.s("p_npv_pos", best), lang),
-                        d=points(f.s("d_p_npv_pos", best), lang)) + "; " +
+                      t("h_best_p", lang, p=pct(f.s("p_built", best), lang),
+                        d=points(f.s("d_p_built", best), lang)) + "; " +
                       t("h_best_cost", lang, cost=meur(f.s("budget_cash_pv_mean", best), lang),
-                        net=meur(f.s("public_cost_net_mean", best), lang))))
+                        net=meur(f.s("public_cost_net_mean", best), lang),
+                        gge=meur(f.s("gross_grant_equivalent_mean", best), lang))))
     inv = [f.label(o, lang) for o in f.options if f.s("investable", o) > 0]
     cards.append((str(len(inv)), t("h_investable", lang) + ": " +
                   (", ".join(inv) if inv else t("h_none", lang))))
     items = "".join(f'<div class="card"><span class="big">{_e(v)}</span>'
                     f'<span class="what">{_e(w)}</span></div>' for v, w in cards)
     dec = f.decision
-    rule = t("best_rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
-             loss=pct(dec["max_loss_prob"], lang), world=f.wlabel(f.world, lang))
+    rule = t("best_rule", lang, rule=rule_text(dec, lang), world=f.wlabel(f.world, lang))
     return f'<div class="headline">{items}</div>\n<p class="note">{_e(rule)}</p>'
+
+
+def rule_text(dec: dict, lang: str) -> str:
+    """The decision rule in ``lang`` (the sponsor's loss limit only when it is set)."""
+    text = t("rule", lang, npv=num(dec["min_mean_npv_meur"], lang))
+    if dec["max_loss_prob"] is not None:
+        text += t("rule_loss", lang, loss=pct(dec["max_loss_prob"], lang))
+    return text
 
 
 def _fmt(v: float, kind: str, lang: str) -> str:
@@ -236,22 +245,31 @@ def _fmt(v: float, kind: str, lang: str) -> str:
         return pct(v, lang)
     if kind == "pts":
         return ("+" if v > 0 else "") + points(v, lang)
+    if kind == "aid":
+        return t("yes" if v > 0 else "no", lang)
     return str(v)
 
 
-TABLE_COLUMNS = [("npv_mean", "meur"), ("npv_p10", "meur"), ("npv_p90", "meur"),
-                 ("p_npv_pos", "pct"), ("p_production_by_deadline", "pct"),
-                 ("budget_cash_pv_mean", "meur"), ("public_cost_net_mean", "meur"),
-                 ("gain_per_100meur", "pts")]
+TABLE_COLUMNS = [("npv_mean", "meur"), ("p_built", "pct"), ("p_npv_pos", "pct"),
+                 ("p_production_by_deadline", "pct"), ("budget_cash_pv_mean", "meur"),
+                 ("gross_grant_equivalent_mean", "meur"), ("fiscal_return_mean", "meur"),
+                 ("gain_per_100meur", "pts"), ("state_aid_ok", "aid")]
 """``(statistic, format)`` of the report's comparison table; headings from
 :func:`simcrm.spec.outputs.header`."""
+
+
+VERDICTS = {ranking.NOISE: "verdict_noise", ranking.LOWERS_NPV: "verdict_lowers",
+            ranking.FAILS_AID: "verdict_aid", "": "verdict_helps"}
+"""Text keys of the ranking's verdicts (:func:`simcrm.analysis.ranking.assess`)."""
 
 
 def _table(f: Facts, lang: str, world: str) -> str:
     head = ('<tr><th class="swatch"></th><th class="l">' + _e(outputs.label("option", lang))
             + "</th>" + "".join(f"<th>{_e(outputs.header(v, lang, deadline=f.deadline))}</th>"
                                 for v, _ in TABLE_COLUMNS)
-            + f"<th>{_e(outputs.label('investable', lang))}</th></tr>")
+            + f"<th>{_e(outputs.label('investable', lang))}</th>"
+            + f"<th>{_e(t('col_verdict', lang))}</th></tr>")
+    why = ranking.assess(f.sm, world, f.baseline)
     rows = []
     for o in f.options:
         cells = []
@@ -263,10 +281,28 @@ def _table(f: Facts, lang: str, world: str) -> str:
             cells.append(f"<td>{_e(s)}</td>")
         inv = t("yes" if f.s("investable", o, world) > 0 else "no", lang)
         cls = ' class="best"' if o == f.best and world == f.world else ""
+        verdict = t(VERDICTS.get(why.get(o, ""), "verdict_helps"), lang) if o != f.baseline \
+            else ""
         rows.append(f'<tr{cls}><td class="swatch"><span style="background:{f.colours[o]}">'
                     f'</span></td><td class="l">{_e(f.label(o, lang))}</td>{"".join(cells)}'
-                    f"<td>{_e(inv)}</td></tr>")
+                    f'<td>{_e(inv)}</td><td class="l">{_e(verdict)}</td></tr>')
     return f"<table>\n{head}\n" + "\n".join(rows) + "\n</table>"
+
+
+def _state_aid_notes(f: Facts, lang: str, world: str) -> str:
+    """The options that fail the EU state-aid check, each with its reason (English:
+    the reasons are generated from the rules and their numbers)."""
+    if "state_aid_reason" not in f.sm:
+        return ""
+    items = []
+    for o in f.options:
+        why = str(f.sm["state_aid_reason"].sel(option=o, world=world).values)
+        if why:
+            items.append(f"<li><b>{_e(f.label(o, lang))}</b>: {_e(why)}</li>")
+    if not items:
+        return ""
+    return (f'<p class="note">{_e(t("state_aid_fails", lang))}</p>\n<ul class="note">'
+            + "".join(items) + "</ul>\n")
 
 
 _URL = re.compile(r"https?://[^\s)]+")
@@ -358,11 +394,12 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
 
     if charts:
         parts.append(fig_html(charts[0]))
-    rule = t("rule", lang, npv=num(dec["min_mean_npv_meur"], lang),
-             loss=pct(dec["max_loss_prob"], lang))
+    rule = rule_text(dec, lang)
     parts.append(f"<h2>{_e(t('table', lang))}: {_e(f.wlabel(f.world, lang))}</h2>\n"
                  f"{_table(f, lang, f.world)}\n"
-                 f'<p class="note">{_e(t("table_note", lang, rule=rule))}</p>\n')
+                 f'<p class="note">{_e(t("table_note", lang, rule=rule))}</p>\n'
+                 f'<p class="note">{_e(t("public_money_note", lang))}</p>\n'
+                 f"{_state_aid_notes(f, lang, f.world)}")
     parts.append(f"<h2>{_e(t('more_charts', lang))}</h2>\n")
     for c in charts[1:]:
         parts.append(fig_html(c))

@@ -51,20 +51,21 @@ TEXTS: dict[str, dict[str, str]] = {
                        "kwartielen en mediaan."},
     # ---- cost vs probability
     "cost_title": {
-        "en": "Most chance of profit per euro: {best} (+{gain} points per 100 MEUR)",
+        "en": "Most extra chance per euro: {best} (+{gain} points per 100 MEUR)",
         "nl": "Meeste extra kans per euro: {best} (+{gain} procentpunt per 100 mln euro)",
     },
     "cost_title_free": {
-        "en": "{best} raises the chance of profit by {gain} points at no public cost",
-        "nl": "{best} verhoogt de kans op een rendabele fabriek met {gain} procentpunt zonder "
-              "publieke kosten",
+        "en": "{best} adds {gain} points of chance at no budget cost",
+        "nl": "{best} voegt {gain} procentpunt kans toe zonder kosten voor de begroting",
     },
     "cost_title_none": {
-        "en": "No option raises the chance of a profitable plant",
-        "nl": "Geen optie verhoogt de kans op een rendabele fabriek aantoonbaar",
+        "en": "No option clearly raises the chance beyond simulation noise",
+        "nl": "Geen optie verhoogt de kans aantoonbaar meer dan de simulatieruis",
     },
-    "cost_xlabel": {"en": "Expected public cost,\npresent value [MEUR]",
-                    "nl": "Verwachte publieke kosten,\ncontante waarde [mln euro]"},
+    "cost_xlabel": {"en": "Budget cash (expected),\npresent value [MEUR]",
+                    "nl": "Kasbeslag (verwacht),\ncontante waarde [mln euro]"},
+    "built_ylabel": {"en": "Chance the plant is built [%]",
+                     "nl": "Kans dat de fabriek gebouwd wordt [%]"},
     "p_ylabel": {"en": "Chance of a profitable plant [%]",
                  "nl": "Kans op een rendabele fabriek [%]"},
     "efficient": {"en": "Efficient: no cheaper option does better",
@@ -124,8 +125,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{lever}: the chance of a profitable plant stays near {p0} at every level",
         "nl": "{lever}: de kans op een rendabele fabriek blijft rond {p0} bij elk niveau",
     },
-    "resp_cost_ylabel": {"en": "Expected public cost [MEUR]",
-                         "nl": "Verwachte publieke kosten [mln euro]"},
+    "resp_cost_ylabel": {"en": "Budget cash, present value [MEUR]",
+                         "nl": "Kasbeslag, contante waarde [mln euro]"},
     "resp_p_ylabel": {"en": "Chance profitable [%]", "nl": "Kans rendabel [%]"},
     "resp_p_panel": {"en": "Chance of a profitable plant",
                      "nl": "Kans op een rendabele fabriek"},
@@ -161,13 +162,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "simcrm {version} · {draws} simulaties · doorgerekend op {date}",
     },
     "headline": {"en": "Headline numbers", "nl": "Kerncijfers"},
-    "h_p0": {"en": "Chance of a profitable plant without policy",
-             "nl": "Kans op een rendabele fabriek zonder beleid"},
+    "h_p0": {"en": "Chance the plant is built without policy",
+             "nl": "Kans dat de fabriek gebouwd wordt zonder beleid"},
     "h_best": {"en": "Best option: {best}", "nl": "Beste optie: {best}"},
-    "h_best_p": {"en": "chance of a profitable plant {p} (+{d} points)",
-                 "nl": "kans op een rendabele fabriek {p} (+{d} procentpunt)"},
-    "h_best_cost": {"en": "expected public cost {cost} (net {net})",
-                    "nl": "verwachte publieke kosten {cost} (netto {net})"},
+    "h_best_p": {"en": "chance the plant is built {p} (+{d} points)",
+                 "nl": "kans dat de fabriek gebouwd wordt {p} (+{d} procentpunt)"},
+    "h_best_cost": {"en": "budget cash {cost} (present value; net of extra tax {net}), "
+                          "grant equivalent {gge}",
+                    "nl": "kasbeslag {cost} (contante waarde; na extra belasting {net}), "
+                          "subsidie-equivalent {gge}"},
     "h_npv0": {"en": "Mean NPV without policy", "nl": "Gemiddelde NCW zonder beleid"},
     "h_prod": {"en": "Chance of production by end {deadline} without policy",
                "nl": "Kans op productie vóór eind {deadline} zonder beleid"},
@@ -175,15 +178,18 @@ TEXTS: dict[str, dict[str, str]] = {
                      "nl": "Opties die volgens de beslisregel investeerbaar zijn"},
     "h_none": {"en": "none", "nl": "geen"},
     "best_rule": {
-        "en": "Best option: the investable option (mean NPV > {npv} MEUR and P(NPV < 0) ≤ {loss}) "
-              "with the highest P(NPV > 0); if none is investable, the option with the largest "
-              "gain in P(NPV > 0) per 100 MEUR of expected public cost (an option that helps at "
-              "no cost counts as best). Shown for the scenario '{world}'.",
-        "nl": "Beste optie: de investeerbare optie (gemiddelde NCW > {npv} mln EUR en "
-              "P(NCW < 0) ≤ {loss}) met de hoogste P(NCW > 0); als geen optie investeerbaar is, "
-              "de optie met de grootste winst in P(NCW > 0) per 100 mln EUR verwachte publieke "
-              "kosten (een optie die helpt zonder kosten telt als beste). Getoond voor "
-              "scenario '{world}'.",
+        "en": "Best option: among the options that add a chance that the plant is built beyond "
+              "simulation noise (two paired standard errors and at least 1 point), do not lower "
+              "the expected NPV and pass the EU state-aid check, an option that makes the plant "
+              "investable ({rule}) comes first; then the most extra chance per 100 MEUR of budget "
+              "cash (present value; an option that costs the budget nothing first). Shown for "
+              "the scenario '{world}'.",
+        "nl": "Beste optie: van de opties die de kans dat de fabriek gebouwd wordt meer "
+              "verhogen dan de simulatieruis (twee gepaarde standaardfouten en minstens 1 "
+              "procentpunt), de verwachte NCW niet verlagen en binnen de EU-staatssteunregels "
+              "passen, gaat een optie die de fabriek investeerbaar maakt ({rule}) voor; daarna "
+              "de meeste extra kans per 100 mln EUR kasbeslag (contante waarde; een optie die de "
+              "begroting niets kost eerst). Getoond voor scenario '{world}'.",
     },
     "table": {"en": "Comparison of options", "nl": "Vergelijking van de opties"},
     "table_world": {"en": "Scenario: {world}", "nl": "Scenario: {world}"},
@@ -219,8 +225,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "NPV is the investor's net present value at the scenario's discount rate, valued "
             "at the start of the valuation year. The chance of a profitable plant is the share "
             "of simulations in which the plant is built and earns back its cost of capital. "
-            "Public cost is the present value of the government's outlays at the "
-            "public discount rate; the net figure subtracts receipts and extra corporate tax.",
+            "Budget cash is what leaves the treasury less what the levers bring back (loans "
+            "repaid, fees, resales), present value at the public discount rate; the grant "
+            "equivalent values the aid by the EU state-aid methods; the fiscal return is the "
+            "extra corporate tax where the option decides whether or when the plant is built.",
             "Limits: the result is only as good as the input distributions and their "
             "sources; the model is annual and does not capture strategic behaviour of "
             "competitors, financing terms beyond those stated, or wider economic effects "
@@ -246,9 +254,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "NCW is de netto contante waarde voor de investeerder tegen de disconteringsvoet "
             "van het scenario, gewaardeerd op het begin van het waarderingsjaar. De kans op een "
             "rendabele fabriek is het aandeel simulaties waarin de fabriek gebouwd wordt en haar "
-            "kapitaalkosten terugverdient. Publieke kosten zijn de contante waarde van de "
-            "uitgaven van de overheid tegen de publieke disconteringsvoet; het nettobedrag trekt "
-            "ontvangsten en extra vennootschapsbelasting af.",
+            "kapitaalkosten terugverdient. Het kasbeslag is wat de schatkist uitgeeft min wat de "
+            "instrumenten terugbrengen (afgeloste leningen, provisies, doorverkoop), contante "
+            "waarde tegen de publieke disconteringsvoet; het subsidie-equivalent waardeert de "
+            "steun volgens de EU-staatssteunmethoden; de fiscale terugverdienst is de extra "
+            "vennootschapsbelasting waar de optie bepaalt of en wanneer de fabriek gebouwd "
+            "wordt.",
             "Beperkingen: de uitkomst is zo goed als de invoerverdelingen en hun bronnen; het "
             "model rekent per jaar en bevat geen strategisch gedrag van concurrenten, geen "
             "andere financieringsvoorwaarden dan opgegeven en geen bredere economische effecten "
@@ -260,14 +271,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "yes": {"en": "yes", "nl": "ja"},
     "no": {"en": "no", "nl": "nee"},
     "table_note": {
-        "en": "± is simulation noise (standard error), not forecast uncertainty. Public cost: "
-              "present value of the "
-              "government's outlays (gross); net: less receipts and extra tax. Decision rule: "
+        "en": "± is simulation noise (standard error), not forecast uncertainty. Decision "
+              "rule: {rule}.",
+        "nl": "± is de simulatieruis (standaardfout), geen prognose-onzekerheid. Beslisregel: "
               "{rule}.",
-        "nl": "± is de simulatieruis (standaardfout), geen prognose-onzekerheid. Publieke "
-              "kosten: contante waarde van de "
-              "uitgaven van de overheid (bruto); netto: min ontvangsten en extra belasting. "
-              "Beslisregel: {rule}.",
     },
     # ---- briefing
     "key_heading": {"en": "Key message", "nl": "Kernboodschap"},
@@ -305,9 +312,17 @@ TEXTS: dict[str, dict[str, str]] = {
                         "bijlage (Sobol') scheidt ze."},
     "col_option": {"en": "Option", "nl": "Beleidsoptie"},
     "col_p": {"en": "Chance of a profitable plant", "nl": "Kans op een rendabele fabriek"},
+    "col_built": {"en": "Chance the plant is built", "nl": "Kans dat de fabriek gebouwd wordt"},
+    "col_aid": {"en": "Within EU state-aid rules", "nl": "Binnen EU-staatssteunregels"},
     "col_gain": {"en": "Extra chance [points]", "nl": "Extra kans [procentpunt]"},
-    "col_cost": {"en": "Expected public cost [EUR million]",
-                 "nl": "Verwachte publieke kosten [mln euro]"},
+    "col_verdict": {"en": "Verdict", "nl": "Oordeel"},
+    "verdict_helps": {"en": "helps", "nl": "helpt"},
+    "verdict_noise": {"en": "not distinguishable from no policy",
+                      "nl": "niet te onderscheiden van geen beleid"},
+    "verdict_lowers": {"en": "lowers the expected NPV", "nl": "verlaagt de verwachte NCW"},
+    "verdict_aid": {"en": "fails the state-aid check", "nl": "past niet in de staatssteunregels"},
+    "col_cost": {"en": "Budget cash, present value [EUR million]",
+                 "nl": "Kasbeslag, contante waarde [mln euro]"},
     "col_per100": {"en": "Extra chance per EUR 100 million [points]",
                    "nl": "Extra kans per 100 mln euro [procentpunt]"},
     "col_investable": {"en": "Investable", "nl": "Investeerbaar"},
@@ -332,8 +347,38 @@ TEXTS: dict[str, dict[str, str]] = {
     "sources": {"en": "Sources", "nl": "Bronnen"},
     "contd": {"en": "(continued)", "nl": "(vervolg)"},
     "rule": {
-        "en": "investable if mean NPV > {npv} MEUR and P(NPV < 0) ≤ {loss}",
-        "nl": "investeerbaar als de gemiddelde NCW > {npv} mln EUR en P(NCW < 0) ≤ {loss}",
+        "en": "investable if the mean NPV at the investor's discount rate is at least {npv} MEUR",
+        "nl": "investeerbaar als de gemiddelde NCW tegen de disconteringsvoet van de "
+              "investeerder minstens {npv} mln EUR is",
+    },
+    "public_money_note": {
+        "en": "Public money, three measures never mixed. Budget cash: what leaves the treasury "
+              "less what the levers bring back (loans repaid, fees, resales, dividends), present "
+              "value at the public discount rate; corporate tax is not in it. Grant equivalent: "
+              "the value of all aid by the EU state-aid methods (loans and guarantees only for "
+              "their advantage over market terms). Fiscal return: corporate tax the plant pays "
+              "over the baseline, only where the option decides whether or when the plant is "
+              "built. Extra chance per 100 MEUR: the additional chance that the plant is built, "
+              "per 100 MEUR of budget cash.",
+        "nl": "Publiek geld, drie maten die niet gemengd worden. Kasbeslag: wat de schatkist "
+              "uitgeeft min wat de instrumenten terugbrengen (afgeloste leningen, provisies, "
+              "doorverkoop, dividend), contante waarde tegen de publieke disconteringsvoet; "
+              "vennootschapsbelasting zit er niet in. Subsidie-equivalent: de waarde van alle "
+              "steun volgens de EU-staatssteunmethoden (leningen en garanties alleen voor hun "
+              "voordeel boven marktvoorwaarden). Fiscale terugverdienst: vennootschapsbelasting "
+              "boven de referentie, alleen waar de optie bepaalt of en wanneer de fabriek "
+              "gebouwd wordt. Extra kans per 100 mln EUR: de extra kans dat de fabriek gebouwd "
+              "wordt, per 100 mln EUR kasbeslag.",
+    },
+    "state_aid_fails": {
+        "en": "Options that fail the EU state-aid check (simulated all the same, marked 'no' "
+              "in the table):",
+        "nl": "Opties die niet door de EU-staatssteuntoets komen (wel doorgerekend, met 'nee' "
+              "in de tabel):",
+    },
+    "rule_loss": {
+        "en": " and, as the sponsor's own limit, P(NPV < 0) ≤ {loss}",
+        "nl": " en, als eigen grens van de sponsor, P(NCW < 0) ≤ {loss}",
     },
 }
 

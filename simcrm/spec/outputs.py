@@ -132,8 +132,10 @@ _METRICS = [
        "Aid intensity", "Steunintensiteit",
        "gross_grant_equivalent / eligible_cost_pv; NaN where the plant is not built."),
     _o("tax_paid_pv", "metric", "MEUR",
-       "Corporate tax paid by the plant, present value at the public discount rate",
-       "Tax paid (PV)", "Betaalde belasting (CW)"),
+       "Corporate tax of the plant before tax deductions granted as aid, present value at "
+       "the public discount rate", "Tax (PV)", "Belasting (CW)",
+       "The tax the plant pays plus the tax forgone through a tax-deduction lever (that is "
+       "in the budget cash already), at the public discount rate."),
     _o("fiscal_return", "metric", "MEUR",
        "Corporate tax over the baseline where the option changes what happens (PV)",
        "Fiscal return", "Fiscale terugverdienst",
@@ -482,6 +484,12 @@ _COLUMNS = [
        "Draws for ±1 point", "Trekkingen voor ±1 procentpunt"),
     _o("best", "column", "", "Best option of its world (ranking.best_option)", "Best option",
        "Beste optie", short="best"),
+    _o("state_aid_rules", "column", "",
+       "EU state-aid instrument limits the option's levers break, per world (empty: none)",
+       "State-aid instrument limits", "Staatssteungrenzen per instrument"),
+    _o("state_aid_reason", "column", "",
+       "Why the option fails the EU state-aid check (empty: it passes)",
+       "State-aid verdict", "Staatssteunoordeel"),
     _o("deadline_year", "column", "year", "Deadline year of the production probability",
        "Deadline year", "Deadline-jaar"),
 ]

@@ -124,7 +124,8 @@ def _lever_text(lever) -> str:
     if lever.line:
         parts.append(f"Plant line `{lever.line}` ({lever.line_description}).")
     if lever.gov_description:
-        parts.append(f"Public lines `budget_cash_{lever.name}` ({lever.gov_description}) and `aid_{lever.name}`.")
+        parts.append(f"Public lines `budget_cash_{lever.name}` ({lever.gov_description}) "
+                     f"and `aid_{lever.name}`.")
     return " ".join(p for p in parts if p)
 
 

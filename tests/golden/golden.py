@@ -48,12 +48,18 @@ def scenarios() -> list[Path]:
 
 def _digest(a: np.ndarray) -> str:
     a = np.asarray(a)
+    if a.dtype.kind not in "fcbiu":
+        a = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in a.ravel()])
+        return hashlib.sha256("\x1f".join(a.tolist()).encode()).hexdigest()
     if a.dtype.kind in "fc":
         a = np.where(np.isnan(a), np.nan, a).astype("<f8")
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
 def _means(da) -> list:
+    if da.dtype.kind not in "fcbiu":  # text (the state-aid verdicts): the values themselves
+        return [[v.decode() if isinstance(v, bytes) else str(v) for v in row]
+                for row in np.asarray(da.values).reshape(da.shape[0], -1)]
     dims = [d for d in da.dims if d not in ("option", "world")]
     with np.errstate(all="ignore"):
         m = da.astype(float).mean(dim=dims, skipna=True) if dims else da.astype(float)
