@@ -58,6 +58,8 @@ WORDS = {
     "aid": ("state aid", "staatssteun"),
     "none_needed": ("none needed", "niet nodig"),
     "not_enough": ("not enough up to {top}", "onvoldoende tot {top}"),
+    "short_npv": ("expected NPV there {v}", "verwachte NPV daar {v}"),
+    "short_pb": ("P(built) there {v}", "P(gebouwd) daar {v}"),
     "ok": ("fits", "past"),
     "fails": ("fails: {why}", "past niet: {why}"),
 }
@@ -77,8 +79,11 @@ def _intensity(r, lang: str) -> str:
     if r["status"] == "none_needed":
         return _w("none_needed", lang)
     if r["status"] == "not_enough":
+        short = (_w("short_npv", lang, v=meur(float(r["npv_mean"]), lang))
+                 if r["target"] == "npv" else
+                 _w("short_pb", lang, v=pct(float(r["p_built"]), lang)))
         return _w("not_enough", lang, top=setting_value(key, float(r["range_hi"]), r["unit"],
-                                                         lang))
+                                                         lang)) + f" ({short})"
     out = setting_value(key, round(float(r["intensity"]), 4 if r["unit"] == "1" else 0),
                         r["unit"], lang)
     se = float(r["intensity_se"]) if pd.notna(r["intensity_se"]) else np.nan
