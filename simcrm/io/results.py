@@ -193,7 +193,7 @@ def default_out_dir(scenario_path: str | Path | None, name: str) -> Path:
 
 
 _KNOWN = re.compile(r"^(results\.nc|cashflows\.nc|summary\.(csv|xlsx)|sensitivity\.csv|"
-                    r"capacity\.csv|scenario|charts|report(\.[a-z]{2})?\.(html|pdf)|briefing\.docx)$")
+                    r"capacity\.csv|gap\.csv|scenario|charts|report(\.[a-z]{2})?\.(html|pdf)|briefing\.docx)$")
 
 
 def is_results_folder(path: str | Path) -> bool:
@@ -471,6 +471,78 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
         (sdir / name).write_text(text, encoding="utf-8")
     if write_extra is not None:
         write_extra(folder)
+
+
+def check_add_file(out: str | Path, name: str, force: bool) -> None:
+    """Refuse, before anything is computed, to add ``name`` to ``out`` where
+    :func:`add_file` may not write it.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out`` is not a results folder simcrm wrote (nor new or empty), or it holds
+        ``name`` already and ``force`` is false.
+    """
+    out = Path(out)
+    fresh = not out.exists() or (out.is_dir() and not out.is_symlink() and not any(out.iterdir()))
+    check_out_dir(out, force=True)  # a link, a file, the working folder, someone else's
+    if not fresh and (out / name).exists() and not force:
+        raise OutputExistsError(f"{out / name} already exists; use --force to replace it, "
+                                "or --out to choose another folder")
+
+
+def add_file(out: str | Path, name: str, write, force: bool = False) -> Path:
+    """Write one file into a results folder: a new folder (made as :class:`ResultsFolder`
+    makes one), or one simcrm wrote, beside its other files.
+
+    The file is written under a temporary name and renamed into place, while holding
+    the folder's lock (a run writing the same folder makes this fail, and the reverse);
+    an existing file of that name is replaced only with ``force``.
+
+    Parameters
+    ----------
+    out : path
+        The results folder.
+    name : str
+        The file name, e.g. ``gap.csv``.
+    write : callable
+        ``write(path)`` writes the file.
+    force : bool
+        Replace an existing file of that name.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    out = Path(out)
+    check_add_file(out, name, force)
+    if not out.exists() or not any(out.iterdir()):
+        with ResultsFolder(out, force=True) as folder:
+            write(folder.staging / name)
+            folder.commit()
+        return out / name
+    absolute = Path(os.path.abspath(out))
+    lock = _Lock(absolute.parent / f".{absolute.name}.simcrm-lock")
+    if not lock.acquire():
+        raise OutputExistsError(f"another simcrm run is writing {out}; wait for it to "
+                                "finish or choose another --out")
+    tmp = None
+    try:
+        check_add_file(out, name, force)
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        os.close(fd)
+        write(Path(tmp))
+        os.replace(tmp, out / name)
+        tmp = None
+    except OSError as e:
+        raise write_failure(out, None, e) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        lock.release()
+    return out / name
 
 
 def write_results(res: Results, out: str | Path, force: bool = False,

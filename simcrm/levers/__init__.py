@@ -50,8 +50,8 @@ def register(lever: Lever) -> Lever:
     Raises
     ------
     ValueError
-        If the name or order is taken, the stage is unknown or a setting's key does
-        not start with ``<name>.``.
+        If the name or order is taken, the stage is unknown, a setting's key does
+        not start with ``<name>.`` or the intensity names no numeric setting.
     """
     if lever.name in LEVERS:
         raise ValueError(f"a lever named {lever.name!r} is registered already")
@@ -67,6 +67,11 @@ def register(lever: Lever) -> Lever:
         if p.section != lever.name:
             raise ValueError(f"lever {lever.name!r}: setting {p.key!r} must start with "
                              f"'{lever.name}.'")
+    if lever.intensity is not None:
+        p = next((p for p in lever.params if p.name == lever.intensity), None)
+        if p is None or p.kind not in ("float", "int"):
+            raise ValueError(f"lever {lever.name!r}: intensity {lever.intensity!r} must name "
+                             "one of its numeric settings")
     items = sorted([*LEVERS.values(), lever], key=lambda lv: lv.order)
     LEVERS.clear()
     LEVERS.update((lv.name, lv) for lv in items)

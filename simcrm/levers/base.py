@@ -197,6 +197,14 @@ class Lever:
         Long name of the government flow ``gov_<name>`` (None: the lever books none).
     description : str
         What the lever is, in a sentence (for the scenario reference).
+    intensity : str or None
+        The setting that says how much support the lever gives (a grant share, a
+        subsidy per tonne, a strike price ...), for the funding gap
+        (:mod:`simcrm.analysis.gap`); None where no single setting does.
+    intensity_range : (float, float) or None
+        Where the funding gap searches that setting [its unit]; None: the setting's
+        registry range, or up to :data:`simcrm.analysis.gap.OPEN_RANGE_FACTOR` times the
+        largest value an option gives where the registry sets no upper bound.
     """
 
     name: str
@@ -210,6 +218,8 @@ class Lever:
     line_description: str | None = None
     gov_description: str | None = None
     description: str = ""
+    intensity: str | None = None
+    intensity_range: tuple[float, float] | None = None
 
     # --- declaration -------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class CapexGrant(Lever):
 
 LEVER = CapexGrant(
     name="capex_grant", order=10, stage="capex",
+    intensity="share",
     label_en="Capex grant", label_nl="Investeringssubsidie",
     description="A share of the capex paid by the state, with the construction spending.",
     params=(

@@ -83,6 +83,10 @@ class EnergyRelief(Lever):
 
 LEVER = EnergyRelief(
     name="energy_relief", order=30, stage="operating",
+    intensity="power_price_reduction",
+    # searched up to about twice the Dutch all-in industrial power price of ~95 EUR/MWh
+    # (E-Bridge for EZK, Kamerbrief 32813-1372, 2024): the cut never goes below the floor
+    intensity_range=(0.0, 200.0),
     label_en="Energy relief", label_nl="Energiekostenverlaging",
     description="Lower electricity costs: price reduction, grid-tariff discount and "
                 "compensation of indirect carbon costs.",

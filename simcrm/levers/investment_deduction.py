@@ -22,6 +22,7 @@ class InvestmentDeduction(Lever):
 
 LEVER = InvestmentDeduction(
     name="investment_deduction", order=100, stage="tax",
+    intensity="share",
     label_en="Investment deduction", label_nl="Investeringsaftrek",
     description="An extra deduction of part of the capex from the taxable profit.",
     params=(

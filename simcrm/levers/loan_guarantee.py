@@ -38,6 +38,10 @@ class LoanGuarantee(Lever):
 
 LEVER = LoanGuarantee(
     name="loan_guarantee", order=60, stage="financing",
+    # no intensity for the funding gap: what the plant gains (the spread reduction) is the
+    # lenders' answer to the guarantee, not an amount the state sets, and the cover share
+    # changes only who bears a default, not the plant's cash flow
+    intensity=None,
     label_en="Loan guarantee", label_nl="Garantie op lening",
     description="A state guarantee on the senior debt: a lower rate (and possibly more debt) "
                 "for a fee; the state books the expected loss it covers.",

@@ -53,6 +53,7 @@ class Offtake(Lever):
 
 LEVER = Offtake(
     name="offtake", order=90, stage="price",
+    intensity="price",
     label_en="Public offtake", label_nl="Publieke afname",
     description="A public buyer takes part of the output at a fixed price and resells it.",
     params=(

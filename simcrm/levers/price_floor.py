@@ -58,6 +58,7 @@ class PriceFloor(Lever):
 
 LEVER = PriceFloor(
     name="price_floor", order=40, stage="price",
+    intensity="strike",
     label_en="Price floor", label_nl="Minimumprijs",
     description="A guaranteed minimum product price (one- or two-sided contract for "
                 "difference).",

@@ -49,6 +49,7 @@ class ProductionSubsidy(Lever):
 
 LEVER = ProductionSubsidy(
     name="production_subsidy", order=20, stage="operating",
+    intensity="eur_per_t",
     label_en="Production subsidy", label_nl="Productiesubsidie",
     description="A subsidy per tonne produced in the first years of operation.",
     params=(

@@ -35,6 +35,7 @@ class PublicLoan(Lever):
 
 LEVER = PublicLoan(
     name="public_loan", order=50, stage="financing",
+    intensity="share",
     label_en="Public loan", label_nl="Overheidslening",
     description="A loan of the state for part of the capex. Budget cash: disbursements "
                 "less interest and repayments, plus write-offs after a default; aid: the "

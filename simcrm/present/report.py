@@ -29,6 +29,7 @@ from simcrm.present import briefing
 from simcrm.present import text as i18n
 from simcrm.present.analysis_charts import report_sections
 from simcrm.present.charts import DPI, Chart, Facts, draw_all
+from simcrm.present.gap_section import gap_section
 from simcrm.present.text import meur, num, pct, points, t
 from simcrm.spec import outputs
 from simcrm.spec.scenario import ScenarioError, load_scenario
@@ -488,7 +489,7 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
             cf.close()
     computed = _analyses(folder, facts, scenario)
     sections = {lg: _analysis_sections(results, lg, facts, chart_dir / lg, computed)
-                for lg in i18n.LANGS}
+                + gap_section(folder, results, lg) for lg in i18n.LANGS}
     main = folder / "report.html"
     second = folder / f"report.{other}.html"
     _write_text(main, render_html(facts, charts[lang], lang, second.name, sections[lang]))
