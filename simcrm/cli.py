@@ -589,5 +589,53 @@ def schema(out: str) -> None:
                "scenario file (or see the README for a taplo config)")
 
 
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(dir_okay=False))
+@click.option("--sites", "site_list", default="nl,de,be,fr", show_default=True,
+              help="Site profiles, comma-separated: shipped names or paths of .toml files.")
+@click.option("--draws", type=click.IntRange(min=1), help="Number of draws (overrides the file).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (overrides the file).")
+@click.option("--measure", type=click.Choice(["npv_mean", "base_npv"]), default="npv_mean",
+              show_default=True, help="What 'best' and the gap waterfall use: the mean NPV of "
+              "the draws or the NPV of the deterministic base case (plant built).")
+@click.option("--world", default="base", show_default=True, help="World of the charts.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder for sites.csv, the charts (en, nl) and sites.html.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True,
+              help="Language of the terminal table.")
+def sites(scenario_file, site_list, draws, seed, measure, world, out, lang) -> None:
+    """Where would the investor build? The same plant at each site (common random
+    numbers), and the reference site's (nl) gap to the best other site, by cause."""
+    from simcrm.analysis import sites as site_analysis
+    from simcrm.present import sites_charts
+    from simcrm.spec import sites as site_spec
+
+    sc = _load(scenario_file)
+    names = [n.strip() for n in site_list.split(",") if n.strip()]
+    try:
+        for n in names:  # every profile checked before any run
+            site_spec.load_site(n)
+        if world not in sc.worlds:
+            _fail(f"--world: unknown world {world!r}; the scenario has "
+                  + ", ".join(sc.worlds))
+        comp = site_analysis.compare(sc, names, draws=draws, seed=seed, measure=measure,
+                                     progress=lambda m: click.echo(f"  running {m}", err=True))
+    except spec.ScenarioError as e:
+        _report_problems(site_list, e.problems)
+    except ValueError as e:
+        _fail(f"--sites: {e}")
+    for w in comp.world_labels:
+        label = comp.world_labels[w][lang == "nl"]
+        click.echo(f"\n{label} ({w})")
+        click.echo(sites_charts.table_text(comp, w, lang))
+        click.echo(sites_charts.waterfall_text(comp, w, lang))
+    closing = site_analysis.closing_levers(comp, sc, world)
+    if closing is None:
+        click.echo("\nWhat closes the gap: not computed yet (needs the funding-gap solver).")
+    if out:
+        files = sites_charts.write_report(out, comp, closing, world)
+        click.echo(f"wrote {len(files)} files to {out}")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,210 @@
+"""Charts and a small report of the site comparison (``simcrm sites``), in English or Dutch.
+
+Three charts: the sites side by side ("Where would the investor build?"), the reference
+site's gap waterfall, and the cost of closing the gap per lever (drawn only once the
+funding-gap solver fills :func:`simcrm.analysis.sites.closing_levers`).  Every chart
+passes :func:`simcrm.present.layout.check` like the run's charts.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simcrm.analysis.sites import Comparison, sorted_sites
+from simcrm.present.charts import FIGSIZE, RC, _finish
+from simcrm.present.text import meur, num
+
+SITE_NAMES = {
+    "nl": ("Netherlands", "Nederland"), "de": ("Germany", "Duitsland"),
+    "be": ("Belgium", "België"), "fr": ("France", "Frankrijk"),
+}
+CAUSE_NAMES = {
+    "energy": ("Energy price", "Energieprijs"), "grid": ("Grid", "Net"),
+    "permits": ("Permits", "Vergunningen"), "tax": ("Tax", "Belasting"),
+    "support": ("Support", "Steun"), "labour": ("Labour", "Arbeid"),
+    "other": ("Other", "Overig"),
+}
+WORDS = {
+    "where": ("Where would the investor build?", "Waar zou de investeerder bouwen?"),
+    "best": ("{site} scores best", "{site} scoort het best"),
+    "npv": ("Mean NPV (MEUR)", "Gemiddelde NPV (mln EUR)"),
+    "base_npv": ("NPV of the base case (MEUR)", "NPV van het basisgeval (mln EUR)"),
+    "gap": ("Why {ref} trails {best} by {gap}", "Waarom {ref} {gap} achterloopt op {best}"),
+    "ahead": ("{ref} leads {best} by {gap}", "{ref} ligt {gap} voor op {best}"),
+    "total": ("Total gap", "Totaal verschil"),
+    "world": ("world: {w}; {n} draws, seed {seed}", "wereld: {w}; {n} trekkingen, seed {seed}"),
+    "cost": ("Cost of closing the gap, per lever", "Kosten om het gat te dichten, per "
+             "instrument"),
+    "pending": ("not computed yet: needs the funding-gap solver",
+                "nog niet berekend: vraagt de funding-gap-oplosser"),
+}
+
+
+def _w(key: str, lang: str) -> str:
+    return WORDS[key][lang == "nl"]
+
+
+def site_name(name: str, lang: str) -> str:
+    """A site's name in the language (its code where unknown)."""
+    return SITE_NAMES.get(name, (name.upper(), name.upper()))[lang == "nl"]
+
+
+def _figure() -> Figure:
+    import matplotlib as mpl
+
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=FIGSIZE, layout="constrained")
+    return fig
+
+
+def _measure_label(c: Comparison, lang: str) -> str:
+    return _w("npv" if c.measure == "npv_mean" else "base_npv", lang)
+
+
+def sites_chart(c: Comparison, lang: str = "en", world: str = "base") -> Figure:
+    """The sites side by side: the measure of each site, best first."""
+    import matplotlib as mpl
+
+    order = sorted_sites(c, world)
+    vals = [float(c.table.loc[(s, world), c.measure]) for s in order]
+    with mpl.rc_context(RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        colours = ["#0072B2" if s != c.reference else "#E69F00" for s in order]
+        ax.barh([site_name(s, lang) for s in order][::-1], vals[::-1], color=colours[::-1])
+        ax.axvline(0, color="#3b3b3b", lw=0.8)
+        ax.set_xlabel(_measure_label(c, lang))
+        _finish(fig, f"{_w('where', lang)} "
+                f"{_w('best', lang).format(site=site_name(order[0], lang))}",
+                _footnote(c, lang, world))
+    return fig
+
+
+def waterfall_chart(c: Comparison, lang: str = "en", world: str = "base") -> Figure:
+    """The reference site's gap to the best other site, cause by cause."""
+    import matplotlib as mpl
+
+    wf = c.waterfall.loc[world]
+    steps = wf["step"].to_numpy(dtype=float)
+    names = [CAUSE_NAMES[k][lang == "nl"] for k in wf.index] + [_w("total", lang)]
+    start = np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+    gap = float(steps.sum())
+    with mpl.rc_context(RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        y = -np.arange(len(names))  # first cause on top, the total at the bottom
+        colours = ["#0072B2" if s >= 0 else "#E69F00" for s in steps] + ["#3b3b3b"]
+        ax.barh(y, list(steps) + [gap], left=list(start) + [0.0], color=colours)
+        ax.axvline(0, color="#3b3b3b", lw=0.8)
+        ax.set_yticks(y, names)
+        ax.set_xlabel(_measure_label(c, lang))
+        key = "gap" if gap >= 0 else "ahead"
+        _finish(fig, _w(key, lang).format(ref=site_name(c.reference, lang),
+                                          best=site_name(c.best(world), lang),
+                                          gap=meur(abs(gap), lang)), _footnote(c, lang, world))
+    return fig
+
+
+def closing_chart(table: pd.DataFrame, lang: str = "en") -> Figure:
+    """Budget cash of each lever at the intensity that closes the gap (cheapest first)."""
+    import matplotlib as mpl
+
+    with mpl.rc_context(RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        t = table.sort_values("budget_cash_meur")
+        ax.barh([str(i) for i in t.index][::-1], t["budget_cash_meur"].to_numpy()[::-1],
+                color="#0072B2")
+        ax.set_xlabel("MEUR")
+        _finish(fig, _w("cost", lang), "")
+    return fig
+
+
+def _footnote(c: Comparison, lang: str, world: str) -> str:
+    label = c.world_labels.get(world, (world, world))[lang == "nl"]
+    return _w("world", lang).format(w=label, n=num(c.draws, lang), seed=c.seed)
+
+
+def chart_set(c: Comparison, closing: pd.DataFrame | None = None, world: str = "base"
+              ) -> dict[str, callable]:
+    """Name -> ``draw(lang) -> Figure`` of the site charts."""
+    out = {"sites": lambda lang: sites_chart(c, lang, world),
+           "sites_gap": lambda lang: waterfall_chart(c, lang, world)}
+    if closing is not None and len(closing):
+        out["sites_closing"] = lambda lang: closing_chart(closing, lang)
+    return out
+
+
+def table_text(c: Comparison, world: str, lang: str = "en") -> str:
+    """The sites of one world as a plain-text table (best first)."""
+    head = {"en": ("site", "mean NPV", "± se", "P(built)", f"P(prod ≤ {c.deadline})",
+                   "first prod.", "base-case NPV"),
+            "nl": ("locatie", "gem. NPV", "± se", "P(gebouwd)", f"P(prod ≤ {c.deadline})",
+                   "eerste prod.", "NPV basisgeval")}[lang]
+    rows = [head]
+    for s in sorted_sites(c, world):
+        r = c.table.loc[(s, world)]
+        fp = r["first_production_p50"]
+        rows.append((site_name(s, lang), f"{r['npv_mean']:,.1f}", f"{r['npv_mean_se']:.1f}",
+                     f"{r['p_built']:.1%}", f"{r['p_production_by_deadline']:.1%}",
+                     "—" if not np.isfinite(fp) else f"{fp:.1f}", f"{r['base_npv']:,.1f}"))
+    widths = [max(len(x[i]) for x in rows) for i in range(len(head))]
+    return "\n".join("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in
+                               enumerate(zip(row, widths))) for row in rows)
+
+
+def waterfall_text(c: Comparison, world: str, lang: str = "en") -> str:
+    """The gap waterfall of one world as text lines."""
+    wf = c.waterfall.loc[world]
+    lines = [f"{site_name(c.reference, lang)} → {site_name(c.best(world), lang)} "
+             f"({_measure_label(c, lang)}):"]
+    for cause, r in wf.iterrows():
+        lines.append(f"  {CAUSE_NAMES[cause][lang == 'nl']:<14} {r['step']:+9.1f}")
+    lines.append(f"  {_w('total', lang):<14} {c.gap(world):+9.1f}")
+    return "\n".join(lines)
+
+
+def write_report(folder: str | Path, c: Comparison, closing: pd.DataFrame | None = None,
+                 world: str = "base") -> list[Path]:
+    """Write the site charts (PNG, both languages), ``sites.csv`` and ``sites.html`` /
+    ``sites.nl.html`` into ``folder`` (created); returns the files written."""
+    import matplotlib as mpl
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    c.table.to_csv(folder / "sites.csv")
+    c.waterfall.to_csv(folder / "sites_gap.csv")
+    written += [folder / "sites.csv", folder / "sites_gap.csv"]
+    for lang in ("en", "nl"):
+        imgs = []
+        for name, draw in chart_set(c, closing, world).items():
+            fig = draw(lang)
+            png = folder / f"{name}.{lang}.png"
+            with mpl.rc_context({"savefig.dpi": 150}):
+                fig.savefig(png, metadata={"Software": None})
+            imgs.append(png.name)
+            written.append(png)
+        page = folder / ("sites.html" if lang == "en" else "sites.nl.html")
+        page.write_text(_html(c, imgs, closing, world, lang), encoding="utf-8")
+        written.append(page)
+    return written
+
+
+def _html(c: Comparison, imgs: list[str], closing, world: str, lang: str) -> str:
+    esc = html.escape
+    title = _w("where", lang)
+    body = [f"<h1>{esc(title)}</h1>",
+            f"<pre>{esc(table_text(c, world, lang))}</pre>",
+            f"<pre>{esc(waterfall_text(c, world, lang))}</pre>"]
+    body += [f'<img src="{esc(i)}" style="max-width:100%">' for i in imgs]
+    body.append(f"<h2>{esc(_w('cost', lang))}</h2>")
+    if closing is None:
+        body.append(f"<p>{esc(_w('pending', lang))}</p>")
+    return (f'<!DOCTYPE html><html lang="{lang}"><meta charset="utf-8"><title>{esc(title)}'
+            f"</title><body>{''.join(body)}</body></html>")
