@@ -429,7 +429,8 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
     effect = ranking.effect_of(f.sm)
     p = np.array([f.s(effect, o) for o in opts]) * 100
     eff_all = dict(zip(f.options, f.efficient(), strict=False))
-    eff = np.array([eff_all[o] and f.distinct(o) for o in opts])
+    unlawful = {o for o in opts if f.s("state_aid_ok", o) == 0}
+    eff = np.array([eff_all[o] and f.distinct(o) and o not in unlawful for o in opts])
     km = f.key(lang)
     with _style():
         fig = _figure((W, max(4.4, 1.6 + 0.3 * len(opts) * _lines(f, lang))))
@@ -456,7 +457,9 @@ def cost_vs_probability(ds: xr.Dataset, lang: str = "en", facts: Facts | None = 
         texts = []
         for i, o in enumerate(opts):
             d = f.distinct(o)
-            texts.append(lax.text(0.04, p[i], f.wrapped(o, lang, 34), va="center", ha="left",
+            name = f.wrapped(o, lang, 34) + (f"\n{t('aid_fails_mark', lang)}"
+                                             if o in unlawful else "")
+            texts.append(lax.text(0.04, p[i], name, va="center", ha="left",
                                   fontsize=8,
                                   transform=blended_transform_factory(lax.transAxes,
                                                                       ax.transData),

@@ -64,6 +64,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cost_xlabel": {"en": "Budget cash (expected),\npresent value [MEUR]",
                     "nl": "Kasbeslag (verwacht),\ncontante waarde [mln euro]"},
+    "aid_fails_mark": {"en": "✗ outside EU state-aid rules",
+                       "nl": "✗ buiten EU-staatssteunregels"},
     "built_ylabel": {"en": "Chance the plant is built [%]",
                      "nl": "Kans dat de fabriek gebouwd wordt [%]"},
     "p_ylabel": {"en": "Chance of a profitable plant [%]",
