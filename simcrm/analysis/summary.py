@@ -71,7 +71,8 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     return summary_from(ds, get)
 
 
-PER_DRAW = ("npv", "irr", "first_production", "public_cost_gross", "public_cost_net",
+PER_DRAW = ("npv", "irr", "project_npv", "project_irr", "first_production",
+            "public_cost_gross", "public_cost_net",
             "public_cost_per_tpa",
             "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
             "public_contingent_cost")
@@ -160,6 +161,7 @@ def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, flo
     ph = (irr > dec["hurdle_irr"]).mean()  # NaN compares False: no IRR, not above
     r["p_irr_above_hurdle"], r["p_irr_above_hurdle_se"] = ph, np.sqrt(ph * (1 - ph) / n)
     del irr, defined
+    r.update(_project_stats(get))
     fp = get("first_production")
     by = (fp < dec["production_deadline_year"] + 1).mean()  # NaN (not built) is not by
     r["p_production_by_deadline"] = by
@@ -181,6 +183,19 @@ def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, flo
     r["investable"] = float(r["npv_mean"] > dec["min_mean_npv_meur"]
                             and 1 - p <= dec["max_loss_prob"])
     return r
+
+
+def _project_stats(get) -> dict[str, float]:
+    """Mean NPV and IRR of the project (unlevered) view; NaN for results written before
+    it was reported."""
+    try:
+        pn, pi = get("project_npv"), get("project_irr")
+    except (KeyError, IndexError):  # a netCDF file names a missing variable IndexError
+        return dict.fromkeys(("project_npv_mean", "project_npv_mean_se", "project_irr_mean"),
+                             np.nan)
+    ok = np.isfinite(pi)
+    return {"project_npv_mean": pn.mean(), "project_npv_mean_se": _se(pn),
+            "project_irr_mean": pi[ok].mean() if ok.any() else np.nan}
 
 
 def _delivery_stats(get, get_base, n: int) -> dict[str, float]:

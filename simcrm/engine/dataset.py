@@ -20,7 +20,7 @@ import xarray as xr
 
 from simcrm._version import __version__
 from simcrm.analysis.summary import decision_of, summarise
-from simcrm.kernels.finance import DISCOUNTING
+from simcrm.kernels.finance import discounting_text
 from simcrm.spec import outputs
 from simcrm.spec.library import library_dir
 from simcrm.spec.names import cf_attrs, input_variable
@@ -148,7 +148,9 @@ def provenance(sc: Scenario) -> dict:
         "price_year": int(st["scenario.price_year"]),
         "currency": st["scenario.currency"],
         "terms": st["scenario.terms"],
-        "discounting": DISCOUNTING,
+        "cash_flow_timing": st.get("simulation.cash_flow_timing") or "start-of-year",
+        "discounting": discounting_text(st.get("simulation.cash_flow_timing")
+                                        or "start-of-year"),
         "simcrm_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host_cpus": os.cpu_count() or 1,

@@ -20,6 +20,49 @@ DISCOUNTING = (
     "so numpy_financial.npv(r, net_cash_flow[draw]) equals npv[draw]."
 )
 
+TIMING_OFFSET = {"start-of-year": 0.0, "mid-year": 0.5, "end-of-year": 1.0}
+"""When in its year a cash flow is taken to fall, for discounting: years after 1 January
+of year index t.  ``start-of-year`` is simcrm's own convention (the numpy_financial one);
+``mid-year`` is the feasibility-study habit of flows spread over the year; ``end-of-year``
+that of a spreadsheet's NPV() over the yearly flows, the first one discounted a full year."""
+
+
+def discounting_text(timing: str = "start-of-year") -> str:
+    """The discounting convention of ``timing`` (:data:`TIMING_OFFSET`) in words, with
+    how the metrics map onto ``numpy_financial`` (for the results' attributes)."""
+    off = TIMING_OFFSET[timing]
+    if off == 0.0:
+        return DISCOUNTING
+    return (f"Cash flows are taken {'in the middle' if off == 0.5 else 'at the end'} of their "
+            f"year ({timing}): the flow of year index t (t = 0 is the valuation year) is "
+            f"discounted by (1 + r)^-(t + {off:g}), so npv[draw] = numpy_financial.npv(r, "
+            f"net_cash_flow[draw]) × (1 + r)^-{off:g} (likewise project_npv with "
+            "project_cash_flow); the IRR does not depend on the convention.")
+
+
+def timing_factor(rate, timing: str = "start-of-year"):
+    """``(1 + rate) ** -offset`` of the convention ``timing`` (:data:`TIMING_OFFSET`): the
+    factor from simcrm's start-of-year NPV to the NPV of that convention [1].
+
+    A common shift of every flow by ``offset`` years scales every discount factor by the
+    same number, so the NPV scales by it and the IRR is unchanged.
+
+    Parameters
+    ----------
+    rate : float or ndarray, shape (draw,)
+        Discount rate [1/yr].
+    timing : str
+        A key of :data:`TIMING_OFFSET`.
+
+    Returns
+    -------
+    float or ndarray, shape (draw,) [1]
+    """
+    off = TIMING_OFFSET[timing]
+    if off == 0.0:
+        return 1.0
+    return (1.0 + np.asarray(rate, dtype=float)) ** -off
+
 def discount_factors(rate, n_years: int) -> np.ndarray:
     """Discount factors ``(1 + rate) ** -t`` for ``t = 0 .. n_years - 1``.
 

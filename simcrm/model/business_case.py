@@ -31,6 +31,7 @@ from simcrm.kernels.finance import (
     npv,
     payback,
     tax_with_loss_carry_forward,
+    timing_factor,
 )
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
@@ -212,6 +213,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     if built is not None:
         contingent = _unbuilt(case, pd, built, contingent)
     metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
+    metrics.update(_project_metrics(ctx, pd))
     outlays = _public_metrics(ctx, case, pd, metrics, contingent)
     metrics.update(_delivery(ctx, case, pd, built))
     metrics.update(extra)
@@ -450,6 +452,7 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
         flows["gov"][lev.name] = case.tax(profit - (case.deduction - d)) - tax
     cfads = ebitda - tax
     project = ebitda + p.lines["capex"] + case.grant + dwc - tax
+    out["project_cash_flow"] = _unlevered(case, profit, alive, project, tax)
     debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
     if alive is None:
         equity = (project + fin.senior.draw + fin.public.draw - case.interest
@@ -458,6 +461,18 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
         equity = project + fin.senior.draw + fin.public.draw - debt * alive
     out["net_cash_flow"] = equity
     return out, cfads
+
+
+def _unlevered(case: Case, profit, alive, project, tax) -> np.ndarray:
+    """The project's (unlevered) cash flow after tax: ``project`` with the tax the plant
+    would pay without its loans (no interest or fees deducted) [MEUR/yr]."""
+    fin = case.fin
+    if not (np.any(case.interest) or np.any(fin.fee)):
+        return project
+    finance_cost = case.interest + fin.fee
+    if alive is not None:
+        finance_cost = finance_cost * alive
+    return project + tax - case.tax(profit + finance_cost - case.deduction)
 
 
 def decide(ctx: Context, case: Case, pd: dict, fit: ValueFit | None,
@@ -506,9 +521,11 @@ def _unbuilt(case: Case, pd: dict, built: np.ndarray, contingent):
     b = built[:, None]
     dev = case.plant.lines.get("development")
     for k, v in list(pd.items()):
-        if not k.startswith("_") and k != "net_cash_flow" and v is not None:
+        if not k.startswith("_") and k not in ("net_cash_flow", "project_cash_flow") \
+                and v is not None:
             pd[k] = np.where(b, v, 0.0)
-    pd["net_cash_flow"] = np.where(b, pd["net_cash_flow"], 0.0 if dev is None else dev)
+    for k in ("net_cash_flow", "project_cash_flow"):
+        pd[k] = np.where(b, pd[k], 0.0 if dev is None else dev)
     case.lines = {k: (v if k == "development" else np.where(b, v, 0.0))
                   for k, v in case.lines.items()}
     case.gov = {k: np.where(b, v, 0.0) for k, v in case.gov.items()}
@@ -524,7 +541,8 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
     break-even price NaN where development did not reach FID)."""
     p = case.plant
     metrics: dict[str, np.ndarray] = {}
-    metrics["npv"] = npv(ncf, arr(ctx.inputs["finance.discount_rate"], ctx.n))
+    rate = arr(ctx.inputs["finance.discount_rate"], ctx.n)
+    metrics["npv"] = npv(ncf, rate) * timing_factor(rate, _timing(ctx))
     metrics["irr"] = irr(ncf)
     metrics["payback"] = payback(ncf)
     metrics["lcop"] = p.lcop
@@ -539,6 +557,19 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
             metrics[k] = np.where(built, metrics[k], np.nan)
         metrics["breakeven_price"] = np.where(p.reached, metrics["breakeven_price"], np.nan)
     return metrics
+
+
+def _timing(ctx: Context) -> str:
+    return ctx.settings.get("simulation.cash_flow_timing") or "start-of-year"
+
+
+def _project_metrics(ctx: Context, pd: dict) -> dict:
+    """NPV and IRR of the project (unlevered, after tax, before financing) at the
+    investor's discount rate, with the scenario's cash-flow timing."""
+    rate = arr(ctx.inputs["finance.discount_rate"], ctx.n)
+    cf = pd["project_cash_flow"]
+    return {"project_npv": npv(cf, rate) * timing_factor(rate, _timing(ctx)),
+            "project_irr": irr(cf)}
 
 
 def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> dict:
@@ -624,6 +655,7 @@ def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
             out[k] = zeros
     out = {k: v for k, v in out.items() if v is not None}
     out["net_cash_flow"] = pd["net_cash_flow"]
+    out["project_cash_flow"] = pd["project_cash_flow"]
     production = case.plant.production
     for m in (pd.get("_run"), alive):
         if m is not None:

@@ -177,6 +177,16 @@ _SIMULATION = [
        "Calendar year to whose 1 January every amount is discounted (year index 0), e.g. "
        "the year of today's policy decision. Default: the start year. It may not be later "
        "than the start year.", lo=2000, hi=2100),
+    _p("simulation.cash_flow_timing", "choice", "", "start-of-year",
+       "When in its year a cash flow is taken to fall, for the investor's NPVs (equity and "
+       "project): start-of-year discounts year t's flow by (1 + r)^-t (the valuation year's "
+       "flows are not discounted; numpy_financial's convention), mid-year by "
+       "(1 + r)^-(t + 0.5) (flows spread over the year, as many feasibility studies do), "
+       "end-of-year by (1 + r)^-(t + 1) (a spreadsheet's NPV() over the yearly flows). The "
+       "IRR, the payback, the investor's build decision and the public cost do not depend on "
+       "it.", choices=("start-of-year", "mid-year", "end-of-year"),
+       source="start-of-year: simcrm's convention before this setting; mid-year and "
+              "end-of-year as feasibility studies state them (e.g. 'mid-year discounting')"),
     _p("simulation.horizon_years", "int", "years", 30,
        "Number of years simulated from the valuation year; cash flows after the horizon are "
        "ignored.",
