@@ -93,3 +93,130 @@ def test_audit_identity_of_both_views_over_a_run(write):
     np.testing.assert_allclose(sm["project_npv_mean"].values, r["project_npv"].mean("draw"),
                                rtol=1e-12)
     assert np.isfinite(sm["project_irr_mean"].values).all()
+
+
+# ---- revenue, cost and tax lines of feasibility studies, by hand ---------------------
+
+
+def _hand(hand_scenario, tax=0.0, extra="", **inputs):
+    sc = hand_scenario(tax=tax, extra=extra)
+    return base_case(sc.with_inputs(inputs) if inputs else sc)
+
+
+def test_capex_profile_spends_by_its_shares_overrun_included(hand_scenario):
+    # a two-year build from 1 January 2026: 30 % in 2026, 70 % in 2027, of 50 × 1.2
+    m, lines = _hand(hand_scenario, **{"plant.construction_months": 24.0,
+                                       "plant.capex_profile": [0.3, 0.7],
+                                       "plant.capex_overrun": 1.2})
+    np.testing.assert_allclose(lines["capex"][:3], [-18, -42, 0], atol=1e-12)
+    m0, l0 = _hand(hand_scenario, **{"plant.construction_months": 24.0,
+                                     "plant.capex_overrun": 1.2})
+    np.testing.assert_allclose(l0["capex"][:3], [-30, -30, 0], atol=1e-12)  # evenly
+    # back-loading the spending raises the NPV by the discounting of 12 a year
+    assert m["npv"] - m0["npv"] == pytest.approx(12 - 12 / 1.1, rel=1e-12)
+
+
+def test_royalty_on_revenue_above_a_threshold(hand_scenario):
+    # 5 % of the revenue above 5 MEUR a year: 0.05 × (20 - 5) = 0.75 a year
+    m, lines = _hand(hand_scenario, **{"finance.royalty_share": 0.05,
+                                       "finance.royalty_threshold_meur": 5.0})
+    np.testing.assert_allclose(lines["royalty"], [0, -0.75, -0.75, -0.75, -0.75, -0.75, 0, 0],
+                               atol=1e-12)
+    assert m["npv"] == pytest.approx(-50 + 17.25 * A5, rel=1e-12)
+    # break-even p: -50 + (0.01 p - 2 - 0.05 (0.01 p - 5)) A5 = 0
+    assert m["breakeven_price"] == pytest.approx((50 / A5 + 1.75) / 0.0095, rel=1e-9)
+
+
+def test_byproduct_credit(hand_scenario):
+    # 0.5 t of by-product per t at 400 EUR/t: 10 000 × 0.5 × 400 = 2 MEUR a year
+    m, lines = _hand(hand_scenario, **{"operations.byproduct_t_per_t": 0.5,
+                                       "operations.byproduct_eur_per_t": 400.0})
+    np.testing.assert_allclose(lines["byproduct"], [0, 2, 2, 2, 2, 2, 0, 0], atol=1e-12)
+    assert m["npv"] == pytest.approx(-50 + 20 * A5, rel=1e-12)
+    assert m["breakeven_price"] == pytest.approx((50 / A5 + 2 - 2) / 0.01, rel=1e-9)
+
+
+def test_sustaining_capex_is_capitalised_and_depreciated(hand_scenario):
+    # 2 % of 50 = 1 a year of operation, each year's spending written off 0.2 a year over
+    # 5 years: 0.2, 0.4, 0.6, 0.8, 1.0 in 2027-2031, then 0.8 and 0.6 after the life
+    m, lines = _hand(hand_scenario, tax=0.25, **{"operations.sustaining_capex_share": 0.02})
+    np.testing.assert_allclose(lines["sustaining_capex"], [0, -1, -1, -1, -1, -1, 0, 0],
+                               atol=1e-12)
+    sdep = np.array([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    want_tax = np.r_[0.25 * (18 - np.r_[0, 10, 10, 10, 10, 10] - sdep) * (sdep > 0), 0, 0]
+    np.testing.assert_allclose(-lines["tax"], want_tax, atol=1e-12)  # 1.95, 1.9, ... 1.75
+    np.testing.assert_allclose(lines["net_cash_flow"],
+                               [-50, *(17 - want_tax[1:6]), 0, 0], atol=1e-12)
+
+
+@pytest.mark.parametrize(("method", "extra", "want"), [
+    # double declining balance over 5 years: 20, 12, 7.2, 5.4, 5.4; profit -2, 6, 10.8,
+    # 12.6, 12.6; the loss of 2 is set off in 2028: tax 0.25 × 4 = 1
+    ("declining-balance", {}, [0, 0, 1, 2.7, 3.15, 3.15, 0, 0]),
+    # 75 % in the first year plus 5 % straight-line: 40, 2.5 × 4; profit -22, 15.5 × 4;
+    # set off min(15.5, 1 + 0.5 × 14.5) = 8.25 in 2028 and 2029, the last 5.5 in 2030
+    ("accelerated", {}, [0, 0, 0.25 * 7.25, 0.25 * 7.25, 2.5, 3.875, 0, 0]),
+    # a custom table: 50 % in the first year, 50 % in the second: profit -7, -7, 18 × 3;
+    # the losses of 14 are set off 9.5 in 2029 and 4.5 in 2030
+    ("schedule", {"finance.depreciation_schedule": [0.5, 0.5]},
+     [0, 0, 0, 0.25 * 8.5, 0.25 * 13.5, 4.5, 0, 0]),
+])
+def test_depreciation_methods_by_hand(hand_scenario, method, extra, want):
+    m, lines = _hand(hand_scenario, tax=0.25,
+                     **{"finance.depreciation_method": method, **extra})
+    np.testing.assert_allclose(-lines["tax"], want, atol=1e-12)
+
+
+def test_interest_deduction_limit_by_hand(hand_scenario):
+    # half the capex borrowed at 6 % over 5 years; interest deductible up to
+    # max(5 % of fiscal EBITDA (18), 0.5) = 0.9 a year, the rest carried forward
+    m, lines = _hand(hand_scenario, tax=0.25, **{
+        "finance.debt_gearing": 0.5, "finance.debt_tenor_years": 5.0,
+        "finance.interest_limit": True, "finance.interest_limit_share": 0.05,
+        "finance.interest_limit_meur": 0.5})
+    interest = -lines["interest"]
+    assert interest[1] == pytest.approx(1.5)
+    # interest due with what is carried forward stays above 0.9 until 2031
+    assert (np.cumsum(interest[1:6]) > 0.9 * np.arange(1, 6)).all()
+    # so every year 2027-2031 deducts 0.9: tax 0.25 × (18 - 10 - 0.9) = 1.775
+    np.testing.assert_allclose(-lines["tax"], [0, *[1.775] * 5, 0, 0], atol=1e-12)
+    # without the limit all the interest is deducted
+    _, free = _hand(hand_scenario, tax=0.25, **{"finance.debt_gearing": 0.5,
+                                                "finance.debt_tenor_years": 5.0})
+    np.testing.assert_allclose(-free["tax"][1:6], 0.25 * (8 - interest[1:6]), atol=1e-12)
+    # the project view pays the tax without interest either way
+    np.testing.assert_allclose(lines["project_cash_flow"], [-50, *[16] * 5, 0, 0], atol=1e-12)
+
+
+SUBSIDY = """
+[options.credit.production_subsidy]
+eur_per_t = 100
+taxable = {taxable}
+"""
+
+
+@pytest.mark.parametrize(("taxable", "tax"), [("true", 0.25 * 9), ("false", 0.25 * 8)])
+def test_production_subsidy_taxed_or_not(hand_scenario, taxable, tax):
+    # 100 EUR/t × 10 000 t = 1 MEUR a year; taxed: 0.25 × (18 + 1 - 10)
+    sc = hand_scenario(tax=0.25, extra=SUBSIDY.format(taxable=taxable))
+    m, lines = base_case(sc, option="credit")
+    np.testing.assert_allclose(-lines["tax"][1:6], tax, atol=1e-12)
+    np.testing.assert_allclose(lines["net_cash_flow"][1:6], 19 - tax, atol=1e-12)
+    # the break-even price counts the same tax
+    p = m["breakeven_price"]
+    sc0 = hand_scenario(tax=0.25, extra=SUBSIDY.format(taxable=taxable)).with_inputs(
+        {"markets.product.start": p, "markets.product.long_run": p})
+    assert base_case(sc0, option="credit")[0]["npv"] == pytest.approx(0, abs=1e-6)
+
+
+def test_currency_is_stated_and_euro_means_a_rate_of_one(write, hand_scenario):
+    from tests.conftest import HAND_PLANT
+
+    text = HAND_PLANT.format(tax=0.0).replace(
+        'name = "hand"', 'name = "hand"\ncurrency = "USD"\neur_per_unit = 0.92')
+    res = simcrm.simulate(simcrm.load_scenario(write(text, "usd.toml")), draws=1)
+    assert res.results.attrs["currency"] == "USD"
+    assert res.results.attrs["eur_per_unit"] == 0.92
+    bad = HAND_PLANT.format(tax=0.0).replace('name = "hand"', 'name = "hand"\neur_per_unit = 2')
+    with pytest.raises(simcrm.ScenarioError, match="eur_per_unit"):
+        simcrm.load_scenario(write(bad, "bad.toml"))

@@ -147,6 +147,7 @@ def provenance(sc: Scenario) -> dict:
         "horizon_years": int(st["simulation.horizon_years"]),
         "price_year": int(st["scenario.price_year"]),
         "currency": st["scenario.currency"],
+        "eur_per_unit": float(st.get("scenario.eur_per_unit") or 1.0),
         "terms": st["scenario.terms"],
         "cash_flow_timing": st.get("simulation.cash_flow_timing") or "start-of-year",
         "discounting": discounting_text(st.get("simulation.cash_flow_timing")

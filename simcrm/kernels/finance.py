@@ -181,6 +181,56 @@ def tax_with_loss_carry_forward(profit: np.ndarray, rate, threshold, share_above
     return _k.tax_rows(profit, rate, float(threshold), float(share_above))
 
 
+def depreciation_shares(method: str, years: float, factor: float = 2.0,
+                        first_share: float = 0.75, schedule=()) -> np.ndarray:
+    """Share of an asset written off in each year of use, first year first.
+
+    Parameters
+    ----------
+    method : str
+        ``straight-line`` (``1 / years`` a year, the last year the remainder),
+        ``declining-balance`` (``factor / years`` of the book value a year, switching to
+        straight-line over the remaining years when that is more; all written off by the
+        end of year ``ceil(years)``), ``accelerated`` (``first_share`` in the first year,
+        the rest straight-line over ``years``) or ``schedule`` (``schedule`` as given).
+    years : float
+        Depreciation period [years].
+    factor, first_share : float
+        [1]
+    schedule : sequence of float
+        Shares by year [1].
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Shares adding up to 1 [1].
+
+    Examples
+    --------
+    Double declining balance over 5 years: 40 %, 24 %, 14.4 %, then straight-line
+    10.8 % twice.
+    """
+    if method == "schedule":
+        return np.asarray(schedule, dtype=float)
+    k = int(np.ceil(years))
+    sl = np.full(k, 1.0 / years)
+    sl[-1] = 1.0 - (k - 1) / years
+    if method == "straight-line":
+        return sl
+    if method == "accelerated":
+        out = (1.0 - first_share) * sl
+        out[0] += first_share
+        return out
+    if method != "declining-balance":
+        raise ValueError(f"unknown depreciation method {method!r}")
+    out, book = np.zeros(k), 1.0
+    for i in range(k):
+        rest = years - i
+        x = book if rest <= 1.0 else min(book, max(factor / years * book, book / rest))
+        out[i], book = x, book - x
+    return out
+
+
 def annuity_debt(draws: np.ndarray, rate, tenor, first_repayment: np.ndarray,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interest and principal of a loan drawn over time and repaid as an annuity.

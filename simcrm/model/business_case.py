@@ -44,7 +44,7 @@ from simcrm.model.operations import (
     idle_mask,
     long_run_viable,
 )
-from simcrm.model.plant import OPERATING_LINES, Plant, arr, plant_case
+from simcrm.model.plant import OPERATING_LINES, Plant, arr, capex_depreciation, plant_case
 
 
 class _FromLevers(Mapping):
@@ -162,6 +162,10 @@ class Case:
     wc_share: np.ndarray
     operating: list = field(default_factory=list)
     operation: dict = field(default_factory=dict)
+    study: dict = field(default_factory=dict)
+    """Royalty (``royalty`` share (draw,), ``royalty_thr`` MEUR/yr), the interest limit
+    (``limit``: (share of fiscal EBITDA, MEUR/yr) or None) and the operating-support lines
+    that are not taxed (``untaxed``)."""
 
     def tax(self, profit: np.ndarray) -> np.ndarray:
         """Corporate tax on ``profit`` with loss carry-forward [MEUR/yr]."""
@@ -261,7 +265,22 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "restart_share": inp["operations.restart_cost_share"],
                    "walkaway_years": float(inp["finance.walkaway_years"]),
                    "security_share": inp["finance.financial_security_share"],
-                   "viable": long_run_viable(inp, plant)})
+                   "viable": long_run_viable(inp, plant)},
+        study=_study_terms(inp, n, active))
+
+
+def _study_terms(inp: dict, n: int, active: list) -> dict:
+    """Royalty, interest-limit and untaxed-support terms of :attr:`Case.study`."""
+    limit = None
+    if inp.get("finance.interest_limit"):
+        limit = (float(inp["finance.interest_limit_share"]),
+                 float(inp["finance.interest_limit_meur"]))
+    share = arr(inp.get("finance.royalty_share", 0.0), n)
+    untaxed = [lev.line for lev, s in active
+               if lev.stage == "operating" and lev.line and s.get("taxable") is False]
+    return {"royalty": share if np.any(share) else None,
+            "royalty_thr": float(inp.get("finance.royalty_threshold_meur", 0.0)),
+            "limit": limit, "untaxed": untaxed}
 
 
 def _add(total, x):
@@ -315,8 +334,7 @@ def _tax_terms(inp: dict, plant: Plant, active: list, lines: dict) -> tuple:
         x = lev.taxable_income(s, own)
         if x is not None:
             taxable_extra = _add(taxable_extra, x)
-    D = float(inp["finance.depreciation_years"])
-    depreciation = dep_base[:, None] / D * plant.dep_share
+    depreciation = capex_depreciation(inp, plant, dep_base)
     deductions = [(lev, d) for lev, s in active if (d := lev.deduction(s, plant)) is not None]
     deduction = None
     for _, d in deductions:
@@ -355,7 +373,8 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, list, np.ndar
         per_tonne = case.support
         for _, b in books:
             per_tonne = per_tonne + b.plant
-        run = idle_mask(p, revenue, per_tonne)
+        byp = p.lines.get("byproduct")
+        run = idle_mask(p, revenue if byp is None else revenue + byp, per_tonne)
     security = case.operation["security_share"]
     never = np.full(p.n, -1)
     flows = _with_decommissioning(_operated(case, revenue, books, run, None), p, never,
@@ -388,6 +407,9 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
     mask = run if alive is None else (alive if run is None else run * alive)
     lines: dict = {"revenue": revenue}
     gov: dict = {}
+    for k, m in (("byproduct", mask), ("sustaining_capex", alive)):
+        if k in p.lines:
+            lines[k] = p.lines[k] if m is None else p.lines[k] * m
     if mask is None:
         costs = {k: p.lines[k] for k in ("feedstock", "electricity", "gas", "carbon",
                                           "other_opex")}
@@ -438,7 +460,8 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     ebitda = revenue + costs_opex + flows["support"]
     extra = p.lines.get("development")
     decom = out.get("decommissioning")
-    for x in (extra, decom):
+    _royalty(case, out)
+    for x in (extra, decom, out.get("byproduct"), out.get("royalty")):
         if x is not None:
             ebitda = ebitda + x
     if alive is None:
@@ -446,13 +469,21 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     else:  # nothing is paid or written off after the sponsor walks away
         profit = ((ebitda - case.depreciation * alive - (case.interest + fin.fee) * alive)
                   + case.taxable_extra)
+    for k in case.study.get("untaxed", ()):  # support lines that are not taxed
+        profit = profit - out.get(k, case.lines[k])
+    before_limit = profit
+    if case.study.get("limit") is not None:
+        profit = profit + _interest_not_deductible(case, profit, alive)
     tax = case.tax(profit - case.deduction)
     out["tax"] = -tax
     for lev, d in case.deductions:
         flows["gov"][lev.name] = case.tax(profit - (case.deduction - d)) - tax
     cfads = ebitda - tax
     project = ebitda + p.lines["capex"] + case.grant + dwc - tax
-    out["project_cash_flow"] = _unlevered(case, profit, alive, project, tax)
+    if "sustaining_capex" in out:
+        cfads = cfads + out["sustaining_capex"]
+        project = project + out["sustaining_capex"]
+    out["project_cash_flow"] = _unlevered(case, before_limit, alive, project, tax)
     debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
     if alive is None:
         equity = (project + fin.senior.draw + fin.public.draw - case.interest
@@ -461,6 +492,41 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
         equity = project + fin.senior.draw + fin.public.draw - debt * alive
     out["net_cash_flow"] = equity
     return out, cfads
+
+
+def _royalty(case: Case, out: dict) -> None:
+    """The royalty line (share of product and by-product revenue above the threshold)
+    into ``out`` where the scenario has a royalty [MEUR/yr]."""
+    share = case.study.get("royalty")
+    if share is None:
+        return
+    base = out["revenue"] if "byproduct" not in out else out["revenue"] + out["byproduct"]
+    above = np.maximum(base - case.study["royalty_thr"] * case.plant.esc, 0.0)
+    out["royalty"] = -share[:, None] * above
+
+
+def _interest_not_deductible(case: Case, profit, alive) -> np.ndarray:
+    """Interest and fees above the earnings-stripping limit, carried forward [MEUR/yr].
+
+    Deductible each year: the interest (with what was carried forward) up to the larger
+    of ``share`` × fiscal EBITDA (taxable profit before interest, fees and depreciation)
+    and the fixed amount; the rest is carried forward without time limit.
+    """
+    share, floor = case.study["limit"]
+    cost = case.interest + case.fin.fee
+    dep = case.depreciation
+    if alive is not None:
+        cost, dep = cost * alive, dep * alive
+    fiscal_ebitda = profit + cost + dep
+    room = np.maximum(share * fiscal_ebitda, floor * case.plant.esc)
+    out = np.zeros_like(profit)
+    carried = np.zeros(profit.shape[0])
+    for t in range(profit.shape[1]):
+        due = cost[:, t] + carried
+        allowed = np.minimum(due, room[:, t])
+        carried = due - allowed
+        out[:, t] = cost[:, t] - allowed  # > 0: not deducted now; < 0: deducted from before
+    return out
 
 
 def _unlevered(case: Case, profit, alive, project, tax) -> np.ndarray:
@@ -615,8 +681,32 @@ def _npv_at_flat_price(case: Case) -> Callable:
                + case.taxable_extra - case.deduction)
     priced = [(lambda basis, price, lev=lev, s=s: lev.price_line(s, basis, price, p).plant,
                basis) for lev, s, basis in case.priced]
+    byp, sus = p.lines.get("byproduct"), p.lines.get("sustaining_capex")
+    if byp is not None:
+        fixed, profit0 = fixed + byp, profit0 + byp
+    if sus is not None:
+        fixed = fixed + sus
+    for k in case.study.get("untaxed", ()):
+        profit0 = profit0 - case.lines[k]
+    if case.study.get("royalty") is not None:
+        priced.append(_royalty_at_price(case))
     return flat_price_npv(p.esc, p.production, p.dfac, case.wc_share, fixed, profit0,
                           case.tax_rate, case.thr, case.share_above, priced)
+
+
+def _royalty_at_price(case: Case) -> tuple:
+    """The royalty line as a function of the product price, with its basis (production,
+    by-product sales, threshold and share stacked), for the break-even price."""
+    p = case.plant
+    byp = p.lines.get("byproduct", p.zeros)
+    basis = np.stack([p.production, byp, np.broadcast_to(case.study["royalty_thr"] * p.esc,
+                                                         byp.shape),
+                      np.broadcast_to(case.study["royalty"][:, None], byp.shape)], axis=-1)
+
+    def line(b, price):
+        revenue = price * b[..., 0] / 1e6 + b[..., 1]
+        return -b[..., 3] * np.maximum(revenue - b[..., 2], 0.0)
+    return line, basis
 
 
 def _public_metrics(ctx: Context, case: Case, pd: dict, metrics: dict, contingent) -> np.ndarray:
@@ -650,7 +740,8 @@ def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
     out["interest"] = -case.interest if alive is None and built is None else -case.interest * live
     out["principal"] = (-(sen.principal + pub.principal) if alive is None and built is None
                         else -(sen.principal + pub.principal) * live)
-    for k in ("development", "decommissioning", "restart"):
+    for k in ("development", "decommissioning", "restart", "byproduct", "royalty",
+              "sustaining_capex"):
         if out.get(k) is None:
             out[k] = zeros
     out = {k: v for k, v in out.items() if v is not None}
