@@ -220,3 +220,52 @@ def test_currency_is_stated_and_euro_means_a_rate_of_one(write, hand_scenario):
     bad = HAND_PLANT.format(tax=0.0).replace('name = "hand"', 'name = "hand"\neur_per_unit = 2')
     with pytest.raises(simcrm.ScenarioError, match="eur_per_unit"):
         simcrm.load_scenario(write(bad, "bad.toml"))
+
+
+# ---- price decks ------------------------------------------------------------------------
+
+
+def test_price_deck_by_hand(hand_scenario):
+    # deck 2000 in 2026, 2400 in 2028, 1800 from 2031: 2200 in 2027, 2200 in 2029, 2000 in
+    # 2030 (linear between its years); 10 000 t a year in 2027-2031, 2 MEUR of costs
+    deck = [[2026, 2000], [2028, 2400], [2031, 1800]]
+    m, lines = _hand(hand_scenario, **{"markets.product.deck": deck})
+    np.testing.assert_allclose(lines["revenue"], [0, 22, 24, 22, 20, 18, 0, 0], atol=1e-12)
+    want = -50 + sum(x * 1.1**-t for t, x in enumerate([20, 22, 20, 18, 16], start=1))
+    assert m["npv"] == pytest.approx(want, rel=1e-12)
+
+
+def test_stochastic_prices_move_around_the_deck():
+    """With a deck the log deviation from it follows the same reverting process as the
+    log deviation from the long-run level without one: d_t = (1 - k) d_(t-1) + s z_t."""
+    from simcrm.kernels.markets import price_path
+
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((4000, 12))
+    deck = np.linspace(30_000, 18_000, 12)
+    p = price_path(z, 99.0, 99.0, 0.3, 0.25, deck=deck)
+    d = np.log(p / deck)
+    np.testing.assert_allclose(d[:, 0], 0.0, atol=1e-15)  # starts on the deck
+    np.testing.assert_allclose(d[:, 1:] - 0.7 * d[:, :-1], 0.25 * z[:, 1:], atol=1e-12)
+    # the deck is the median path: half the draws lie above it in the last year
+    above = (p[:, -1] > deck[-1]).mean()
+    assert abs(above - 0.5) < 3 * np.sqrt(0.25 / 4000)
+    # without a deck the same shocks revert to the long-run level as before
+    flat = price_path(z, 20_000.0, 25_000.0, 0.3, 0.25)
+    np.testing.assert_allclose(np.log(flat[:, 0] / 25_000), np.log(0.8), atol=1e-15)
+    np.testing.assert_allclose(np.log(flat / 25_000)[:, 1:] - 0.7 * np.log(flat / 25_000)[:, :-1],
+                               0.25 * z[:, 1:], atol=1e-12)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("deck = [[2030, 20000], [2028, 18000]]", "years must increase"),
+    ("deck = [[2030, -1]]", "outside the allowed range"),
+    ("deck = [2030, 20000]", "list of \\[year, value\\] pairs"),
+])
+def test_a_bad_price_deck_is_one_clear_message(write, line, message):
+    from tests.conftest import HAND_PLANT
+
+    text = HAND_PLANT.format(tax=0.0).replace("[markets.product]\n",
+                                              f"[markets.product]\n{line}\n")
+    with pytest.raises(simcrm.ScenarioError, match=f"markets.product.deck.*{message}"):
+        simcrm.load_scenario(write(text, "deck.toml"))

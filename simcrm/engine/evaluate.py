@@ -259,8 +259,18 @@ def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict) -> dict:
             crash=None if crash is None else crash < np.asarray(p("crash_prob"))[..., None],
             crash_size=p("crash_size"),
             spike=None if spike is None else spike < np.asarray(p("spike_prob"))[..., None],
-            spike_size=p("spike_size"), escalation=esc)
+            spike_size=p("spike_size"), escalation=esc, deck=_deck(sc, inp, m, T))
     return prices
+
+
+def _deck(sc: Scenario, inp: dict, market: str, T: int) -> np.ndarray | None:
+    """The market's price deck over the horizon's calendar years (linear between its
+    years, flat beyond its ends) [EUR per unit], or None without one."""
+    rows = inp.get(f"markets.{market}.deck") or []
+    if not rows:
+        return None
+    years = int(sc.settings["simulation.valuation_year"]) + np.arange(T)
+    return np.interp(years, [float(r[0]) for r in rows], [float(r[1]) for r in rows])
 
 
 def world_draws(sc: Scenario, world: str, rd: BlockDraws,

@@ -308,6 +308,15 @@ def _market_params(m: str) -> list[Param]:
         _p(f"markets.{m}.long_run", "float", u, None,
            f"Long-run median level the {what} reverts to; defaults to the start level.",
            lo=0, hi=top, uncertain=True),
+        _p(f"markets.{m}.deck", "table", u, [],
+           f"A yearly price deck of the {what}: [[calendar year, price], ...], interpolated "
+           "linearly between its years and flat beyond its ends (real, of the price year). "
+           "When given, the deck is the path's median: the price starts on the deck in the "
+           "valuation year and the shocks, crashes and spikes move it around the deck, "
+           "reverting to it at the reversion speed (start and long_run are then not used for "
+           "the path; long_run still sets the long-run margin of the walk-away test). Empty: "
+           "no deck.", lo=0, hi=top,
+           source="none: a scenario gives the deck of the study or forecast it follows"),
         _p(f"markets.{m}.reversion", "float", "1/yr", 0.3,
            "Mean-reversion speed of the log price: the share of the gap to the long-run level "
            "closed each year (0 = random walk, 1 = back in one year).", lo=0, hi=1, uncertain=True),
