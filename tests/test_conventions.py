@@ -269,3 +269,17 @@ def test_a_bad_price_deck_is_one_clear_message(write, line, message):
                                               f"[markets.product]\n{line}\n")
     with pytest.raises(simcrm.ScenarioError, match=f"markets.product.deck.*{message}"):
         simcrm.load_scenario(write(text, "deck.toml"))
+
+
+def test_financial_security_cost_during_operation(hand_scenario):
+    # clean-up 10 % of the capex (5), half of it secured (2.5) at 2 % a year: 0.05 a year
+    # of operation; the clean-up itself, 5, at the end of life
+    m, lines = _hand(hand_scenario, **{"finance.decommissioning_share": 0.1,
+                                       "finance.financial_security_share": 0.5,
+                                       "finance.financial_security_fee": 0.02})
+    np.testing.assert_allclose(lines["financial_security"],
+                               [0, -0.05, -0.05, -0.05, -0.05, -0.05, 0, 0], atol=1e-12)
+    assert -lines["decommissioning"].sum() == pytest.approx(5.0)
+    m0, l0 = _hand(hand_scenario, **{"finance.decommissioning_share": 0.1,
+                                     "finance.financial_security_share": 0.5})
+    assert m0["npv"] - m["npv"] == pytest.approx(0.05 * A5, rel=1e-12)

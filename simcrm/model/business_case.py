@@ -407,7 +407,8 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
     mask = run if alive is None else (alive if run is None else run * alive)
     lines: dict = {"revenue": revenue}
     gov: dict = {}
-    for k, m in (("byproduct", mask), ("sustaining_capex", alive)):
+    for k, m in (("byproduct", mask), ("sustaining_capex", alive),
+                 ("financial_security", alive)):
         if k in p.lines:
             lines[k] = p.lines[k] if m is None else p.lines[k] * m
     if mask is None:
@@ -461,7 +462,8 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     extra = p.lines.get("development")
     decom = out.get("decommissioning")
     _royalty(case, out)
-    for x in (extra, decom, out.get("byproduct"), out.get("royalty")):
+    for x in (extra, decom, out.get("byproduct"), out.get("royalty"),
+              out.get("financial_security")):
         if x is not None:
             ebitda = ebitda + x
     if alive is None:
@@ -682,8 +684,9 @@ def _npv_at_flat_price(case: Case) -> Callable:
     priced = [(lambda basis, price, lev=lev, s=s: lev.price_line(s, basis, price, p).plant,
                basis) for lev, s, basis in case.priced]
     byp, sus = p.lines.get("byproduct"), p.lines.get("sustaining_capex")
-    if byp is not None:
-        fixed, profit0 = fixed + byp, profit0 + byp
+    for x in (byp, p.lines.get("financial_security")):
+        if x is not None:
+            fixed, profit0 = fixed + x, profit0 + x
     if sus is not None:
         fixed = fixed + sus
     for k in case.study.get("untaxed", ()):
@@ -741,7 +744,7 @@ def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
     out["principal"] = (-(sen.principal + pub.principal) if alive is None and built is None
                         else -(sen.principal + pub.principal) * live)
     for k in ("development", "decommissioning", "restart", "byproduct", "royalty",
-              "sustaining_capex"):
+              "sustaining_capex", "financial_security"):
         if out.get(k) is None:
             out[k] = zeros
     out = {k: v for k, v in out.items() if v is not None}

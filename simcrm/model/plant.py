@@ -42,6 +42,7 @@ OPERATING_LINES = {
     "working_capital": "Change in working capital (released at the end)",
     "development": "Development spending before FID (lost if the project stops)",
     "decommissioning": "Closure and site clean-up at the end of life",
+    "financial_security": "Cost of the financial security for the clean-up during operation",
     "restart": "Cost of restarting after a year idle",
 }
 """Plant lines before policy support, in the order of the audit trail."""
@@ -225,6 +226,11 @@ def _study_lines(ctx, g, lines: dict, production, op_share, capex_final, esc) ->
     sus = g("operations.sustaining_capex_share")
     if np.any(sus):
         lines["sustaining_capex"] = -(sus * capex_final)[:, None] * op_share * esc
+    fee = (g("finance.financial_security_fee") * g("finance.financial_security_share")
+           * g("finance.decommissioning_share"))
+    if np.any(fee):
+        estimate = capex_final / g("plant.capex_overrun")
+        lines["financial_security"] = -(fee * estimate)[:, None] * op_share * esc
 
 
 def _fixed(g, capex_final) -> np.ndarray:

@@ -344,6 +344,10 @@ _PLANT_LABELS = {
     "guarantee_fee": ("Guarantee fee", "Garantieprovisie"),
     "development": ("Development spending", "Ontwikkelkosten"),
     "decommissioning": ("Decommissioning", "Ontmanteling"),
+    "byproduct": ("By-product sales", "Verkoop bijproducten"),
+    "royalty": ("Royalty", "Royalty"),
+    "sustaining_capex": ("Sustaining capex", "Vervangingsinvesteringen"),
+    "financial_security": ("Financial security", "Financiële zekerheid"),
     "restart": ("Restart after idling", "Herstart na stilstand"),
 }
 

@@ -508,6 +508,13 @@ _FINANCE = [
        "the state pays the rest (a contingent public cost).", lo=0, hi=1, uncertain=True,
        source="assumption: Dutch permits can demand a financial security (Omgevingswet), "
               "rarely for the whole clean-up"),
+    _p("finance.financial_security_fee", "float", "1/yr", 0.0,
+       "Yearly cost of keeping the financial security (e.g. a bank guarantee's fee), as a "
+       "share of the amount secured (financial_security_share × the decommissioning cost), "
+       "paid in the years of operation until closure (line financial_security; "
+       "tax-deductible).", lo=0, hi=1, uncertain=True,
+       source="none unless a scenario states it; for scale, bank guarantees cost about "
+              "0.5-2 % a year (assumption)"),
     _p("finance.public_discount_rate", "float", "1/yr", 0.0225,
        "Government's discount rate for the present value of public cost (NL MKBA: 2.25 % real).",
        lo=-0.5, hi=1, lo_open=True),
