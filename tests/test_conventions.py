@@ -283,3 +283,125 @@ def test_financial_security_cost_during_operation(hand_scenario):
     m0, l0 = _hand(hand_scenario, **{"finance.decommissioning_share": 0.1,
                                      "finance.financial_security_share": 0.5})
     assert m0["npv"] - m["npv"] == pytest.approx(0.05 * A5, rel=1e-12)
+
+
+# ---- project finance done as a bank would ---------------------------------------------
+
+A5_6 = sum(1.06**-t for t in range(1, 6))  # annuity factor, 5 years at 6 %: 4.212364
+
+
+def _bank(hand_scenario, **inputs):
+    base = {"finance.debt_sizing": "dscr", "finance.debt_gearing": 0.8,
+            "finance.debt_tenor_years": 5.0, "finance.target_dscr": 2.0,
+            "finance.dsra_years": 0.0}
+    return _hand(hand_scenario, **{**base, **inputs})
+
+
+def test_sculpted_loan_has_its_target_dscr_every_year(hand_scenario):
+    # ramp-up over the first year: CFADS 9 in 2027 (half the tonnes: 10 - 1), then 18;
+    # debt service CFADS / 2 = 4.5, 9, 9, 9, 9; the loan is their PV at 6 %
+    m, lines = _bank(hand_scenario, **{"plant.rampup_years": 1.0})
+    service = -(lines["interest"] + lines["principal"])
+    np.testing.assert_allclose(service[1:6], [4.5, 9, 9, 9, 9], atol=1e-9)
+    cfads = lines["revenue"] + lines["other_opex"]
+    np.testing.assert_allclose(cfads[1:6] / service[1:6], 2.0, rtol=1e-12)
+    loan = 4.5 / 1.06 + 9 * (A5_6 - 1 / 1.06)
+    assert lines["debt_drawdown"].sum() == pytest.approx(loan, rel=1e-12)
+    assert lines["principal"].sum() == pytest.approx(-loan, rel=1e-12)
+    # an annuity sized on the weakest year: 4.5 a year
+    _, ann = _bank(hand_scenario, **{"plant.rampup_years": 1.0,
+                                      "finance.debt_repayment": "annuity"})
+    np.testing.assert_allclose(-(ann["interest"] + ann["principal"])[1:6], 4.5, atol=1e-9)
+    assert ann["debt_drawdown"].sum() == pytest.approx(4.5 * A5_6, rel=1e-12)
+
+
+def test_gearing_caps_the_loan_and_the_sponsor_pays_the_overrun(hand_scenario):
+    # at DSCR 1.5 the cash flow carries 12 × 4.2124 = 50.5, more than 80 % of the
+    # estimate (40): the loan is 40, its cover 18 / (40 / 4.2124) = 1.896 every year
+    m, lines = _bank(hand_scenario, **{"finance.target_dscr": 1.5})
+    assert lines["debt_drawdown"].sum() == pytest.approx(40.0, rel=1e-12)
+    service = -(lines["interest"] + lines["principal"])
+    np.testing.assert_allclose(service[1:6], 40 / A5_6, rtol=1e-12)
+    # a 20 % overrun: the bank lends the same 40 (the sponsor's standby pays the 10),
+    # where gearing-sized debt grows with the overrun (0.8 × 60 = 48)
+    _, over = _bank(hand_scenario, **{"finance.target_dscr": 1.5, "plant.capex_overrun": 1.2})
+    assert over["debt_drawdown"].sum() == pytest.approx(40.0, rel=1e-12)
+    _, old = _hand(hand_scenario, **{"finance.debt_gearing": 0.8, "plant.capex_overrun": 1.2})
+    assert old["debt_drawdown"].sum() == pytest.approx(48.0, rel=1e-12)
+
+
+def test_grace_years_defer_repayment(hand_scenario):
+    # two years of interest only (the balance stays), then repayment at DSCR 2 in the
+    # 3 years of production left: service 9 a year, so the loan is 9 × annuity(3, 6 %)
+    m, lines = _bank(hand_scenario, **{"finance.debt_grace_years": 2.0})
+    loan = 9 * sum(1.06**-t for t in range(1, 4))
+    assert lines["debt_drawdown"].sum() == pytest.approx(loan, rel=1e-12)
+    np.testing.assert_allclose(-lines["interest"][1:3], 0.06 * loan, rtol=1e-12)
+    np.testing.assert_allclose(lines["principal"][1:3], 0.0, atol=1e-12)
+    np.testing.assert_allclose(-(lines["interest"] + lines["principal"])[3:6], 9, atol=1e-9)
+
+
+def test_reserve_account_draws_in_a_bad_year_by_hand():
+    from simcrm.kernels.finance import reserve_account
+
+    cfads = np.array([[0, 18, 18, 6, 18, 18.0], [0, 18, 18, 2, 18, 18.0]])
+    service = np.array([[0, 9, 9, 9, 9, 0.0]] * 2)
+    flow, default = reserve_account(cfads, service, 0.5)
+    # filled to half the next year's service (4.5) in 2027; drawn 3 in the bad year
+    # (short 9 - 6); what is left (1.5) released when no service follows
+    np.testing.assert_allclose(flow[0], [0, -4.5, 0, 3, 1.5, 0], atol=1e-12)
+    assert default[0] == -1
+    # short 7 in the bad year: the reserve's 4.5 does not cover it — default in year 3
+    np.testing.assert_allclose(flow[1], [0, -4.5, 0, 4.5, 0, 0], atol=1e-12)
+    assert default[1] == 3
+
+
+def test_a_default_year_books_the_public_loss_with_recovery(hand_scenario):
+    """A loan defaults in the year the reserve runs dry; the public loan's loss is its
+    share of the balance then, less recovery, booked in that year."""
+    from simcrm.levers import LEVERS
+    from simcrm.model.financing import DefaultRisk, Financing, Loan
+
+    z = np.zeros((1, 6))
+    bal_s = np.array([[30, 24, 18, 12, 6, 0.0]])
+    bal_p = np.array([[10, 8, 6, 4, 2, 0.0]])
+    sen = Loan(np.array([[30, 0, 0, 0, 0, 0.0]]), z, np.array([[0, 6, 6, 6, 6, 6.0]]), bal_s)
+    pub = Loan(np.array([[10, 0, 0, 0, 0, 0.0]]), z, np.array([[0, 2, 2, 2, 2, 2.0]]), bal_p)
+    fin = Financing(sen, pub, {"public_loan": pub}, True, np.array([0.0]), 5.0,
+                    fee=z, dsra_years=0.5)
+    plant = type("P", (), {"n": 1, "T": 6, "first_prod_year": np.array([1]),
+                           "s": np.array([1.0]), "ramp": np.array([0.0])})()
+    cfads = np.array([[0, 12, 12, 1, 12, 12.0]])  # service 8: year 3 short 7 > reserve 4
+    risk = DefaultRisk(fin, cfads, plant)
+    assert risk.default_year[0] == 3
+    assert risk.short[0] == pytest.approx(18 + 6)  # balances at the start of year 3
+    s = {"recovery_rate": 0.4, "rate": 0.0}
+    loss = LEVERS["public_loan"].default_loss(s, risk)
+    # public share 10 / 40 of 24 = 6, 60 % lost = 3.6 in year 3
+    np.testing.assert_allclose(loss, [[0, 0, 0, 3.6, 0, 0]], atol=1e-12)
+
+
+def test_bank_debt_over_a_run_keeps_the_audit_identities(write):
+    """Debt sized as a bank would, with a public loan and a guarantee, on uncertain
+    prices: the lines add up to the equity cash flow, numpy_financial reproduces both
+    NPVs, and the state's default losses fall in the default years."""
+    from simcrm.model.business_case import PLANT_LINES
+    from tests.conftest import SMALL_NEW
+
+    text = SMALL_NEW.replace("debt_gearing = 0.4", 'debt_gearing = 0.6\ndebt_sizing = "dscr"')
+    sc = simcrm.load_scenario(write(text + "\n[options.loan.public_loan]\nshare = 0.3\n"
+                                    "[options.guarantee.loan_guarantee]\ngearing = 0.7\n",
+                                    "bank.toml"))
+    res = simcrm.simulate(sc, draws=400, keep_cashflows=400)
+    r, cf = res.results, res.cashflows
+    total = sum(cf[k] for k in PLANT_LINES if k in cf)
+    np.testing.assert_allclose(total.values, cf["net_cash_flow"].values, atol=1e-9)
+    assert float(abs(cf["debt_reserve"]).max()) > 0
+    for view, line in (("", "net_cash_flow"), ("project_", "project_cash_flow")):
+        rows = cf[line].values.reshape(-1, cf.sizes["year"])
+        want = np.array([npf.npv(0.09, x) for x in rows])
+        np.testing.assert_allclose(r[f"{view}npv"].values.reshape(-1), want, rtol=1e-10,
+                                   atol=1e-9)
+    # a default loss of the guarantee is booked in one year at most per draw
+    g = cf["gov_loan_guarantee"].sel(option="guarantee").values
+    assert ((g > 0).sum(axis=-1) <= 1).all()

@@ -361,8 +361,13 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
         :data:`~simcrm.spec.outputs.METRICS`) and lines (name -> ndarray,
         shape (draw, year)) or None.
     """
+    sizing = None
+    if (wd.inputs.get("finance.debt_sizing") == "dscr"
+            and wd.inputs.get("finance.sizing_case") == "p50"):
+        n, T = wd.appeal.shape[0], int(sc.settings["simulation.horizon_years"])
+        sizing = world_prices(sc, wd.inputs, np.zeros((n, T, len(MARKETS))), {})
     ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings, events=wd.events,
-                  stress=wd.stress)
+                  stress=wd.stress, sizing_prices=sizing)
     fits = fits or [None] * len(levers)
     return [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
                           pilot=pilot) for lv, f in zip(levers, fits)]

@@ -231,6 +231,120 @@ def depreciation_shares(method: str, years: float, factor: float = 2.0,
     return out
 
 
+def sculpted_debt(profile: np.ndarray, service: np.ndarray, rate, cap: np.ndarray,
+                  first: np.ndarray, years: int) -> tuple:
+    """Debt sized on a cover ratio: the most the lenders lend, and its schedule.
+
+    The loan is drawn by ``profile`` (draws at the end of their year) and repaid in the
+    ``years`` years from year index ``first`` (interest is paid before that); in those
+    years its debt service is ``scale × service``, where ``service`` is the most the
+    sizing case can carry (its CFADS divided by the target cover ratio).  The largest
+    loan that this repays exactly by the last repayment year is
+
+        D_max = Σ_t service_t g_t / Σ_t profile_t g_t,  g_t = (1 + rate)^(repayment years after t)
+
+    (both sides carried to the end of the last repayment year); the loan is
+    ``D = min(cap, D_max)`` and ``scale = D / D_max`` ≤ 1, so the sizing case's cover
+    ratio is the target in every repayment year where the cap does not bind, and above
+    it where it does.  Repayment years beyond the horizon are dropped (the loan is sized
+    to be repaid within it); a year whose service is below the interest adds the
+    difference to the balance.
+
+    Parameters
+    ----------
+    profile : ndarray, shape (draw, year)
+        Share of the loan drawn each year [1], rows adding up to 1 (or 0).
+    service : ndarray, shape (draw, year)
+        Debt service the sizing case carries in each year [MEUR/yr]; < 0 counts as 0.
+    rate : float or ndarray, shape (draw,)
+        Interest rate [1/yr].
+    cap : ndarray, shape (draw,)
+        Largest loan (gearing × capex estimate) [MEUR].
+    first : ndarray of int, shape (draw,)
+        Year index of the first repayment.
+    years : int
+        Number of repayment years.
+
+    Returns
+    -------
+    draws, interest, principal, balance : ndarray, shape (draw, year) [MEUR/yr; MEUR]
+    """
+    n, T = profile.shape
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), (n,))
+    t = np.arange(T)
+    rep = (t >= first[:, None]) & (t < first[:, None] + years)
+    after = rep[:, ::-1].cumsum(axis=1)[:, ::-1] - rep  # repayment years after t
+    g = (1.0 + rate[:, None]) ** after
+    svc = np.where(rep, np.maximum(service, 0.0), 0.0)
+    fv_s, fv_d = (svc * g).sum(axis=1), (profile * g).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loan = np.minimum(cap, np.where(fv_d > 0, fv_s / fv_d, 0.0))
+        scale = np.where(fv_s > 0, loan * fv_d / fv_s, 0.0)
+    draws = loan[:, None] * profile
+    paid = scale[:, None] * svc
+    interest, principal, balance = (np.zeros((n, T)) for _ in range(3))
+    bal = np.zeros(n)
+    for k in range(T):
+        interest[:, k] = rate * bal
+        principal[:, k] = np.where(rep[:, k], paid[:, k] - interest[:, k], 0.0)
+        if k == T - 1:
+            principal[:, k] = bal + draws[:, k]
+        bal = bal + draws[:, k] - principal[:, k]
+        balance[:, k] = bal
+    balance[np.abs(balance) < 1e-12] = 0.0
+    return draws, interest, principal, balance
+
+
+def reserve_account(cfads: np.ndarray, service: np.ndarray, years: float,
+                    start: np.ndarray | None = None) -> tuple:
+    """A debt service reserve account, year by year, and the year of default.
+
+    The reserve is filled from the cash flow left after debt service up to ``years`` ×
+    the next year's debt service, released when that target falls, drawn in a year the
+    cash flow does not cover the debt service, and paid out at the end.  The loan
+    defaults in the first year with debt service that the cash flow and the reserve
+    together do not cover (DSCR < 1 with the reserve exhausted).
+
+    Parameters
+    ----------
+    cfads : ndarray, shape (draw, year)
+        Cash flow available for debt service [MEUR/yr].
+    service : ndarray, shape (draw, year)
+        Debt service due (interest, principal, fees) [MEUR/yr].
+    years : float
+        Reserve target in years of the next year's debt service [years].
+    start : ndarray of int, shape (draw,), optional
+        Year index of the first production: before it the sponsor pays the interest
+        during construction and the account is not used.
+
+    Returns
+    -------
+    flow : ndarray, shape (draw, year)
+        Cash from (+) or into (−) the reserve, seen by the equity [MEUR/yr].
+    default : ndarray of int, shape (draw,)
+        Year index of the default, -1 where none.
+    """
+    n, T = cfads.shape
+    if start is not None:
+        on = np.arange(T) >= np.asarray(start)[:, None]
+        cfads, service = np.where(on, cfads, 0.0), np.where(on, service, 0.0)
+    target = years * np.concatenate([service[:, 1:], np.zeros((n, 1))], axis=1)
+    res, flow, default = np.zeros(n), np.zeros((n, T)), np.full(n, -1)
+    for k in range(T):
+        surplus = cfads[:, k] - service[:, k]
+        short = np.maximum(-surplus, 0.0)
+        draw = np.minimum(short, res)
+        hit = (short - draw > 1e-9) & (default < 0) & (service[:, k] > 0)
+        default[hit] = k
+        fill = np.minimum(np.maximum(surplus, 0.0), np.maximum(target[:, k] - res + draw, 0.0))
+        res = res - draw + fill
+        release = np.maximum(res - target[:, k], 0.0)
+        res = res - release
+        flow[:, k] = draw - fill + release
+    flow[:, -1] += res
+    return flow, default
+
+
 def annuity_debt(draws: np.ndarray, rate, tenor, first_repayment: np.ndarray,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interest and principal of a loan drawn over time and repaid as an annuity.

@@ -30,12 +30,19 @@ from simcrm.kernels.finance import (
     irr,
     npv,
     payback,
+    reserve_account,
     tax_with_loss_carry_forward,
     timing_factor,
 )
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
-from simcrm.model.financing import FINANCING_LINES, DefaultRisk, Financing, financing
+from simcrm.model.financing import (
+    FINANCING_LINES,
+    DefaultRisk,
+    Financing,
+    completion_year,
+    financing,
+)
 from simcrm.model.operations import (
     alive_mask,
     closure_year,
@@ -44,7 +51,14 @@ from simcrm.model.operations import (
     idle_mask,
     long_run_viable,
 )
-from simcrm.model.plant import OPERATING_LINES, Plant, arr, capex_depreciation, plant_case
+from simcrm.model.plant import (
+    OPERATING_LINES,
+    Plant,
+    arr,
+    capex_depreciation,
+    operating_margin,
+    plant_case,
+)
 
 
 class _FromLevers(Mapping):
@@ -121,6 +135,9 @@ class Context:
     a missing event never happens (the base case, a design)."""
     stress: np.ndarray | None = None
     """Years with a crash or spike of the product price [bool], shape (draw, year)."""
+    sizing_prices: dict | None = None
+    """Market -> median price paths (draw, year), the lenders' P50 sizing case; None when
+    no debt is sized on a cover ratio."""
     """Work shared by the options of this world: the :class:`~simcrm.model.plant.Plant`
     of each schedule, keyed by the schedule settings of the option's levers."""
 
@@ -243,7 +260,9 @@ def _prepare(ctx: Context, active: list) -> Case:
     lines: dict[str, np.ndarray] = dict(plant.lines)
     gov: dict[str, np.ndarray] = {}
     grant, support, receipts = _support(plant, active, lines, gov)
-    fin = financing(inp, plant, active)
+    sizing = (_sizing_cfads(ctx, plant, support) if inp.get("finance.debt_sizing") == "dscr"
+              else None)
+    fin = financing(inp, plant, active, sizing)
     for lev, _ in active:
         if lev.name in fin.fees:
             lines[lev.line] = -fin.fees[lev.name]
@@ -267,6 +286,20 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "security_share": inp["finance.financial_security_share"],
                    "viable": long_run_viable(inp, plant)},
         study=_study_terms(inp, n, active))
+
+
+def _sizing_cfads(ctx: Context, plant: Plant, support: np.ndarray) -> np.ndarray:
+    """CFADS of the lenders' sizing case [MEUR/yr]: EBITDA at the median market paths
+    (``finance.sizing_case = "p50"``) or the draw's own (``"draw"``), with the operating
+    support, less the tax without loans and the sustaining capex."""
+    inp = ctx.inputs
+    prices = ctx.sizing_prices if ctx.sizing_prices is not None else ctx.prices
+    ebitda = operating_margin(inp, plant, prices) + support
+    dep = capex_depreciation(inp, plant, plant.capex_spend.sum(axis=1))
+    tax = tax_with_loss_carry_forward(ebitda - dep, arr(inp["finance.tax_rate"], ctx.n),
+                                      float(inp["finance.loss_offset_threshold_meur"]),
+                                      float(inp["finance.loss_offset_share_above"]))
+    return ebitda - tax + plant.lines.get("sustaining_capex", 0.0)
 
 
 def _study_terms(inp: dict, n: int, active: list) -> dict:
@@ -492,6 +525,11 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
                   - fin.senior.principal - fin.public.principal - fin.fee)
     else:
         equity = project + fin.senior.draw + fin.public.draw - debt * alive
+    if fin.dsra_years is not None:  # a bank's reserve account between CFADS and equity
+        service = debt if alive is None else debt * alive
+        out["debt_reserve"] = reserve_account(cfads, service, fin.dsra_years,
+                                              completion_year(p))[0]
+        equity = equity + out["debt_reserve"]
     out["net_cash_flow"] = equity
     return out, cfads
 
@@ -744,7 +782,7 @@ def _audit_lines(case: Case, pd: dict, outlays, contingent, built) -> dict:
     out["principal"] = (-(sen.principal + pub.principal) if alive is None and built is None
                         else -(sen.principal + pub.principal) * live)
     for k in ("development", "decommissioning", "restart", "byproduct", "royalty",
-              "sustaining_capex", "financial_security"):
+              "sustaining_capex", "financial_security", "debt_reserve"):
         if out.get(k) is None:
             out[k] = zeros
     out = {k: v for k, v in out.items() if v is not None}

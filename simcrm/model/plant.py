@@ -217,6 +217,23 @@ def capex_depreciation(inp: dict, plant: Plant, base: np.ndarray) -> np.ndarray:
     return dep
 
 
+def operating_margin(inputs: dict, plant: Plant, prices: dict) -> np.ndarray:
+    """EBITDA before support of the plant at the market paths ``prices`` (every year
+    produced, no idling or closure): revenue, by-products, royalty, the cost lines and
+    the financial security [MEUR/yr] — the lenders' sizing case."""
+    g = lambda k: arr(inputs[k], plant.n)  # noqa: E731
+    shim = type("Prices", (), {"prices": prices})()
+    lines = _cost_lines(shim, g, plant.production, plant.op_share, plant.capex_final,
+                        plant.spend_share, plant.mwh, plant.tariff, plant.esc)
+    revenue = prices["product"] * plant.production / 1e6 + plant.lines.get("byproduct", 0.0)
+    royalty = g("finance.royalty_share")[:, None] * np.maximum(
+        revenue - float(inputs["finance.royalty_threshold_meur"]) * plant.esc, 0.0)
+    out = revenue - royalty + plant.lines.get("financial_security", 0.0)
+    for k in ("feedstock", "electricity", "gas", "carbon", "other_opex"):
+        out = out + lines[k]
+    return out
+
+
 def _study_lines(ctx, g, lines: dict, production, op_share, capex_final, esc) -> None:
     """By-product sales and sustaining capex into ``lines`` [MEUR/yr] where the scenario
     has any (a plant that idles sells no by-product: see the business case)."""

@@ -484,6 +484,42 @@ _FINANCE = [
     _p("finance.debt_tenor_years", "float", "years", 12.0,
        "Repayment period of the debt (annuity), starting in the first production year.",
        lo=1, hi=50),
+    _p("finance.debt_sizing", "choice", "", "gearing",
+       "How the senior debt is sized and repaid. gearing: finance.debt_gearing × the final "
+       "capex, drawn with the spending (an overrun is financed pro rata), repaid as an "
+       "annuity. dscr: as a bank would, the debt the sizing case's cash flow available for "
+       "debt service (CFADS) carries at finance.target_dscr over the tenor, capped at "
+       "finance.debt_gearing × the capex estimate; an overrun is paid by the sponsor "
+       "(standby equity); repayment sculpted or annuity (finance.debt_repayment); a debt "
+       "service reserve (finance.dsra_years); default in the first year the reserve is "
+       "exhausted and CFADS does not cover the debt service.",
+       choices=("gearing", "dscr"),
+       source="gearing: simcrm's debt before this setting"),
+    _p("finance.target_dscr", "float", "1", 1.35,
+       "Minimum debt service cover ratio (CFADS / debt service) of the sizing case that the "
+       "lenders require (finance.debt_sizing = \"dscr\").", lo=1, hi=10,
+       source="assumption: project-finance lenders commonly ask 1.3-1.5 for merchant "
+              "industrial plants"),
+    _p("finance.debt_repayment", "choice", "", "sculpted",
+       "Repayment with finance.debt_sizing = \"dscr\": sculpted (debt service = the sizing "
+       "case's CFADS / target DSCR each year) or annuity (equal debt service, sized on the "
+       "year of lowest CFADS).", choices=("sculpted", "annuity"),
+       source="assumption: sculpting is the usual project-finance repayment"),
+    _p("finance.sizing_case", "choice", "", "p50",
+       "The cash flow the debt is sized on (finance.debt_sizing = \"dscr\"): p50, every "
+       "market on its median path (no shocks, crashes or spikes) with the draw's other "
+       "inputs; or draw, the draw's own prices (perfect foresight: for checks).",
+       choices=("p50", "draw"),
+       source="assumption: banks size on a base (P50) case"),
+    _p("finance.debt_grace_years", "float", "years", 0.0,
+       "Years after the first production year before the senior debt is repaid (interest "
+       "is paid meanwhile; rounded to whole years).", lo=0, hi=30,
+       source="none: repayment from the first production year, as simcrm did before"),
+    _p("finance.dsra_years", "float", "years", 0.5,
+       "Debt service reserve account with finance.debt_sizing = \"dscr\": the reserve "
+       "held, in years of the next year's debt service, filled from the cash flow after "
+       "debt service and drawn in a year the cash flow does not cover the debt service.",
+       lo=0, hi=5, source="assumption: six months of debt service is the usual reserve"),
     _p("finance.walkaway_years", "float", "years", 3.0,
        "The sponsor closes the plant for good (limited liability) after this many "
        "consecutive operating years with a negative cash flow from operations after tax, "
