@@ -712,7 +712,12 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
 
 
 def _npv_at_flat_price(case: Case) -> Callable:
-    """The option's NPV as a function of a flat product price (for the break-even)."""
+    """The option's NPV as a function of a flat product price (for the break-even).
+
+    It counts the royalty, by-products, sustaining capex, financial security and untaxed
+    support; it leaves out the earnings-stripping interest limit, a bank's reserve
+    account and its sizing on the sizing case (the debt is that of the market path), and
+    is at the start-of-year timing (a positive factor: the same root)."""
     p, fin = case.plant, case.fin
     sen, pub = fin.senior, fin.public
     fixed = (p.costs_opex + case.support + p.lines["capex"] + case.grant + sen.draw + pub.draw
