@@ -355,7 +355,8 @@ def _nonfinite(folder: Path) -> int:
                 continue
             # a NaN IRR (no IRR) or payback (not paid back) has a meaning, and so has a
             # NaN levelised cost, first production or break-even of a plant not built
-            bad = np.isinf(v.values) if k in ("irr", "payback") else ~np.isfinite(v.values)
+            bad = (np.isinf(v.values) if k in ("irr", "project_irr", "payback")
+                   else ~np.isfinite(v.values))
             if k in ("lcop", "first_production", "breakeven_price", "production_end"):
                 bad = np.isinf(v.values) | (np.isnan(v.values) & built)
             n += int(bad.sum())

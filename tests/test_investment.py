@@ -93,12 +93,15 @@ def test_a_draw_that_is_not_built_has_only_its_development_spending(new_run):
                                   r["built"].values == 0)
     no = built == 0
     dev = cf["development"]
-    # the tax over the baseline is the baseline's plant's tax, not this option's
+    # the tax over the baseline is the baseline's plant's tax, not this option's; the
+    # project view carries the development spending too
     after = [k for k in cf.data_vars if k not in ("development", "net_cash_flow",
-                                                  "tax_over_baseline")]
+                                                  "project_cash_flow", "tax_over_baseline")]
     for k in after:
         assert float(abs(cf[k].where(no)).max()) == 0.0, k
     np.testing.assert_array_equal(cf["net_cash_flow"].where(no).fillna(0).values,
+                                  dev.where(no).fillna(0).values)
+    np.testing.assert_array_equal(cf["project_cash_flow"].where(no).fillna(0).values,
                                   dev.where(no).fillna(0).values)
     rate = 0.09  # the scenario's discount rate
     pv = (dev * discount_factors(rate, cf.sizes["year"])).sum("year")

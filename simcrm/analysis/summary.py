@@ -73,9 +73,9 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
     return summary_from(ds, get)
 
 
-PER_DRAW = ("npv", "irr", "first_production", "budget_cash_pv", "gross_grant_equivalent",
-            "eligible_cost_pv", "fiscal_return", "public_cost_net", "built",
-            "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
+PER_DRAW = ("npv", "irr", "project_npv", "project_irr", "first_production", "budget_cash_pv",
+            "gross_grant_equivalent", "eligible_cost_pv", "fiscal_return", "public_cost_net",
+            "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
             "public_contingent_cost")
 """The per-draw metrics the summary is computed from."""
 
@@ -171,6 +171,7 @@ def cell_stats(get, base: np.ndarray, dec: dict, get_base=None) -> dict[str, flo
     ph = (irr > dec["hurdle_irr"]).mean()  # NaN compares False: no IRR, not above
     r["p_irr_above_hurdle"], r["p_irr_above_hurdle_se"] = ph, np.sqrt(ph * (1 - ph) / n)
     del irr, defined
+    r.update(_project_stats(get))
     fp = get("first_production")
     by = (fp < dec["production_deadline_year"] + 1).mean()  # NaN (not built) is not by
     r["p_production_by_deadline"] = by
@@ -237,20 +238,17 @@ def _or_nan(get, name: str, n: int) -> np.ndarray:
         return np.full(n, np.nan)
 
 
-def _has(get, name: str) -> bool:
+def _project_stats(get) -> dict[str, float]:
+    """Mean NPV and IRR of the project (unlevered) view; NaN for results written before
+    it was reported."""
     try:
-        get(name)
-    except KeyError:
-        return False
-    return True
-
-
-def _or_nan(get, name: str, n: int) -> np.ndarray:
-    """A per-draw metric, or NaN where a results file predates it."""
-    try:
-        return np.asarray(get(name))
-    except KeyError:
-        return np.full(n, np.nan)
+        pn, pi = get("project_npv"), get("project_irr")
+    except (KeyError, IndexError):  # a netCDF file names a missing variable IndexError
+        return dict.fromkeys(("project_npv_mean", "project_npv_mean_se", "project_irr_mean"),
+                             np.nan)
+    ok = np.isfinite(pi)
+    return {"project_npv_mean": pn.mean(), "project_npv_mean_se": _se(pn),
+            "project_irr_mean": pi[ok].mean() if ok.any() else np.nan}
 
 
 def _delivery_stats(get, get_base, n: int) -> dict[str, float]:

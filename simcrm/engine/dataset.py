@@ -21,7 +21,7 @@ import xarray as xr
 from simcrm._version import __version__
 from simcrm.analysis.state_aid import LIMIT_KEYS, instrument_problems
 from simcrm.analysis.summary import decision_of, summarise
-from simcrm.kernels.finance import DISCOUNTING
+from simcrm.kernels.finance import discounting_text
 from simcrm.spec import outputs
 from simcrm.spec.library import library_dir
 from simcrm.spec.names import cf_attrs, input_variable
@@ -154,8 +154,11 @@ def provenance(sc: Scenario) -> dict:
         "horizon_years": int(st["simulation.horizon_years"]),
         "price_year": int(st["scenario.price_year"]),
         "currency": st["scenario.currency"],
+        "eur_per_unit": float(st.get("scenario.eur_per_unit") or 1.0),
         "terms": st["scenario.terms"],
-        "discounting": DISCOUNTING,
+        "cash_flow_timing": st.get("simulation.cash_flow_timing") or "start-of-year",
+        "discounting": discounting_text(st.get("simulation.cash_flow_timing")
+                                        or "start-of-year"),
         "simcrm_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host_cpus": os.cpu_count() or 1,

@@ -260,8 +260,18 @@ def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict) -> dict:
             crash=None if crash is None else crash < np.asarray(p("crash_prob"))[..., None],
             crash_size=p("crash_size"),
             spike=None if spike is None else spike < np.asarray(p("spike_prob"))[..., None],
-            spike_size=p("spike_size"), escalation=esc)
+            spike_size=p("spike_size"), escalation=esc, deck=_deck(sc, inp, m, T))
     return prices
+
+
+def _deck(sc: Scenario, inp: dict, market: str, T: int) -> np.ndarray | None:
+    """The market's price deck over the horizon's calendar years (linear between its
+    years, flat beyond its ends) [EUR per unit], or None without one."""
+    rows = inp.get(f"markets.{market}.deck") or []
+    if not rows:
+        return None
+    years = int(sc.settings["simulation.valuation_year"]) + np.arange(T)
+    return np.interp(years, [float(r[0]) for r in rows], [float(r[1]) for r in rows])
 
 
 def world_draws(sc: Scenario, world: str, rd: BlockDraws,
@@ -354,8 +364,13 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
         :data:`~simcrm.spec.outputs.METRICS`) and lines (name -> ndarray,
         shape (draw, year)) or None.
     """
+    sizing = None
+    if (wd.inputs.get("finance.debt_sizing") == "dscr"
+            and wd.inputs.get("finance.sizing_case") == "p50"):
+        n, T = wd.appeal.shape[0], int(sc.settings["simulation.horizon_years"])
+        sizing = world_prices(sc, wd.inputs, np.zeros((n, T, len(MARKETS))), {})
     ctx = Context(wd.inputs, wd.prices, wd.appeal, sc.settings, events=wd.events,
-                  stress=wd.stress)
+                  stress=wd.stress, sizing_prices=sizing)
     fits = fits or [None] * len(levers)
     out = [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
                          pilot=pilot, yearly=yearly) for lv, f in zip(levers, fits)]

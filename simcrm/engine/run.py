@@ -57,7 +57,7 @@ DEFAULT_MAX_DRAWS = 10_000_000
 MIN_PRECISION_DRAWS = 4 * BLOCK
 """A ``precision`` run has at least this many draws."""
 
-MEANINGFUL_NAN = ("irr", "payback")
+MEANINGFUL_NAN = ("irr", "project_irr", "payback")
 IF_NOT_BUILT_NAN = ("lcop", "first_production", "breakeven_price", "production_end")
 """Metrics that are NaN, with a meaning, in a draw where the plant is not built."""
 """Metrics whose NaN has a meaning (no IRR; not paid back within the horizon); any other

@@ -20,6 +20,49 @@ DISCOUNTING = (
     "so numpy_financial.npv(r, net_cash_flow[draw]) equals npv[draw]."
 )
 
+TIMING_OFFSET = {"start-of-year": 0.0, "mid-year": 0.5, "end-of-year": 1.0}
+"""When in its year a cash flow is taken to fall, for discounting: years after 1 January
+of year index t.  ``start-of-year`` is simcrm's own convention (the numpy_financial one);
+``mid-year`` is the feasibility-study habit of flows spread over the year; ``end-of-year``
+that of a spreadsheet's NPV() over the yearly flows, the first one discounted a full year."""
+
+
+def discounting_text(timing: str = "start-of-year") -> str:
+    """The discounting convention of ``timing`` (:data:`TIMING_OFFSET`) in words, with
+    how the metrics map onto ``numpy_financial`` (for the results' attributes)."""
+    off = TIMING_OFFSET[timing]
+    if off == 0.0:
+        return DISCOUNTING
+    return (f"Cash flows are taken {'in the middle' if off == 0.5 else 'at the end'} of their "
+            f"year ({timing}): the flow of year index t (t = 0 is the valuation year) is "
+            f"discounted by (1 + r)^-(t + {off:g}), so npv[draw] = numpy_financial.npv(r, "
+            f"net_cash_flow[draw]) × (1 + r)^-{off:g} (likewise project_npv with "
+            "project_cash_flow); the IRR does not depend on the convention.")
+
+
+def timing_factor(rate, timing: str = "start-of-year"):
+    """``(1 + rate) ** -offset`` of the convention ``timing`` (:data:`TIMING_OFFSET`): the
+    factor from simcrm's start-of-year NPV to the NPV of that convention [1].
+
+    A common shift of every flow by ``offset`` years scales every discount factor by the
+    same number, so the NPV scales by it and the IRR is unchanged.
+
+    Parameters
+    ----------
+    rate : float or ndarray, shape (draw,)
+        Discount rate [1/yr].
+    timing : str
+        A key of :data:`TIMING_OFFSET`.
+
+    Returns
+    -------
+    float or ndarray, shape (draw,) [1]
+    """
+    off = TIMING_OFFSET[timing]
+    if off == 0.0:
+        return 1.0
+    return (1.0 + np.asarray(rate, dtype=float)) ** -off
+
 def discount_factors(rate, n_years: int) -> np.ndarray:
     """Discount factors ``(1 + rate) ** -t`` for ``t = 0 .. n_years - 1``.
 
@@ -136,6 +179,170 @@ def tax_with_loss_carry_forward(profit: np.ndarray, rate, threshold, share_above
     rate = np.ascontiguousarray(np.broadcast_to(np.asarray(rate, dtype=float),
                                                 (profit.shape[0],)))
     return _k.tax_rows(profit, rate, float(threshold), float(share_above))
+
+
+def depreciation_shares(method: str, years: float, factor: float = 2.0,
+                        first_share: float = 0.75, schedule=()) -> np.ndarray:
+    """Share of an asset written off in each year of use, first year first.
+
+    Parameters
+    ----------
+    method : str
+        ``straight-line`` (``1 / years`` a year, the last year the remainder),
+        ``declining-balance`` (``factor / years`` of the book value a year, switching to
+        straight-line over the remaining years when that is more; all written off by the
+        end of year ``ceil(years)``), ``accelerated`` (``first_share`` in the first year,
+        the rest straight-line over ``years``) or ``schedule`` (``schedule`` as given).
+    years : float
+        Depreciation period [years].
+    factor, first_share : float
+        [1]
+    schedule : sequence of float
+        Shares by year [1].
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        Shares adding up to 1 [1].
+
+    Examples
+    --------
+    Double declining balance over 5 years: 40 %, 24 %, 14.4 %, then straight-line
+    10.8 % twice.
+    """
+    if method == "schedule":
+        return np.asarray(schedule, dtype=float)
+    k = int(np.ceil(years))
+    sl = np.full(k, 1.0 / years)
+    sl[-1] = 1.0 - (k - 1) / years
+    if method == "straight-line":
+        return sl
+    if method == "accelerated":
+        out = (1.0 - first_share) * sl
+        out[0] += first_share
+        return out
+    if method != "declining-balance":
+        raise ValueError(f"unknown depreciation method {method!r}")
+    out, book = np.zeros(k), 1.0
+    for i in range(k):
+        rest = years - i
+        x = book if rest <= 1.0 else min(book, max(factor / years * book, book / rest))
+        out[i], book = x, book - x
+    return out
+
+
+def sculpted_debt(profile: np.ndarray, service: np.ndarray, rate, cap: np.ndarray,
+                  first: np.ndarray, years: int) -> tuple:
+    """Debt sized on a cover ratio: the most the lenders lend, and its schedule.
+
+    The loan is drawn by ``profile`` (draws at the end of their year) and repaid in the
+    ``years`` years from year index ``first`` (interest is paid before that); in those
+    years its debt service is ``scale × service``, where ``service`` is the most the
+    sizing case can carry (its CFADS divided by the target cover ratio).  The largest
+    loan that this repays exactly by the last repayment year is
+
+        D_max = Σ_t service_t g_t / Σ_t profile_t g_t,  g_t = (1 + rate)^(repayment years after t)
+
+    (both sides carried to the end of the last repayment year); the loan is
+    ``D = min(cap, D_max)`` and ``scale = D / D_max`` ≤ 1, so the sizing case's cover
+    ratio is the target in every repayment year where the cap does not bind, and above
+    it where it does.  Repayment years beyond the horizon are dropped (the loan is sized
+    to be repaid within it); a year whose service is below the interest adds the
+    difference to the balance.
+
+    Parameters
+    ----------
+    profile : ndarray, shape (draw, year)
+        Share of the loan drawn each year [1], rows adding up to 1 (or 0).
+    service : ndarray, shape (draw, year)
+        Debt service the sizing case carries in each year [MEUR/yr]; < 0 counts as 0.
+    rate : float or ndarray, shape (draw,)
+        Interest rate [1/yr].
+    cap : ndarray, shape (draw,)
+        Largest loan (gearing × capex estimate) [MEUR].
+    first : ndarray of int, shape (draw,)
+        Year index of the first repayment.
+    years : int
+        Number of repayment years.
+
+    Returns
+    -------
+    draws, interest, principal, balance : ndarray, shape (draw, year) [MEUR/yr; MEUR]
+    """
+    n, T = profile.shape
+    rate = np.broadcast_to(np.asarray(rate, dtype=float), (n,))
+    t = np.arange(T)
+    rep = (t >= first[:, None]) & (t < first[:, None] + years)
+    after = rep[:, ::-1].cumsum(axis=1)[:, ::-1] - rep  # repayment years after t
+    g = (1.0 + rate[:, None]) ** after
+    svc = np.where(rep, np.maximum(service, 0.0), 0.0)
+    fv_s, fv_d = (svc * g).sum(axis=1), (profile * g).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loan = np.minimum(cap, np.where(fv_d > 0, fv_s / fv_d, 0.0))
+        scale = np.where(fv_s > 0, loan * fv_d / fv_s, 0.0)
+    draws = loan[:, None] * profile
+    paid = scale[:, None] * svc
+    interest, principal, balance = (np.zeros((n, T)) for _ in range(3))
+    bal = np.zeros(n)
+    for k in range(T):
+        interest[:, k] = rate * bal
+        principal[:, k] = np.where(rep[:, k], paid[:, k] - interest[:, k], 0.0)
+        if k == T - 1:
+            principal[:, k] = bal + draws[:, k]
+        bal = bal + draws[:, k] - principal[:, k]
+        balance[:, k] = bal
+    balance[np.abs(balance) < 1e-12] = 0.0
+    return draws, interest, principal, balance
+
+
+def reserve_account(cfads: np.ndarray, service: np.ndarray, years: float,
+                    start: np.ndarray | None = None) -> tuple:
+    """A debt service reserve account, year by year, and the year of default.
+
+    The reserve is filled from the cash flow left after debt service up to ``years`` ×
+    the next year's debt service, released when that target falls, drawn in a year the
+    cash flow does not cover the debt service, and paid out at the end.  The loan
+    defaults in the first year with debt service that the cash flow and the reserve
+    together do not cover (DSCR < 1 with the reserve exhausted).
+
+    Parameters
+    ----------
+    cfads : ndarray, shape (draw, year)
+        Cash flow available for debt service [MEUR/yr].
+    service : ndarray, shape (draw, year)
+        Debt service due (interest, principal, fees) [MEUR/yr].
+    years : float
+        Reserve target in years of the next year's debt service [years].
+    start : ndarray of int, shape (draw,), optional
+        Year index of the first production: before it the sponsor pays the interest
+        during construction and the account is not used.
+
+    Returns
+    -------
+    flow : ndarray, shape (draw, year)
+        Cash from (+) or into (−) the reserve, seen by the equity [MEUR/yr].
+    default : ndarray of int, shape (draw,)
+        Year index of the default, -1 where none.
+    """
+    n, T = cfads.shape
+    if start is not None:
+        on = np.arange(T) >= np.asarray(start)[:, None]
+        cfads, service = np.where(on, cfads, 0.0), np.where(on, service, 0.0)
+    target = years * np.concatenate([service[:, 1:], np.zeros((n, 1))], axis=1)
+    res, flow, default = np.zeros(n), np.zeros((n, T)), np.full(n, -1)
+    for k in range(T):
+        surplus = cfads[:, k] - service[:, k]
+        short = np.maximum(-surplus, 0.0)
+        draw = np.minimum(short, res)
+        hit = (short - draw > 1e-9) & (default < 0) & (service[:, k] > 0)
+        default[hit] = k
+        fill = np.minimum(np.maximum(surplus, 0.0), np.maximum(target[:, k] - res + draw, 0.0))
+        res = res - draw + fill
+        release = np.maximum(res - target[:, k], 0.0)
+        res = res - release
+        flow[:, k] = draw - fill + release
+    flow[:, -1] += res
+    return flow, default
 
 
 def annuity_debt(draws: np.ndarray, rate, tenor, first_repayment: np.ndarray,

@@ -26,7 +26,7 @@ import numpy as np
 
 
 def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size=1.0,
-               spike=None, spike_size=1.0, escalation=None) -> np.ndarray:
+               spike=None, spike_size=1.0, escalation=None, deck=None) -> np.ndarray:
     """One market's annual price path for every draw.
 
     Parameters
@@ -45,6 +45,9 @@ def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size
         Price multipliers of a crash (< 1) and a spike (> 1) [1].
     escalation : ndarray, shape (year,), optional
         Multiplier for nominal terms, ``(1 + inflation) ** t``.
+    deck : ndarray, shape (year,), optional
+        A price deck [EUR per unit]: the median path instead of ``long_run``, with
+        ``d_0 = 0`` (the path starts on the deck; ``start`` is not used).
 
     Returns
     -------
@@ -56,8 +59,13 @@ def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size
     keep = 1.0 - np.broadcast_to(np.asarray(reversion, float), (n,))
     vol = np.broadcast_to(np.asarray(volatility, float), (n,))
     live = (start > 0) & (long_run > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.where(live, np.log(np.where(live, start, 1.0) / np.where(live, long_run, 1.0)), 0.0)
+    if deck is not None:
+        live = np.ones(n, bool)
+        d = np.zeros(n)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(live, np.log(np.where(live, start, 1.0)
+                                      / np.where(live, long_run, 1.0)), 0.0)
     lc = np.log(np.broadcast_to(np.asarray(crash_size, float), (n,)))
     ls = np.log(np.broadcast_to(np.asarray(spike_size, float), (n,)))
     out = np.empty((n, T))
@@ -69,7 +77,8 @@ def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size
         if spike is not None:
             d = d + np.where(spike[:, t], ls, 0.0)
         out[:, t] = d
-    prices = np.where(live[:, None], long_run[:, None] * np.exp(out), 0.0)
+    level = long_run[:, None] if deck is None else np.asarray(deck, float)[None, :]
+    prices = np.where(live[:, None], level * np.exp(out), 0.0)
     if escalation is not None:
         prices *= escalation
     return prices

@@ -51,6 +51,41 @@ def project_timeline(permit_months, appeal_event, appeal_months, grid_wait_month
     return permit / 12.0, start_cons / 12.0, (start_cons + cons) / 12.0
 
 
+def spending_share(c0, s, T: int, profile=()) -> np.ndarray:
+    """Share of the capex spent in each year of the horizon.
+
+    Without a ``profile`` the capex is spent evenly over construction, ``[c0, s)``.  A
+    profile of ``k`` shares spends share ``i`` evenly over the ``i``-th of ``k`` equal
+    parts of the construction period, so ``[0.3, 0.7]`` over a two-year build from
+    1 January spends 30 % in the first year and 70 % in the second.
+
+    Parameters
+    ----------
+    c0, s : ndarray, shape (draw,)
+        Start of construction and of production [years].
+    T : int
+        Years of the horizon.
+    profile : sequence of float
+        Shares of the equal parts, adding up to 1 [1].
+
+    Returns
+    -------
+    ndarray, shape (draw, year) [1/yr], rows adding up to 1 where construction lies in
+    the horizon.
+    """
+    build = np.maximum(s - c0, 1e-9)
+    if not len(profile):
+        return overlap(c0, s, T) / build[:, None]
+    k = len(profile)
+    part = build / k
+    out = np.zeros((np.shape(c0)[0], T))
+    for i, share in enumerate(profile):
+        if share:
+            a = c0 + i * part
+            out += share * overlap(a, a + part, T) / part[:, None]
+    return out
+
+
 def project_dates(*args, **kwargs) -> tuple[np.ndarray, np.ndarray]:
     """Start of construction and of production [years from the start of development]
     (:func:`project_timeline` without the permit date)."""

@@ -60,6 +60,12 @@ LEVER = ProductionSubsidy(
               source="assumption"),
         param("production_subsidy.annual_cap_meur", "float", "MEUR/yr", None,
               "Maximum subsidy per year (default: no cap).", lo=0),
+        param("production_subsidy.taxable", "bool", "", True,
+              "Whether the subsidy counts as taxable profit. Dutch corporate tax taxes an "
+              "operating subsidy as income (default); a production tax credit such as the US "
+              "IRA section 45X is not taxed (false).",
+              source="Dutch corporate tax: operating subsidies are part of the taxable "
+                     "profit (Wet Vpb 1969 art. 8 with Wet IB 2001 art. 3.8, total profit)"),
         *window_params("production_subsidy"),
     ),
     setting_labels={

@@ -12,7 +12,7 @@ this module names no lever.
 
 Sign convention: every cash-flow line is seen from the investor, inflows
 positive and outflows negative, in MEUR per year (money of the scenario's price
-year in real terms).  Government lines (``gov_*``) are positive outlays of the
+year in real terms).  Public lines (:mod:`simcrm.model.public`) are seen from the
 state.  Discounting: see :data:`simcrm.kernels.finance.DISCOUNTING`.
 """
 
@@ -29,12 +29,20 @@ from simcrm.kernels.finance import (
     irr,
     npv,
     payback,
+    reserve_account,
     tax_with_loss_carry_forward,
+    timing_factor,
 )
 from simcrm.levers.base import AidTerms, Booking
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
-from simcrm.model.financing import FINANCING_LINES, DefaultRisk, Financing, financing
+from simcrm.model.financing import (
+    FINANCING_LINES,
+    DefaultRisk,
+    Financing,
+    completion_year,
+    financing,
+)
 from simcrm.model.operations import (
     alive_mask,
     closure_year,
@@ -43,7 +51,14 @@ from simcrm.model.operations import (
     idle_mask,
     long_run_viable,
 )
-from simcrm.model.plant import OPERATING_LINES, Plant, arr, plant_case
+from simcrm.model.plant import (
+    OPERATING_LINES,
+    Plant,
+    arr,
+    capex_depreciation,
+    operating_margin,
+    plant_case,
+)
 from simcrm.model.public import budget_cash, public_lines, public_metrics
 
 
@@ -121,6 +136,9 @@ class Context:
     a missing event never happens (the base case, a design)."""
     stress: np.ndarray | None = None
     """Years with a crash or spike of the product price [bool], shape (draw, year)."""
+    sizing_prices: dict | None = None
+    """Market -> median price paths (draw, year), the lenders' P50 sizing case; None when
+    no debt is sized on a cover ratio."""
     """Work shared by the options of this world: the :class:`~simcrm.model.plant.Plant`
     of each schedule, keyed by the schedule settings of the option's levers."""
 
@@ -164,6 +182,10 @@ class Case:
     operating: list = field(default_factory=list)
     operation: dict = field(default_factory=dict)
     aid: dict = field(default_factory=dict)
+    study: dict = field(default_factory=dict)
+    """Royalty (``royalty`` share (draw,), ``royalty_thr`` MEUR/yr), the interest limit
+    (``limit``: (share of fiscal EBITDA, MEUR/yr) or None) and the operating-support lines
+    that are not taxed (``untaxed``)."""
 
     def tax(self, profit: np.ndarray) -> np.ndarray:
         """Corporate tax on ``profit`` with loss carry-forward [MEUR/yr]."""
@@ -218,6 +240,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
     if built is not None:
         contingent = _unbuilt(case, pd, built, contingent)
     metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
+    metrics.update(_project_metrics(ctx, pd))
     metrics.update(public_metrics(ctx, case.gov, case.receipts, case.aid, pd["tax"],
                                   case.plant.lines["capex"], contingent,
                                   tuple(lev.name for lev, _ in case.deductions)))
@@ -258,7 +281,9 @@ def _prepare(ctx: Context, active: list) -> Case:
     receipts: dict[str, np.ndarray] = {}
     aid: dict[str, np.ndarray] = {}
     grant, support = _support(plant, active, lines, (gov, receipts, aid))
-    fin = financing(inp, plant, active)
+    sizing = (_sizing_cfads(ctx, plant, support) if inp.get("finance.debt_sizing") == "dscr"
+              else None)
+    fin = financing(inp, plant, active, sizing)
     for lev, _ in active:
         if lev.name in fin.fees:
             lines[lev.line] = -fin.fees[lev.name]
@@ -280,7 +305,36 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "restart_share": inp["operations.restart_cost_share"],
                    "walkaway_years": float(inp["finance.walkaway_years"]),
                    "security_share": inp["finance.financial_security_share"],
-                   "viable": long_run_viable(inp, plant)})
+                   "viable": long_run_viable(inp, plant)},
+        study=_study_terms(inp, n, active))
+
+
+def _sizing_cfads(ctx: Context, plant: Plant, support: np.ndarray) -> np.ndarray:
+    """CFADS of the lenders' sizing case [MEUR/yr]: EBITDA at the median market paths
+    (``finance.sizing_case = "p50"``) or the draw's own (``"draw"``), with the operating
+    support, less the tax without loans and the sustaining capex."""
+    inp = ctx.inputs
+    prices = ctx.sizing_prices if ctx.sizing_prices is not None else ctx.prices
+    ebitda = operating_margin(inp, plant, prices) + support
+    dep = capex_depreciation(inp, plant, plant.capex_spend.sum(axis=1))
+    tax = tax_with_loss_carry_forward(ebitda - dep, arr(inp["finance.tax_rate"], ctx.n),
+                                      float(inp["finance.loss_offset_threshold_meur"]),
+                                      float(inp["finance.loss_offset_share_above"]))
+    return ebitda - tax + plant.lines.get("sustaining_capex", 0.0)
+
+
+def _study_terms(inp: dict, n: int, active: list) -> dict:
+    """Royalty, interest-limit and untaxed-support terms of :attr:`Case.study`."""
+    limit = None
+    if inp.get("finance.interest_limit"):
+        limit = (float(inp["finance.interest_limit_share"]),
+                 float(inp["finance.interest_limit_meur"]))
+    share = arr(inp.get("finance.royalty_share", 0.0), n)
+    untaxed = [lev.line for lev, s in active
+               if lev.stage == "operating" and lev.line and s.get("taxable") is False]
+    return {"royalty": share if np.any(share) else None,
+            "royalty_thr": float(inp.get("finance.royalty_threshold_meur", 0.0)),
+            "limit": limit, "untaxed": untaxed}
 
 
 def _add(total, x):
@@ -337,8 +391,7 @@ def _tax_terms(inp: dict, plant: Plant, active: list, lines: dict) -> tuple:
         x = lev.taxable_income(s, own)
         if x is not None:
             taxable_extra = _add(taxable_extra, x)
-    D = float(inp["finance.depreciation_years"])
-    depreciation = dep_base[:, None] / D * plant.dep_share
+    depreciation = capex_depreciation(inp, plant, dep_base)
     deductions = [(lev, d) for lev, s in active if (d := lev.deduction(s, plant)) is not None]
     deduction = None
     for _, d in deductions:
@@ -376,7 +429,8 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, np.ndarray]:
         per_tonne = case.support
         for _, b in books:
             per_tonne = per_tonne + b.plant
-        run = idle_mask(p, revenue, per_tonne)
+        byp = p.lines.get("byproduct")
+        run = idle_mask(p, revenue if byp is None else revenue + byp, per_tonne)
     security = case.operation["security_share"]
     never = np.full(p.n, -1)
     flows = _with_decommissioning(_operated(case, revenue, books, run, None), p, never,
@@ -409,6 +463,10 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
     mask = run if alive is None else (alive if run is None else run * alive)
     lines: dict = {"revenue": revenue}
     gov: dict = {}
+    for k, m in (("byproduct", mask), ("sustaining_capex", alive),
+                 ("financial_security", alive)):
+        if k in p.lines:
+            lines[k] = p.lines[k] if m is None else p.lines[k] * m
     if mask is None:
         costs = {k: p.lines[k] for k in ("feedstock", "electricity", "gas", "carbon",
                                           "other_opex")}
@@ -464,7 +522,9 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     ebitda = revenue + costs_opex + flows["support"]
     extra = p.lines.get("development")
     decom = out.get("decommissioning")
-    for x in (extra, decom):
+    _royalty(case, out)
+    for x in (extra, decom, out.get("byproduct"), out.get("royalty"),
+              out.get("financial_security")):
         if x is not None:
             ebitda = ebitda + x
     if alive is None:
@@ -472,6 +532,11 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     else:  # nothing is paid or written off after the sponsor walks away
         profit = ((ebitda - case.depreciation * alive - (case.interest + fin.fee) * alive)
                   + case.taxable_extra)
+    for k in case.study.get("untaxed", ()):  # support lines that are not taxed
+        profit = profit - out.get(k, case.lines[k])
+    before_limit = profit
+    if case.study.get("limit") is not None:
+        profit = profit + _interest_not_deductible(case, profit, alive)
     tax = case.tax(profit - case.deduction)
     out["tax"] = -tax
     for lev, d in case.deductions:
@@ -480,14 +545,70 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
         flows["aid"][lev.name] = forgone
     cfads = ebitda - tax
     project = ebitda + p.lines["capex"] + case.grant + dwc - tax
+    if "sustaining_capex" in out:
+        cfads = cfads + out["sustaining_capex"]
+        project = project + out["sustaining_capex"]
+    out["project_cash_flow"] = _unlevered(case, before_limit, alive, project, tax)
     debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
     if alive is None:
         equity = (project + fin.senior.draw + fin.public.draw - case.interest
                   - fin.senior.principal - fin.public.principal - fin.fee)
     else:
         equity = project + fin.senior.draw + fin.public.draw - debt * alive
+    if fin.dsra_years is not None:  # a bank's reserve account between CFADS and equity
+        service = debt if alive is None else debt * alive
+        out["debt_reserve"] = reserve_account(cfads, service, fin.dsra_years,
+                                              completion_year(p))[0]
+        equity = equity + out["debt_reserve"]
     out["net_cash_flow"] = equity
     return out, cfads
+
+
+def _royalty(case: Case, out: dict) -> None:
+    """The royalty line (share of product and by-product revenue above the threshold)
+    into ``out`` where the scenario has a royalty [MEUR/yr]."""
+    share = case.study.get("royalty")
+    if share is None:
+        return
+    base = out["revenue"] if "byproduct" not in out else out["revenue"] + out["byproduct"]
+    above = np.maximum(base - case.study["royalty_thr"] * case.plant.esc, 0.0)
+    out["royalty"] = -share[:, None] * above
+
+
+def _interest_not_deductible(case: Case, profit, alive) -> np.ndarray:
+    """Interest and fees above the earnings-stripping limit, carried forward [MEUR/yr].
+
+    Deductible each year: the interest (with what was carried forward) up to the larger
+    of ``share`` × fiscal EBITDA (taxable profit before interest, fees and depreciation)
+    and the fixed amount; the rest is carried forward without time limit.
+    """
+    share, floor = case.study["limit"]
+    cost = case.interest + case.fin.fee
+    dep = case.depreciation
+    if alive is not None:
+        cost, dep = cost * alive, dep * alive
+    fiscal_ebitda = profit + cost + dep
+    room = np.maximum(share * fiscal_ebitda, floor * case.plant.esc)
+    out = np.zeros_like(profit)
+    carried = np.zeros(profit.shape[0])
+    for t in range(profit.shape[1]):
+        due = cost[:, t] + carried
+        allowed = np.minimum(due, room[:, t])
+        carried = due - allowed
+        out[:, t] = cost[:, t] - allowed  # > 0: not deducted now; < 0: deducted from before
+    return out
+
+
+def _unlevered(case: Case, profit, alive, project, tax) -> np.ndarray:
+    """The project's (unlevered) cash flow after tax: ``project`` with the tax the plant
+    would pay without its loans (no interest or fees deducted) [MEUR/yr]."""
+    fin = case.fin
+    if not (np.any(case.interest) or np.any(fin.fee)):
+        return project
+    finance_cost = case.interest + fin.fee
+    if alive is not None:
+        finance_cost = finance_cost * alive
+    return project + tax - case.tax(profit + finance_cost - case.deduction)
 
 
 def decide(ctx: Context, case: Case, pd: dict, fit: ValueFit | None,
@@ -536,9 +657,11 @@ def _unbuilt(case: Case, pd: dict, built: np.ndarray, contingent):
     b = built[:, None]
     dev = case.plant.lines.get("development")
     for k, v in list(pd.items()):
-        if not k.startswith("_") and k != "net_cash_flow" and v is not None:
+        if not k.startswith("_") and k not in ("net_cash_flow", "project_cash_flow") \
+                and v is not None:
             pd[k] = np.where(b, v, 0.0)
-    pd["net_cash_flow"] = np.where(b, pd["net_cash_flow"], 0.0 if dev is None else dev)
+    for k in ("net_cash_flow", "project_cash_flow"):
+        pd[k] = np.where(b, pd[k], 0.0 if dev is None else dev)
     case.lines = {k: (v if k == "development" else np.where(b, v, 0.0))
                   for k, v in case.lines.items()}
     for k in ("gov", "receipts", "aid"):
@@ -554,7 +677,8 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
     break-even price NaN where development did not reach FID)."""
     p = case.plant
     metrics: dict[str, np.ndarray] = {}
-    metrics["npv"] = npv(ncf, arr(ctx.inputs["finance.discount_rate"], ctx.n))
+    rate = arr(ctx.inputs["finance.discount_rate"], ctx.n)
+    metrics["npv"] = npv(ncf, rate) * timing_factor(rate, _timing(ctx))
     metrics["irr"] = irr(ncf)
     metrics["payback"] = payback(ncf)
     metrics["lcop"] = p.lcop
@@ -569,6 +693,19 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
             metrics[k] = np.where(built, metrics[k], np.nan)
         metrics["breakeven_price"] = np.where(p.reached, metrics["breakeven_price"], np.nan)
     return metrics
+
+
+def _timing(ctx: Context) -> str:
+    return ctx.settings.get("simulation.cash_flow_timing") or "start-of-year"
+
+
+def _project_metrics(ctx: Context, pd: dict) -> dict:
+    """NPV and IRR of the project (unlevered, after tax, before financing) at the
+    investor's discount rate, with the scenario's cash-flow timing."""
+    rate = arr(ctx.inputs["finance.discount_rate"], ctx.n)
+    cf = pd["project_cash_flow"]
+    return {"project_npv": npv(cf, rate) * timing_factor(rate, _timing(ctx)),
+            "project_irr": irr(cf)}
 
 
 def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> dict:
@@ -605,7 +742,12 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
 
 
 def _npv_at_flat_price(case: Case) -> Callable:
-    """The option's NPV as a function of a flat product price (for the break-even)."""
+    """The option's NPV as a function of a flat product price (for the break-even).
+
+    It counts the royalty, by-products, sustaining capex, financial security and untaxed
+    support; it leaves out the earnings-stripping interest limit, a bank's reserve
+    account and its sizing on the sizing case (the debt is that of the market path), and
+    is at the start-of-year timing (a positive factor: the same root)."""
     p, fin = case.plant, case.fin
     sen, pub = fin.senior, fin.public
     fixed = (p.costs_opex + case.support + p.lines["capex"] + case.grant + sen.draw + pub.draw
@@ -614,8 +756,33 @@ def _npv_at_flat_price(case: Case) -> Callable:
                + case.taxable_extra - case.deduction)
     priced = [(lambda basis, price, lev=lev, s=s: lev.price_line(s, basis, price, p).plant,
                basis) for lev, s, basis in case.priced]
+    byp, sus = p.lines.get("byproduct"), p.lines.get("sustaining_capex")
+    for x in (byp, p.lines.get("financial_security")):
+        if x is not None:
+            fixed, profit0 = fixed + x, profit0 + x
+    if sus is not None:
+        fixed = fixed + sus
+    for k in case.study.get("untaxed", ()):
+        profit0 = profit0 - case.lines[k]
+    if case.study.get("royalty") is not None:
+        priced.append(_royalty_at_price(case))
     return flat_price_npv(p.esc, p.production, p.dfac, case.wc_share, fixed, profit0,
                           case.tax_rate, case.thr, case.share_above, priced)
+
+
+def _royalty_at_price(case: Case) -> tuple:
+    """The royalty line as a function of the product price, with its basis (production,
+    by-product sales, threshold and share stacked), for the break-even price."""
+    p = case.plant
+    byp = p.lines.get("byproduct", p.zeros)
+    basis = np.stack([p.production, byp, np.broadcast_to(case.study["royalty_thr"] * p.esc,
+                                                         byp.shape),
+                      np.broadcast_to(case.study["royalty"][:, None], byp.shape)], axis=-1)
+
+    def line(b, price):
+        revenue = price * b[..., 0] / 1e6 + b[..., 1]
+        return -b[..., 3] * np.maximum(revenue - b[..., 2], 0.0)
+    return line, basis
 
 
 def _audit_lines(case: Case, pd: dict, contingent, built) -> dict:
@@ -632,11 +799,13 @@ def _audit_lines(case: Case, pd: dict, contingent, built) -> dict:
     out["interest"] = -case.interest if alive is None and built is None else -case.interest * live
     out["principal"] = (-(sen.principal + pub.principal) if alive is None and built is None
                         else -(sen.principal + pub.principal) * live)
-    for k in ("development", "decommissioning", "restart"):
+    for k in ("development", "decommissioning", "restart", "byproduct", "royalty",
+              "sustaining_capex", "financial_security", "debt_reserve"):
         if out.get(k) is None:
             out[k] = zeros
     out = {k: v for k, v in out.items() if v is not None}
     out["net_cash_flow"] = pd["net_cash_flow"]
+    out["project_cash_flow"] = pd["project_cash_flow"]
     production = case.plant.production
     for m in (pd.get("_run"), alive):
         if m is not None:

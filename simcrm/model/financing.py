@@ -6,9 +6,14 @@ The option's levers shape the debt through the hooks of
 state), :meth:`~simcrm.levers.base.Lever.fee` and, once the cash flows are known,
 :meth:`~simcrm.levers.base.Lever.default_loss`.
 
-Debt is drawn with the capex and repaid as an annuity from the first production
-year (:func:`simcrm.kernels.finance.annuity_debt`).  Amounts are positive MEUR per
-year; interest and principal are paid by the plant.
+With ``finance.debt_sizing = "gearing"`` debt is a share of the final capex, drawn
+with the spending and repaid as an annuity from the first production year (after the
+grace years; :func:`simcrm.kernels.finance.annuity_debt`).  With ``"dscr"`` it is sized
+as a bank would (:func:`bank_loan`): on the sizing case's cash flow available for debt
+service at the target cover ratio, capped by the gearing of the capex estimate, so an
+overrun is the sponsor's; a reserve account covers bad years and the loan defaults in
+the first year it cannot be served (:class:`DefaultRisk`).  Amounts are positive MEUR
+per year; interest and principal are paid by the plant.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from functools import cached_property
 
 import numpy as np
 
-from simcrm.kernels.finance import annuity_debt
+from simcrm.kernels.finance import annuity_debt, reserve_account, sculpted_debt
 from simcrm.model.plant import Plant, arr
 
 FINANCING_LINES = {
     "debt_drawdown": "Senior and public loans drawn",
     "interest": "Interest paid on senior and public loans",
     "principal": "Loan principal repaid",
+    "debt_reserve": "Debt service reserve account: filled (−), drawn or released (+)",
 }
 """Plant lines of the debt, in the order of the audit trail."""
 
@@ -91,9 +97,13 @@ class Financing:
     tenor: float
     fees: dict = field(default_factory=dict)
     fee: np.ndarray | None = None
+    dsra_years: float | None = None
+    """Reserve account target [years of debt service] when the debt is sized as a bank
+    would, else None (no reserve; default judged over the life)."""
 
 
-def financing(inputs: dict, plant: Plant, active: list) -> Financing:
+def financing(inputs: dict, plant: Plant, active: list,
+              sizing: np.ndarray | None = None) -> Financing:
     """The debt of an option: senior debt as changed by the levers, public loans, fees.
 
     Parameters
@@ -103,6 +113,9 @@ def financing(inputs: dict, plant: Plant, active: list) -> Financing:
     plant : Plant
     active : list of (Lever, dict)
         The option's levers with their settings, in the fixed lever order.
+    sizing : ndarray, shape (draw, year), optional
+        The sizing case's cash flow available for debt service [MEUR/yr], for
+        ``finance.debt_sizing = "dscr"``.
 
     Returns
     -------
@@ -120,9 +133,15 @@ def financing(inputs: dict, plant: Plant, active: list) -> Financing:
     gearing = np.minimum(terms.gearing, 1.0 - terms.public_share)
     tenor = float(inputs["finance.debt_tenor_years"])
     has_senior = bool(np.any(gearing > 0))
-    fin = Financing(_senior(gearing, has_senior, terms, tenor, plant),
-                    _sum_loans(list(loans.values()), plant), loans, has_senior,
-                    arr(inputs["finance.debt_rate"], n), tenor)
+    bank = inputs.get("finance.debt_sizing") == "dscr"
+    grace = int(round(float(inputs.get("finance.debt_grace_years", 0.0))))
+    if bank and has_senior:
+        senior = bank_loan(inputs, gearing, terms.rate, tenor, grace, plant, sizing)
+    else:
+        senior = _senior(gearing, has_senior, terms, tenor, plant, grace)
+    fin = Financing(senior, _sum_loans(list(loans.values()), plant), loans, has_senior,
+                    arr(inputs["finance.debt_rate"], n), tenor,
+                    dsra_years=float(inputs["finance.dsra_years"]) if bank else None)
     for lev, s in active:
         f = lev.fee(s, fin)
         if f is not None:
@@ -133,7 +152,8 @@ def financing(inputs: dict, plant: Plant, active: list) -> Financing:
     return fin
 
 
-def _senior(gearing, has_senior: bool, terms: DebtTerms, tenor: float, plant: Plant) -> Loan:
+def _senior(gearing, has_senior: bool, terms: DebtTerms, tenor: float, plant: Plant,
+            grace: int = 0) -> Loan:
     """The senior debt: none, on the levers' terms, or the scenario's own (shared by the
     options with this schedule, so computed once)."""
     if not has_senior:
@@ -142,10 +162,37 @@ def _senior(gearing, has_senior: bool, terms: DebtTerms, tenor: float, plant: Pl
     if not terms.changed and "senior" in plant.memo:
         return plant.memo["senior"]
     draw = gearing[:, None] * plant.capex_spend
-    loan = Loan(draw, *annuity_debt(draw, terms.rate, tenor, plant.first_prod_year))
+    first = plant.first_prod_year
+    if grace:
+        first = np.minimum(first + grace, plant.T - 1)
+    loan = Loan(draw, *annuity_debt(draw, terms.rate, tenor, first))
     if not terms.changed:
         plant.memo["senior"] = loan
     return loan
+
+
+def bank_loan(inputs: dict, gearing, rate, tenor: float, grace: int, plant: Plant,
+              sizing: np.ndarray) -> Loan:
+    """Senior debt sized as a bank would (:func:`simcrm.kernels.finance.sculpted_debt`).
+
+    The most the sizing case's CFADS carries at ``finance.target_dscr`` over the tenor
+    (from the first production year plus ``grace``), sculpted or as an annuity sized on
+    the year of lowest CFADS, capped at ``gearing`` × the capex estimate (an overrun is
+    paid by the sponsor); drawn with the estimate's spending.
+    """
+    spend = plant.capex_estimate[:, None] * plant.spend_share * plant.esc
+    total = spend.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        profile = np.where(total[:, None] > 0, spend / total[:, None], 0.0)
+    first = np.minimum(plant.first_prod_year + grace, plant.T - 1)
+    years = int(np.ceil(tenor))
+    service = sizing / float(inputs["finance.target_dscr"])
+    if inputs.get("finance.debt_repayment") == "annuity":
+        t = np.arange(plant.T)
+        rep = (t >= first[:, None]) & (t < first[:, None] + years)
+        low = np.where(rep, service, np.inf).min(axis=1)
+        service = np.where(rep, np.maximum(low, 0.0)[:, None], 0.0)
+    return Loan(*sculpted_debt(profile, service, rate, gearing * total, first, years))
 
 
 def _sum_loans(loans: list[Loan], plant: Plant) -> Loan:
@@ -184,6 +231,13 @@ def loan_with_grace(share: float, rate, tenor: float, grace_years: float, plant:
                                     np.minimum(plant.first_prod_year + grace, plant.T - 1)))
 
 
+def completion_year(plant: Plant) -> np.ndarray:
+    """Year index of the first whole year after the ramp-up (the lenders' completion
+    test); until then the sponsor's completion support pays the debt service shortfall
+    and no default is judged, shape (draw,)."""
+    return np.minimum(np.ceil(plant.s + plant.ramp).astype(int), plant.T - 1)
+
+
 def opening_balance(balance: np.ndarray) -> np.ndarray:
     """Balance at the start of each year from the balances at the end [MEUR]."""
     return np.concatenate([np.zeros((balance.shape[0], 1)), balance[:, :-1]], axis=1)
@@ -195,7 +249,11 @@ class DefaultRisk:
     The cash available for debt service over the life is compared with the debt
     service due; a shortfall is a default, split between the public loans and the
     senior debt pro rata to their principal, and booked in the year the senior
-    debt would be repaid.  Computed only when a lever asks for it.
+    debt would be repaid.  With debt sized as a bank would (``fin.dsra_years`` set) the
+    default is judged year by year instead: in the first year the reserve account is
+    exhausted and CFADS does not cover the debt service
+    (:func:`simcrm.kernels.finance.reserve_account`), the loans' balance then is the
+    shortfall, booked in that year.  Computed only when a lever asks for it.
 
     Parameters
     ----------
@@ -209,8 +267,28 @@ class DefaultRisk:
         self.fin, self.cfads, self.plant = fin, cfads, plant
 
     @cached_property
+    def default_year(self) -> np.ndarray | None:
+        """Year index of a default judged year by year (debt sized as a bank would: the
+        first year the reserve is exhausted and CFADS < debt service), -1 where none;
+        None when the debt is judged over the life."""
+        fin = self.fin
+        if fin.dsra_years is None:
+            return None
+        sen, pub = fin.senior, fin.public
+        service = sen.interest + sen.principal + pub.interest + pub.principal + fin.fee
+        return reserve_account(self.cfads, service, fin.dsra_years,
+                               completion_year(self.plant))[1]
+
+    @cached_property
     def short(self) -> np.ndarray:
-        """Debt service due but not covered over the life, ≥ 0, shape (draw,) [MEUR]."""
+        """Debt not repaid, ≥ 0, shape (draw,) [MEUR]: over the life, the debt service due
+        but not covered; judged year by year, the loans' balance at the start of the
+        default year."""
+        if self.default_year is not None:
+            d = self.default_year
+            sen, pub = self.fin.senior, self.fin.public
+            opening = opening_balance(sen.balance + pub.balance)
+            return np.where(d >= 0, opening[np.arange(d.size), np.maximum(d, 0)], 0.0)
         sen, pub = self.fin.senior, self.fin.public
         service_s = sen.interest + sen.principal
         service_p = pub.interest + pub.principal
@@ -229,7 +307,11 @@ class DefaultRisk:
     def at(self) -> np.ndarray:
         """1 in the year a default loss is booked, shape (draw, year) [1]."""
         p = self.plant
-        when = np.minimum(p.first_prod_year + int(np.ceil(self.fin.tenor)), p.T - 1)
         at = np.zeros((p.n, p.T))
+        if self.default_year is not None:
+            d = self.default_year
+            at[np.arange(p.n)[d >= 0], d[d >= 0]] = 1.0
+            return at
+        when = np.minimum(p.first_prod_year + int(np.ceil(self.fin.tenor)), p.T - 1)
         at[np.arange(p.n), when] = 1.0
         return at

@@ -16,8 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simcrm.kernels.development import development_outcome, time_to_event
-from simcrm.kernels.finance import discount_factors
-from simcrm.kernels.schedule import overlap, production_factor, project_timeline
+from simcrm.kernels.finance import depreciation_shares, discount_factors
+from simcrm.kernels.schedule import (
+    overlap,
+    production_factor,
+    project_timeline,
+    spending_share,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.business_case import Context
@@ -25,15 +30,19 @@ if TYPE_CHECKING:  # pragma: no cover
 OPERATING_LINES = {
     # name: long_name
     "revenue": "Revenue from product sales at market prices",
+    "byproduct": "By-product sales",
+    "royalty": "Royalty on revenue above the threshold",
     "feedstock": "Feedstock purchases",
     "electricity": "Electricity including grid tariff",
     "gas": "Natural gas",
     "carbon": "EU ETS allowances for direct emissions beyond free allocation",
     "other_opex": "Reagents, labour, maintenance and other operating costs",
     "capex": "Capital expenditure including overrun",
+    "sustaining_capex": "Sustaining capital expenditure (capitalised and depreciated)",
     "working_capital": "Change in working capital (released at the end)",
     "development": "Development spending before FID (lost if the project stops)",
     "decommissioning": "Closure and site clean-up at the end of life",
+    "financial_security": "Cost of the financial security for the clean-up during operation",
     "restart": "Cost of restarting after a year idle",
 }
 """Plant lines before policy support, in the order of the audit trail."""
@@ -122,8 +131,7 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
     cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
     production = cap_t[:, None] * production_factor(s, life, ramp, T)  # t/yr
     op_share = overlap(s, s + life, T)  # years of operation in each year
-    build = np.maximum(s - c0, 1e-9)
-    spend_share = overlap(c0, s, T) / build[:, None]
+    spend_share = spending_share(c0, s, T, inp.get("plant.capex_profile") or ())
     capex_final = dev["estimate"] * g("plant.capex_overrun")  # MEUR
     mwh = production * g("operations.electricity_mwh_per_t")[:, None]
     tariff = g("markets.electricity.grid_tariff")[:, None] * esc
@@ -133,8 +141,12 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
                   + lines["other_opex"])
     dfac = discount_factors(g("finance.discount_rate"), T)
     pv_prod = pv(production, dfac)
+    _study_lines(ctx, g, lines, production, op_share, capex_final, esc)
+    capital = lines["capex"]
+    if "sustaining_capex" in lines:
+        capital = capital + lines["sustaining_capex"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lcop = np.where(pv_prod > 0, pv(-(costs_opex + lines["capex"]), dfac) / pv_prod * 1e6,
+        lcop = np.where(pv_prod > 0, pv(-(costs_opex + capital), dfac) / pv_prod * 1e6,
                         np.nan)
     D = float(inp["finance.depreciation_years"])
     if np.any(dev["spend"]):
@@ -177,6 +189,65 @@ def _development(ctx, g, schedule: dict, start: float) -> dict:
         c0, s = c0 + start, s + start
     return {"c0": c0, "s": s, "reached": reached, "end": end, "spend": spend,
             "estimate": estimate}
+
+
+def capex_depreciation(inp: dict, plant: Plant, base: np.ndarray) -> np.ndarray:
+    """Tax depreciation [MEUR/yr], shape (draw, year): of the capex ``base`` [MEUR],
+    shape (draw,), from first production by ``finance.depreciation_method``
+    (:func:`simcrm.kernels.finance.depreciation_shares`), plus the sustaining capex, each
+    year's spending straight-line over ``finance.depreciation_years`` from that year."""
+    D = float(inp["finance.depreciation_years"])
+    method = inp.get("finance.depreciation_method") or "straight-line"
+    if method == "straight-line":
+        dep = base[:, None] / D * plant.dep_share
+    else:
+        shares = depreciation_shares(
+            method, D, float(inp["finance.declining_balance_factor"]),
+            float(inp["finance.accelerated_share"]), inp.get("finance.depreciation_schedule"))
+        dep = np.zeros((plant.n, plant.T))
+        for i, x in enumerate(shares):
+            a = plant.s + i
+            dep += x * overlap(a, a + 1.0, plant.T)
+        dep = base[:, None] * dep
+    sus = plant.lines.get("sustaining_capex")
+    if sus is not None:
+        for i, x in enumerate(depreciation_shares("straight-line", D)):
+            dep = dep.copy()
+            dep[:, i:] -= x * sus[:, :plant.T - i]
+    return dep
+
+
+def operating_margin(inputs: dict, plant: Plant, prices: dict) -> np.ndarray:
+    """EBITDA before support of the plant at the market paths ``prices`` (every year
+    produced, no idling or closure): revenue, by-products, royalty, the cost lines and
+    the financial security [MEUR/yr] — the lenders' sizing case."""
+    g = lambda k: arr(inputs[k], plant.n)  # noqa: E731
+    shim = type("Prices", (), {"prices": prices})()
+    lines = _cost_lines(shim, g, plant.production, plant.op_share, plant.capex_final,
+                        plant.spend_share, plant.mwh, plant.tariff, plant.esc)
+    revenue = prices["product"] * plant.production / 1e6 + plant.lines.get("byproduct", 0.0)
+    royalty = g("finance.royalty_share")[:, None] * np.maximum(
+        revenue - float(inputs["finance.royalty_threshold_meur"]) * plant.esc, 0.0)
+    out = revenue - royalty + plant.lines.get("financial_security", 0.0)
+    for k in ("feedstock", "electricity", "gas", "carbon", "other_opex"):
+        out = out + lines[k]
+    return out
+
+
+def _study_lines(ctx, g, lines: dict, production, op_share, capex_final, esc) -> None:
+    """By-product sales and sustaining capex into ``lines`` [MEUR/yr] where the scenario
+    has any (a plant that idles sells no by-product: see the business case)."""
+    byp = g("operations.byproduct_t_per_t") * g("operations.byproduct_eur_per_t")
+    if np.any(byp):
+        lines["byproduct"] = byp[:, None] * production / 1e6 * esc
+    sus = g("operations.sustaining_capex_share")
+    if np.any(sus):
+        lines["sustaining_capex"] = -(sus * capex_final)[:, None] * op_share * esc
+    fee = (g("finance.financial_security_fee") * g("finance.financial_security_share")
+           * g("finance.decommissioning_share"))
+    if np.any(fee):
+        estimate = capex_final / g("plant.capex_overrun")
+        lines["financial_security"] = -(fee * estimate)[:, None] * op_share * esc
 
 
 def _fixed(g, capex_final) -> np.ndarray:

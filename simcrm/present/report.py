@@ -421,8 +421,9 @@ def render_html(f: Facts, charts: list[Chart], lang: str, other: str | None = No
                      f"{_table(f, lang, w)}\n")
     parts.append(f"<h3>{_e(t('method', lang))}</h3>\n")
     se = float(f.sm["p_npv_pos_se"].max())
+    timing = t("timing_" + f.ds.attrs.get("cash_flow_timing", "start-of-year"), lang)
     for p in i18n.paragraphs("method_text", lang, draws=num(f.ds.sizes["draw"], lang),
-                             se=points(se, lang)):
+                             se=points(se, lang), timing=timing):
         parts.append(f"<p>{_e(p)}</p>\n")
     assume = _assumptions(f.ds, lang)
     if assume:

@@ -225,8 +225,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "years when it cannot cover its variable costs, and its owner closes it after "
             "several years of losses.",
             "NPV is the investor's net present value at the scenario's discount rate, valued "
-            "at the start of the valuation year. The chance of a profitable plant is the share "
-            "of simulations in which the plant is built and earns back its cost of capital. "
+            "at the start of the valuation year ({timing}), of the cash flow to equity; the "
+            "project NPV in the results files leaves the loans out. The chance of a "
+            "profitable plant is the share of simulations in which the plant is built and "
+            "earns back its cost of capital. "
             "Budget cash is what leaves the treasury less what the levers bring back (loans "
             "repaid, fees, resales), present value at the public discount rate; the grant "
             "equivalent values the aid by the EU state-aid methods; the fiscal return is the "
@@ -254,7 +256,9 @@ TEXTS: dict[str, dict[str, str]] = {
             "fabriek ligt stil in jaren waarin ze haar variabele kosten niet terugverdient, en "
             "de eigenaar sluit haar na enkele verliesjaren.",
             "NCW is de netto contante waarde voor de investeerder tegen de disconteringsvoet "
-            "van het scenario, gewaardeerd op het begin van het waarderingsjaar. De kans op een "
+            "van het scenario, gewaardeerd op het begin van het waarderingsjaar ({timing}), van "
+            "de kasstroom naar het eigen vermogen; de project-NCW in de resultaatbestanden laat "
+            "de leningen weg. De kans op een "
             "rendabele fabriek is het aandeel simulaties waarin de fabriek gebouwd wordt en haar "
             "kapitaalkosten terugverdient. Het kasbeslag is wat de schatkist uitgeeft min wat de "
             "instrumenten terugbrengen (afgeloste leningen, provisies, doorverkoop), contante "
@@ -269,6 +273,12 @@ TEXTS: dict[str, dict[str, str]] = {
             "procentpunt (standaardfout); kleinere verschillen tussen opties zeggen niets.",
         ],
     },
+    "timing_start-of-year": {"en": "each year's cash flow at its start",
+                             "nl": "de kasstroom van elk jaar aan het begin ervan"},
+    "timing_mid-year": {"en": "each year's cash flow in its middle",
+                        "nl": "de kasstroom van elk jaar halverwege het jaar"},
+    "timing_end-of-year": {"en": "each year's cash flow at its end",
+                           "nl": "de kasstroom van elk jaar aan het eind ervan"},
     "other_lang": {"en": "Nederlandse versie", "nl": "English version"},
     "yes": {"en": "yes", "nl": "ja"},
     "no": {"en": "no", "nl": "nee"},

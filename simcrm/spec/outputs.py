@@ -93,11 +93,24 @@ def _o(name, kind, unit, long_name, en, nl, description="", short="") -> Output:
 
 _METRICS = [
     _o("npv", "metric", "MEUR", "Net present value to the investor", "NPV", "NCW",
-       "Investor's net present value of the net cash flow at the scenario's discount rate, "
-       "valued at 1 January of the valuation year. A draw that is not built has the "
-       "development spending alone."),
+       "Investor's (equity) net present value of the net cash flow, after tax and debt "
+       "service, at the scenario's discount rate and cash-flow timing, valued at 1 January "
+       "of the valuation year. A draw that is not built has the development spending "
+       "alone."),
     _o("irr", "metric", "1/yr", "Internal rate of return to the investor", "IRR", "IRR",
        "Internal rate of return of the net cash flow; NaN where none exists."),
+    _o("project_npv", "metric", "MEUR",
+       "Net present value of the project (unlevered, after tax, before financing)",
+       "Project NPV", "Project-NCW",
+       "Net present value of the project cash flow: revenue, costs, support, capex, "
+       "working capital and the tax the plant would pay without loans (no interest or fees "
+       "deducted), before any loan is drawn or repaid; at the investor's discount rate and "
+       "cash-flow timing, valued at 1 January of the valuation year. The view of a "
+       "feasibility study; equal to the NPV when there is no debt."),
+    _o("project_irr", "metric", "1/yr",
+       "Internal rate of return of the project (unlevered, after tax)",
+       "Project IRR", "Project-IRR",
+       "Internal rate of return of the project cash flow; NaN where none exists."),
     _o("payback", "metric", "years", "Payback time from the start of the valuation year",
        "Payback time", "Terugverdientijd",
        "Years from 1 January of the valuation year until the cumulative net cash flow, "
@@ -241,6 +254,14 @@ _STATS = [
     _o("public_contingent_cost_mean", "statistic", "MEUR",
        "Expected clean-up cost falling on the state after an early closure (PV)",
        "Contingent public cost", "Voorwaardelijke publieke kosten"),
+    _o("project_npv_mean", "statistic", "MEUR",
+       "Mean NPV of the project (unlevered, after tax, before financing)",
+       "Mean project NPV", "Gem. project-NCW"),
+    _o("project_npv_mean_se", "statistic", "MEUR", "Standard error of the mean project NPV",
+       "Mean project NPV, standard error", "Gem. project-NCW, standaardfout"),
+    _o("project_irr_mean", "statistic", "1/yr",
+       "Mean project IRR over draws where one exists", "Mean project IRR",
+       "Gem. project-IRR"),
     _o("irr_mean", "statistic", "1/yr", "Mean IRR over draws where an IRR exists",
        "Mean IRR", "Gem. IRR", short="IRR"),
     _o("irr_mean_se", "statistic", "1/yr", "Standard error of the mean IRR",
@@ -372,6 +393,10 @@ _PLANT_LABELS = {
     "guarantee_fee": ("Guarantee fee", "Garantieprovisie"),
     "development": ("Development spending", "Ontwikkelkosten"),
     "decommissioning": ("Decommissioning", "Ontmanteling"),
+    "byproduct": ("By-product sales", "Verkoop bijproducten"),
+    "royalty": ("Royalty", "Royalty"),
+    "sustaining_capex": ("Sustaining capex", "Vervangingsinvesteringen"),
+    "financial_security": ("Financial security", "Financiële zekerheid"),
     "restart": ("Restart after idling", "Herstart na stilstand"),
 }
 
@@ -392,6 +417,9 @@ def _lines() -> list[Output]:
         _o("net_cash_flow", "line", "MEUR/yr",
            "Net cash flow to the investor (sum of the plant lines)", "Net cash flow",
            "Netto kasstroom"),
+        _o("project_cash_flow", "line", "MEUR/yr",
+           "Project cash flow: unlevered, after the tax without loans, before financing",
+           "Project cash flow", "Projectkasstroom"),
         _o("production", "line", "t/yr", "Production", "Production", "Productie"),
     ]
     for ln in lever_lines():

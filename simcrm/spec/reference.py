@@ -177,6 +177,13 @@ def _value_schema(p: Param) -> dict:
     elif p.kind == "pairs":
         out["type"] = "array"
         out["items"] = {"type": "array", "minItems": 3, "maxItems": 3}
+    elif p.kind == "shares":
+        out["type"] = "array"
+        out["items"] = {"type": "number", "minimum": 0}
+    elif p.kind == "table":
+        out["type"] = "array"
+        out["items"] = {"type": "array", "minItems": 2, "maxItems": 2,
+                        "items": {"type": "number"}}
     else:
         out["type"] = _JSON_TYPES.get(p.kind, "number")
         if p.kind in ("float", "int"):

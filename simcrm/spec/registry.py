@@ -51,8 +51,10 @@ class Param:
     key : str
         Dotted TOML path, e.g. ``plant.capex_meur``.
     kind : str
-        ``float``, ``int``, ``str``, ``bool``, ``choice`` or ``pairs`` (a list of
-        ``[name, name, number]`` triples).
+        ``float``, ``int``, ``str``, ``bool``, ``choice``, ``pairs`` (a list of
+        ``[name, name, number]`` triples), ``shares`` (a list of numbers ≥ 0 that add up
+        to 1; empty for the default behaviour) or ``table`` (a list of ``[year, value]``
+        pairs, years increasing, values within ``lo``..``hi``; empty for none).
     unit : str
         Unit in the style of the results (``MEUR``, ``t/yr``, ``1`` ...).
     default : object
@@ -95,6 +97,12 @@ class Param:
             return ", ".join(f'"{c}"' for c in self.choices)
         if self.kind in ("str", "pairs"):
             return ""
+        if self.kind == "shares":
+            return "[] or numbers ≥ 0 adding up to 1"
+        if self.kind == "table":
+            lo, hi = self.lo, self.hi
+            return (f"[] or [[year, value], ...], years increasing, values "
+                    f"{Param(self.key, 'float', '', 0, '', lo=lo, hi=hi).range_text()}")
         if self.kind == "bool":
             return "true | false"
         lo, hi = self.lo, self.hi
@@ -152,8 +160,15 @@ _META = [
        "What the scenario represents, in a sentence or two."),
     _p("scenario.price_year", "int", "year", 2024, "Price year of all money amounts (real terms).",
        lo=1990, hi=2100),
-    _p("scenario.currency", "choice", "", "EUR", "Currency of all money amounts.",
-       choices=("EUR",)),
+    _p("scenario.currency", "choice", "", "EUR",
+       "Currency of all money amounts, so that a study can be entered as published; every "
+       "'EUR' and 'MEUR' of the inputs and results then means that currency (results.nc "
+       "states it).", choices=("EUR", "USD", "GBP", "CAD", "AUD", "CHF", "SEK", "NOK",
+                                "DKK", "JPY", "CNY", "ZAR")),
+    _p("scenario.eur_per_unit", "float", "EUR", 1.0,
+       "Euro per unit of the scenario's currency (1 for EUR), for converting amounts to "
+       "euro (results.nc attribute eur_per_unit).", lo=0, lo_open=True, hi=1e4,
+       source="1: the scenario is in euro"),
     _p("scenario.terms", "choice", "", "real",
        "Real terms (prices of the price year; discount rate is real) or nominal terms "
        "(prices and fixed costs escalate with finance.inflation; discount rate is nominal).",
@@ -177,6 +192,16 @@ _SIMULATION = [
        "Calendar year to whose 1 January every amount is discounted (year index 0), e.g. "
        "the year of today's policy decision. Default: the start year. It may not be later "
        "than the start year.", lo=2000, hi=2100),
+    _p("simulation.cash_flow_timing", "choice", "", "start-of-year",
+       "When in its year a cash flow is taken to fall, for the investor's NPVs (equity and "
+       "project): start-of-year discounts year t's flow by (1 + r)^-t (the valuation year's "
+       "flows are not discounted; numpy_financial's convention), mid-year by "
+       "(1 + r)^-(t + 0.5) (flows spread over the year, as many feasibility studies do), "
+       "end-of-year by (1 + r)^-(t + 1) (a spreadsheet's NPV() over the yearly flows). The "
+       "IRR, the payback, the investor's build decision and the public cost do not depend on "
+       "it.", choices=("start-of-year", "mid-year", "end-of-year"),
+       source="start-of-year: simcrm's convention before this setting; mid-year and "
+              "end-of-year as feasibility studies state them (e.g. 'mid-year discounting')"),
     _p("simulation.horizon_years", "int", "years", 30,
        "Number of years simulated from the valuation year; cash flows after the horizon are "
        "ignored.",
@@ -208,6 +233,13 @@ _PLANT = [
        lo=0, hi=1, lo_open=True, uncertain=True),
     _p("plant.life_years", "float", "years", 25.0, "Operating life from first production.",
        lo=1, hi=100, uncertain=True),
+    _p("plant.capex_profile", "shares", "1", [],
+       "Spending profile of the capex (overrun included) over the construction period: "
+       "shares of equal parts of it, in order, e.g. [0.3, 0.7] for 30 % in the first half "
+       "and 70 % in the second (a two-year build: by year). Empty: evenly over the "
+       "construction period.",
+       source="evenly: simcrm's spending before this setting; feasibility studies state "
+              "their own profile"),
 ]
 
 _OPERATIONS = [
@@ -227,8 +259,25 @@ _OPERATIONS = [
     _p("operations.labour_meur_per_yr", "float", "MEUR/yr", 0.0,
        "Staff costs per year of operation.", lo=0, hi=MAX_MEUR, uncertain=True),
     _p("operations.maintenance_share", "float", "1/yr", 0.03,
-       "Maintenance and sustaining capital per year, as a share of the final capex.",
+       "Maintenance per year of operation, as a share of the final capex, expensed as an "
+       "operating cost (a fixed cost in other_opex). Sustaining capital that is capitalised "
+       "and depreciated: operations.sustaining_capex_share.",
        lo=0, hi=0.5, uncertain=True),
+    _p("operations.sustaining_capex_share", "float", "1/yr", 0.0,
+       "Sustaining capital per year of operation, as a share of the final capex: spent "
+       "while the plant is open (line sustaining_capex), capitalised and depreciated "
+       "straight-line over finance.depreciation_years from the year it is spent; paid out of "
+       "the cash flow available for debt service.", lo=0, hi=0.5, uncertain=True,
+       source="assumption: none unless a scenario states it (maintenance_share holds the "
+              "upkeep of the default scenarios)"),
+    _p("operations.byproduct_t_per_t", "float", "t/t", 0.0,
+       "By-product sold per tonne of product (e.g. sodium sulphate from a lithium "
+       "hydroxide refinery), credited in the years the plant produces.", lo=0, hi=1e4,
+       uncertain=True, source="assumption: none unless a scenario states it"),
+    _p("operations.byproduct_eur_per_t", "float", "EUR/t", 0.0,
+       "Price of the by-product (real, of the price year; escalated in nominal terms).",
+       lo=0, hi=MAX_PRICE, uncertain=True,
+       source="assumption: none unless a scenario states it"),
     _p("operations.other_fixed_meur_per_yr", "float", "MEUR/yr", 0.0,
        "Other fixed operating costs per year of operation (insurance, overheads).", lo=0,
        hi=MAX_MEUR, uncertain=True),
@@ -259,6 +308,15 @@ def _market_params(m: str) -> list[Param]:
         _p(f"markets.{m}.long_run", "float", u, None,
            f"Long-run median level the {what} reverts to; defaults to the start level.",
            lo=0, hi=top, uncertain=True),
+        _p(f"markets.{m}.deck", "table", u, [],
+           f"A yearly price deck of the {what}: [[calendar year, price], ...], interpolated "
+           "linearly between its years and flat beyond its ends (real, of the price year). "
+           "When given, the deck is the path's median: the price starts on the deck in the "
+           "valuation year and the shocks, crashes and spikes move it around the deck, "
+           "reverting to it at the reversion speed (start and long_run are then not used for "
+           "the path; long_run still sets the long-run margin of the walk-away test). Empty: "
+           "no deck.", lo=0, hi=top,
+           source="none: a scenario gives the deck of the study or forecast it follows"),
         _p(f"markets.{m}.reversion", "float", "1/yr", 0.3,
            "Mean-reversion speed of the log price: the share of the gap to the long-run level "
            "closed each year (0 = random walk, 1 = back in one year).", lo=0, hi=1, uncertain=True),
@@ -344,6 +402,9 @@ _DEVELOPMENT = [
               "five years of development; no public rate was found"),
 ]
 
+_EARNINGS_STRIPPING = ("https://www.fundamentvoor.nl/onderneming-administratie/fiscale-eenheid/"
+                       "aandachtspunten-fiscale-eenheid-vpb/43-beperking")
+
 _FINANCE = [
     _p("finance.discount_rate", "float", "1/yr", 0.08,
        "Investor's discount rate (real in real terms, nominal in nominal terms).",
@@ -357,8 +418,58 @@ _FINANCE = [
        "Share of the taxable profit above the threshold against which carried-forward losses "
        "can be set off (NL since 2022: 50 %).", lo=0, hi=1),
     _p("finance.depreciation_years", "float", "years", 15.0,
-       "Straight-line tax depreciation period of the capex, from first production.",
+       "Tax depreciation period of the capex, from first production (the straight-line "
+       "period, the life of a declining balance, the rest after an accelerated share).",
        lo=1, hi=100),
+    _p("finance.depreciation_method", "choice", "", "straight-line",
+       "Tax depreciation of the capex from first production: straight-line over "
+       "finance.depreciation_years; declining-balance at finance.declining_balance_factor / "
+       "depreciation_years of the book value a year, switching to straight-line over the "
+       "remaining years when that is more; accelerated: finance.accelerated_share written "
+       "off in the first year of production (as the Dutch Vamil / willekeurige afschrijving "
+       "allows for listed environmental investments) and the rest straight-line; schedule: "
+       "the shares of finance.depreciation_schedule, one per year of production.",
+       choices=("straight-line", "declining-balance", "accelerated", "schedule"),
+       source="straight-line: simcrm's depreciation before this setting"),
+    _p("finance.declining_balance_factor", "float", "1", 2.0,
+       "Declining-balance rate as a multiple of the straight-line rate (2 = double "
+       "declining balance).", lo=1, hi=10,
+       source="assumption: double declining balance, the textbook case"),
+    _p("finance.accelerated_share", "float", "1", 0.75,
+       "Share of the capex written off in the first year of production with the "
+       "accelerated method.", lo=0, hi=1,
+       source="Vamil: 75 % of a listed environmental investment may be written off at "
+              "will (https://www.ficsus.nl/kennisbank/boekhoudtermen/vamil-regeling, "
+              "https://business.gov.nl/subsidy/random-depreciation-environmental-"
+              "investments/)"),
+    _p("finance.depreciation_schedule", "shares", "1", [],
+       "Depreciation shares of the capex by year of production (first year first), for "
+       "the schedule method, e.g. a US MACRS table; must be given for that method.",
+       source="none: a scenario gives its own table"),
+    _p("finance.interest_limit", "bool", "", False,
+       "Whether the Dutch earnings-stripping rule limits the interest deduction: net "
+       "interest (and loan fees) is deductible up to the larger of "
+       "finance.interest_limit_share × fiscal EBITDA and finance.interest_limit_meur a "
+       "year; the rest is carried forward without time limit.",
+       source="off: simcrm before this setting deducted all interest"),
+    _p("finance.interest_limit_share", "float", "1", 0.245,
+       "Share of fiscal EBITDA up to which net interest is deductible (NL: 24.5 % from "
+       "2025, 20 % in 2022-2024).", lo=0, hi=1,
+       source=f"earnings-stripping rule ({_EARNINGS_STRIPPING})"),
+    _p("finance.interest_limit_meur", "float", "MEUR/yr", 1.0,
+       "Net interest deductible in any case (NL: EUR 1 million a year).", lo=0, hi=MAX_MEUR,
+       source=f"earnings-stripping rule ({_EARNINGS_STRIPPING}); carried forward: "
+              "https://bylan.nl/nieuwsbrief-juli-2024/verdere-beperking-van-renteaftrek-voor-"
+              "vastgoed-bvs/"),
+    _p("finance.royalty_share", "float", "1", 0.0,
+       "Royalty to the state or a landowner as a share of revenue (product and "
+       "by-products) above finance.royalty_threshold_meur a year; tax-deductible.",
+       lo=0, hi=1, uncertain=True,
+       source="none in the Netherlands for a processing plant; studies of mines abroad "
+              "state theirs"),
+    _p("finance.royalty_threshold_meur", "float", "MEUR/yr", 0.0,
+       "Revenue per year free of royalty.", lo=0, hi=MAX_MEUR,
+       source="none unless a scenario states it"),
     _p("finance.working_capital_share", "float", "1", 0.15,
        "Working capital held, as a share of the year's revenue; released at the end.",
        lo=0, hi=2, uncertain=True),
@@ -373,6 +484,42 @@ _FINANCE = [
     _p("finance.debt_tenor_years", "float", "years", 12.0,
        "Repayment period of the debt (annuity), starting in the first production year.",
        lo=1, hi=50),
+    _p("finance.debt_sizing", "choice", "", "gearing",
+       "How the senior debt is sized and repaid. gearing: finance.debt_gearing × the final "
+       "capex, drawn with the spending (an overrun is financed pro rata), repaid as an "
+       "annuity. dscr: as a bank would, the debt the sizing case's cash flow available for "
+       "debt service (CFADS) carries at finance.target_dscr over the tenor, capped at "
+       "finance.debt_gearing × the capex estimate; an overrun is paid by the sponsor "
+       "(standby equity); repayment sculpted or annuity (finance.debt_repayment); a debt "
+       "service reserve (finance.dsra_years); default in the first year the reserve is "
+       "exhausted and CFADS does not cover the debt service.",
+       choices=("gearing", "dscr"),
+       source="gearing: simcrm's debt before this setting"),
+    _p("finance.target_dscr", "float", "1", 1.35,
+       "Minimum debt service cover ratio (CFADS / debt service) of the sizing case that the "
+       "lenders require (finance.debt_sizing = \"dscr\").", lo=1, hi=10,
+       source="assumption: project-finance lenders commonly ask 1.3-1.5 for merchant "
+              "industrial plants"),
+    _p("finance.debt_repayment", "choice", "", "sculpted",
+       "Repayment with finance.debt_sizing = \"dscr\": sculpted (debt service = the sizing "
+       "case's CFADS / target DSCR each year) or annuity (equal debt service, sized on the "
+       "year of lowest CFADS).", choices=("sculpted", "annuity"),
+       source="assumption: sculpting is the usual project-finance repayment"),
+    _p("finance.sizing_case", "choice", "", "p50",
+       "The cash flow the debt is sized on (finance.debt_sizing = \"dscr\"): p50, every "
+       "market on its median path (no shocks, crashes or spikes) with the draw's other "
+       "inputs; or draw, the draw's own prices (perfect foresight: for checks).",
+       choices=("p50", "draw"),
+       source="assumption: banks size on a base (P50) case"),
+    _p("finance.debt_grace_years", "float", "years", 0.0,
+       "Years after the first production year before the senior debt is repaid (interest "
+       "is paid meanwhile; rounded to whole years).", lo=0, hi=30,
+       source="none: repayment from the first production year, as simcrm did before"),
+    _p("finance.dsra_years", "float", "years", 0.5,
+       "Debt service reserve account with finance.debt_sizing = \"dscr\": the reserve "
+       "held, in years of the next year's debt service, filled from the cash flow after "
+       "debt service and drawn in a year the cash flow does not cover the debt service.",
+       lo=0, hi=5, source="assumption: six months of debt service is the usual reserve"),
     _p("finance.walkaway_years", "float", "years", 3.0,
        "The sponsor closes the plant for good (limited liability) after this many "
        "consecutive operating years with a negative cash flow from operations after tax, "
@@ -397,6 +544,13 @@ _FINANCE = [
        "the state pays the rest (a contingent public cost).", lo=0, hi=1, uncertain=True,
        source="assumption: Dutch permits can demand a financial security (Omgevingswet), "
               "rarely for the whole clean-up"),
+    _p("finance.financial_security_fee", "float", "1/yr", 0.0,
+       "Yearly cost of keeping the financial security (e.g. a bank guarantee's fee), as a "
+       "share of the amount secured (financial_security_share × the decommissioning cost), "
+       "paid in the years of operation until closure (line financial_security; "
+       "tax-deductible).", lo=0, hi=1, uncertain=True,
+       source="none unless a scenario states it; for scale, bank guarantees cost about "
+              "0.5-2 % a year (assumption)"),
     _p("finance.public_discount_rate", "float", "1/yr", 0.0225,
        "Government's discount rate for the present value of public cost (NL MKBA: 2.25 % real).",
        lo=-0.5, hi=1, lo_open=True),

@@ -632,6 +632,8 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
             return bad(f"{_show(v)} is not allowed; use one of {p.range_text()}"
                        + (_suggest(str(v), list(p.choices)) if isinstance(v, str) else ""))
         return []
+    if p.kind in ("shares", "table"):
+        return [Problem(file, shown, m) for m in _list_problems(p, v)]
     if p.kind == "pairs":
         if not isinstance(v, list):
             return bad('must be a list of ["name", "name", rho] triples')
@@ -647,6 +649,30 @@ def _check_value(p: Param, v: Any, file: str, shown: str) -> list[Problem]:
                 out += bad(f"entry {i + 1}: correlates {t[0]!r} with itself")
         return out
     raise AssertionError(p.kind)
+
+
+def _list_problems(p: Param, v: Any) -> list[str]:
+    """What is wrong with a ``shares`` or ``table`` value (empty if fine)."""
+    def num(x) -> bool:
+        return (not isinstance(x, bool) and isinstance(x, (int, float))
+                and math.isfinite(x) and abs(x) <= MAX_MAGNITUDE)
+
+    if p.kind == "shares":
+        if not isinstance(v, list) or not all(num(x) and x >= 0 for x in v):
+            return [f"must be a list of numbers ≥ 0 (shares), e.g. [0.3, 0.7], got {_show(v)}"]
+        if v and abs(sum(v) - 1.0) > 1e-6:
+            return [f"the shares must add up to 1, they add up to {sum(v):g}"]
+        return []
+    if not isinstance(v, list) or not all(isinstance(r, list) and len(r) == 2
+                                          and num(r[0]) and num(r[1]) for r in v):
+        return [f"must be a list of [year, value] pairs, e.g. [[2026, 20000], [2030, 18000]], "
+                f"got {_show(v)}"]
+    years = [r[0] for r in v]
+    if any(b <= a for a, b in zip(years, years[1:])):
+        return [f"the years must increase from row to row, got {years}"]
+    return [f"row {i + 1}: {r[1]:g} [{p.unit}] is outside the allowed range "
+            f"{Param(p.key, 'float', p.unit, 0, '', lo=p.lo, hi=p.hi).range_text()}"
+            for i, r in enumerate(v) if not p.allows(float(r[1]))]
 
 
 def _support_problem(p: Param, d: Dist) -> str | None:
@@ -739,6 +765,10 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
         ctx.add("simulation.valuation_year", f"{valuation} is after the start year {start}: "
                 "money is valued at a year no later than development starts (leave it out "
                 "to value at the start year)")
+    if settings.get("scenario.currency") == "EUR" and settings.get("scenario.eur_per_unit") != 1:
+        ctx.add("scenario.eur_per_unit", f"{_show(settings.get('scenario.eur_per_unit'))} "
+                "is not allowed with scenario.currency = \"EUR\": a euro is 1 euro (leave it "
+                "out, or set scenario.currency to the currency the amounts are in)")
 
     # base inputs ----------------------------------------------------------------------
     base_in = _flatten({k: data[k] for k in _INPUT_SECTIONS if k in data}, INPUTS, "", ctx)
@@ -798,6 +828,13 @@ def _build(path: Path, data: dict, origin: dict[str, str], problems: list[Proble
         for m in MARKETS:
             if w.inputs.get(f"markets.{m}.long_run") is None:
                 w.inputs[f"markets.{m}.long_run"] = w.inputs[f"markets.{m}.start"]
+        if (w.inputs.get("finance.depreciation_method") == "schedule"
+                and not w.inputs.get("finance.depreciation_schedule")):
+            where = "finance.depreciation_schedule" if w.name == "base" else (
+                f"worlds.{w.name}.finance.depreciation_schedule")
+            ctx.add(where, 'must list the depreciation shares by year (e.g. [0.2, 0.32, '
+                    '0.192, 0.1152, 0.1152, 0.0576]) when finance.depreciation_method = '
+                    '"schedule"')
 
     # correlations -----------------------------------------------------------------------
     uncertain = {k for w in worlds.values() for k, v in w.inputs.items() if isinstance(v, Dist)}
