@@ -49,6 +49,7 @@ Public money, three measures never mixed (:mod:`simcrm.model.public`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,12 +82,18 @@ class Booking:
         The transfer that counts for EU state aid [MEUR/yr] (default: ``plant``, or
         ``outlays`` where there is no plant line): a loan's or guarantee's advantage
         over market-conform terms, a contract's payment above the market price.
+    remask : callable or None
+        ``remask(mask)`` -> the booking of a plant that produces only in the years
+        where ``mask`` (draw, year) is 1, for a price-dependent line whose flows in one
+        year follow from the output of another (a stock bought in one year and sold
+        later); None: every flow is multiplied by the mask.
     """
 
     plant: np.ndarray | None
     outlays: np.ndarray
     receipts: np.ndarray | None = None
     aid: np.ndarray | None = None
+    remask: Callable[[np.ndarray], Booking] | None = None
 
     def aid_flow(self) -> np.ndarray:
         """:attr:`aid`, or its default."""

@@ -422,8 +422,11 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
                 receipts[lev.name] = case.receipts[lev.name] * mask
             support = support + lines[lev.line]
     for lev, b in books:
+        own = mask is not None and b.remask is not None
+        if own:  # flows of one year that follow from the output of another
+            b = b.remask(mask)
         plant, outlays, rec, a = b.plant, b.outlays, b.receipts, b.aid_flow()
-        if mask is not None:  # no tonnes, no per-tonne payments
+        if mask is not None and not own:  # no tonnes, no per-tonne payments
             plant, outlays, a = plant * mask, outlays * mask, a * mask
             rec = None if rec is None else rec * mask
         if lev.line:
