@@ -25,6 +25,8 @@ Stages, in the order the model calls them
     state on the senior debt) and, once the cash flows are known,
     :meth:`Lever.public_flows` (the state's cash and the aid in its loan, guarantee or
     stake, with the defaults it bears).
+    Then :meth:`Lever.equity` acts on the sponsor's equity cash flow (a public stake,
+    the repayment of grants), each lever seeing the flow the ones before left.
 ``tax``
     :meth:`Lever.deduction`: extra deductions from the taxable profit; the model
     books the tax forgone as the lever's government outlay.
@@ -100,6 +102,30 @@ class Booking:
         if self.aid is not None:
             return self.aid
         return self.outlays if self.plant is None else self.plant
+
+
+@dataclass
+class EquityView:
+    """What :meth:`Lever.equity` sees once the cash flows are known.
+
+    Attributes
+    ----------
+    ncf : ndarray, shape (draw, year)
+        The sponsor's equity cash flow so far [MEUR/yr].
+    plant : Plant
+    grant : ndarray, shape (draw, year)
+        Money towards the investment received from the capex-stage levers [MEUR/yr].
+    close : ndarray of int, shape (draw,), or None
+        Year index in which the sponsor walks away (-1 or None: never).
+    rate : ndarray, shape (draw,)
+        The investor's discount rate [1/yr].
+    """
+
+    ncf: np.ndarray
+    plant: Plant
+    grant: np.ndarray
+    close: np.ndarray | None
+    rate: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -204,6 +230,8 @@ class Lever:
         Long name of the government flow ``gov_<name>`` (None: the lever books none).
     description : str
         What the lever is, in a sentence (for the scenario reference).
+    eu_funds : bool
+        See the attribute.
     """
 
     name: str
@@ -217,6 +245,9 @@ class Lever:
     line_description: str | None = None
     gov_description: str | None = None
     description: str = ""
+    eu_funds: bool = False
+    """Whether the lever's public money is the EU budget's share of the option's
+    (reported apart as ``budget_cash_eu``; the Dutch treasury's is the rest)."""
 
     # --- declaration -------------------------------------------------------------------
 
@@ -294,6 +325,29 @@ class Lever:
         outlays (loan disbursements, guarantee calls, equity), its receipts other than
         fees (repayments, interest, dividends; lower after a default) and the aid
         against market-conform ``terms`` [MEUR/yr]; ``plant`` is None."""
+        return None
+
+    def equity(self, s: dict, view: EquityView) -> Booking | None:
+        """A change of the sponsor's equity cash flow once it is known (a public stake,
+        the repayment of a grant): ``plant`` is added to the sponsor's net cash flow,
+        outlays, receipts and aid are the state's [MEUR/yr]."""
+        return None
+
+    def cofunding(self, s: dict, budget: list) -> Booking | None:
+        """Public money of the other levers paid from another budget (EU co-funding).
+
+        Parameters
+        ----------
+        budget : list of (Lever, ndarray)
+            Every other lever of the option with its budget cash (outlays − receipts),
+            shape (draw, year) [MEUR/yr].
+
+        Returns
+        -------
+        Booking or None
+            ``receipts``: what the other budget pays in place of the Dutch treasury,
+            ``outlays``: what it takes back [MEUR/yr]; no plant line.
+        """
         return None
 
     def state_aid(self, s: dict, limits: dict, inputs: dict) -> list[str]:

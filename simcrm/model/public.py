@@ -19,6 +19,11 @@
   :func:`simcrm.engine.evaluate.evaluate`, which sees the baseline.  In a social
   cost-benefit analysis taxes are transfers; it is shown apart for the budget.
 
+Money a lever marks as the EU budget's (:attr:`~simcrm.levers.base.Lever.eu_funds`,
+EU co-funding) is booked as a receipt of the Dutch treasury, so ``budget_cash`` is the
+Dutch treasury's; ``budget_cash_eu`` [MEUR/yr] and ``budget_cash_eu_pv`` [MEUR] show
+the EU's part apart.
+
 ``public_cost_net`` = budget cash (PV) − fiscal return: the net effect on the public
 purse, both at the public discount rate.
 """
@@ -42,6 +47,13 @@ def _total(flows: dict, shape: tuple) -> np.ndarray:
     return out
 
 
+def eu_cash(gov: dict, receipts: dict, shape: tuple) -> np.ndarray:
+    """Budget cash paid from the EU budget (levers with ``eu_funds``) [MEUR/yr]."""
+    eu = {k: receipts.get(k, 0.0) - gov.get(k, 0.0) for k in set(gov) | set(receipts)
+          if getattr(levers.LEVERS.get(k), "eu_funds", False)}
+    return _total(eu, shape)
+
+
 def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
                    capex: np.ndarray, contingent) -> dict:
     """Budget cash, grant equivalent, aid intensity, tax paid and contingent cost per draw.
@@ -62,7 +74,8 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
     Returns
     -------
     dict of ndarray, shape (draw,)
-        ``budget_cash_pv``, ``gross_grant_equivalent``, ``eligible_cost_pv``,
+        ``budget_cash_pv``, ``budget_cash_eu_pv``, ``gross_grant_equivalent``,
+        ``eligible_cost_pv``,
         ``aid_intensity`` (NaN where nothing eligible is spent), ``tax_paid_pv``,
         ``public_contingent_cost`` [MEUR or 1]; ``fiscal_return`` and
         ``public_cost_net`` NaN (:data:`FILLED_BY_EVALUATE`).
@@ -81,6 +94,7 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
         intensity = np.where(eligible > 0, gge / eligible, np.nan)
     return {
         "budget_cash_pv": cash @ gdf,
+        "budget_cash_eu_pv": eu_cash(gov, receipts, (n, T)) @ gdf,
         "gross_grant_equivalent": gge,
         "eligible_cost_pv": eligible,
         "aid_intensity": intensity,
@@ -95,7 +109,7 @@ def public_lines(gov: dict, receipts: dict, aid: dict, contingent, shape: tuple)
 
     ``budget_cash_<lever>`` (outlays − receipts) and ``aid_<lever>`` for every lever
     that books public money (zeros for the others), then the totals ``gov_outlays``,
-    ``gov_receipts``, ``budget_cash``, ``aid`` and ``gov_contingent``.
+    ``gov_receipts``, ``budget_cash``, ``budget_cash_eu``, ``aid`` and ``gov_contingent``.
     """
     zeros = np.zeros(shape)
     out = {}
@@ -105,6 +119,7 @@ def public_lines(gov: dict, receipts: dict, aid: dict, contingent, shape: tuple)
     out["gov_outlays"] = _total(gov, shape)
     out["gov_receipts"] = _total(receipts, shape)
     out["budget_cash"] = out["gov_outlays"] - out["gov_receipts"]
+    out["budget_cash_eu"] = eu_cash(gov, receipts, shape)
     out["aid"] = _total(aid, shape)
     out["gov_contingent"] = zeros if contingent is None else contingent
     return out
