@@ -157,3 +157,192 @@ def test_spread_floor_does_not_pay_when_feedstock_falls_with_the_product():
     np.testing.assert_allclose(price_floor(s, *args, feed).plant, 0.0, atol=1e-12)
     # settled on the product price at the same strike it pays for the feedstock move
     np.testing.assert_allclose(price_floor(s, *args).plant, [[0, 0.3, 0.6]], atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# Public equity
+# --------------------------------------------------------------------------------------
+
+EQUITY = """
+[options.pari.public_equity]
+share = 0.25
+exit_years = 2
+[options.premium.public_equity]
+share = 0.25
+entry_premium = 0.2
+exit_years = 2
+"""
+NCF = np.array([-50, 16, 16, 16, 16, 16, 0, 0.0])  # the hand plant's equity cash flow
+
+
+def test_pari_passu_equity_is_no_aid_and_leaves_the_sponsor_its_share(hand_scenario):
+    # the state pays 25 % of the 50 MEUR at FID, takes 25 % of 16 in 2027–2029 and is
+    # bought out in 2029 (two years after first production) for 25 % of the flows after
+    # it at the investor's 10 %: 0.25 × (16/1.1 + 16/1.1²)
+    m0, l0, m, lines = _case(hand_scenario, EQUITY, "pari")
+    np.testing.assert_allclose(l0["net_cash_flow"], NCF, atol=1e-12)
+    sale = 0.25 * (16 / 1.1 + 16 / 1.21)
+    line = np.array([12.5, -4, -4, -4 - sale, 0, 0, 0, 0])
+    np.testing.assert_allclose(lines["public_equity"], line, atol=1e-12)
+    np.testing.assert_allclose(lines["net_cash_flow"], NCF + line, atol=1e-12)
+    np.testing.assert_allclose(lines["budget_cash_public_equity"], line, atol=1e-12)
+    np.testing.assert_allclose(lines["gov_outlays"], [12.5, 0, 0, 0, 0, 0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(lines["gov_receipts"], [0, 4, 4, 4 + sale, 0, 0, 0, 0],
+                               atol=1e-12)
+    assert m["budget_cash_pv"] == pytest.approx(line @ D_PUB, rel=1e-12)
+    assert m["gross_grant_equivalent"] == 0.0
+    # bought out at fair value at the sponsor's rate: the sponsor keeps 75 % of its NPV
+    assert m["npv"] == pytest.approx(0.75 * m0["npv"], rel=1e-12)
+
+
+def test_equity_bought_above_fair_value_is_aid_worth_the_premium(hand_scenario):
+    m0, _, m, lines = _case(hand_scenario, EQUITY, "premium")
+    # 20 % over fair value on the 12.5 MEUR contribution: 2.5 MEUR more to the sponsor
+    np.testing.assert_allclose(lines["aid_public_equity"], [2.5, 0, 0, 0, 0, 0, 0, 0],
+                               atol=1e-12)
+    assert m["gross_grant_equivalent"] == pytest.approx(2.5, rel=1e-12)
+    assert m["npv"] == pytest.approx(0.75 * m0["npv"] + 2.5, rel=1e-12)
+    assert m["budget_cash_pv"] == pytest.approx(lines["budget_cash_public_equity"] @ D_PUB,
+                                                rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# Clawback
+# --------------------------------------------------------------------------------------
+
+CLAWBACK = """
+[options.claw.capex_grant]
+share = 0.2
+[options.claw.clawback]
+upside_share = 0.5
+return_threshold = 0.10
+"""
+
+
+def test_clawback_shares_the_upside_above_the_threshold_up_to_the_grant(hand_scenario):
+    # with the 10 MEUR grant the sponsor's flow is −40, then 15.5 a year (tax 2.5: the
+    # grant lowers the depreciation base). Compounded at 10 %: −40, −28.5, −15.85,
+    # −1.935, then +13.3715 in 2030: half of it to the state (6.68575), then half of
+    # 15.5 in 2031, capped by the 10 MEUR grant: 3.31425
+    m0, _, m, lines = _case(hand_scenario, CLAWBACK, "claw")
+    b3 = ((-40 * 1.1 + 15.5) * 1.1 + 15.5) * 1.1 + 15.5
+    first = 0.5 * (b3 * 1.1 + 15.5)
+    back = np.array([0, 0, 0, 0, first, 10 - first, 0, 0])
+    np.testing.assert_allclose(lines["clawback"], -back, atol=1e-12)
+    np.testing.assert_allclose(lines["budget_cash_clawback"], -back, atol=1e-12)
+    np.testing.assert_allclose(lines["budget_cash"], [10, 0, 0, 0, 0, 0, 0, 0] - back,
+                               atol=1e-12)
+    # the grant's aid is counted where it is paid; the clawback adds none
+    assert m["gross_grant_equivalent"] == pytest.approx(10.0, rel=1e-12)
+    np.testing.assert_allclose(lines["aid_clawback"], 0.0, atol=0)
+
+
+def test_clawback_after_an_early_stop_is_pro_rata_and_partly_recovered():
+    from simcrm.levers.clawback import early_stop
+
+    s = {"stop_years": 5.0, "recovery_rate": 0.4}
+    grant = np.array([[10.0, 0, 0, 0, 0, 0], [10.0, 0, 0, 0, 0, 0], [10.0, 0, 0, 0, 0, 0]])
+    close = np.array([2, -1, 5])
+    first = np.array([1.0, 1.0, 1.0])
+    out = early_stop(s, grant, close, first)
+    # draw 0 ran 2 of 5 years (2027, 2028): 3/5 of 10 claimed, 40 % recovered, in 2028;
+    # draw 1 never stops; draw 2 ran the 5 years
+    np.testing.assert_allclose(out, [[0, 0, 10 * 0.6 * 0.4, 0, 0, 0], [0] * 6, [0] * 6])
+
+
+# --------------------------------------------------------------------------------------
+# Flexible grid contract
+# --------------------------------------------------------------------------------------
+
+GRID = """
+[options.flex.flexible_grid_contract]
+cap_months = 0
+curtailment_hours = 876
+years = 2
+[options.both.flexible_grid_contract]
+cap_months = 12
+curtailment_hours = 0
+[options.both.grid_priority]
+cap_months = 0
+"""
+
+
+def test_flexible_grid_contract_connects_early_and_curtailment_costs_margin(write):
+    import simcrm
+    from tests.conftest import HAND_PLANT
+
+    # a 24-month grid wait delays the hand plant by a year; the flexible contract removes
+    # it, and 876 h of 8 760 (10 %) curtailment in the first two years costs 10 % of the
+    # 18 MEUR margin; no public money
+    text = HAND_PLANT.format(tax=0.25).replace("permit_months = 0",
+                                               "permit_months = 0\ngrid_wait_months = 24") + GRID
+    sc = simcrm.load_scenario(write(text, "grid.toml"))
+    m0, l0 = base_case(sc)
+    m, lines = base_case(sc, option="flex")
+    assert m["first_production"] == m0["first_production"] - 1 == 2027
+    np.testing.assert_allclose(lines["curtailment"], [0, -1.8, -1.8, 0, 0, 0, 0, 0],
+                               atol=1e-12)
+    np.testing.assert_allclose(lines["net_cash_flow"],
+                               NCF + [0, -1.35, -1.35, 0, 0, 0, 0, 0], atol=1e-12)
+    assert m["budget_cash_pv"] == 0.0 and m["gross_grant_equivalent"] == 0.0
+    # next to grid priority the tighter cap holds, whatever the lever order
+    mb, _ = base_case(sc, option="both")
+    assert mb["first_production"] == 2027
+
+
+# --------------------------------------------------------------------------------------
+# EU co-funding
+# --------------------------------------------------------------------------------------
+
+COFUND = """
+[options.eu.capex_grant]
+share = 0.2
+[options.eu.public_equity]
+share = 0.25
+exit_years = 2
+[options.eu.eu_cofunding]
+share = 0.6
+"""
+
+
+def test_eu_cofunding_pays_its_share_of_the_grant_and_leaves_the_aid(hand_scenario):
+    # 60 % of the 10 MEUR grant comes from the EU budget; the stake (not a capex lever)
+    # stays the Dutch treasury's alone
+    m0, _, m, lines = _case(hand_scenario, COFUND, "eu")
+    np.testing.assert_allclose(lines["budget_cash_eu"], [6, 0, 0, 0, 0, 0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(lines["budget_cash_eu_cofunding"], [-6, 0, 0, 0, 0, 0, 0, 0],
+                               atol=1e-12)
+    nl = lines["budget_cash_capex_grant"] + lines["budget_cash_public_equity"] - [6, 0, 0, 0,
+                                                                                    0, 0, 0, 0]
+    np.testing.assert_allclose(lines["budget_cash"], nl, atol=1e-12)
+    assert m["budget_cash_eu_pv"] == pytest.approx(6.0, rel=1e-12)
+    assert m["budget_cash_pv"] == pytest.approx(nl @ D_PUB, rel=1e-12)
+    assert m["gross_grant_equivalent"] == pytest.approx(10.0, rel=1e-12)
+    assert m0["budget_cash_eu_pv"] == 0.0
+
+
+# --------------------------------------------------------------------------------------
+# The two packages of the shared options: unconstrained and within the state-aid rules
+# --------------------------------------------------------------------------------------
+
+
+def test_compliant_package_passes_the_state_aid_check_where_the_package_fails():
+    from pathlib import Path
+
+    import simcrm
+    from simcrm.analysis.summary import summarise
+
+    root = Path(__file__).resolve().parents[1]
+    sc = simcrm.load_scenario(root / "scenarios" / "lithium-hydroxide-refinery.toml")
+    sc = sc.with_options(["package", "package-compliant"])
+    res = simcrm.simulate(sc, draws=2048)
+    sm = summarise(res.results).sel(world="base")
+    ok = sm["state_aid_ok"].sel(option="package-compliant")
+    assert float(ok) == 1.0, str(sm["state_aid_reason"].sel(option="package-compliant").values)
+    assert float(sm["state_aid_ok"].sel(option="package")) == 0.0
+    why = str(sm["state_aid_reason"].sel(option="package").values)
+    assert "electricity-price relief runs 15 years" in why and "per-project cap" in why
+    # the compliant package still gets plants built that would not be built without it
+    assert float(sm["p_built"].sel(option="package-compliant")) > float(
+        sm["p_built"].sel(option="baseline")) + 4 * float(
+        sm["d_p_built_se"].sel(option="package-compliant"))
