@@ -24,8 +24,8 @@ A5 = sum(1.1**-t for t in range(1, 6))  # annuity factor, 5 years at 10 %
 G5 = sum(1.0225**-t for t in range(1, 6))  # the same at the public rate of 2.25 %
 
 THE_TEN = ("capex_grant", "production_subsidy", "energy_relief", "price_floor", "public_loan",
-           "loan_guarantee", "permit_fast_track", "grid_priority", "offtake",
-           "investment_deduction")
+           "loan_guarantee", "permit_fast_track", "grid_priority", "flexible_grid_contract",
+           "offtake", "investment_deduction", "clawback", "public_equity", "eu_cofunding")
 
 
 # --------------------------------------------------------------------------------------

@@ -74,9 +74,9 @@ def summarise(ds: xr.Dataset) -> xr.Dataset:
 
 
 PER_DRAW = ("npv", "irr", "project_npv", "project_irr", "first_production", "budget_cash_pv",
-            "gross_grant_equivalent", "eligible_cost_pv", "fiscal_return", "public_cost_net",
-            "built", "tonnes_by_deadline", "tonnes_in_stress_years", "idle_years", "abandoned",
-            "public_contingent_cost")
+            "budget_cash_eu_pv", "gross_grant_equivalent", "eligible_cost_pv", "fiscal_return",
+            "public_cost_net", "built", "tonnes_by_deadline", "tonnes_in_stress_years",
+            "idle_years", "abandoned", "public_contingent_cost")
 """The per-draw metrics the summary is computed from."""
 
 
@@ -195,6 +195,7 @@ def _public_stats(get, get_base, r: dict, effect: str) -> dict[str, float]:
     n = cash.shape[0]
     c = cash.mean()
     out["budget_cash_pv_mean"], out["budget_cash_pv_mean_se"] = c, _se(cash)
+    out["budget_cash_eu_pv_mean"] = _or_nan(get, "budget_cash_eu_pv", n).mean()
     gge = _or_nan(get, "gross_grant_equivalent", n)
     g = gge.mean()
     out["gross_grant_equivalent_mean"] = g

@@ -25,6 +25,8 @@ Stages, in the order the model calls them
     state on the senior debt) and, once the cash flows are known,
     :meth:`Lever.public_flows` (the state's cash and the aid in its loan, guarantee or
     stake, with the defaults it bears).
+    Then :meth:`Lever.equity` acts on the sponsor's equity cash flow (a public stake,
+    the repayment of grants), each lever seeing the flow the ones before left.
 ``tax``
     :meth:`Lever.deduction`: extra deductions from the taxable profit; the model
     books the tax forgone as the lever's government outlay.
@@ -49,6 +51,7 @@ Public money, three measures never mixed (:mod:`simcrm.model.public`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,18 +84,48 @@ class Booking:
         The transfer that counts for EU state aid [MEUR/yr] (default: ``plant``, or
         ``outlays`` where there is no plant line): a loan's or guarantee's advantage
         over market-conform terms, a contract's payment above the market price.
+    remask : callable or None
+        ``remask(mask)`` -> the booking of a plant that produces only in the years
+        where ``mask`` (draw, year) is 1, for a price-dependent line whose flows in one
+        year follow from the output of another (a stock bought in one year and sold
+        later); None: every flow is multiplied by the mask.
     """
 
     plant: np.ndarray | None
     outlays: np.ndarray
     receipts: np.ndarray | None = None
     aid: np.ndarray | None = None
+    remask: Callable[[np.ndarray], Booking] | None = None
 
     def aid_flow(self) -> np.ndarray:
         """:attr:`aid`, or its default."""
         if self.aid is not None:
             return self.aid
         return self.outlays if self.plant is None else self.plant
+
+
+@dataclass
+class EquityView:
+    """What :meth:`Lever.equity` sees once the cash flows are known.
+
+    Attributes
+    ----------
+    ncf : ndarray, shape (draw, year)
+        The sponsor's equity cash flow so far [MEUR/yr].
+    plant : Plant
+    grant : ndarray, shape (draw, year)
+        Money towards the investment received from the capex-stage levers [MEUR/yr].
+    close : ndarray of int, shape (draw,), or None
+        Year index in which the sponsor walks away (-1 or None: never).
+    rate : ndarray, shape (draw,)
+        The investor's discount rate [1/yr].
+    """
+
+    ncf: np.ndarray
+    plant: Plant
+    grant: np.ndarray
+    close: np.ndarray | None
+    rate: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -205,6 +238,9 @@ class Lever:
         Where the funding gap searches that setting [its unit]; None: the setting's
         registry range, or up to :data:`simcrm.analysis.gap.OPEN_RANGE_FACTOR` times the
         largest value an option gives where the registry sets no upper bound.
+    eu_funds : bool
+        Whether the lever's public money is the EU budget's share of the option's
+        (reported apart as ``budget_cash_eu``; the Dutch treasury pays the rest).
     """
 
     name: str
@@ -220,6 +256,9 @@ class Lever:
     description: str = ""
     intensity: str | None = None
     intensity_range: tuple[float, float] | None = None
+    eu_funds: bool = False
+    """Whether the lever's public money is the EU budget's share of the option's
+    (reported apart as ``budget_cash_eu``; the Dutch treasury's is the rest)."""
 
     # --- declaration -------------------------------------------------------------------
 
@@ -297,6 +336,29 @@ class Lever:
         outlays (loan disbursements, guarantee calls, equity), its receipts other than
         fees (repayments, interest, dividends; lower after a default) and the aid
         against market-conform ``terms`` [MEUR/yr]; ``plant`` is None."""
+        return None
+
+    def equity(self, s: dict, view: EquityView) -> Booking | None:
+        """A change of the sponsor's equity cash flow once it is known (a public stake,
+        the repayment of a grant): ``plant`` is added to the sponsor's net cash flow,
+        outlays, receipts and aid are the state's [MEUR/yr]."""
+        return None
+
+    def cofunding(self, s: dict, budget: list) -> Booking | None:
+        """Public money of the other levers paid from another budget (EU co-funding).
+
+        Parameters
+        ----------
+        budget : list of (Lever, ndarray)
+            Every other lever of the option with its budget cash (outlays − receipts),
+            shape (draw, year) [MEUR/yr].
+
+        Returns
+        -------
+        Booking or None
+            ``receipts``: what the other budget pays in place of the Dutch treasury,
+            ``outlays``: what it takes back [MEUR/yr]; no plant line.
+        """
         return None
 
     def state_aid(self, s: dict, limits: dict, inputs: dict) -> list[str]:

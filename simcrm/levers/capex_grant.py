@@ -8,8 +8,9 @@ from simcrm.levers.base import Booking, Lever, param, window, window_params
 from simcrm.spec.registry import REQUIRED
 
 
-def capex_grant(s: dict, capex_final, spend_share, calendar, esc) -> Booking:
-    """Grant of ``share`` × capex (capped), paid pro rata with construction spending.
+def capex_grant(s: dict, capex_final, spend_share, calendar, esc, milestones=None) -> Booking:
+    """Grant of ``share`` × capex (capped), paid pro rata with construction spending or
+    on milestones.
 
     Parameters
     ----------
@@ -23,6 +24,9 @@ def capex_grant(s: dict, capex_final, spend_share, calendar, esc) -> Booking:
         Calendar years [year].
     esc : ndarray, shape (year,)
         Price escalation (ones in real terms) [1].
+    milestones : ndarray, shape (draw, year), optional
+        Share of the grant due in each year with ``payment = "milestones"``
+        (:func:`milestone_shares`); None pays with the spending.
 
     Returns
     -------
@@ -32,8 +36,32 @@ def capex_grant(s: dict, capex_final, spend_share, calendar, esc) -> Booking:
     total = s["share"] * capex_final
     if s["cap_meur"] is not None:
         total = np.minimum(total, s["cap_meur"])
-    paid = total[:, None] * spend_share * window(s, calendar)
+    due = spend_share if milestones is None else milestones * esc
+    paid = total[:, None] * due * window(s, calendar)
     return Booking(paid, paid)
+
+
+def milestone_shares(s: dict, c0, s_prod, T: int) -> np.ndarray:
+    """Share of the grant due in each year when it is paid on milestones [1].
+
+    ``fid_share`` in the year of the investment decision (financial close, the start of
+    construction); the rest in equal parts over the first ``operation_years`` years from
+    the year of first production.  Parts due after the horizon (a plant that does not
+    produce in time) are never paid.
+
+    Parameters
+    ----------
+    c0, s_prod : ndarray, shape (draw,)
+        Investment decision and first production [years from the valuation year's start].
+    T : int
+        Years of the horizon.
+    """
+    years = np.arange(T)
+    fid = np.floor(c0)[:, None] == years
+    first = np.floor(s_prod)[:, None]
+    n_op = max(int(round(s["operation_years"])), 1)
+    operating = (years >= first) & (years < first + n_op)
+    return s["fid_share"] * fid + (1.0 - s["fid_share"]) / n_op * operating
 
 
 class CapexGrant(Lever):
@@ -47,8 +75,10 @@ class CapexGrant(Lever):
         return out + super().validate(settings)
 
     def capex(self, s, plant):
+        due = (milestone_shares(s, plant.c0, plant.s, plant.T)
+               if s["payment"] == "milestones" else None)
         return capex_grant(s, plant.capex_final, plant.spend_share * plant.esc, plant.calendar,
-                           plant.esc)
+                           plant.esc, due)
 
     def depreciation_base(self, s, base, own):
         return base - own.sum(axis=1) if s["reduces_depreciation_base"] else base
@@ -72,6 +102,22 @@ LEVER = CapexGrant(
         param("capex_grant.taxable", "bool", "", False,
               "Whether the grant is taxed as income in the year received (instead of reducing "
               "the depreciation base)."),
+        param("capex_grant.payment", "choice", "", "spending",
+              "When the grant is paid: 'spending' (pro rata with the construction spending) "
+              "or 'milestones' (fid_share at the investment decision, the rest in equal parts "
+              "over the first operation_years years of production, so a plant that produces "
+              "late or never receives less).", choices=("spending", "milestones")),
+        param("capex_grant.fid_share", "float", "1", 0.4,
+              "With payment = 'milestones': share of the grant paid at the investment "
+              "decision (financial close).", lo=0, hi=1,
+              source="EU Innovation Fund: 40 % of the lump sum at financial close, the rest "
+                     "during operation for up to 10 years (https://www.warranthub.it/en/"
+                     "services/european-funding/innovation-fund/)"),
+        param("capex_grant.operation_years", "float", "years", 3.0,
+              "With payment = 'milestones': years of production over which the rest is paid "
+              "in equal parts.", lo=1, hi=30,
+              source="assumption: shorter than the Innovation Fund's up to 10 years, as a "
+                     "capex grant rewards first production, not a decade of output"),
         *window_params("capex_grant"),
     ),
     setting_labels={

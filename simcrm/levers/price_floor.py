@@ -1,4 +1,10 @@
-"""Price floor: a contract for difference on the product price."""
+"""Price floor: a contract for difference on the product price or on the converter's spread.
+
+With ``basis = "spread"`` the contract settles on the processing margin — the product
+price less the feedstock bought per tonne of product — against a strike margin, so a
+converter is topped up when its margin is squeezed, not when feedstock and product fall
+together (a product-only floor pays for feedstock moves).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ from simcrm.levers.base import (
 from simcrm.spec.registry import REQUIRED
 
 
-def price_floor(s: dict, covered_t, price, calendar, esc) -> Booking:
-    """Contract for difference on the product price for the covered tonnes.
+def price_floor(s: dict, covered_t, price, calendar, esc, feed=None) -> Booking:
+    """Contract for difference on the product price (or spread) for the covered tonnes.
 
     Parameters
     ----------
@@ -28,6 +34,9 @@ def price_floor(s: dict, covered_t, price, calendar, esc) -> Booking:
         Product price [EUR/t].
     calendar, esc : ndarray, shape (year,)
         Calendar years [year] and price escalation [1].
+    feed : ndarray, shape (draw, year), optional
+        Feedstock cost per tonne of product [EUR/t]: the contract settles on
+        ``price - feed`` (the spread); None settles on the product price.
 
     Returns
     -------
@@ -38,7 +47,8 @@ def price_floor(s: dict, covered_t, price, calendar, esc) -> Booking:
     vol = covered_t
     if s["volume_cap_tpa"] is not None:
         vol = np.minimum(vol, s["volume_cap_tpa"])
-    diff = (s["strike"] * esc - price) * vol / 1e6 * window(s, calendar)
+    reference = price if feed is None else price - feed
+    diff = (s["strike"] * esc - reference) * vol / 1e6 * window(s, calendar)
     if s["two_sided"]:
         return Booking(diff, np.maximum(diff, 0.0), np.maximum(-diff, 0.0))
     pay = np.maximum(diff, 0.0)
@@ -53,18 +63,32 @@ class PriceFloor(Lever):
                                   plant.T)
 
     def price_line(self, s, basis, price, plant):
-        return price_floor(s, basis, price, plant.calendar, plant.esc)
+        return price_floor(s, basis, price, plant.calendar, plant.esc,
+                           feed_per_tonne(plant) if s["basis"] == "spread" else None)
+
+
+def feed_per_tonne(plant) -> np.ndarray:
+    """Feedstock bought per tonne of product [EUR/t], shape (draw, year); 0 where the
+    plant produces nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(plant.production > 0,
+                        -plant.lines["feedstock"] * 1e6 / plant.production, 0.0)
 
 
 LEVER = PriceFloor(
     name="price_floor", order=40, stage="price",
     intensity="strike",
     label_en="Price floor", label_nl="Minimumprijs",
-    description="A guaranteed minimum product price (one- or two-sided contract for "
-                "difference).",
+    description="A guaranteed minimum product price or processing margin (one- or two-sided "
+                "contract for difference).",
     params=(
-        param("price_floor.strike", "float", "EUR/t", REQUIRED, "Strike price of the contract.",
-              lo=0),
+        param("price_floor.strike", "float", "EUR/t", REQUIRED,
+              "Strike of the contract: a product price, or with basis = 'spread' a margin "
+              "(product price less feedstock cost per tonne of product).", lo=0),
+        param("price_floor.basis", "choice", "", "product",
+              "What the contract settles on: 'product' (the product price) or 'spread' (the "
+              "converter's margin over its feedstock, so it does not pay for feedstock "
+              "moves).", choices=("product", "spread")),
         param("price_floor.two_sided", "bool", "", False,
               "Two-sided contract for difference (the plant pays back above the strike) or a "
               "floor only."),

@@ -33,7 +33,7 @@ from simcrm.kernels.finance import (
     tax_with_loss_carry_forward,
     timing_factor,
 )
-from simcrm.levers.base import AidTerms, Booking
+from simcrm.levers.base import AidTerms, Booking, EquityView
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
 from simcrm.model.financing import (
@@ -236,6 +236,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         b = lev.public_flows(s, risk, terms)
         if b is not None:
             _book(case, lev.name, b)
+    _equity_stage(ctx, case, pd, active)
     built, extra = decide(ctx, case, pd, fit, pilot)
     if built is not None:
         contingent = _unbuilt(case, pd, built, contingent)
@@ -262,6 +263,32 @@ def _book(case: Case, name: str, b: Booking) -> None:
     case.aid[name] = _add(case.aid.get(name), b.aid_flow())
 
 
+def _equity_stage(ctx: Context, case: Case, pd: dict, active: list) -> None:
+    """The levers on the sponsor's equity cash flow (:meth:`~simcrm.levers.base.Lever.equity`),
+    in the fixed order, each on the flow the ones before left: their lines go into
+    ``pd`` and the net cash flow, their public money into ``case``; then the levers that
+    pay part of that money from another budget (:meth:`~simcrm.levers.base.Lever.cofunding`)."""
+    view = None
+    for lev, s in active:
+        if view is None:
+            view = EquityView(pd["net_cash_flow"], case.plant, case.grant, pd.get("_close"),
+                              arr(ctx.inputs["finance.discount_rate"], ctx.n))
+        b = lev.equity(s, view)
+        if b is None:
+            continue
+        _book(case, lev.name, b)
+        pd[lev.line] = _add(pd.get(lev.line), b.plant)
+        pd["net_cash_flow"] = pd["net_cash_flow"] + b.plant
+        view.ncf = pd["net_cash_flow"]
+    for lev, s in active:  # then another budget's share of the money booked so far
+        zeros = np.zeros_like(pd["net_cash_flow"])
+        others = [(o, case.gov[o.name] - case.receipts.get(o.name, zeros)) for o, _ in active
+                  if o is not lev and o.name in case.gov]
+        b = lev.cofunding(s, others)
+        if b is not None:
+            _book(case, lev.name, b)
+
+
 def _prepare(ctx: Context, active: list) -> Case:
     """The option's plant, support, financing and tax terms (the stages before price)."""
     inp, st, n = ctx.inputs, ctx.settings, ctx.n
@@ -271,7 +298,9 @@ def _prepare(ctx: Context, active: list) -> Case:
     esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else np.ones(T)
     schedule: dict = {}
     for lev, s in active:
-        schedule.update(lev.schedule(s))
+        for k, v in lev.schedule(s).items():  # two caps on one wait: the tighter holds
+            tighter = k.endswith("_cap_months") and schedule.get(k) is not None and v is not None
+            schedule[k] = min(schedule[k], v) if tighter else v
     key = tuple(sorted(schedule.items()))
     if key not in ctx.cache:
         ctx.cache[key] = plant_case(ctx, schedule, fid + np.arange(T), esc)
@@ -488,8 +517,11 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
                 receipts[lev.name] = case.receipts[lev.name] * mask
             support = support + lines[lev.line]
     for lev, b in books:
+        own = mask is not None and b.remask is not None
+        if own:  # flows of one year that follow from the output of another
+            b = b.remask(mask)
         plant, outlays, rec, a = b.plant, b.outlays, b.receipts, b.aid_flow()
-        if mask is not None:  # no tonnes, no per-tonne payments
+        if mask is not None and not own:  # no tonnes, no per-tonne payments
             plant, outlays, a = plant * mask, outlays * mask, a * mask
             rec = None if rec is None else rec * mask
         if lev.line:

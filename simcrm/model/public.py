@@ -20,6 +20,11 @@
   :func:`simcrm.engine.evaluate.evaluate`, which sees the baseline.  In a social
   cost-benefit analysis taxes are transfers; it is shown apart for the budget.
 
+Money a lever marks as the EU budget's (:attr:`~simcrm.levers.base.Lever.eu_funds`,
+EU co-funding) is booked as a receipt of the Dutch treasury, so ``budget_cash`` is the
+Dutch treasury's; ``budget_cash_eu`` [MEUR/yr] and ``budget_cash_eu_pv`` [MEUR] show
+the EU's part apart.
+
 ``public_cost_net`` = budget cash (PV) − fiscal return: the net effect on the public
 purse, both at the public discount rate.
 """
@@ -41,6 +46,13 @@ def _total(flows: dict, shape: tuple) -> np.ndarray:
     for v in flows.values():
         out = out + v
     return out
+
+
+def eu_cash(gov: dict, receipts: dict, shape: tuple) -> np.ndarray:
+    """Budget cash paid from the EU budget (levers with ``eu_funds``) [MEUR/yr]."""
+    eu = {k: receipts.get(k, 0.0) - gov.get(k, 0.0) for k in set(gov) | set(receipts)
+          if getattr(levers.LEVERS.get(k), "eu_funds", False)}
+    return _total(eu, shape)
 
 
 def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
@@ -67,9 +79,9 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
     Returns
     -------
     dict of ndarray, shape (draw,)
-        ``budget_cash_pv``, ``gross_grant_equivalent``, ``eligible_cost_pv``,
-        ``aid_intensity`` (NaN where nothing eligible is spent), ``tax_paid_pv`` (before
-        deductions granted as aid),
+        ``budget_cash_pv``, ``budget_cash_eu_pv``, ``gross_grant_equivalent``,
+        ``eligible_cost_pv``, ``aid_intensity`` (NaN where nothing eligible is spent),
+        ``tax_paid_pv`` (before deductions granted as aid),
         ``public_contingent_cost`` [MEUR or 1]; ``fiscal_return`` and
         ``public_cost_net`` NaN (:data:`FILLED_BY_EVALUATE`).
     """
@@ -87,6 +99,7 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
         intensity = np.where(eligible > 0, gge / eligible, np.nan)
     return {
         "budget_cash_pv": cash @ gdf,
+        "budget_cash_eu_pv": eu_cash(gov, receipts, (n, T)) @ gdf,
         "gross_grant_equivalent": gge,
         "eligible_cost_pv": eligible,
         "aid_intensity": intensity,
@@ -107,7 +120,7 @@ def public_lines(gov: dict, receipts: dict, aid: dict, contingent, shape: tuple)
 
     ``budget_cash_<lever>`` (outlays − receipts) and ``aid_<lever>`` for every lever
     that books public money (zeros for the others), then the totals ``gov_outlays``,
-    ``gov_receipts``, ``budget_cash``, ``aid`` and ``gov_contingent``.
+    ``gov_receipts``, ``budget_cash``, ``budget_cash_eu``, ``aid`` and ``gov_contingent``.
     """
     zeros = np.zeros(shape)
     out = {}
@@ -117,6 +130,7 @@ def public_lines(gov: dict, receipts: dict, aid: dict, contingent, shape: tuple)
     out["gov_outlays"] = _total(gov, shape)
     out["gov_receipts"] = _total(receipts, shape)
     out["budget_cash"] = out["gov_outlays"] - out["gov_receipts"]
+    out["budget_cash_eu"] = eu_cash(gov, receipts, shape)
     out["aid"] = _total(aid, shape)
     out["gov_contingent"] = zeros if contingent is None else contingent
     return out

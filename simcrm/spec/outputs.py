@@ -131,6 +131,11 @@ _METRICS = [
        "subsidies, relief, contract payments and paybacks, loans out and repaid, guarantee "
        "calls and fees, purchases and resales, equity and dividends), discounted at the "
        "public discount rate. Corporate tax is not in it (see fiscal_return)."),
+    _o("budget_cash_eu_pv", "metric", "MEUR",
+       "Budget cash paid from the EU budget (EU co-funding), present value at the public "
+       "discount rate", "EU budget cash (PV)", "Kasbeslag EU (CW)",
+       "The EU's share of the option's public money (Innovation Fund, RESourceEU); "
+       "budget_cash_pv is the Dutch treasury's, without it."),
     _o("gross_grant_equivalent", "metric", "MEUR",
        "Gross grant equivalent of all the option's aid (EU state-aid methods)",
        "Grant equivalent", "Subsidie-equivalent",
@@ -289,6 +294,9 @@ _STATS = [
     _o("budget_cash_pv_mean_se", "statistic", "MEUR",
        "Standard error of the expected budget cash", "Budget cash, standard error",
        "Kasbeslag, standaardfout"),
+    _o("budget_cash_eu_pv_mean", "statistic", "MEUR",
+       "Expected budget cash paid from the EU budget by co-funding (PV), not in the Dutch "
+       "budget cash", "EU budget cash (PV)", "EU-kasbeslag (CW)"),
     _o("gross_grant_equivalent_mean", "statistic", "MEUR",
        "Expected gross grant equivalent of all aid (EU methods)", "Grant equivalent",
        "Subsidie-equivalent", short="GGE"),
@@ -439,6 +447,9 @@ def _lines() -> list[Output]:
            "resales, dividends)", "Government receipts", "Overheidsontvangsten"),
         _o("budget_cash", "line", "MEUR/yr", "Budget cash: outlays less receipts of all levers",
            "Budget cash", "Kasbeslag"),
+        _o("budget_cash_eu", "line", "MEUR/yr",
+           "Budget cash paid from the EU budget in place of the Dutch treasury (EU co-funding)",
+           "EU budget cash", "Kasbeslag EU"),
         _o("aid", "line", "MEUR/yr", "State-aid transfer of all levers, before discounting",
            "State aid", "Staatssteun"),
         _o("gov_contingent", "line", "MEUR/yr",
