@@ -66,12 +66,15 @@ def _means(da) -> list:
     return np.round(np.asarray(m.values, dtype=float), 12).tolist()
 
 
-def compute(path: Path, legacy: bool = False) -> dict:
-    """Golden record of one scenario (with the legacy settings if ``legacy``)."""
+def compute(path: Path, legacy: bool = False, options: list | None = None) -> dict:
+    """Golden record of one scenario (with the legacy settings if ``legacy``; only the
+    named ``options`` and the baseline if given)."""
     import simcrm
     from simcrm.analysis.summary import summarise
 
     sc = simcrm.load_scenario(path)
+    if options is not None:
+        sc = sc.with_options([o for o in options if o != "baseline"])
     if legacy:
         sc = sc.with_inputs(LEGACY_INPUTS).with_settings(**{"decision.investor": "always"})
     res = simcrm.simulate(sc, draws=DRAWS, keep_cashflows=KEEP)
