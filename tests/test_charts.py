@@ -113,7 +113,13 @@ def test_cost_vs_probability(facts, lang):
     assert ax.get_ylabel() == t("p_ylabel", lang)
     assert len(ax.collections) == len(facts.options)  # one dot per option
     labels = [x.get_text().replace("\n", " ") for x in fig.axes[1].texts]
-    assert sorted(labels) == sorted(facts.label(o, lang) for o in facts.options)
+    # an option outside the EU state-aid rules is marked as such (here: the 30 % grant,
+    # above the EUR 200 M cap per project)
+    unlawful = {o for o in facts.options if facts.s("state_aid_ok", o) == 0}
+    assert unlawful
+    assert sorted(labels) == sorted(facts.label(o, lang) + (f" {t('aid_fails_mark', lang)}"
+                                                            if o in unlawful else "")
+                                    for o in facts.options)
     km = facts.key(lang)
     assert charts.title_of(fig) == km.title
     bold = {x.get_text().replace("\n", " ") for x in fig.axes[1].texts
