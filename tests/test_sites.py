@@ -250,6 +250,10 @@ def test_closing_the_base_case_gap(plant, four_base):
     assert got["npv"] == pytest.approx(target, abs=0.5)
     assert got["npv"] == pytest.approx(row["measure_meur"], abs=1e-9)
     assert got["budget_cash_pv"] == pytest.approx(row["budget_cash_meur"], abs=1e-9)
+    cash, aid = S.cheapest(c), S.cheapest(c, by="grant_equivalent_meur")
+    assert c.loc[aid, "grant_equivalent_meur"] <= c.loc[cash, "grant_equivalent_meur"]
+    assert (sites_charts.least_aid_finding(c) != "") == (aid != cash)
+    assert "deterministic base case" in sites_charts.closing_text(c)
 
 
 _NUMBER = re.compile(r"^\s*[\w.]+\s*=\s*(?:\{[^}]*\d|[-\d.])")

@@ -372,13 +372,15 @@ def _closing_row(c: Comparison, sc: Scenario, d: gap.Draws, g: gap.Gap,
             "world": g.world, "measure": c.measure, "draws": d.n}
 
 
-def cheapest(closing: pd.DataFrame, compliant: bool = True) -> str | None:
-    """The row of the closing table that closes the gap with the least budget cash
-    (only those passing the state-aid check when ``compliant``); None if none does."""
+def cheapest(closing: pd.DataFrame, compliant: bool = True,
+             by: str = "budget_cash_meur") -> str | None:
+    """The row of the closing table that closes the gap with the least budget cash (or
+    ``by="grant_equivalent_meur"``: the least aid), only those passing the state-aid
+    check when ``compliant``; None if none does."""
     ok = closing[closing["status"] != "not_enough"]
     if compliant:
         ok = ok[ok["state_aid_ok"].astype(bool)]
-    return None if ok.empty else str(ok["budget_cash_meur"].idxmin())
+    return None if ok.empty else str(ok[by].idxmin())
 
 
 def closing_csv(closing: pd.DataFrame) -> pd.DataFrame:

@@ -60,11 +60,17 @@ WORDS = {
                 "Gearceerd: strijdig met de EU-staatssteuntoets."),
     "short": ("Not enough even at the top of its range: {levers}.",
               "Onvoldoende, zelfs aan de bovenkant van het bereik: {levers}."),
+    "draws": ("{n} draws", "{n} trekkingen"),
+    "base_case": ("the deterministic base case", "het deterministische basisgeval"),
     "close_foot": ("Smallest intensity at which {ref} matches {best} ({target}); "
-                   "{n} draws, world: {w}; budget cash at the public discount rate.",
+                   "{n}, world: {w}; budget cash at the public discount rate.",
                    "Kleinste intensiteit waarbij {ref} {best} evenaart "
-                   "({target}); {n} trekkingen, wereld: {w}; kasuitgaven tegen de publieke "
+                   "({target}); {n}, wereld: {w}; kasuitgaven tegen de publieke "
                    "disconteringsvoet."),
+    "least_aid": ("The least aid by the EU measure: {lever}, {gge} grant equivalent "
+                  "({cash} budget cash)",
+                  "De minste steun volgens de EU-maatstaf: {lever}, {gge} subsidie-equivalent "
+                  "({cash} kasuitgaven)"),
     "fails": ("fails", "strijdig"),
     "varied": ("varied", "gevarieerd"),
 }
@@ -158,6 +164,18 @@ def closing_finding(closing: pd.DataFrame, lang: str = "en") -> str:
                                        gge=money(r["grant_equivalent_meur"], lang))
 
 
+def least_aid_finding(closing: pd.DataFrame, lang: str = "en") -> str:
+    """Where the least aid (gross grant equivalent) is another lever than the least budget
+    cash, that lever and its amounts; else an empty string."""
+    key = cheapest(closing, by="grant_equivalent_meur")
+    if key is None or key == cheapest(closing):
+        return ""
+    r = closing.loc[key]
+    return _w("least_aid", lang).format(lever=closing_label(closing, key, lang),
+                                        cash=money(r["budget_cash_meur"], lang),
+                                        gge=money(r["grant_equivalent_meur"], lang))
+
+
 def closing_chart(closing: pd.DataFrame, lang: str = "en") -> Figure:
     """Budget cash (present value) and gross grant equivalent of each lever at the
     intensity that closes the gap, cheapest first; levers that fail the state-aid check
@@ -195,10 +213,12 @@ def closing_chart(closing: pd.DataFrame, lang: str = "en") -> Figure:
 
 def _closing_foot(closing: pd.DataFrame, lang: str) -> str:
     r = closing.iloc[0]
+    n = (_w("base_case", lang) if int(r["draws"]) == 1 else
+         _w("draws", lang).format(n=num(r["draws"], lang)))
     return _w("close_foot", lang).format(ref=site_name(r["reference"], lang),
                                          best=site_name(r["best"], lang),
-                                         target=meur(r["target_meur"], lang),
-                                         n=num(r["draws"], lang), w=r["world"])
+                                         target=meur(r["target_meur"], lang), n=n,
+                                         w=r["world"])
 
 
 def closing_text(closing: pd.DataFrame, lang: str = "en") -> str:
@@ -223,7 +243,8 @@ def closing_text(closing: pd.DataFrame, lang: str = "en") -> str:
              for row in rows]
     if len(closing):
         lines.insert(0, _closing_foot(closing, lang))
-        lines.append(closing_finding(closing, lang))
+        lines += [x for x in (closing_finding(closing, lang),
+                              least_aid_finding(closing, lang)) if x]
     return "\n".join(lines)
 
 
@@ -314,7 +335,8 @@ def _html(c: Comparison, imgs: list[str], closing, world: str, lang: str) -> str
     if closing is None or not len(closing):
         body.append(f"<p>{esc(_w('pending', lang))}</p>")
     else:
-        body.append(f"<p>{esc(closing_finding(closing, lang))}</p>")
+        body.append(f"<p>{esc(closing_finding(closing, lang))}. "
+                    f"{esc(least_aid_finding(closing, lang))}</p>")
         body.append(f"<pre>{esc(closing_text(closing, lang))}</pre>")
     return (f'<!DOCTYPE html><html lang="{lang}"><meta charset="utf-8"><title>{esc(title)}'
             f"</title><body>{''.join(body)}</body></html>")
