@@ -604,9 +604,12 @@ def schema(out: str) -> None:
               help="Folder for sites.csv, the charts (en, nl) and sites.html.")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True,
               help="Language of the terminal table.")
-def sites(scenario_file, site_list, draws, seed, measure, world, out, lang) -> None:
+@click.option("--no-close", is_flag=True, default=False,
+              help="Skip what closes the gap (the funding-gap search per Dutch lever).")
+def sites(scenario_file, site_list, draws, seed, measure, world, out, lang, no_close) -> None:
     """Where would the investor build? The same plant at each site (common random
-    numbers), and the reference site's (nl) gap to the best other site, by cause."""
+    numbers), the reference site's (nl) gap to the best other site, by cause, and the
+    smallest intensity of each of the scenario's levers that closes the gap in --world."""
     from simcrm.analysis import sites as site_analysis
     from simcrm.present import sites_charts
     from simcrm.spec import sites as site_spec
@@ -630,9 +633,14 @@ def sites(scenario_file, site_list, draws, seed, measure, world, out, lang) -> N
         click.echo(f"\n{label} ({w})")
         click.echo(sites_charts.table_text(comp, w, lang))
         click.echo(sites_charts.waterfall_text(comp, w, lang))
-    closing = site_analysis.closing_levers(comp, sc, world)
-    if closing is None:
-        click.echo("\nWhat closes the gap: not computed yet (needs the funding-gap solver).")
+    if no_close:
+        closing = None
+    else:
+        closing = site_analysis.closing_levers(
+            comp, sc, world, progress=lambda m: click.echo(f"  {m}", err=True))
+        click.echo(f"\n{sites_charts.WORDS['cost'][lang == 'nl']} ({world})")
+        click.echo(sites_charts.closing_text(closing, lang) if len(closing) else
+                   sites_charts.WORDS["pending"][lang == "nl"])
     if out:
         files = sites_charts.write_report(out, comp, closing, world)
         click.echo(f"wrote {len(files)} files to {out}")

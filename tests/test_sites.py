@@ -109,10 +109,14 @@ def four(plant):
     return S.compare(plant, ["nl", "de", "be", "fr"], draws=1024)
 
 
+@pytest.fixture(scope="module")
+def four_base(plant):
+    return S.compare(plant, ["nl", "de", "be", "fr"], draws=1024, measure="base_npv")
+
+
 @pytest.mark.parametrize("measure", ["npv_mean", "base_npv"])
-def test_waterfall_parts_add_up_to_the_gap(plant, four, measure):
-    c = four if measure == "npv_mean" else S.compare(plant, ["nl", "de", "be", "fr"],
-                                                     draws=1024, measure=measure)
+def test_waterfall_parts_add_up_to_the_gap(four, four_base, measure):
+    c = four if measure == "npv_mean" else four_base
     for w in c.world_labels:
         best = c.best(w)
         gap = c.table.loc[(best, w), measure] - c.table.loc[("nl", w), measure]
@@ -131,21 +135,125 @@ def test_sites_differ_by_what_they_change(four):
     t = four.table
     assert t.loc[("de", "base"), "base_npv"] > t.loc[("nl", "base"), "base_npv"]
     assert S.is_finite_table(four)
-    assert S.closing_levers(four, None) is None  # the seam for the funding-gap solver
 
 
-def test_site_charts_fit_a4_in_both_languages(four, tmp_path):
+def test_site_charts_fit_a4_in_both_languages(four, closing, tmp_path):
+    charts = sites_charts.chart_set(four, closing)
+    assert list(charts) == ["sites", "sites_gap", "sites_closing"]
     for lang in ("en", "nl"):
-        for name, draw in sites_charts.chart_set(four).items():
+        for name, draw in charts.items():
             fig = draw(lang)
             assert layout.check(fig) == [], (name, lang)
             assert layout.red_green(fig) == [], (name, lang)
-    closing = pd.DataFrame({"budget_cash_meur": [50.0, 80.0]}, index=["capex_grant", "x"])
-    assert layout.check(sites_charts.closing_chart(closing, "nl")) == []
-    files = sites_charts.write_report(tmp_path / "out", four)
-    assert (tmp_path / "out" / "sites.nl.html").is_file() and len(files) == 8
-    assert "Waar zou de investeerder bouwen?" in (tmp_path / "out" / "sites.nl.html").read_text(
-        encoding="utf-8")
+    files = sites_charts.write_report(tmp_path / "out", four, closing)
+    assert (tmp_path / "out" / "sites.nl.html").is_file() and len(files) == 11
+    page = (tmp_path / "out" / "sites.nl.html").read_text(encoding="utf-8")
+    assert "Waar zou de investeerder bouwen?" in page
+    assert sites_charts.closing_finding(closing, "nl") in page
+    assert "sites_closing.nl.png" in page
+    csv = pd.read_csv(tmp_path / "out" / "sites_close.csv", index_col=0)
+    assert "budget_cash_meur [MEUR]" in csv.columns and len(csv) == len(closing)
+    without = sites_charts.write_report(tmp_path / "none", four)
+    assert len(without) == 8
+
+
+# --------------------------------------------------------------------------------------
+# What closes the gap
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def closing(plant, four):
+    return S.closing_levers(four, plant)
+
+
+def _dutch_with(plant, comp, row, x):
+    """The reference site's scenario with one closing row's lever at intensity ``x``."""
+    from dataclasses import replace
+
+    from simcrm.analysis import gap
+    from simcrm.spec.scenario import Option
+
+    ref = comp.sites[comp.reference]
+    t = next(t for t in gap.templates(plant)
+             if t.name == row["option"] and t.lever == row["lever"])
+    t = replace(t, levers={**ref.support, **t.levers})
+    sc = spec_sites.site_scenario(plant, ref)
+    return replace(sc, options={"site": Option("site", t.levers_at(x), "", "", "")})
+
+
+def test_closing_intensity_fed_back_matches_the_best_site(plant, four, closing):
+    """A run of the Dutch site with a lever at its closing intensity (the same draws and
+    seed) has the best other site's mean NPV within the standard error of the difference;
+    the solver's number is that run's number, and the target is the table's."""
+    best = four.best("base")
+    target = four.table.loc[(best, "base"), "npv_mean"]
+    solved = closing[closing["status"] == "solved"]
+    assert {"capex-grant", "public-loan"} <= set(solved["option"])
+    for key in ("capex-grant", "public-loan"):
+        row = closing.loc[key]
+        assert row["target_meur"] == pytest.approx(target, abs=1e-9)
+        sc = _dutch_with(plant, four, row, row["intensity"])
+        res = simcrm.simulate(sc, draws=four.draws, seed=four.seed, breakeven=False)
+        npv = float(res.summary["npv_mean"].sel(option="site", world="base"))
+        assert npv == pytest.approx(row["measure_meur"], rel=1e-9, abs=1e-9)
+        assert abs(npv - target) <= row["measure_se_meur"]
+        assert 0 < row["measure_se_meur"] < 10 and row["intensity_se"] > 0
+        # less of the lever leaves the Dutch site behind
+        lower = _dutch_with(plant, four, row, 0.5 * row["intensity"])
+        res = simcrm.simulate(lower, draws=four.draws, seed=four.seed, breakeven=False)
+        assert float(res.summary["npv_mean"].sel(option="site", world="base")) < target
+
+
+def test_closing_rows_name_the_state_aid_verdict(closing):
+    """Every row says whether the lever passes the EU state-aid check and, if not, why;
+    rows that close the gap come first, the cheapest in budget cash first, and the
+    finding names the cheapest compliant one."""
+    assert closing["state_aid_ok"].dtype == bool
+    fails = closing[~closing["state_aid_ok"]]
+    assert len(fails) and fails["state_aid_reason"].str.len().gt(0).all()
+    assert (closing.loc[closing["state_aid_ok"], "state_aid_reason"] == "").all()
+    # the package's power-price relief runs 15 years: beyond the 3 the rules allow
+    assert not closing.loc[closing["option"] == "package", "state_aid_ok"].any()
+    closes = closing[closing["status"] != "not_enough"]
+    assert list(closing.index[:len(closes)]) == list(closes.index)
+    assert closes["budget_cash_meur"].is_monotonic_increasing
+    key = S.cheapest(closing)
+    assert key == closes[closes["state_aid_ok"]]["budget_cash_meur"].idxmin()
+    for lang, word in (("en", "fails"), ("nl", "strijdig")):
+        text = sites_charts.closing_text(closing, lang)
+        for k, r in closing.iterrows():
+            line = next(x for x in text.splitlines()
+                        if x.startswith(sites_charts.closing_label(closing, k, lang)))
+            assert line.endswith(" ok") if r["state_aid_ok"] else f"{word}: " in line
+        assert sites_charts.closing_label(closing, key, lang) in \
+            sites_charts.closing_finding(closing, lang)
+
+
+def test_identical_sites_need_no_lever(plant, twin):
+    """Against an identical copy of itself the Dutch site needs nothing: every lever's
+    answer is 'none needed' at the bottom of its range."""
+    c = S.closing_levers(twin, plant)
+    assert (c["status"] == "none_needed").all() and (c["intensity"] == 0).all()
+
+
+def test_closing_the_base_case_gap(plant, four_base):
+    """On the deterministic measure the Dutch base case with the lever at its closing
+    intensity has the best site's base-case NPV (to the solver's tolerance)."""
+    c = S.closing_levers(four_base, plant)
+    best = four_base.best("base")
+    target = four_base.table.loc[(best, "base"), "base_npv"]
+    row = c.loc["capex-grant"]
+    assert row["status"] == "solved" and row["draws"] == 1
+    assert np.isnan(row["measure_se_meur"]) and np.isnan(row["intensity_se"])
+    got = base_case(_dutch_with(plant, four_base, row, row["intensity"]), "base", "site")[0]
+    assert got["npv"] == pytest.approx(target, abs=0.5)
+    assert got["npv"] == pytest.approx(row["measure_meur"], abs=1e-9)
+    assert got["budget_cash_pv"] == pytest.approx(row["budget_cash_meur"], abs=1e-9)
+    cash, aid = S.cheapest(c), S.cheapest(c, by="grant_equivalent_meur")
+    assert c.loc[aid, "grant_equivalent_meur"] <= c.loc[cash, "grant_equivalent_meur"]
+    assert (sites_charts.least_aid_finding(c) != "") == (aid != cash)
+    assert "deterministic base case" in sites_charts.closing_text(c)
 
 
 _NUMBER = re.compile(r"^\s*[\w.]+\s*=\s*(?:\{[^}]*\d|[-\d.])")
@@ -178,7 +286,15 @@ def test_sites_command_prints_the_table_and_the_gap(tmp_path):
                                   "--out", str(tmp_path / "s")])
     assert r.exit_code == 0, r.output
     assert "Netherlands → Germany" in r.output and "Total gap" in r.output
+    assert "Cost of closing the gap, per lever (base)" in r.output
+    assert "closes the gap most cheaply" in r.output or "No lever" in r.output \
+        or "No compliant" in r.output
     assert (tmp_path / "s" / "sites_gap.en.png").is_file()
+    assert (tmp_path / "s" / "sites_close.csv").is_file()
+    r = CliRunner().invoke(main, ["sites", str(LITHIUM), "--sites", "nl,de", "--draws", "256",
+                                  "--no-close", "--out", str(tmp_path / "n")])
+    assert r.exit_code == 0 and "closing" not in r.output
+    assert not (tmp_path / "n" / "sites_close.csv").exists()
 
 
 @pytest.mark.parametrize(("args", "words"), [

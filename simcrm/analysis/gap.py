@@ -124,10 +124,16 @@ class Template:
 @dataclass(frozen=True)
 class Target:
     """What the intensity must reach: ``kind`` ``"npv"`` (the expected NPV at the hurdle
-    equals ``value`` [MEUR]) or ``"p_built"`` (P(built) at least ``value`` [1])."""
+    equals ``value`` [MEUR]) or ``"p_built"`` (P(built) at least ``value`` [1]).
+
+    ``decided=True`` (NPV target only) takes the expected NPV with the investor's
+    decision rule refitted at each trial intensity, as ``npv_mean`` of a run with
+    ``decision.investor = "expected-npv"``, instead of building every draw that reaches
+    FID (the site comparison matches a run's ``npv_mean`` this way)."""
 
     kind: str
     value: float
+    decided: bool = False
 
     def __post_init__(self):
         if self.kind not in ("npv", "p_built"):
@@ -138,7 +144,8 @@ class Target:
 
     def text(self) -> str:
         if self.kind == "npv":
-            return f"expected NPV at the hurdle = {self.value:g} MEUR"
+            return (f"expected NPV at the hurdle = {self.value:g} MEUR"
+                    + (" (with the investor's decision)" if self.decided else ""))
         return f"P(built) >= {self.value:.0%}"
 
 
@@ -295,8 +302,9 @@ def solve(sc: Scenario, template: Template, world: str, target: Target,
     """
     if d is None:
         d = draws(sc, world, n or min(GAP_DRAWS, int(sc.settings["simulation.draws"])))
+    mode = "p_built" if target.decided else target.kind  # "p_built": refit the decision
     xs = np.linspace(template.lo, template.hi, GRID_POINTS)
-    grid = cases(sc, d, template, xs, target.kind)
+    grid = cases(sc, d, template, xs, mode)
     g = [_score(m, target) for m in grid]
     evals = len(xs)
     curve = list(zip(xs.tolist(), g))
@@ -308,7 +316,7 @@ def solve(sc: Scenario, template: Template, world: str, target: Target,
         return _answer(sc, template, d, target, status, x, np.nan, m, evals, curve)
     a, b = float(xs[hit - 1]), float(xs[hit])
     tol = XTOL * (template.hi - template.lo)
-    one = lambda x: cases(sc, d, template, [x], target.kind)[0]  # noqa: E731
+    one = lambda x: cases(sc, d, template, [x], mode)[0]  # noqa: E731
     if target.kind == "npv":
         seen = {}
 

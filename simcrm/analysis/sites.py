@@ -14,23 +14,28 @@ up to the whole gap exactly, because the last mix *is* the best site.  The order
 where causes interact (a lower tax rate is worth more once the power price is lower); the
 order is stated with the result.
 
-What closes the gap (the smallest intensity of each Dutch lever at which the reference
-site matches the best site, with its budget cash and grant equivalent) is
-:func:`closing_levers`: a seam for the funding-gap solver, which returns nothing until that
-solver is plugged in.
+What closes the gap is :func:`closing_levers`: the smallest intensity of each Dutch lever
+(each option template of the plant scenario, on top of the reference site's own support) at
+which the reference site matches the best other site on the measure, found by the
+funding-gap solver (:func:`simcrm.analysis.gap.solve`) on the same draws as the best site,
+with its budget cash, grant equivalent and state-aid verdict.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simcrm.engine.evaluate import base_case
+from simcrm.analysis import gap
+from simcrm.engine.evaluate import base_case, evaluate
+from simcrm.engine.evaluate import base_draws as base_case_draws
 from simcrm.engine.run import simulate
+from simcrm.kernels.decision import fit_value
 from simcrm.spec.scenario import Scenario
 from simcrm.spec.sites import CAUSES, SITE_OPTION, Site, load_site, mix, site_scenario
 
@@ -232,25 +237,155 @@ def waterfall(plant: Scenario, sites: dict[str, Site], values: dict[str, dict[st
     return out.set_index(["world", "cause"])
 
 
-def closing_levers(comparison: Comparison, plant: Scenario, world: str = "base"
-                   ) -> pd.DataFrame | None:
-    """What closes the gap: for each Dutch lever (and the compliant package), the
-    smallest intensity at which the reference site matches the best other site on the
-    measure, with its budget cash and grant equivalent.
+CLOSING_COLUMNS = {
+    "option": "", "lever": "", "setting": "", "unit": "", "label_en": "", "label_nl": "",
+    "status": "", "intensity": "", "intensity_se": "", "range_hi": "",
+    "target_meur": "MEUR", "measure_meur": "MEUR", "measure_se_meur": "MEUR",
+    "p_built": "1", "budget_cash_meur": "MEUR", "grant_equivalent_meur": "MEUR",
+    "aid_intensity": "1", "state_aid_ok": "", "state_aid_reason": "",
+    "reference": "", "best": "", "world": "", "measure": "", "draws": "1",
+}
+"""Columns of :func:`closing_levers` and their units (``intensity``, ``intensity_se`` and
+``range_hi`` are in the row's ``unit``); in ``sites_close.csv`` a unit is written into
+the header, e.g. ``budget_cash_meur [MEUR]``."""
 
-    This is the seam for the funding-gap solver (``simcrm gap``): given the reference
-    site's scenario (:func:`simcrm.spec.sites.site_scenario`) and the target value
-    (the best site's measure in ``world``), the solver finds each lever's smallest
-    intensity.  Until it is plugged in this returns None and the report says the part
-    is missing.
+STATUS_ORDER = {"none_needed": 0, "solved": 0, "not_enough": 1}
+"""Rows that close the gap (cheapest first), then those that cannot."""
+
+
+def closing_levers(comparison: Comparison, plant: Scenario, world: str = "base",
+                   n: int | None = None, progress: Callable[[str], None] | None = None,
+                   ) -> pd.DataFrame:
+    """What closes the gap: for each Dutch lever, the smallest intensity at which the
+    reference site matches the best other site on the measure, with its budget cash and
+    grant equivalent and the state-aid verdict.
+
+    Every option template of the plant scenario (:func:`simcrm.analysis.gap.templates`:
+    each option with an intensity, a package once per intensity with the others as
+    given) is put on top of the reference site's own support (the option's settings of a
+    lever replace the site's settings of the same lever) and searched by the funding-gap
+    solver (:func:`simcrm.analysis.gap.solve`) for the best site's value:
+
+    * ``npv_mean``: on the first ``n`` draws of the comparison's seed
+      (:data:`simcrm.analysis.gap.GAP_DRAWS` unless fewer were run), the investor's
+      decision refitted at each trial intensity as in a run
+      (``Target("npv", v, decided=True)``); the target is the best site's mean NPV on
+      the same draws (common random numbers), so with ``n`` equal to the comparison's
+      draws it is the table's value.  ``measure_se_meur`` is the *paired* standard
+      error of the difference to the best site at the answer, ``intensity_se`` that
+      error over the slope of the curve.
+    * ``base_npv``: the deterministic base case (one draw, plant built); budget cash and
+      grant equivalent are then those of the base case, and there is no standard error.
+
+    Budget cash (present value at the public rate) and grant equivalent are the means over
+    the draws (0 where the plant is not built) of the whole Dutch option: the lever plus
+    the site's own support.  ``status`` is ``none_needed`` (the reference already matches at
+    the bottom of the range), ``solved`` or ``not_enough`` (not even at the top of the
+    range; the numbers are then those at the top).
 
     Returns
     -------
-    pandas.DataFrame or None
-        Index lever; columns ``intensity``, ``budget_cash_meur``,
-        ``grant_equivalent_meur`` (the cheapest first).
+    pandas.DataFrame
+        Index ``template`` (the option name, with ``[lever.setting]`` where a package
+        gives several); columns :data:`CLOSING_COLUMNS`; the rows that close the gap
+        first (``none_needed``, ``solved``), the cheapest in budget cash first.
     """
-    return None
+    ts = gap.templates(plant)
+    if world not in comparison.world_labels:
+        raise ValueError(f"unknown world {world!r}; the comparison has "
+                         f"{', '.join(comparison.world_labels)}")
+    ref, best = comparison.sites[comparison.reference], comparison.sites[comparison.best(world)]
+    setting = {"draws": comparison.draws, "seed": comparison.seed}
+    sc_ref = site_scenario(plant, ref).with_settings(**setting)
+    sc_best = site_scenario(plant, best).with_settings(**setting)
+    if comparison.measure == "base_npv":
+        d_ref, d_best, decided = _base_draws(sc_ref, world), _base_draws(sc_best, world), False
+    else:
+        n = int(n or min(gap.GAP_DRAWS, comparison.draws))
+        d_ref, d_best = gap.draws(sc_ref, world, n), gap.draws(sc_best, world, n)
+        decided = sc_ref.settings["decision.investor"] == "expected-npv"
+    best_npv = npv_per_draw(sc_best, d_best, best.support, decided)
+    target = gap.Target("npv", float(best_npv.mean()), decided)
+    names = [t.name for t in ts]
+    rows = {}
+    for t in ts:
+        t = replace(t, levers={**ref.support, **t.levers})
+        key = t.name if names.count(t.name) == 1 else f"{t.name} [{t.lever}.{t.setting}]"
+        if progress:
+            progress(f"closing the gap with {key}")
+        with warnings.catch_warnings():  # one base-case draw: no standard error
+            warnings.simplefilter("ignore", RuntimeWarning)
+            g = gap.solve(sc_ref, t, world, target, d=d_ref)
+        rows[key] = _closing_row(comparison, sc_ref, d_ref, g, best_npv, decided)
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(CLOSING_COLUMNS))
+    out.index.name = "template"
+    if len(out):
+        order = out["status"].map(STATUS_ORDER)
+        out = out.iloc[np.lexsort((out["budget_cash_meur"].to_numpy(), order.to_numpy()))]
+    return out
+
+
+def _base_draws(sc: Scenario, world: str) -> gap.Draws:
+    """The deterministic base case of ``world`` as the solver's one draw."""
+    wd = base_case_draws(sc, world)
+    return gap.Draws(world, (wd,), wd, 1)
+
+
+def npv_per_draw(sc: Scenario, d: gap.Draws, option_levers: dict, decided: bool
+                 ) -> np.ndarray:
+    """NPV [MEUR] of every draw of ``d`` for an option, with the investor's decision
+    fitted on the pilot draws as a run fits it (``decided``) or every draw that reaches
+    FID built."""
+    fits = None
+    if decided:
+        (m, _), = evaluate(sc, d.pilot, [option_levers], breakeven=False, pilot=True)
+        fits = [fit_value(m["_state"], m["_value"])]
+    return np.concatenate([evaluate(sc, wd, [option_levers], breakeven=False,
+                                    fits=fits)[0][0]["npv"] for wd in d.chunks])
+
+
+def _closing_row(c: Comparison, sc: Scenario, d: gap.Draws, g: gap.Gap,
+                 best_npv: np.ndarray, decided: bool) -> dict:
+    """One row of :func:`closing_levers`, with the paired standard errors."""
+    t = g.template
+    x = t.hi if g.status == "not_enough" else g.intensity
+    se = x_se = np.nan
+    if d.n > 1:
+        diff = npv_per_draw(sc, d, t.levers_at(x), decided) - best_npv
+        se = float(diff.std(ddof=1) / np.sqrt(d.n))
+        if g.status == "solved":
+            xs, score = np.array(g.curve).T
+            hit = int(np.argmax(score >= 0))
+            slope = (score[hit] - score[hit - 1]) / (xs[hit] - xs[hit - 1])
+            x_se = se / slope if slope > 0 else np.nan
+    st = g.stats
+    return {"option": t.name, "lever": t.lever, "setting": t.setting, "unit": t.unit,
+            "label_en": t.label_en, "label_nl": t.label_nl, "status": g.status,
+            "intensity": g.intensity, "intensity_se": x_se, "range_hi": t.hi,
+            "target_meur": g.target.value, "measure_meur": st["npv_mean"],
+            "measure_se_meur": se, "p_built": st["p_built"],
+            "budget_cash_meur": st["budget_cash_pv_mean"],
+            "grant_equivalent_meur": st["gross_grant_equivalent_mean"],
+            "aid_intensity": st["aid_intensity"], "state_aid_ok": g.state_aid_ok,
+            "state_aid_reason": g.state_aid_reason, "reference": c.reference,
+            "best": c.best(g.world),
+            "world": g.world, "measure": c.measure, "draws": d.n}
+
+
+def cheapest(closing: pd.DataFrame, compliant: bool = True,
+             by: str = "budget_cash_meur") -> str | None:
+    """The row of the closing table that closes the gap with the least budget cash (or
+    ``by="grant_equivalent_meur"``: the least aid), only those passing the state-aid
+    check when ``compliant``; None if none does."""
+    ok = closing[closing["status"] != "not_enough"]
+    if compliant:
+        ok = ok[ok["state_aid_ok"].astype(bool)]
+    return None if ok.empty else str(ok[by].idxmin())
+
+
+def closing_csv(closing: pd.DataFrame) -> pd.DataFrame:
+    """``closing`` with units in its column names, for ``sites_close.csv``."""
+    return closing.rename(columns={k: f"{k} [{u}]" for k, u in CLOSING_COLUMNS.items() if u})
 
 
 def gap_target(comparison: Comparison, world: str = "base") -> float:
