@@ -1,0 +1,215 @@
+"""The national view: portfolio files, the joint simulation on common random numbers,
+what the country gets, and the allocation under the budget envelopes (MILP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simcrm.analysis import allocation as alloc
+from simcrm.analysis import portfolio as pfa
+from simcrm.cli import main
+from simcrm.engine.evaluate import world_draws
+from simcrm.engine.run import simulate
+from simcrm.spec.portfolio import load_portfolio
+
+ROOT = Path(__file__).resolve().parents[1]
+LITHIUM = (ROOT / "scenarios" / "lithium-hydroxide-refinery.toml").as_posix()
+GALLIUM = (ROOT / "scenarios" / "gallium-germanium-recovery.toml").as_posix()
+
+MATERIALS = """
+[materials.lithium]
+demand = [[2030, 550000, 650000, 792000]]
+source = "assumption: test"
+[materials.gallium]
+demand = [[2030, 40, 45, 50]]
+source = "assumption: test"
+"""
+ENVELOPES = """
+[envelopes.grants]
+levers = ["capex_grant"]
+budget_meur = [[2026, {grants}]]
+source = "assumption: test"
+[envelopes.other]
+levers = ["public_loan", "permit_fast_track", "price_floor", "offtake", "energy_relief"]
+budget_meur = [[2026, 30.0]]
+source = "assumption: test"
+"""
+
+
+def _write(tmp_path, body, grants=40.0, name="p.toml"):
+    f = tmp_path / name
+    f.write_text(body + MATERIALS + ENVELOPES.format(grants=grants))
+    return f
+
+
+def _plant(name, scenario, material, options, extra=""):
+    opts = ", ".join(f'"{o}"' for o in options)
+    return (f'[plants.{name}]\nscenario = "{scenario}"\nmaterial = "{material}"\n'
+            f"options = [{opts}]\n{extra}")
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    """Lithium (two capex grants, a loan) and gallium (a grant, a price floor), base world."""
+    d = tmp_path_factory.mktemp("pf")
+    body = ('[portfolio]\nworlds = ["base"]\n[simulation]\ndraws = 1024\n'
+            + _plant("li", LITHIUM, "lithium", ["capex-grant-0.2", "capex-grant-0.3",
+                                                "public-loan"])
+            + _plant("ga", GALLIUM, "gallium", ["capex-grant-0.1", "price-floor"]))
+    pf = load_portfolio(_write(d, body))
+    return pf, pfa.simulate_portfolio(pf)
+
+
+def test_a_portfolio_of_one_plant_reproduces_its_own_run_exactly(tmp_path):
+    body = ('[portfolio]\nworlds = ["base", "china-dumping"]\n[simulation]\ndraws = 1100\n'
+            + _plant("li", LITHIUM, "lithium", ["capex-grant-0.2", "public-loan"]))
+    pf = load_portfolio(_write(tmp_path, body))
+    res = pfa.simulate_portfolio(pf, chunk=1024)  # chunks never change the numbers
+    sc = pf.plants["li"].scenario.with_options(["capex-grant-0.2", "public-loan"])
+    own = simulate(sc, draws=1100)
+    for k in pfa.METRICS:
+        a = res.ds[k].sel(plant="li", world=["base", "china-dumping"])
+        b = own.results[k].sel(world=["base", "china-dumping"]).transpose(*a.dims)
+        np.testing.assert_array_equal(a.values, b.values, err_msg=k)
+    # the expected budget cash per year, as the run's budget.csv (float32 storage)
+    cash = res.ds["budget_cash"].sel(plant="li").sum("envelope").mean("draw")
+    ob = own.budget.sel(world=cash.world, year=cash.year).transpose(*cash.dims)
+    np.testing.assert_allclose(cash.values, ob.values, rtol=1e-5, atol=1e-6)
+
+
+def test_identical_plants_see_identical_markets_and_their_capacity_sums(tmp_path):
+    twin = _plant("a", LITHIUM, "lithium", ["capex-grant-0.3"]) + _plant(
+        "b", LITHIUM, "lithium", ["capex-grant-0.3"])
+    pf = load_portfolio(_write(tmp_path, '[portfolio]\nworlds = ["base"]\n' + twin))
+    scs = pfa.plant_scenarios(pf)
+    ra, rb = (pfa.plant_numbers(pf, p, 0, 1024, scs) for p in ("a", "b"))
+    pa = world_draws(scs["a"], "base", ra).prices
+    pb = world_draws(scs["b"], "base", rb).prices
+    for m in pa:
+        np.testing.assert_array_equal(pa[m], pb[m], err_msg=m)
+    assert not np.array_equal(ra.u, rb.u)  # plant risks drawn per plant
+    assert not np.array_equal(ra.appeal, rb.appeal)
+    # with common plant risks the two are the same plant twice: capacity exactly doubles
+    common = load_portfolio(_write(tmp_path, '[portfolio]\nworlds = ["base"]\n'
+                                   'plant_risks = "common"\n[simulation]\ndraws = 1024\n' + twin,
+                                   name="c.toml"))
+    res = pfa.simulate_portfolio(common)
+    cap = res.ds["capacity_online"]
+    np.testing.assert_array_equal(cap.sel(plant="a").values, cap.sel(plant="b").values)
+    out = pfa.outcome(res.ds, common, {"a": "capex-grant-0.3", "b": "capex-grant-0.3"})
+    np.testing.assert_allclose(out["capacity"].sel(material="lithium").values,
+                               2 * cap.sel(plant="a", option="capex-grant-0.3").values,
+                               rtol=1e-6)
+
+
+def test_a_second_material_gets_its_own_product_shocks_but_shares_the_energy_markets(two):
+    pf, _ = two
+    scs = pfa.plant_scenarios(pf)
+    li, ga = (pfa.plant_numbers(pf, p, 0, 1024, scs) for p in ("li", "ga"))
+    T = min(li.z.shape[1], ga.z.shape[1])
+    for i, m in enumerate(pfa.MARKETS):
+        same = np.array_equal(li.z[:, :T, i], ga.z[:, :T, i])
+        assert same == (m not in pfa.MATERIAL_MARKETS), m
+    # a correlation between materials: the second material's shocks correlate with the first
+    from dataclasses import replace
+    rho = replace(pf, product_correlation=0.6)
+    li2, ga2 = (pfa.plant_numbers(rho, p, 0, 4096, pfa.plant_scenarios(rho)) for p in ("li", "ga"))
+    r = np.corrcoef(li2.z[:, 0, 0], ga2.z[:, 0, 0])[0, 1]
+    assert abs(r - 0.6) < 3 / np.sqrt(4096)
+    np.testing.assert_array_equal(li2.z, pfa.plant_numbers(pf, "li", 0, 4096, scs).z)
+
+
+def test_capacity_online_is_the_share_of_the_year_between_first_and_last_production():
+    cap = pfa.capacity_online(np.array([2028.5, np.nan]), np.array([2030.25, np.nan]),
+                              np.array([100.0, 0.0]), np.arange(2027, 2032))
+    np.testing.assert_allclose(cap, [[0, 50, 100, 25, 0], [0, 0, 0, 0, 0]])
+
+
+def test_the_allocation_keeps_every_envelope_in_expectation(two):
+    pf, res = two
+    pr = alloc.problem(res.ds, pf)
+    a = alloc.solve(pr)
+    assert set(a.choice) == {"li", "ga"}
+    assert (a.expected_cash <= pr.caps + 1e-9).all()
+    assert a.objective == pytest.approx(alloc.enumerate_best(pr), abs=1e-12)
+
+
+def test_the_chance_constraint_holds_and_equals_enumeration(two):
+    pf, res = two
+    for grants in (5.0, 20.0, 60.0):
+        pr = alloc.problem(res.ds, pf)
+        pr.caps[:, 0] = grants
+        for alpha in (0.02, 0.1, 0.3):
+            a = alloc.solve(pr, alpha, chance_draws=1024)
+            assert a.exceed_share <= alpha + 1e-12
+            assert (a.expected_cash <= pr.caps + 1e-9).all()
+            assert a.objective == pytest.approx(alloc.enumerate_best(pr, alpha, 1024), abs=1e-12)
+
+
+def test_milp_equals_enumeration_on_random_small_problems():
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        menu = [(p, o) for p in "abc" for o in ("baseline", "x", "y", "z")]
+        value = np.where([o == "baseline" for _, o in menu], 0.0, rng.random(len(menu)))
+        cash = rng.gamma(1.0, 10.0, (len(menu), 200, 3, 2))
+        cash[[o == "baseline" for _, o in menu]] = 0.0
+        pr = alloc.Problem(menu, value, cash, np.array([[15.0, 20.0]] * 3), np.arange(3), {})
+        for alpha in (1.0, 0.1):
+            a = alloc.solve(pr, alpha, 200)
+            assert a.objective == pytest.approx(alloc.enumerate_best(pr, alpha, 200), abs=1e-12)
+
+
+def test_the_frontier_never_falls_as_the_budget_rises(two):
+    pf, res = two
+    fr = alloc.frontier(res.ds, pf, [0, 5, 10, 20, 40, 80, 200])
+    values = [v for _, v, _ in fr]
+    assert all(b >= a - 1e-12 for a, b in zip(values, values[1:]))
+    assert fr[0][2]["li"] == "baseline"  # no budget: no grant, no loan
+
+
+def test_what_the_country_gets_adds_the_plants_draw_by_draw(two):
+    pf, res = two
+    out = pfa.outcome(res.ds, pf, {"li": "capex-grant-0.3"})
+    li = res.ds["production"].sel(plant="li", option="capex-grant-0.3")
+    np.testing.assert_allclose(out["tonnes"].sel(material="lithium").values,
+                               li.transpose("world", "draw", "year").values
+                               * pf.plants["li"].material_per_tonne, rtol=1e-6)
+    rows = pfa.capacity_table(out, pf, "base")
+    r = next(r for r in rows if r["material"] == "gallium" and r["year"] == 2035)
+    t = out["tonnes"].sel(material="gallium", world="base", year=2035).values
+    assert r["p_target"] == pytest.approx(np.mean(t >= 0.06 * 0.40 * 45))
+    b = pfa.budget_table(out, pf, "base")
+    assert {x["envelope"] for x in b} == {"grants", "other"}
+
+
+def test_the_library_portfolio_loads_with_sources():
+    pf = load_portfolio(ROOT / "scenarios" / "portfolios" / "nl.toml")
+    assert len(pf.plants) >= 6 and pf.deadline_year == 2030
+    assert all(m.source for m in pf.materials.values())
+    assert all(e.source for e in pf.envelopes.values())
+    assert pf.envelopes["ikc-ets"].cap_in(np.array([2025]))[0] == pytest.approx(16.74)
+
+
+@pytest.mark.parametrize(("change", "key"), [
+    ('material = "lithium"', "material"),
+    ("deadline_year = 1990", "portfolio.deadline_year"),
+    ('levers = ["capex_grant"]', "public_loan"),
+])
+def test_a_bad_portfolio_file_is_one_clear_message_and_exit_2(tmp_path, change, key):
+    body = "[portfolio]\n" + _plant("li", LITHIUM, "lithium", ["public-loan"])
+    text = body + MATERIALS + ENVELOPES.format(grants=1.0)
+    if change.startswith("material"):
+        text = text.replace(change, 'material = "copper"')
+    elif change.startswith("deadline"):
+        text = text.replace("[portfolio]\n", "[portfolio]\n" + change + "\n")
+    else:
+        text = text.replace('levers = ["public_loan", ', "levers = [")
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    r = CliRunner().invoke(main, ["portfolio", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "bad.toml" in r.output and key in r.output and "Traceback" not in r.output
