@@ -173,7 +173,7 @@ def draws(sc: Scenario, world: str, n: int) -> Draws:
     n = int(n)
     chunks = tuple(world_draws(sc, world, random_numbers(sc, a, min(a + CHUNK, n)))
                    for a in range(0, n, CHUNK))
-    n_pilot = min(int(sc.settings["decision.pilot_draws"]), n)
+    n_pilot = int(sc.settings["decision.pilot_draws"])  # as a run: whatever its length
     pilot = (chunks[0] if n_pilot == min(CHUNK, n) else
              world_draws(sc, world, random_numbers(sc, 0, n_pilot)))
     return Draws(world, chunks, pilot, n)

@@ -137,7 +137,7 @@ def _material_cholesky(n: int, rho: float) -> np.ndarray:
 def plant_fits(pf: Portfolio, plant: str, sc, draws: int, scs: dict) -> dict:
     """The investor's value fits of one plant (as :func:`simcrm.engine.evaluate.investor_fits`,
     on the plant's portfolio numbers), ``(option, world) -> ValueFit``."""
-    n = min(int(sc.settings["decision.pilot_draws"]), int(draws))
+    n = int(sc.settings["decision.pilot_draws"])  # as a run: whatever the run's length
     rd = plant_numbers(pf, plant, 0, n, scs)
     opts = pf.plants[plant].options
     levers = [sc.options[o].levers for o in opts]

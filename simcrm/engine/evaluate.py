@@ -396,9 +396,10 @@ def _with_fiscal_return(results: list, base: tuple) -> None:
 def investor_fits(sc: Scenario, draws: int) -> dict:
     """The investor's estimate of the value of building, per option and world.
 
-    The first ``min(decision.pilot_draws, draws)`` draws of the run are evaluated with
-    every draw that reaches FID built; the realised value of building is regressed on
-    the state known at FID (:func:`simcrm.kernels.decision.fit_value`).  The fits
+    The first ``decision.pilot_draws`` draws of the run's random-number stream (beyond
+    the run's own draws when it is shorter, so a short run and a long one decide alike)
+    are evaluated with every draw that reaches FID built; the realised value of building
+    is regressed on the state known at FID (:func:`simcrm.kernels.decision.fit_value`).  The fits
     depend only on the scenario and these draws, never on the chunking, so every
     chunk and worker applies the same rule.
 
@@ -407,7 +408,7 @@ def investor_fits(sc: Scenario, draws: int) -> dict:
     dict
         ``(option, world) -> ValueFit``.
     """
-    n = min(int(sc.settings["decision.pilot_draws"]), int(draws))
+    n = int(sc.settings["decision.pilot_draws"])
     rd = random_numbers(sc, 0, n)
     names = list(sc.options)
     levers = [o.levers for o in sc.options.values()]

@@ -572,9 +572,10 @@ _DECISION = [
        "behaviour of simcrm before the investment decision was modelled).",
        choices=("expected-npv", "always")),
     _p("decision.pilot_draws", "int", "1", 4096,
-       "Draws (the first of the run) used to fit the investor's expected value of building; "
-       "the fit is then applied to every draw, so the decisions do not depend on the chunk "
-       "size or the number of workers.", lo=256, hi=1e7,
+       "Draws (the first of the run's random-number stream, also when the run itself is "
+       "shorter) used to fit the investor's expected value of building; the fit is then "
+       "applied to every draw, so the decisions depend neither on the chunk size, the "
+       "number of workers nor the number of draws of the run.", lo=256, hi=1e7,
        source="four blocks of 1 024 draws: a few hundred draws per term of the regression "
               "(13 terms for the six states known at FID)"),
     _p("decision.min_mean_npv_meur", "float", "MEUR", 0.0,
