@@ -11,6 +11,7 @@ so a notebook that imports simcrm keeps its own BLAS threading.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 from threadpoolctl import threadpool_limits
 
@@ -21,3 +22,14 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THR
 def one_blas_thread() -> contextlib.AbstractContextManager:
     """A context in which BLAS (OpenBLAS, MKL, BLIS) uses one thread."""
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def on_one_blas_thread(func):
+    """Decorator: ``func`` runs inside :func:`one_blas_thread`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_blas_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
