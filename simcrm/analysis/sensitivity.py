@@ -112,8 +112,8 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv",
     y = ds[output].sel(option=option, world=world).values
     ok = np.isfinite(y)
     rows = []
-    ry = stats.rankdata(y[ok])
-    for k in _varying(ds, world, ok):
+    ry = _output_rank(y, ok, (option, world, output), _ranks)
+    for k in _varying(ds, world, ok, _ranks):
         rho = float(np.corrcoef(_rank(ds, k, world, ok, _ranks), ry)[0, 1])
         rows.append({"input": ds[k].attrs.get("key", k),
                      "long_name": ds[k].attrs.get("long_name", k),
@@ -122,8 +122,26 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv",
     return df.reindex(df["rho"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
-def _varying(ds: xr.Dataset, world: str, ok: np.ndarray) -> list[str]:
-    return [k for k in input_names(ds) if np.ptp(ds[k].sel(world=world).values[ok]) > 0]
+def _varying(ds: xr.Dataset, world: str, ok: np.ndarray, cache: dict | None = None
+             ) -> list[str]:
+    """The inputs that vary in ``world`` over the draws ``ok`` (remembered as :func:`_rank`
+    remembers ranks)."""
+    if cache is None or not ok.all():
+        return [k for k in input_names(ds) if np.ptp(ds[k].sel(world=world).values[ok]) > 0]
+    key = ("varying", world)
+    if key not in cache:
+        cache[key] = _varying(ds, world, ok)
+    return cache[key]
+
+
+def _output_rank(y: np.ndarray, ok: np.ndarray, key: tuple, cache: dict | None) -> np.ndarray:
+    """Ranks of the output's finite draws; remembered in ``cache`` under ``key``."""
+    if cache is None:
+        return stats.rankdata(y[ok])
+    key = ("output", *key)
+    if key not in cache:
+        cache[key] = stats.rankdata(y[ok])
+    return cache[key]
 
 
 def _rank(ds: xr.Dataset, name: str, world: str, ok: np.ndarray,
@@ -226,13 +244,13 @@ def prcc(ds: xr.Dataset, option: str, world: str, output: str = "npv",
     """
     y = ds[output].sel(option=option, world=world).values
     ok = np.isfinite(y)
-    names = _varying(ds, world, ok)
+    names = _varying(ds, world, ok, _ranks)
     n, k = int(ok.sum()), len(names)
     cols = ["input", "long_name", "units", "prcc", "prcc_lo", "prcc_hi", "p_value"]
     if k == 0:
         return pd.DataFrame(columns=cols)
     R = np.column_stack([_rank(ds, m, world, ok, _ranks) for m in names])
-    ry = stats.rankdata(y[ok])
+    ry = _output_rank(y, ok, (option, world, output), _ranks)
     R = R - R.mean(0)
     ry = ry - ry.mean()
     z = special.ndtri(0.5 + level / 2)
