@@ -513,13 +513,21 @@ def gap(scenario_file, draws, seed, worlds, target_p_built, out, force, quiet) -
               "e.g. tcp://host:8786, or 'threads'/'processes'.")
 @click.option("--single", type=click.IntRange(min=0), default=200, show_default=True,
               help="Single-draw evaluations timed for the one-at-a-time comparison.")
+@click.option("--post-draws", type=click.IntRange(min=0), default=None,
+              help="Draws of the run whose post-processing (writing the results folder) "
+              "is timed as the fixed cost (default: 20,000, or --draws if fewer); 0 leaves "
+              "it out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def bench(scenario_file, draws, chunk_size, workers, scheduler, single, as_json) -> None:
-    """Time the benchmark scenario: cells/s, random-number floor, memory, speed-up."""
+def bench(scenario_file, draws, chunk_size, workers, scheduler, single, post_draws,
+          as_json) -> None:
+    """Time the benchmark scenario: cells per CPU- and wall-second, the shares of IRR and
+    break-even, the fixed cost of a run, the speed-up over one draw at a time, and with
+    --workers 2 or more the engine's speed on dask worker processes."""
     bar = _Progress("benchmark", not as_json)
     try:
         r = benchm.run_bench(scenario_file, draws=draws, chunk_size=chunk_size, workers=workers,
-                      scheduler=scheduler, single=single, progress=bar)
+                             scheduler=scheduler, single=single, progress=bar,
+                             post_draws=post_draws)
     except KeyboardInterrupt:
         bar.close()
         _fail("interrupted")

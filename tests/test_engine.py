@@ -278,3 +278,22 @@ def test_bench_measures_without_patching_the_model(small_path):
     assert 0 < share < 1
     assert single_draw_seconds(sc, k=2) > 0
     assert business_case.irr is finance.irr
+
+
+def test_bench_reports_the_shares_the_fixed_cost_and_the_worker_speed(small_path):
+    """Figures only (timings are never asserted): every field is there and in range."""
+    from simcrm.bench import format_bench, run_bench
+
+    r = run_bench(small_path, draws=2048, chunk_size=1024, workers=2, single=2,
+                  post_draws=1024)
+    for k in ("cells_per_cpu_second", "cells_per_wall_second", "speedup_over_single_draw"):
+        assert r[k] > 0, k
+    assert 0 <= r["breakeven_share_of_time"] < 1 and 0 < r["irr_share_of_time"] < 1
+    f = r["fixed_cost"]
+    assert f["draws"] == 1024 and 0 < f["post_processing_share"] < 1
+    assert f["fixed_cost_cpu_seconds"] == pytest.approx(f["import_cpu_seconds"]
+                                                        + f["write_cpu_seconds"], abs=2e-3)
+    w = r["worker_speed"]
+    assert w["worker_scheduler"] == "processes" and w["worker_cells_per_cpu_second"] > 0
+    text = format_bench(r)
+    assert "fixed cost" in text and "dask workers" in text

@@ -112,3 +112,44 @@ def test_annuity_debt_by_hand():
     np.testing.assert_allclose(pr[0], [0, pay - 10, 100 - (pay - 10), 0], atol=1e-12)
     np.testing.assert_allclose(bal[0], [100, 100 - (pay - 10), 0, 0], atol=1e-12)
     np.testing.assert_allclose(pr.sum(), draws.sum())
+
+
+def test_irr_grid_four_points_per_pass_gives_the_one_point_values():
+    """The scan evaluates four rates per pass; each value must be the one-point value."""
+    from simcrm.kernels import compiled as k
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        c = rng.normal(0, 100, size=rng.integers(2, 45))
+        xs = 1.0 / (1.0 + rng.uniform(-0.9999, 10.0, size=4))
+        fs, ds = k._horner4(c, *xs)
+        for x, f, d in zip(xs, fs, ds, strict=True):
+            assert (f, d) == k._horner(c, x)
+
+
+def test_irr_of_rows_with_several_sign_changes_is_the_root_nearest_zero_as_npf():
+    """Plants with a late clean-up cost (several sign changes): the root nearest zero,
+    as numpy_financial picks it, refined to a rounding-level residual."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for _ in range(300):
+        T = 30
+        c = np.r_[-rng.uniform(50, 300, 3), rng.uniform(5, 60, T - 5), -rng.uniform(0, 400, 2)]
+        c[rng.random(T) < 0.1] *= -0.5  # a few loss years
+        rows.append(c)
+    c = np.array(rows)
+    got = irr(c)
+    want = np.array([npf.irr(row) for row in c])
+    ok = np.isfinite(want)
+    assert ok.mean() > 0.4
+    assert np.array_equal(np.isfinite(got), ok)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12)
+    x = 1 / (1 + got[ok])
+    pw = x[:, None] ** np.arange(c.shape[1])
+    resid = np.abs((c[ok] * pw).sum(1)) / (np.abs(c[ok]) * pw).sum(1)
+    assert np.median(resid) < 1e-15 and resid.max() < 1e-12
+
+
+def test_irr_of_a_row_that_never_changes_sign_is_nan():
+    c = np.array([[0.0, 0, 0], [5.0, 0, 3], [-1.0, -2, 0], [0.0, 0, -7]])
+    assert np.isnan(irr(c)).all()

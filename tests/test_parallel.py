@@ -47,3 +47,46 @@ def test_chunk_outputs_come_back_in_order(small_path):
     for (a, b), part in zip(chunks, parts, strict=True):
         ref = evaluate_chunk(sc, a, b, 0, False)
         assert np.array_equal(part["metrics"]["npv"], ref["metrics"]["npv"])
+
+
+def test_local_worker_processes_start_with_fast_malloc_settings(small_path, monkeypatch):
+    """dask's default MALLOC_TRIM_THRESHOLD_=65536 made every chunk several times slower on
+    worker processes; simcrm's own workers start with WORKER_ENVIRON, the results stay
+    bit-identical and this process's environment is left as it was."""
+    from simcrm.engine import parallel
+    from simcrm.engine.run import make_plan
+
+    for k in parallel.WORKER_ENVIRON:
+        monkeypatch.delenv(k, raising=False)
+    sc = simcrm.load_scenario(small_path)
+    client, cluster = parallel._client("processes", 1)
+    try:
+        env = client.run(parallel._malloc_environ)
+        assert parallel.slow_malloc_workers(client) == []
+    finally:
+        client.close()
+        cluster.close()
+    assert [e["MALLOC_MMAP_THRESHOLD_"] for e in env.values()] == [str(32 * 2**20)]
+    assert [e["MALLOC_TRIM_THRESHOLD_"] for e in env.values()] == [str(128 * 2**20)]
+    assert not any(k in __import__("os").environ for k in parallel.WORKER_ENVIRON)
+    chunks = make_plan(2048, 1024).chunks()
+    parts = list(parallel.execute_dask(sc, chunks, 0, None, "processes", 2, False))
+    local = simulate(sc, draws=2048, chunk_size=1024, breakeven=False)
+    npv = np.concatenate([p["metrics"]["npv"] for p in parts], axis=-1)
+    assert np.array_equal(npv, local.results["npv"].values, equal_nan=True)
+    assert all(p["cpu_seconds"] > 0 for p in parts)
+
+
+def test_workers_with_dasks_default_malloc_settings_are_named(monkeypatch):
+    import dask
+
+    from simcrm.engine import parallel
+
+    for k in parallel.WORKER_ENVIRON:
+        monkeypatch.delenv(k, raising=False)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ":
+                          {"MALLOC_TRIM_THRESHOLD_": 65536}}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        assert parallel.slow_malloc_workers(client) == list(cluster.scheduler_info["workers"])

@@ -174,3 +174,28 @@ def test_api_write_results_uses_the_same_rules(tmp_path, small_path):
     assert (out / MARKER).is_file()
     write_results(res, out, force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "ok"]
+
+
+def test_netcdf_files_are_compressed_in_chunks_of_one_option_and_exact(tmp_path, small_path,
+                                                                       monkeypatch):
+    import netCDF4
+    import numpy as np
+    import xarray as xr
+
+    from simcrm.engine import dataset
+
+    monkeypatch.setattr(dataset, "NETCDF_DRAW_CHUNK", 1000)
+    res = simulate(simcrm.load_scenario(small_path), draws=2500, keep_cashflows=8)
+    out = write_results(res, tmp_path / "res")
+    with netCDF4.Dataset(out / "results.nc") as nc:
+        v = nc["npv"]
+        assert v.dimensions == ("option", "world", "draw")
+        assert v.chunking() == [1, nc.dimensions["world"].size, 1000]
+        assert v.filters()["zlib"] and v.filters()["shuffle"] and v.filters()["complevel"] == 1
+    with netCDF4.Dataset(out / "cashflows.nc") as nc:
+        v = nc["net_cash_flow"]
+        assert v.chunking()[0] == 1 and v.chunking()[2:] == [8, v.shape[3]]
+    for name, ds in (("results.nc", res.results), ("cashflows.nc", res.cashflows)):
+        with xr.open_dataset(out / name) as back:
+            for k in ds.data_vars:
+                assert np.array_equal(back[k].values, ds[k].values, equal_nan=True), k

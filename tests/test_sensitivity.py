@@ -344,6 +344,80 @@ def test_prcc_removes_the_effect_of_correlated_inputs():
     assert (pr["prcc"] <= pr["prcc_hi"]).all()
 
 
+def _residual_correlation(X, y, j):
+    """PRCC by its definition: regress ranks (with intercept) on the other ranks."""
+    from scipy import stats
+
+    R = np.column_stack([stats.rankdata(x) for x in X.T])
+    ry = stats.rankdata(y)
+    D = np.column_stack([np.ones(len(y)), np.delete(R, j, axis=1)])
+    ex = R[:, j] - D @ np.linalg.lstsq(D, R[:, j], rcond=None)[0]
+    ey = ry - D @ np.linalg.lstsq(D, ry, rcond=None)[0]
+    return ex @ ey / np.sqrt((ex @ ex) * (ey @ ey))
+
+
+def test_prcc_from_one_inverse_equals_the_residual_definition():
+    ds = _synthetic(n=3000, seed=5)
+    X = np.column_stack([ds[k].values[0] for k in ("x1", "x2", "x3")])
+    y = ds["npv"].values[0, 0]
+    pr = prcc(ds, "baseline", "base").set_index("input")
+    for j, k in enumerate(("x1", "x2", "x3")):
+        assert pr.loc[k, "prcc"] == pytest.approx(_residual_correlation(X, y, j), rel=1e-10)
+
+
+def test_partial_correlation_of_three_variables_has_the_textbook_form():
+    """r_xy.z = (r_xy - r_xz r_yz) / sqrt((1 - r_xz^2)(1 - r_yz^2))."""
+    from simcrm.analysis.sensitivity import partial_correlations
+
+    g = np.random.default_rng(1)
+    z = g.normal(size=500)
+    x = z + g.normal(size=500)
+    y = 0.5 * x - z + g.normal(size=500)
+    c = np.corrcoef([x, y, z])
+    want = (c[0, 1] - c[0, 2] * c[1, 2]) / np.sqrt((1 - c[0, 2] ** 2) * (1 - c[1, 2] ** 2))
+    X = np.column_stack([x, z])
+    got = partial_correlations(X - X.mean(0), y - y.mean())
+    assert got[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_prcc_of_an_input_repeated_exactly_is_undefined_and_the_rest_unchanged():
+    """A singular rank-correlation matrix falls back to the fit per input."""
+    ds = _synthetic(n=2000, seed=2)
+    twin = ds.assign(x4=ds["x1"].copy())
+    pr = prcc(twin, "baseline", "base").set_index("input")
+    ref = prcc(ds, "baseline", "base").set_index("input")
+    assert np.isnan(pr.loc["x1", "prcc"]) and np.isnan(pr.loc["x4", "prcc"])
+    for k in ("x2", "x3"):  # x4 adds nothing the other inputs did not hold
+        assert pr.loc[k, "prcc"] == pytest.approx(ref.loc[k, "prcc"], rel=1e-9)
+
+
+def test_sensitivity_table_runs_blas_on_one_thread_and_restores_it(dominant_run):
+    import threadpoolctl
+
+    from simcrm.analysis import sensitivity
+
+    seen = []
+    real = sensitivity.rank_table
+
+    def spy(*a, **k):
+        seen.extend(i["num_threads"] for i in threadpoolctl.threadpool_info()
+                    if i["user_api"] == "blas")
+        return real(*a, **k)
+
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    sensitivity.rank_table = spy
+    try:
+        t = sensitivity.sensitivity_table(dominant_run)
+    finally:
+        sensitivity.rank_table = real
+    assert seen and set(seen) == {1}
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
+    one = rank_table(dominant_run, "baseline", "base")  # no shared ranks
+    mine = t[(t["option"] == "baseline") & (t["world"] == "base")].reset_index(drop=True)
+    assert np.array_equal(mine["prcc"].to_numpy(), one["prcc"].to_numpy(), equal_nan=True)
+    assert np.array_equal(mine["rho"].to_numpy(), one["rho"].to_numpy(), equal_nan=True)
+
+
 def test_prcc_interval_covers_the_spread_of_repeated_samples():
     """The Fisher-z interval of the PRCC is about as wide as the spread over seeds."""
     est, half = [], []

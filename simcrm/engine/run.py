@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from simcrm._blas import on_one_blas_thread
 from simcrm._lazy import lazy_import
 from simcrm.engine.dataset import assemble, stored_summary, with_summary
 from simcrm.engine.evaluate import base_case, evaluate_chunk, investor_fits
@@ -157,6 +158,7 @@ def _remove_file(path: str) -> None:
         pass  # moved into a results folder, or already gone
 
 
+@on_one_blas_thread  # small matrices beside its own workers: more BLAS threads only spin
 def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None = None,
              chunk_size: int | None = None, keep_cashflows: int = 0,
              progress: Callable[[int, int], None] | None = None,

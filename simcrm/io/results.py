@@ -32,6 +32,7 @@ from pathlib import Path
 import netCDF4
 import xarray as xr
 
+from simcrm._blas import on_one_blas_thread
 from simcrm._version import __version__
 from simcrm.analysis.sensitivity import input_names, sensitivity_table
 from simcrm.analysis.summary import (
@@ -39,7 +40,7 @@ from simcrm.analysis.summary import (
     nonfinite_counts,
     summary_table,
 )
-from simcrm.engine.dataset import stored_summary
+from simcrm.engine.dataset import netcdf_encoding, stored_summary
 from simcrm.engine.run import Results
 from simcrm.io.excel import write_summary_xlsx
 
@@ -422,13 +423,10 @@ class ResultsFolder:
         self._cleanup()
 
 
-def _encoding(ds: xr.Dataset) -> dict:
-    return {k: {"zlib": True, "complevel": 1} for k in ds.data_vars}
-
-
+@on_one_blas_thread
 def write_files(res: Results, folder: Path, write_extra=None) -> None:
     """Write ``results.nc``, ``cashflows.nc``, ``summary.csv``, ``sensitivity.csv`` and
-    the scenario files into ``folder`` (a staging folder)."""
+    the scenario files into ``folder`` (a staging folder); BLAS runs on one thread."""
     folder = Path(folder)
     streamed = res.results_path is not None
     if streamed:  # a large run: its results were written to disk chunk by chunk
@@ -440,9 +438,9 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
             res.results = xr.open_dataset(res.results_path, engine="netcdf4")
     else:
         res.results.to_netcdf(folder / "results.nc", engine="netcdf4",
-                              encoding=_encoding(res.results))
+                              encoding=netcdf_encoding(res.results))
     res.cashflows.to_netcdf(folder / "cashflows.nc", engine="netcdf4",
-                            encoding=_encoding(res.cashflows))
+                            encoding=netcdf_encoding(res.cashflows))
     summary = res.summary if res.summary is not None else stored_summary(res.results)
     summary_table(summary, nonfinite_counts(res.results)).to_csv(
         folder / "summary.csv", index=False, float_format="%.6g")

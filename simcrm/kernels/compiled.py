@@ -70,12 +70,37 @@ def _refine(c, a, b, fa, fb, tol, max_iter):
         else:
             hi = x
         xn = x - p / dp if dp != 0.0 else math.nan
+        if abs(xn - x) <= tol * abs(xn):
+            # converged: checked before the bracket, because at the root a step of less
+            # than an ulp leaves ``x`` where it is, on the bracket's end, and bisecting
+            # from there cost some 40 more evaluations for a less accurate root
+            return xn
         if not (xn > lo and xn < hi):
             xn = 0.5 * (lo + hi)
-        if abs(xn - x) <= tol * abs(xn):
-            return xn
+            if abs(xn - x) <= tol * abs(xn):
+                return xn
         x = xn
     return x
+
+
+@nb.njit(**_JIT)
+def _horner4(c, x0, x1, x2, x3):
+    """:func:`_horner` at four points in one pass over the coefficients: the same
+    operations per point, so the same values, but four independent chains of
+    multiply-adds keep the processor's pipelines full (one chain waits on itself)."""
+    p0 = p1 = p2 = p3 = 0.0
+    d0 = d1 = d2 = d3 = 0.0
+    for t in range(c.shape[0] - 1, -1, -1):
+        ct = c[t]
+        d0 = d0 * x0 + p0
+        p0 = p0 * x0 + ct
+        d1 = d1 * x1 + p1
+        p1 = p1 * x1 + ct
+        d2 = d2 * x2 + p2
+        p2 = p2 * x2 + ct
+        d3 = d3 * x3 + p3
+        p3 = p3 * x3 + ct
+    return (p0, p1, p2, p3), (d0, d1, d2, d3)
 
 
 @nb.njit(**_JIT)
@@ -83,39 +108,54 @@ def _nearest_root(c, rates, f0, df0, stop, check_pairs, tol, max_iter):
     """First root met when scanning ``rates`` (starting at 0) outward; NaN if none or
     if the scan passes ``|stop|`` first.
 
-    With ``check_pairs``, a step whose ends have the same sign but whose slopes differ
-    (an extremum inside) is searched for the extremum; if that crosses zero, the step
-    holds two roots and the first one is refined.
+    The grid is evaluated four rates per pass (:func:`_horner4`) and then walked one
+    step at a time.  With ``check_pairs``, a step whose ends have the same sign but
+    whose slopes differ (an extremum inside) is searched for the extremum; if that
+    crosses zero, the step holds two roots and the first one is refined.
     """
     xa = 1.0
     fa = f0
     da = df0
-    for k in range(1, rates.shape[0]):
-        if abs(rates[k - 1]) >= stop:
+    n = rates.shape[0]
+    for k0 in range(1, n, 4):
+        if abs(rates[k0 - 1]) >= stop:
             return math.nan
-        xb = 1.0 / (1.0 + rates[k])
-        fb, db = _horner(c, xb)
-        same = (fa > 0.0 and fb > 0.0) or (fa < 0.0 and fb < 0.0)
-        if same and check_pairs and (da > 0.0) != (db > 0.0) and da != 0.0 and db != 0.0:
-            lo, hi, dlo = xa, xb, da
-            for _ in range(60):
-                xm = 0.5 * (lo + hi)
-                _, dm = _horner(c, xm)
-                if (dm > 0.0) == (dlo > 0.0):
-                    lo, dlo = xm, dm
-                else:
-                    hi = xm
-                if abs(hi - lo) <= 1e-7 * abs(xm):  # f is flat here: no need for more
-                    break
-            xm = 0.5 * (lo + hi)
-            fm, _ = _horner(c, xm)
-            if not ((fm > 0.0) == (fa > 0.0) and fm != 0.0):
-                return 1.0 / _refine(c, xa, xm, fa, fm, tol, max_iter) - 1.0
-        if same or (fa == 0.0 and fb == 0.0):
-            xa, fa, da = xb, fb, db
-            continue
-        return 1.0 / _refine(c, xa, xb, fa, fb, tol, max_iter) - 1.0
+        xs = (1.0 / (1.0 + rates[k0]), 1.0 / (1.0 + rates[min(k0 + 1, n - 1)]),
+              1.0 / (1.0 + rates[min(k0 + 2, n - 1)]), 1.0 / (1.0 + rates[min(k0 + 3, n - 1)]))
+        fs, ds = _horner4(c, xs[0], xs[1], xs[2], xs[3])
+        for j in range(min(4, n - k0)):
+            if abs(rates[k0 + j - 1]) >= stop:
+                return math.nan
+            xb, fb, db = xs[j], fs[j], ds[j]
+            same = (fa > 0.0 and fb > 0.0) or (fa < 0.0 and fb < 0.0)
+            if same and check_pairs and (da > 0.0) != (db > 0.0) and da != 0.0 and db != 0.0:
+                xm, fm = _extremum(c, xa, xb, da)
+                if not ((fm > 0.0) == (fa > 0.0) and fm != 0.0):
+                    return 1.0 / _refine(c, xa, xm, fa, fm, tol, max_iter) - 1.0
+            if same or (fa == 0.0 and fb == 0.0):
+                xa, fa, da = xb, fb, db
+                continue
+            return 1.0 / _refine(c, xa, xb, fa, fb, tol, max_iter) - 1.0
     return math.nan
+
+
+@nb.njit(**_JIT)
+def _extremum(c, xa, xb, da):
+    """The extremum of the row polynomial between ``xa`` and ``xb`` (its slope ``da`` at
+    ``xa`` and the opposite sign at ``xb``), by bisection on the slope; with its value."""
+    lo, hi, dlo = xa, xb, da
+    for _ in range(60):
+        xm = 0.5 * (lo + hi)
+        _, dm = _horner(c, xm)
+        if (dm > 0.0) == (dlo > 0.0):
+            lo, dlo = xm, dm
+        else:
+            hi = xm
+        if abs(hi - lo) <= 1e-7 * abs(xm):  # f is flat here: no need for more
+            break
+    xm = 0.5 * (lo + hi)
+    fm, _ = _horner(c, xm)
+    return xm, fm
 
 
 @nb.njit(**_JIT)
@@ -136,7 +176,11 @@ def irr_rows(C, up_fine, down_fine, up_coarse, down_coarse, tol, max_iter):
     out = np.empty(n)
     for i in range(n):
         c = C[i]
-        many = _sign_changes(c) > 1
+        changes = _sign_changes(c)
+        if changes == 0:  # no root at any rate (Descartes' rule of signs): no IRR
+            out[i] = math.nan
+            continue
+        many = changes > 1
         if many:
             up, down = up_fine, down_fine
         else:
