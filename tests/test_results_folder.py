@@ -198,4 +198,7 @@ def test_netcdf_files_are_compressed_in_chunks_of_one_option_and_exact(tmp_path,
     for name, ds in (("results.nc", res.results), ("cashflows.nc", res.cashflows)):
         with xr.open_dataset(out / name) as back:
             for k in ds.data_vars:
-                assert np.array_equal(back[k].values, ds[k].values, equal_nan=True), k
+                x, y = back[k].values, ds[k].values
+                if x.dtype.kind in "SUO":  # text (the state-aid verdicts)
+                    x, y = x.astype(str), y.astype(str)
+                assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), k

@@ -277,6 +277,8 @@ def prim_chart(res, lang: str = "en", option: str = "", world: str = "",
                 elif u not in ("1",):
                     a.set_major_formatter(mpl.ticker.FuncFormatter(
                         lambda v, _: i18n.num(v, lang)))
+                    if a is ax2.xaxis:  # wide numbers (100,000 EUR/t) need room
+                        a.set_major_locator(mpl.ticker.MaxNLocator(4))
         else:
             ax2.set_axis_off()
         title = res.describe(lang, top=2).split(". ")[0]

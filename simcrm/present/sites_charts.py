@@ -10,6 +10,7 @@ charts.
 from __future__ import annotations
 
 import html
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -85,11 +86,12 @@ def site_name(name: str, lang: str) -> str:
     return SITE_NAMES.get(name, (name.upper(), name.upper()))[lang == "nl"]
 
 
-def _figure() -> Figure:
+def _figure(height: float | None = None) -> Figure:
     import matplotlib as mpl
 
     with mpl.rc_context(RC):
-        fig = Figure(figsize=FIGSIZE, layout="constrained")
+        fig = Figure(figsize=(FIGSIZE[0], max(FIGSIZE[1], height or 0.0)),
+                     layout="constrained")
     return fig
 
 
@@ -184,8 +186,10 @@ def closing_chart(closing: pd.DataFrame, lang: str = "en") -> Figure:
 
     ok = closing[closing["status"] != "not_enough"]
     y = -np.arange(len(ok), dtype=float)
+    names = [textwrap.fill(closing_label(closing, k, lang), 34) for k in ok.index]
+    lines = sum(n.count("\n") + 1 for n in names)
     with mpl.rc_context(RC):
-        fig = _figure()
+        fig = _figure(2.6 + 0.2 * lines + 0.25 * len(names))
         ax = fig.add_subplot()
         hatch = ["" if a else "//" for a in ok["state_aid_ok"].astype(bool)]
         for col, dy, colour, key in (("budget_cash_meur", 0.2, "#0072B2", "cash"),
@@ -195,7 +199,7 @@ def closing_chart(closing: pd.DataFrame, lang: str = "en") -> Figure:
             for b, h in zip(bars, hatch):
                 b.set_hatch(h)
         ax.axvline(0, color="#3b3b3b", lw=0.8)
-        ax.set_yticks(y, [closing_label(closing, k, lang) for k in ok.index])
+        ax.set_yticks(y, names)
         ax.set_xlabel(_w("meur", lang))
         ax.set_ylim(y[-1] - 0.6 if len(y) else -0.6, 2.0)  # free rows on top: the legend
         ax.legend(loc="upper left", frameon=False, borderaxespad=0.1)
