@@ -687,6 +687,8 @@ def portfolio(portfolio_file, draws, seed, world, alpha, out, force) -> None:
                f"{a.exceed_share:.1%}; solver: {a.status}")
     w = world or pf.allocation["world"]
     meta = pcharts.meta_of(res.ds, pf, w)
+    if rep["market"]:
+        click.echo("\n" + "\n".join(pcharts.market_lines(rep, pf)))
     click.echo("\nWhat the charts say:")
     for msg in pcharts.findings(rep, pf).values():
         click.echo(f"  {msg}")
@@ -697,7 +699,7 @@ def portfolio(portfolio_file, draws, seed, world, alpha, out, force) -> None:
         with folder:
             res.ds.to_netcdf(folder.staging / "portfolio.nc")
             for k in ("capacity_baseline", "capacity_allocated", "budget_allocated",
-                      "allocation", "frontier"):
+                      "allocation", "frontier", *(["market"] if rep["market"] else [])):
                 pd.DataFrame(rep[k]).to_csv(folder.staging / f"{k}.csv", index=False)
             pcharts.write_report(folder.staging, rep, pf, meta)
             folder.commit()

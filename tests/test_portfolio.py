@@ -290,3 +290,87 @@ def test_simcrm_portfolio_writes_charts_and_the_report_in_both_languages(tmp_pat
     assert "optimal for the model and the menus given" in en
     assert "optimaal voor het model en de gegeven menu&#x27;s" in nl
     assert "What the charts say" in r.output
+
+
+# --------------------------------------------------------------------------------------
+# Market size: the portfolio's output lowers the product price (one pass)
+# --------------------------------------------------------------------------------------
+
+
+def _with_flexibility(pf, material, flex, market):
+    from dataclasses import replace
+
+    mats = dict(pf.materials)
+    mats[material] = replace(mats[material], price_flexibility=flex,
+                             market=((2020.0, market),), market_source="assumption: test")
+    return replace(pf, materials=mats)
+
+
+def test_the_price_factor_is_the_inverse_demand_curve_at_the_expected_output(two):
+    pf, res = two
+    pf1 = _with_flexibility(pf, "lithium", 1.0, 20000.0)
+    choice = {"li": "capex-grant-0.3"}
+    f, q = pfa.price_factors(res.ds, pf1, choice)
+    li = res.ds["production"].sel(plant="li", option="capex-grant-0.3", world="base")
+    expected = li.mean("draw").values * pf.plants["li"].material_per_tonne
+    np.testing.assert_allclose(q.sel(material="lithium", world="base").values, expected,
+                               rtol=1e-6)
+    # flexibility 1: the price falls in proportion to the market's growth, M / (M + Q)
+    np.testing.assert_allclose(f.sel(material="lithium", world="base").values,
+                               20000.0 / (20000.0 + expected), rtol=1e-6)
+    np.testing.assert_array_equal(f.sel(material="gallium").values, 1.0)
+
+
+def test_the_lowered_price_reaches_the_product_market_only(two):
+    pf, _ = two
+    pf1 = _with_flexibility(pf, "lithium", 1.0, 20000.0)
+    scs = pfa.plant_scenarios(pf1)
+    sc = scs["li"]
+    rd = pfa.plant_numbers(pf1, "li", 0, 64, scs)
+    wd = world_draws(sc, "base", rd)
+    years = pf1.years
+    import xarray as xr
+    f = xr.DataArray(np.linspace(1.0, 0.5, len(years))[None, None, :].repeat(2, 0),
+                     dims=("material", "world", "year"),
+                     coords={"material": ["lithium", "gallium"], "world": ["base"],
+                             "year": years})
+    lowered = pfa._priced(pf1, "li", sc, "base", wd, f)
+    T = wd.prices["product"].shape[1]
+    g = np.interp(2026 + np.arange(T), years, np.linspace(1.0, 0.5, len(years)))
+    np.testing.assert_allclose(lowered.prices["product"], wd.prices["product"] * g, rtol=1e-12)
+    for m in wd.prices:
+        if m != "product":
+            assert lowered.prices[m] is wd.prices[m]
+
+
+def test_market_size_lowers_the_plants_value_and_says_when_it_binds(two):
+    pf, res = two
+    pf1 = _with_flexibility(pf, "lithium", 0.5, 20000.0)
+    res1 = pfa.simulate_portfolio(pf1)
+    ds0, ds1 = res.ds, res1.ds
+    # gallium has no flexibility: its numbers do not move
+    for k in ("npv", "built", "tonnes_by_deadline"):
+        np.testing.assert_array_equal(ds1[k].sel(plant="ga").values, ds0[k].sel(plant="ga").values)
+    npv0 = float(ds0["npv"].sel(plant="li", world="base").mean())
+    npv1 = float(ds1["npv"].sel(plant="li", world="base").mean())
+    assert npv1 < npv0
+    rows = pfa.report(res1)["market"]
+    assert [r["material"] for r in rows] == ["lithium"] and rows[0]["binds"]
+    f = ds1["price_factor"].sel(material_market="lithium", world="base").values
+    assert rows[0]["max_price_fall"] == pytest.approx(1 - f.min())
+    from simcrm.present import portfolio_charts as pc
+    assert "binds for lithium" in pc.market_lines(pfa.report(res1), pf1, "en")[0]
+    # without a flexibility nothing is added to the results
+    assert "price_factor" not in ds0 and pfa.report(res)["market"] == []
+
+
+def test_a_price_flexibility_needs_its_source(tmp_path):
+    body = "[portfolio]\n" + _plant("li", LITHIUM, "lithium", ["public-loan"])
+    text = (body + MATERIALS + ENVELOPES.format(grants=1.0)).replace(
+        'demand = [[2030, 550000, 650000, 792000]]',
+        'demand = [[2030, 550000, 650000, 792000]]\nprice_flexibility = 0.5')
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    r = CliRunner().invoke(main, ["portfolio", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "materials.lithium.market_source" in r.output and "Traceback" not in r.output

@@ -116,6 +116,22 @@ WORDS = {
                      "budgetten"),
     "h_budget": ("Budget cash against the envelopes", "Kasuitgaven naast de budgetten"),
     "h_market": ("Market size", "Marktomvang"),
+    "market_binds": ("Market size binds for {m}: the plants' expected output ({q} t/yr, "
+                     "{s} of the {M} t/yr ex-China market in {y}) lowers the product price "
+                     "by up to {f} (price flexibility {b}).",
+                     "Marktomvang telt voor {m}: de verwachte productie ({q} t/jaar, {s} van "
+                     "de markt buiten China van {M} t/jaar in {y}) verlaagt de productprijs "
+                     "met tot {f} (prijsflexibiliteit {b})."),
+    "market_free": ("Market size does not bind for {m}: the price falls by at most {f}.",
+                    "Marktomvang telt niet voor {m}: de prijs daalt hooguit {f}."),
+    "market_method": ("One-pass approximation, not an equilibrium: the price fall is computed "
+                      "from the expected output of the allocation at prices without the "
+                      "effect, and every plant and option is then simulated once more at the "
+                      "lowered prices; the tables and charts are of that second pass.",
+                      "Benadering in één stap, geen evenwicht: de prijsdaling volgt uit de "
+                      "verwachte productie van de verdeling bij prijzen zonder het effect, "
+                      "daarna is elke fabriek en optie nog één keer gesimuleerd bij de "
+                      "lagere prijzen; de tabellen en grafieken zijn van die tweede stap."),
     "objective": {"tonnes": ("% of one year's EU demand, by {y}",
                              "% van één jaar EU-vraag, tot {y}"),
                   "capacity": ("P(built) × capacity, % of EU demand",
@@ -223,6 +239,24 @@ def budget_finding(rep: dict, pf: Portfolio, lang: str) -> str:
         return _w("budget_ok", lang)
     return _w("budget_msg", lang).format(env=envelope_label(pf, worst["envelope"], lang),
                                          p=pct(worst["p_exceed"], lang), y=worst["year"])
+
+
+def market_lines(rep: dict, pf: Portfolio, lang: str = "en") -> list[str]:
+    """Whether the market-size effect binds, per material with a price flexibility, and
+    how it is computed; empty without one."""
+    rows = rep.get("market") or []
+    out = []
+    for r in rows:
+        m = material_label(pf, r["material"], lang)
+        if r["binds"]:
+            out.append(_w("market_binds", lang).format(
+                m=m, q=num(r["output_tpa"], lang), s=pct(r["output_tpa"] / r["market_tpa"],
+                                                           lang, 1),
+                M=num(r["market_tpa"], lang), y=r["year"], f=pct(r["max_price_fall"], lang, 1),
+                b=num(r["price_flexibility"], lang, 2)))
+        else:
+            out.append(_w("market_free", lang).format(m=m, f=pct(r["max_price_fall"], lang, 1)))
+    return out + [_w("market_method", lang)] if out else []
 
 
 def findings(rep: dict, pf: Portfolio, lang: str = "en") -> dict[str, str]:
@@ -514,6 +548,7 @@ def _html(rep: dict, pf: Portfolio, meta: dict, imgs: dict, lang: str, extra: li
             img("frontier"), frontier_html(rep, pf, lang),
             f"<h2>{esc(_w('h_budget', lang))}</h2>", f"<p>{esc(f['budget'])}.</p>",
             img("budget"), budget_html(rep, pf, lang)]
+    extra = market_lines(rep, pf, lang) + list(extra)
     if extra:
         body += [f"<h2>{esc(_w('h_market', lang))}</h2>"] + [f"<p>{esc(x)}</p>" for x in extra]
     style = ("<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
