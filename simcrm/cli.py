@@ -663,13 +663,15 @@ def sites(scenario_file, site_list, draws, seed, measure, world, out, lang, no_c
 @click.option("--alpha", type=click.FloatRange(0, 1), default=None,
               help="Chance constraint: largest share of draws above an envelope (1 = off).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Results folder: portfolio.nc and the tables as CSV.")
+              help="Results folder: portfolio.nc, the tables as CSV, charts (en, nl) and "
+              "portfolio.html.")
 @click.option("--force", is_flag=True, help="Replace an existing simcrm results folder.")
 def portfolio(portfolio_file, draws, seed, world, alpha, out, force) -> None:
     """The national view: candidate plants on common random numbers, what the country
     gets by year, and the best option per plant under the budget envelopes (an exact
     mixed-integer programme: optimal for the model and the menus given)."""
     from simcrm.analysis import portfolio as pfa
+    from simcrm.present import portfolio_charts as pcharts
     from simcrm.spec import portfolio as pfs
 
     try:
@@ -691,6 +693,13 @@ def portfolio(portfolio_file, draws, seed, world, alpha, out, force) -> None:
         click.echo(f"  {r['plant']:<22} {r['option']:<20} gain {r['gain']:.4f}")
     click.echo(f"  objective {a.objective:.4f}; share of draws above an envelope "
                f"{a.exceed_share:.1%}; solver: {a.status}")
+    w = world or pf.allocation["world"]
+    meta = pcharts.meta_of(res.ds, pf, w)
+    if rep["market"]:
+        click.echo("\n" + "\n".join(pcharts.market_lines(rep, pf)))
+    click.echo("\nWhat the charts say:")
+    for msg in pcharts.findings(rep, pf).values():
+        click.echo(f"  {msg}")
     click.echo("\nFrontier (pooled MEUR/yr → objective):")
     for r in rep["frontier"]:
         click.echo(f"  {r['pooled_meur_per_yr']:>7,.0f}  {r['objective']:.4f}")
@@ -698,8 +707,9 @@ def portfolio(portfolio_file, draws, seed, world, alpha, out, force) -> None:
         with folder:
             res.ds.to_netcdf(folder.staging / "portfolio.nc")
             for k in ("capacity_baseline", "capacity_allocated", "budget_allocated",
-                      "allocation", "frontier"):
+                      "allocation", "frontier", *(["market"] if rep["market"] else [])):
                 pd.DataFrame(rep[k]).to_csv(folder.staging / f"{k}.csv", index=False)
+            pcharts.write_report(folder.staging, rep, pf, meta)
             folder.commit()
         click.echo(f"wrote {out}")
 

@@ -214,3 +214,164 @@ def test_a_bad_portfolio_file_is_one_clear_message_and_exit_2(tmp_path, change, 
     r = CliRunner().invoke(main, ["portfolio", str(f)])
     assert r.exit_code == 2, r.output
     assert "bad.toml" in r.output and key in r.output and "Traceback" not in r.output
+
+
+# --------------------------------------------------------------------------------------
+# Charts and report (both languages)
+# --------------------------------------------------------------------------------------
+
+
+def test_every_portfolio_chart_fits_a4_and_its_title_is_the_finding(two):
+    from simcrm.present import layout
+    from simcrm.present import portfolio_charts as pc
+    from simcrm.present.charts import title_of
+
+    pf, res = two
+    rep = pfa.report(res)
+    meta = pc.meta_of(res.ds, pf, "base")
+    bad = {}
+    for lang in ("en", "nl"):
+        said = pc.findings(rep, pf, lang)
+        for name, draw in pc.chart_set(rep, pf, meta).items():
+            fig = draw(lang)
+            problems = layout.check(fig) + layout.red_green(fig)
+            if problems:
+                bad[(lang, name)] = problems[:3]
+            assert title_of(fig) == said[name]
+    assert not bad, bad
+    assert "2030" in pc.findings(rep, pf, "en")["capacity"]
+    assert pc.findings(rep, pf, "en") != pc.findings(rep, pf, "nl")
+
+
+def _rep(frontier, today, p_exceed=0.0, mean=1.0):
+    from types import SimpleNamespace
+
+    return {"frontier": [{"pooled_meur_per_yr": b, "objective": v} for b, v in frontier],
+            "allocation_obj": SimpleNamespace(objective=today),
+            "budget_allocated": [{"envelope": "grants", "year": 2029, "mean": mean, "p90": 2.0,
+                                  "envelope_meur": 5.0, "p_exceed": p_exceed}]}
+
+
+def test_the_frontier_title_names_the_budget_for_90_percent_and_todays_share():
+    from simcrm.present import portfolio_charts as pc
+
+    # gain over no budget: 0.5; 90 % of it (0.45) first reached at 25; today 0.25 of 0.5
+    rep = _rep([(0, 0.1), (10, 0.5), (25, 0.55), (50, 0.6)], 0.35)
+    assert pc.frontier_finding(rep, "en") == ("A pooled 25\u00a0MEUR a year buys 90 % of what "
+                                              "budget can add; today's envelopes buy "
+                                              "50\u00a0% of it")
+    assert "25\u00a0mln EUR" in pc.frontier_finding(rep, "nl")
+    assert "without budget cash" in pc.frontier_finding(_rep([(0, 0.2), (10, 0.2)], 0.2), "en")
+
+
+def test_the_budget_title_names_the_envelope_most_often_exceeded(two):
+    from simcrm.present import portfolio_charts as pc
+
+    pf, _ = two
+    assert "more than 90 %" in pc.budget_finding(_rep([], 0, p_exceed=0.05), pf, "en")
+    msg = pc.budget_finding(_rep([], 0, p_exceed=0.3), pf, "en")
+    assert "grants" in msg and "30\u00a0%" in msg and "2029" in msg
+    assert "in expectation in 2029" in pc.budget_finding(_rep([], 0, mean=6.0), pf, "en")
+
+
+def test_simcrm_portfolio_writes_charts_and_the_report_in_both_languages(tmp_path):
+    body = ('[portfolio]\nworlds = ["base"]\n[simulation]\ndraws = 256\n'
+            + _plant("li", LITHIUM, "lithium", ["capex-grant-0.2", "public-loan"])
+            + _plant("ga", GALLIUM, "gallium", ["capex-grant-0.1"]))
+    f = _write(tmp_path, body)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["portfolio", str(f), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for lang in ("en", "nl"):
+        assert {p.name for p in (out / "charts" / lang).glob("*.png")} == {
+            "capacity.png", "frontier.png", "allocation.png", "budget.png"}
+    en = (out / "portfolio.html").read_text(encoding="utf-8")
+    nl = (out / "portfolio.nl.html").read_text(encoding="utf-8")
+    assert 'src="charts/en/capacity.png"' in en and 'src="charts/nl/budget.png"' in nl
+    assert "optimal for the model and the menus given" in en
+    assert "optimaal voor het model en de gegeven menu&#x27;s" in nl
+    assert "What the charts say" in r.output
+
+
+# --------------------------------------------------------------------------------------
+# Market size: the portfolio's output lowers the product price (one pass)
+# --------------------------------------------------------------------------------------
+
+
+def _with_flexibility(pf, material, flex, market):
+    from dataclasses import replace
+
+    mats = dict(pf.materials)
+    mats[material] = replace(mats[material], price_flexibility=flex,
+                             market=((2020.0, market),), market_source="assumption: test")
+    return replace(pf, materials=mats)
+
+
+def test_the_price_factor_is_the_inverse_demand_curve_at_the_expected_output(two):
+    pf, res = two
+    pf1 = _with_flexibility(pf, "lithium", 1.0, 20000.0)
+    choice = {"li": "capex-grant-0.3"}
+    f, q = pfa.price_factors(res.ds, pf1, choice)
+    li = res.ds["production"].sel(plant="li", option="capex-grant-0.3", world="base")
+    expected = li.mean("draw").values * pf.plants["li"].material_per_tonne
+    np.testing.assert_allclose(q.sel(material="lithium", world="base").values, expected,
+                               rtol=1e-6)
+    # flexibility 1: the price falls in proportion to the market's growth, M / (M + Q)
+    np.testing.assert_allclose(f.sel(material="lithium", world="base").values,
+                               20000.0 / (20000.0 + expected), rtol=1e-6)
+    np.testing.assert_array_equal(f.sel(material="gallium").values, 1.0)
+
+
+def test_the_lowered_price_reaches_the_product_market_only(two):
+    pf, _ = two
+    pf1 = _with_flexibility(pf, "lithium", 1.0, 20000.0)
+    scs = pfa.plant_scenarios(pf1)
+    sc = scs["li"]
+    rd = pfa.plant_numbers(pf1, "li", 0, 64, scs)
+    wd = world_draws(sc, "base", rd)
+    years = pf1.years
+    import xarray as xr
+    f = xr.DataArray(np.linspace(1.0, 0.5, len(years))[None, None, :].repeat(2, 0),
+                     dims=("material", "world", "year"),
+                     coords={"material": ["lithium", "gallium"], "world": ["base"],
+                             "year": years})
+    lowered = pfa._priced(pf1, "li", sc, "base", wd, f)
+    T = wd.prices["product"].shape[1]
+    g = np.interp(2026 + np.arange(T), years, np.linspace(1.0, 0.5, len(years)))
+    np.testing.assert_allclose(lowered.prices["product"], wd.prices["product"] * g, rtol=1e-12)
+    for m in wd.prices:
+        if m != "product":
+            assert lowered.prices[m] is wd.prices[m]
+
+
+def test_market_size_lowers_the_plants_value_and_says_when_it_binds(two):
+    pf, res = two
+    pf1 = _with_flexibility(pf, "lithium", 0.5, 20000.0)
+    res1 = pfa.simulate_portfolio(pf1)
+    ds0, ds1 = res.ds, res1.ds
+    # gallium has no flexibility: its numbers do not move
+    for k in ("npv", "built", "tonnes_by_deadline"):
+        np.testing.assert_array_equal(ds1[k].sel(plant="ga").values, ds0[k].sel(plant="ga").values)
+    npv0 = float(ds0["npv"].sel(plant="li", world="base").mean())
+    npv1 = float(ds1["npv"].sel(plant="li", world="base").mean())
+    assert npv1 < npv0
+    rows = pfa.report(res1)["market"]
+    assert [r["material"] for r in rows] == ["lithium"] and rows[0]["binds"]
+    f = ds1["price_factor"].sel(material_market="lithium", world="base").values
+    assert rows[0]["max_price_fall"] == pytest.approx(1 - f.min())
+    from simcrm.present import portfolio_charts as pc
+    assert "binds for lithium" in pc.market_lines(pfa.report(res1), pf1, "en")[0]
+    # without a flexibility nothing is added to the results
+    assert "price_factor" not in ds0 and pfa.report(res)["market"] == []
+
+
+def test_a_price_flexibility_needs_its_source(tmp_path):
+    body = "[portfolio]\n" + _plant("li", LITHIUM, "lithium", ["public-loan"])
+    text = (body + MATERIALS + ENVELOPES.format(grants=1.0)).replace(
+        'demand = [[2030, 550000, 650000, 792000]]',
+        'demand = [[2030, 550000, 650000, 792000]]\nprice_flexibility = 0.5')
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    r = CliRunner().invoke(main, ["portfolio", str(f)])
+    assert r.exit_code == 2, r.output
+    assert "materials.lithium.market_source" in r.output and "Traceback" not in r.output

@@ -134,16 +134,19 @@ def _material_cholesky(n: int, rho: float) -> np.ndarray:
                          f"{n} materials (it must be above {-1 / max(n - 1, 1):.2f})") from None
 
 
-def plant_fits(pf: Portfolio, plant: str, sc, draws: int, scs: dict) -> dict:
+def plant_fits(pf: Portfolio, plant: str, sc, draws: int, scs: dict,
+               factor: xr.DataArray | None = None) -> dict:
     """The investor's value fits of one plant (as :func:`simcrm.engine.evaluate.investor_fits`,
-    on the plant's portfolio numbers), ``(option, world) -> ValueFit``."""
+    on the plant's portfolio numbers), ``(option, world) -> ValueFit``; with ``factor``
+    (:func:`price_factors`) on the lowered product prices."""
     n = int(sc.settings["decision.pilot_draws"])  # as a run: whatever the run's length
     rd = plant_numbers(pf, plant, 0, n, scs)
     opts = pf.plants[plant].options
     levers = [sc.options[o].levers for o in opts]
     fits = {}
     for w in pf.worlds:
-        res = evaluate(sc, world_draws(sc, w, rd), levers, breakeven=False, pilot=True)
+        wd = _priced(pf, plant, sc, w, world_draws(sc, w, rd), factor)
+        res = evaluate(sc, wd, levers, breakeven=False, pilot=True)
         for o, (met, _) in zip(opts, res):
             fits[(o, w)] = fit_value(met["_state"], met["_value"])
     return fits
@@ -170,7 +173,8 @@ class PortfolioResults:
 
 
 def simulate_portfolio(pf: Portfolio, draws: int | None = None, seed: int | None = None,
-                       chunk: int = 4096, progress=None) -> PortfolioResults:
+                       chunk: int = 4096, progress=None, market: bool = True
+                       ) -> PortfolioResults:
     """Evaluate every plant × option × world of a portfolio on common random numbers.
 
     Parameters
@@ -182,9 +186,26 @@ def simulate_portfolio(pf: Portfolio, draws: int | None = None, seed: int | None
         Draws per evaluation (memory only; the numbers do not depend on it).
     progress : callable, optional
         Called with the plant name before each plant.
+    market : bool
+        Apply the materials' ``price_flexibility`` (where one is above 0) by the one-pass
+        approximation of :func:`price_factors`: a first pass at the given prices, the
+        allocation at the envelopes, the product price of every year lowered for the
+        allocation's expected output, and a second, final pass at those prices.
     """
     t0 = time.perf_counter()
     pf = replace(pf, draws=int(draws or pf.draws), seed=pf.seed if seed is None else int(seed))
+    ds = _simulate(pf, chunk, progress)
+    if market and any(pf.materials[m].price_flexibility > 0 for m in pf.material_names):
+        factor, first = price_factors(ds, pf)
+        ds = _simulate(pf, chunk, progress, factor)
+        # "material" is already the plants' material variable: the materials' own dim
+        ds["price_factor"] = factor.rename(material="material_market")
+        ds["first_pass_tonnes"] = first.rename(material="material_market")
+    return PortfolioResults(ds, pf, time.perf_counter() - t0)
+
+
+def _simulate(pf: Portfolio, chunk: int, progress, factor: xr.DataArray | None = None
+              ) -> xr.Dataset:
     scs = plant_scenarios(pf)
     opts = list(dict.fromkeys(o for p in pf.plants.values() for o in p.options))
     shape = (len(pf.plants), len(opts), len(pf.worlds), pf.draws)
@@ -197,29 +218,82 @@ def simulate_portfolio(pf: Portfolio, draws: int | None = None, seed: int | None
         if progress:
             progress(name)
         sc = scs[name]
-        fits = plant_fits(pf, name, sc, pf.draws, scs)
+        fits = plant_fits(pf, name, sc, pf.draws, scs, factor)
         oi = [opts.index(o) for o in pf.plants[name].options]
         for a in range(0, pf.draws, chunk):
             b = min(a + chunk, pf.draws)
             rd = plant_numbers(pf, name, a, b, scs)
             for wi, w in enumerate(pf.worlds):
-                out = _evaluate_plant(pf, name, sc, rd, w, fits)
+                out = _evaluate_plant(pf, name, sc, rd, w, fits, factor)
                 for k in METRICS:
                     met[k][pi, oi, wi, a:b] = out["metrics"][k]
                 prod[pi, oi, wi, a:b] = out["production"]
                 cap[pi, oi, wi, a:b] = out["capacity"]
                 cash[pi, oi, wi, a:b] = out["cash"]
-    ds = _dataset(pf, opts, met, prod, cap, cash)
-    return PortfolioResults(ds, pf, time.perf_counter() - t0)
+    return _dataset(pf, opts, met, prod, cap, cash)
+
+
+def price_factors(ds: xr.Dataset, pf: Portfolio, choice: dict | None = None
+                  ) -> tuple[xr.DataArray, xr.DataArray]:
+    """The market-size effect, one pass: the factor on the product price per material,
+    world and year, ``(1 + Q / M) ** -flexibility``, with ``Q`` the expected output of the
+    material [t/yr] of ``choice`` (default: the allocation at the envelopes on ``ds``)
+    and ``M`` the relevant ex-China market [t/yr] (:meth:`Material.market_in`).
+
+    Not a fixed point between output and price: the output is the first pass's, at
+    prices without the effect, so the factor is the largest fall the allocation's
+    output causes; the second pass's lower prices may lower the output (then the
+    effect is overstated) or change the allocation.
+
+    Returns
+    -------
+    factor : xarray.DataArray (material, world, year) [1]
+    tonnes : xarray.DataArray (material, world, year) [t/yr]
+        The expected output ``Q`` the factor is computed from.
+    """
+    if choice is None:
+        from simcrm.analysis import allocation as alloc
+
+        a = pf.allocation
+        choice = alloc.solve(alloc.problem(ds, pf), a["alpha"], a["chance_draws"]).choice
+    q = outcome(ds, pf, choice)["tonnes"].mean("draw")
+    mats = list(q["material"].values)
+    m = xr.DataArray(np.stack([pf.materials[k].market_in(pf.years) for k in mats]),
+                     dims=("material", "year"), coords={"material": mats, "year": pf.years})
+    beta = xr.DataArray([pf.materials[k].price_flexibility for k in mats], dims="material",
+                        coords={"material": mats})
+    f = ((1.0 + q / m) ** -beta).transpose("material", "world", "year")
+    f.attrs = {"units": "1", "long_name": "Factor on the product price for the portfolio's "
+               "output (market size, one pass)"}
+    q.attrs = {"units": "t/yr", "long_name": "Expected output the price factor is computed "
+               "from (first pass, the allocation)"}
+    return f, q
+
+
+def _priced(pf: Portfolio, plant: str, sc, world: str, wd, factor: xr.DataArray | None):
+    """``wd`` with the product price of each plant year times the price factor of its
+    material, world and calendar year (1 before the portfolio's first year, the last
+    year's after its last); ``wd`` itself without a factor."""
+    if factor is None:
+        return wd
+    f = factor.sel(material=pf.plants[plant].material, world=world).values
+    p = wd.prices["product"]
+    years = int(sc.settings["simulation.valuation_year"]) + np.arange(p.shape[-1])
+    i = np.clip(years - pf.valuation_year, 0, len(f) - 1)
+    g = np.where(years < pf.valuation_year, 1.0, f[i])
+    if np.all(g == 1.0):
+        return wd
+    return replace(wd, prices={**wd.prices, "product": p * g})
 
 
 def _evaluate_plant(pf: Portfolio, name: str, sc, rd: BlockDraws, world: str,
-                    fits: dict) -> dict:
+                    fits: dict, factor: xr.DataArray | None = None) -> dict:
     """One plant's options in one world: metrics (option, draw), production and capacity
     online (option, draw, year) [t/yr], budget cash per envelope (option, draw, year,
     envelope) [MEUR/yr], on the portfolio's calendar years."""
     opts = pf.plants[name].options
-    res = evaluate(sc, world_draws(sc, world, rd), [sc.options[o].levers for o in opts],
+    wd = _priced(pf, name, sc, world, world_draws(sc, world, rd), factor)
+    res = evaluate(sc, wd, [sc.options[o].levers for o in opts],
                    keep_lines=True, breakeven=False, fits=[fits[(o, world)] for o in opts])
     n, Y = rd.appeal.shape[0], len(pf.years)
     shift = int(sc.settings["simulation.valuation_year"]) - pf.valuation_year
@@ -371,6 +445,34 @@ def budget_table(out: xr.Dataset, pf: Portfolio, world: str) -> list[dict]:
     return rows
 
 
+BINDS = 0.01
+"""The market-size effect is said to bind where it lowers the product price by at least
+this share in some year [1]."""
+
+
+def market_table(ds: xr.Dataset, pf: Portfolio, world: str) -> list[dict]:
+    """Per material with a price flexibility: the largest fall of the product price the
+    portfolio's output causes (one pass, :func:`price_factors`), its year, the expected
+    output and market then, and whether it binds (a fall of at least :data:`BINDS`)."""
+    if "price_factor" not in ds:
+        return []
+    rows = []
+    for m in pf.material_names:
+        mat = pf.materials[m]
+        if mat.price_flexibility <= 0:
+            continue
+        f = ds["price_factor"].sel(material_market=m, world=world).values
+        i = int(np.argmin(f))
+        y = int(pf.years[i])
+        rows.append({"material": m, "price_flexibility": mat.price_flexibility,
+                     "max_price_fall": float(1 - f[i]), "year": y,
+                     "output_tpa": float(ds["first_pass_tonnes"].sel(
+                         material_market=m, world=world).values[i]),
+                     "market_tpa": float(mat.market_in([y])[0]),
+                     "binds": bool(1 - f[i] >= BINDS), "source": mat.market_source})
+    return rows
+
+
 def report(pr: PortfolioResults, world: str | None = None, alpha: float | None = None,
            objective: str | None = None) -> dict:
     """Everything ``simcrm portfolio`` prints and writes: the capacity and budget tables of
@@ -396,4 +498,4 @@ def report(pr: PortfolioResults, world: str | None = None, alpha: float | None =
             "budget_allocated": budget_table(out_a, pf, world), "allocation": rows,
             "frontier": [{"pooled_meur_per_yr": b, "objective": v,
                           **{p: c.get(p, "") for p in pf.plants}} for b, v, c in fr],
-            "allocation_obj": best}
+            "allocation_obj": best, "market": market_table(pr.ds, pf, world)}

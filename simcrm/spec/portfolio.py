@@ -59,12 +59,23 @@ class Material:
     unit: str
     demand: tuple[tuple[float, float, float, float], ...]
     source: str
+    price_flexibility: float = 0.0
+    market: tuple[tuple[float, float], ...] = ()
+    market_source: str = ""
 
     def demand_in(self, years: np.ndarray, which: int = 2) -> np.ndarray:
         """EU demand in calendar ``years`` [t/yr]: ``which`` 1 low, 2 central, 3 high;
         linear between the given years, flat before the first and after the last."""
         rows = sorted(self.demand)
         return np.interp(np.asarray(years, float), [r[0] for r in rows], [r[which] for r in rows])
+
+    def market_in(self, years: np.ndarray) -> np.ndarray:
+        """The relevant ex-China market of the price effect in calendar ``years`` [t/yr]:
+        ``market_tpa`` (linear between years, flat outside), else the central EU demand."""
+        if not self.market:
+            return self.demand_in(years)
+        rows = sorted(self.market)
+        return np.interp(np.asarray(years, float), [r[0] for r in rows], [r[1] for r in rows])
 
 
 @dataclass(frozen=True)
@@ -215,8 +226,29 @@ def _materials(table: dict, ck: _Check) -> dict[str, Material]:
                              ck.text(t, "label_nl", f"{key}.label_nl", name),
                              ck.text(t, "unit", f"{key}.unit", "t"),
                              tuple(tuple(float(x) for x in r) for r in rows),
-                             str(t.get("source", "")))
+                             str(t.get("source", "")), *_market(t, key, ck))
     return out
+
+
+def _market(t: dict, key: str, ck: _Check) -> tuple[float, tuple, str]:
+    """The optional price effect of a material: ``price_flexibility`` (the fall of the
+    realised product price, in %, per % that the portfolio's output adds to the relevant
+    ex-China market; 0 = off), ``market_tpa`` rows ``[year, t/yr]`` (default: the central
+    EU demand) and ``market_source`` (required when the flexibility is above 0)."""
+    flex = float(ck.num(t, "price_flexibility", f"{key}.price_flexibility", 0.0, 0.0, 10.0))
+    rows = t.get("market_tpa", [])
+    if not (isinstance(rows, list) and all(
+            isinstance(r, list) and len(r) == 2 and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                for x in r) and r[1] > 0 for r in rows)):
+        ck.add(f"{key}.market_tpa", "give rows [year, t/yr] of the relevant ex-China market, "
+               "with t/yr > 0")
+        rows = []
+    src = t.get("market_source", "")
+    if flex > 0 and not (isinstance(src, str) and src.strip()):
+        ck.add(f"{key}.market_source", "give the public address of the price flexibility "
+               "and market size, or 'assumption: ' with the reason")
+    return flex, tuple((float(y), float(v)) for y, v in rows), str(src)
 
 
 def _plants(table: dict, base: Path, materials: dict, ck: _Check) -> dict[str, Plant]:
