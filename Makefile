@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import simcrm.engine.run, simcrm.present.report"  # fails if pip did
 	touch $(STAMP)
 
-# the default scenario: 100 000 draws x 10 options x 5 worlds, charts and report
+# the default scenario: 100 000 draws x 11 options x 5 worlds, charts and report
 run: $(STAMP)
 	$(BIN)/simcrm run $(SCENARIO) --force
 

@@ -53,7 +53,7 @@ WORDS = {
     "lever": ("Lever setting", "Instrument"),
     "npv0": ("Funding gap (NPV = 0)", "Financieringstekort (NPV = 0)"),
     "pb": ("For P(built) ≥ {target}", "Voor P(gebouwd) ≥ {target}"),
-    "cash": ("budget cash PV", "kasuitgaven CW"),
+    "cash": ("budget cash PV", "kasbeslag CW"),
     "gge": ("grant equivalent", "subsidie-equivalent"),
     "aid": ("state aid", "staatssteun"),
     "none_needed": ("none needed", "niet nodig"),

@@ -64,7 +64,7 @@ WORDS = {
     "frontier_flat": ("No budget on the frontier adds to the objective: the gain comes from "
                       "levers without budget cash",
                       "Geen budget op de grens voegt iets toe: de winst komt van instrumenten "
-                      "zonder kasuitgaven"),
+                      "zonder kasbeslag"),
     "frontier_msg": ("A pooled {b} a year buys 90 % of what budget can add; today's "
                      "envelopes buy {p} of it",
                      "Een gebundeld budget van {b} per jaar koopt 90 % van wat budget kan "

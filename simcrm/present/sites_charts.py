@@ -52,7 +52,7 @@ WORDS = {
     "cheapest": ("{lever} closes the gap most cheaply within the state-aid rules: {cash} "
                  "budget cash, {gge} grant equivalent",
                  "{lever} dicht het gat het goedkoopst binnen de staatssteunregels: {cash} "
-                 "kasuitgaven, {gge} subsidie-equivalent"),
+                 "kasbeslag, {gge} subsidie-equivalent"),
     "no_compliant": ("No lever closes the gap within the state-aid rules",
                      "Geen instrument dicht het gat binnen de staatssteunregels"),
     "no_lever": ("No lever closes the gap within its range",
@@ -66,12 +66,12 @@ WORDS = {
     "close_foot": ("Smallest intensity at which {ref} matches {best} ({target}); "
                    "{n}, world: {w}; budget cash at the public discount rate.",
                    "Kleinste intensiteit waarbij {ref} {best} evenaart "
-                   "({target}); {n}, wereld: {w}; kasuitgaven tegen de publieke "
+                   "({target}); {n}, wereld: {w}; kasbeslag tegen de publieke "
                    "disconteringsvoet."),
     "least_aid": ("The least aid by the EU measure: {lever}, {gge} grant equivalent "
                   "({cash} budget cash)",
                   "De minste steun volgens de EU-maatstaf: {lever}, {gge} subsidie-equivalent "
-                  "({cash} kasuitgaven)"),
+                  "({cash} kasbeslag)"),
     "fails": ("fails", "strijdig"),
     "varied": ("varied", "gevarieerd"),
 }
@@ -231,7 +231,7 @@ def closing_text(closing: pd.DataFrame, lang: str = "en") -> str:
     head = {"en": ("lever", "intensity", "NPV reached", "P(built)", "budget cash PV",
                    "grant equiv.", "state aid"),
             "nl": ("instrument", "intensiteit", "NPV bereikt", "P(gebouwd)",
-                   "kasuitgaven (CW)", "steunequiv.", "staatssteun")}[lang]
+                   "kasbeslag (CW)", "steunequiv.", "staatssteun")}[lang]
     rows = [head]
     for k, r in closing.iterrows():
         se = r["measure_se_meur"]
