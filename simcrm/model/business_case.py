@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcrm import levers
+from simcrm.kernels import fused
 from simcrm.kernels.decision import ValueFit
 from simcrm.kernels.finance import (
     irr,
@@ -716,8 +717,7 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
     metrics["lcop"] = p.lcop
     metrics["first_production"] = case.fid + p.s
     if breakeven:
-        metrics["breakeven_price"] = _breakeven(_npv_at_flat_price(case), metrics["lcop"],
-                                                p.production)
+        metrics["breakeven_price"] = _breakeven_price(ctx, case, metrics["lcop"])
     else:
         metrics["breakeven_price"] = np.full(ctx.n, np.nan)
     if built is not None:
@@ -773,8 +773,21 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
     }
 
 
-def _npv_at_flat_price(case: Case) -> Callable:
-    """The option's NPV as a function of a flat product price (for the break-even).
+def _breakeven_price(ctx: Context, case: Case, lcop: np.ndarray) -> np.ndarray:
+    """The break-even product price [EUR/t] (:func:`simcrm.model.breakeven.breakeven`):
+    with ``simulation.kernel = "fused"`` and no price-dependent line (levers, royalty)
+    in one compiled pass (:func:`simcrm.kernels.fused.breakeven`), else by the numpy
+    layer, the reference."""
+    args, priced = _flat_price_terms(case)
+    if ctx.settings.get("simulation.kernel") == "fused" and not priced:
+        return fused.breakeven(*args, lcop)
+    return _breakeven(flat_price_npv(*args, priced), lcop, case.plant.production)
+
+
+def _flat_price_terms(case: Case) -> tuple[tuple, list]:
+    """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case`` and
+    its price-dependent lines: the option's NPV as a function of a flat product price
+    (for the break-even).
 
     It counts the royalty, by-products, sustaining capex, financial security and untaxed
     support; it leaves out the earnings-stripping interest limit, a bank's reserve
@@ -798,8 +811,8 @@ def _npv_at_flat_price(case: Case) -> Callable:
         profit0 = profit0 - case.lines[k]
     if case.study.get("royalty") is not None:
         priced.append(_royalty_at_price(case))
-    return flat_price_npv(p.esc, p.production, p.dfac, case.wc_share, fixed, profit0,
-                          case.tax_rate, case.thr, case.share_above, priced)
+    return ((p.esc, p.production, p.dfac, case.wc_share, fixed, profit0, case.tax_rate,
+             case.thr, case.share_above), priced)
 
 
 def _royalty_at_price(case: Case) -> tuple:

@@ -202,6 +202,14 @@ _SIMULATION = [
        "it.", choices=("start-of-year", "mid-year", "end-of-year"),
        source="start-of-year: simcrm's convention before this setting; mid-year and "
               "end-of-year as feasibility studies state them (e.g. 'mid-year discounting')"),
+    _p("simulation.kernel", "choice", "", "numpy",
+       "How the break-even product price is computed: numpy (the readable reference, "
+       "vectorised over draws) or fused (one compiled pass per option and world over the "
+       "draws, faster; used where no price-dependent lever or royalty applies, else "
+       "numpy). The two agree to about 1e-12 relative; only numpy reproduces the results "
+       "of earlier runs bit for bit.", choices=("numpy", "fused"),
+       source="assumption: numpy by default, so that results stay bit-identical to earlier "
+              "runs; fused is an opt-in speed setting"),
     _p("simulation.horizon_years", "int", "years", 30,
        "Number of years simulated from the valuation year; cash flows after the horizon are "
        "ignored.",
