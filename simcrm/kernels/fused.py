@@ -1,10 +1,12 @@
 """Fused compiled kernels: one pass per option × world over the draws of a chunk.
 
-The numpy layer (:func:`simcrm.model.breakeven.flat_price_npv` and
-:func:`simcrm.model.breakeven.breakeven`) is the readable reference; the kernels here do
-the same arithmetic row by row in machine code, without the temporaries of the numpy
-layer, and agree with it to about 1e-12 relative (the sums are taken in another order,
-so the last bits differ: they are used only with ``simulation.kernel = "fused"``).
+The numpy layer (:func:`simcrm.model.business_case._settle_numpy`,
+:func:`simcrm.model.breakeven.flat_price_npv` and :func:`simcrm.model.breakeven.breakeven`)
+is the readable reference; the kernels here do the same arithmetic row by row in machine
+code, without the temporaries of the numpy layer.  :func:`settle_rows` does the
+reference's operations in the same order, so its results are the same to the bit;
+:func:`breakeven` sums the present values in another order and agrees to about 1e-15
+relative (the last bits differ).  Both are used only with ``simulation.kernel = "fused"``.
 
 Each draw's row is processed on its own, so a draw's result never depends on the other
 draws of its chunk.
@@ -121,3 +123,84 @@ def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, sh
     return breakeven_rows(unit_rev, c(dfac, (n, T)), c(np.reshape(wc_share, (-1,)), (n,)),
                           c(fixed, (n, T)), c(profit0, (n, T)), c(tax_rate, (n,)),
                           float(thr), float(share_above), c(lcop, (n,)), int(iters))
+
+
+@nb.njit(**_JIT)
+def _tax_row(y, r, thr, share_above, pool):
+    """One year of :func:`simcrm.kernels.compiled.tax_rows`: (tax, new pool)."""
+    pos = y if y > 0.0 else 0.0
+    above = pos - thr
+    limit = min(pos, thr) + share_above * (above if above > 0.0 else 0.0)
+    offset = min(pool, limit)
+    return r * (pos - offset), pool + ((-y if y < 0.0 else 0.0) - offset)
+
+
+@nb.njit(**_JIT)
+def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, deduction,
+                capex, grant, senior_draw, public_draw, senior_principal, public_principal,
+                sustaining, alive, rate, thr, share_above, unlevered):
+    """Working capital, tax with loss carry-forward, the project's and the sponsor's
+    cash flows of each row in one pass, with the operations of
+    :func:`simcrm.model.business_case._settle_numpy` in the same order (so the same
+    bits) for a plant without an interest limit or untaxed support.  ``sustaining`` is
+    the sustaining capex and ``alive`` the mask of the years up to the sponsor's walking
+    away (1.0) and after (0.0), each an array of shape (draw, 0) where there is none;
+    ``unlevered`` computes the tax without loans for the project's cash flow (else it is
+    the project's cash flow).  Money in MEUR/yr, ``wc_share`` and ``rate`` (draw,).
+
+    Returns
+    -------
+    dwc, profit, tax, cfads, project, project_cash_flow, equity : ndarray, shape (draw, year)
+    """
+    n, T = revenue.shape
+    dwc = np.empty((n, T))
+    profit = np.empty((n, T))
+    tax = np.empty((n, T))
+    cfads = np.empty((n, T))
+    project = np.empty((n, T))
+    unlev = np.empty((n, T))
+    equity = np.empty((n, T))
+    for i in range(n):
+        r = rate[i]
+        pool = 0.0
+        pool2 = 0.0
+        prev = 0.0
+        for t in range(T):
+            wc = wc_share[i] * revenue[i, t]
+            d = -(wc - prev)
+            if t == T - 1:
+                d += wc
+            prev = wc
+            e = ebitda[i, t]
+            walk = alive.shape[1] == T
+            if walk:
+                a = alive[i, t]
+                y = (e - dep[i, t] * a - (interest[i, t] + fee[i, t]) * a) + taxable_extra[i, t]
+            else:
+                y = e - dep[i, t] - interest[i, t] - fee[i, t] + taxable_extra[i, t]
+            tx, pool = _tax_row(y - deduction[i, t], r, thr, share_above, pool)
+            cf = e - tx
+            pj = e + capex[i, t] + grant[i, t] + d - tx
+            if sustaining.shape[1] == T:
+                cf = cf + sustaining[i, t]
+                pj = pj + sustaining[i, t]
+            u = pj
+            if unlevered:
+                fc = interest[i, t] + fee[i, t]
+                if walk:
+                    fc = fc * alive[i, t]
+                t2, pool2 = _tax_row(y + fc - deduction[i, t], r, thr, share_above, pool2)
+                u = pj + tx - t2
+            dwc[i, t] = d
+            profit[i, t] = y
+            tax[i, t] = tx
+            cfads[i, t] = cf
+            project[i, t] = pj
+            unlev[i, t] = u
+            if walk:
+                debt = interest[i, t] + senior_principal[i, t] + public_principal[i, t] + fee[i, t]
+                equity[i, t] = pj + senior_draw[i, t] + public_draw[i, t] - debt * alive[i, t]
+            else:
+                equity[i, t] = (pj + senior_draw[i, t] + public_draw[i, t] - interest[i, t]
+                                - senior_principal[i, t] - public_principal[i, t] - fee[i, t])
+    return dwc, profit, tax, cfads, project, unlev, equity
