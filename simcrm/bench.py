@@ -112,6 +112,35 @@ def breakeven_share(sc: Scenario, draws: int = 4096) -> float:
     return max(0.0, 1.0 - best[False] / best[True])
 
 
+def kernel_speed(sc: Scenario, draws: int = 4096) -> dict:
+    """Cells per CPU-second of one chunk with each ``simulation.kernel`` (the numpy
+    reference and the fused compiled path; thread CPU time, best of two), and their
+    ratio.
+
+    Returns
+    -------
+    dict
+        ``kernel`` (the scenario's), ``numpy_cells_per_cpu_second``,
+        ``fused_cells_per_cpu_second`` and ``fused_over_numpy`` [1].
+    """
+    O, W, T = len(sc.options), len(sc.worlds), int(sc.settings["simulation.horizon_years"])
+    cells = draws * O * W * T
+    best = {}
+    with np.errstate(all="ignore"):
+        for kernel in ("numpy", "fused"):
+            k = sc.with_settings(kernel=kernel)
+            evaluate_chunk(k, 0, 256, 0)  # compiled kernels loaded
+            best[kernel] = np.inf
+            for _ in range(2):
+                t = time.thread_time()
+                evaluate_chunk(k, 0, draws, 0)
+                best[kernel] = min(best[kernel], time.thread_time() - t)
+    return {"kernel": sc.settings.get("simulation.kernel") or "numpy",
+            "numpy_cells_per_cpu_second": cells / best["numpy"],
+            "fused_cells_per_cpu_second": cells / best["fused"],
+            "fused_over_numpy": best["numpy"] / best["fused"]}
+
+
 POST_DRAWS = 20_000
 """Draws of the run whose post-processing ``simcrm bench`` times (the fixed cost)."""
 
@@ -282,6 +311,7 @@ def run_bench(path: str | Path | None = None, draws: int | None = None,
         "ratio_to_random_floor": seconds / floor,
         "irr_share_of_time": irr_share(sc),
         "breakeven_share_of_time": breakeven_share(sc),
+        "kernel_speed": kernel_speed(sc),
         "single_draw_sample": int(single),
         "single_draw_seconds_per_draw": per_draw,
         "single_draw_extrapolated_seconds": per_draw * n,
@@ -320,6 +350,13 @@ def format_bench(r: dict) -> str:
         f"{r['single_draw_extrapolated_seconds']:,.0f} s; "
         f"speed-up {r['speedup_over_single_draw']:,.0f}× (target ≥ 100)",
     ]
+    if "kernel_speed" in r:
+        k = r["kernel_speed"]
+        lines.append(
+            f"kernel          {k['kernel']}; one chunk: numpy "
+            f"{k['numpy_cells_per_cpu_second'] / 1e6:.2f} M, fused "
+            f"{k['fused_cells_per_cpu_second'] / 1e6:.2f} M cells per CPU-second "
+            f"({k['fused_over_numpy']:.2f}×)")
     if "fixed_cost" in r:
         f = r["fixed_cost"]
         lines.append(

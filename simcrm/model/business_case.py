@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcrm import levers
+from simcrm.kernels import fused
 from simcrm.kernels.decision import ValueFit
 from simcrm.kernels.finance import (
     irr,
@@ -181,6 +182,8 @@ class Case:
     wc_share: np.ndarray
     operating: list = field(default_factory=list)
     operation: dict = field(default_factory=dict)
+    fused: bool = False
+    """Use the fused compiled kernels (``simulation.kernel = "fused"``)."""
     aid: dict = field(default_factory=dict)
     study: dict = field(default_factory=dict)
     """Royalty (``royalty`` share (draw,), ``royalty_thr`` MEUR/yr), the interest limit
@@ -335,7 +338,7 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "walkaway_years": float(inp["finance.walkaway_years"]),
                    "security_share": inp["finance.financial_security_share"],
                    "viable": long_run_viable(inp, plant)},
-        study=_study_terms(inp, n, active))
+        study=_study_terms(inp, n, active), fused=st.get("simulation.kernel") == "fused")
 
 
 def _sizing_cfads(ctx: Context, plant: Plant, support: np.ndarray) -> np.ndarray:
@@ -539,19 +542,19 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
 
 def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     """Working capital, tax and the equity cash flow of ``flows`` (see
-    :func:`_operated`); returns the lines and the cash flow available for debt service."""
+    :func:`_operated`); returns the lines and the cash flow available for debt service.
+
+    With ``simulation.kernel = "fused"``, no interest limit and no untaxed support, the
+    lines from the working capital to the equity cash flow are computed in one compiled
+    pass (:func:`simcrm.kernels.fused.settle_rows`: the operations of
+    :func:`_settle_numpy`, the reference, in the same order, so the same bits)."""
     p, fin, alive = case.plant, case.fin, flows["alive"]
     c = flows["costs"]
     costs_opex = (p.costs_opex if "restart" not in c else
                   c["feedstock"] + c["electricity"] + c["gas"] + c["carbon"] + c["other_opex"]
                   + c["restart"])
     out = dict(flows["lines"])
-    revenue = out["revenue"]
-    wc = case.wc_share * revenue
-    dwc = -np.diff(wc, axis=1, prepend=0.0)
-    dwc[:, -1] += wc[:, -1]
-    out["working_capital"] = dwc
-    ebitda = revenue + costs_opex + flows["support"]
+    ebitda = out["revenue"] + costs_opex + flows["support"]
     extra = p.lines.get("development")
     decom = out.get("decommissioning")
     _royalty(case, out)
@@ -559,6 +562,34 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
               out.get("financial_security")):
         if x is not None:
             ebitda = ebitda + x
+    fused_ok = (case.fused and not case.study.get("untaxed")
+                and case.study.get("limit") is None)
+    profit, tax, cfads, equity = (_settle_fused if fused_ok else _settle_numpy)(
+        case, out, ebitda, alive)
+    for lev, d in case.deductions:
+        forgone = case.tax(profit - (case.deduction - d)) - tax
+        flows["gov"][lev.name] = forgone
+        flows["aid"][lev.name] = forgone
+    if fin.dsra_years is not None:  # a bank's reserve account between CFADS and equity
+        debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
+        service = debt if alive is None else debt * alive
+        out["debt_reserve"] = reserve_account(cfads, service, fin.dsra_years,
+                                              completion_year(p))[0]
+        equity = equity + out["debt_reserve"]
+    out["net_cash_flow"] = equity
+    return out, cfads
+
+
+def _settle_numpy(case: Case, out: dict, ebitda: np.ndarray, alive) -> tuple:
+    """The lines of :func:`_settle` from the working capital to the equity cash flow
+    before a reserve account: ``working_capital``, ``tax`` and ``project_cash_flow`` into
+    ``out``; returns the taxable profit (before deductions), the tax, the CFADS and the
+    equity cash flow [MEUR/yr]."""
+    p, fin = case.plant, case.fin
+    wc = case.wc_share * out["revenue"]
+    dwc = -np.diff(wc, axis=1, prepend=0.0)
+    dwc[:, -1] += wc[:, -1]
+    out["working_capital"] = dwc
     if alive is None:
         profit = ebitda - case.depreciation - case.interest - fin.fee + case.taxable_extra
     else:  # nothing is paid or written off after the sponsor walks away
@@ -571,29 +602,41 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
         profit = profit + _interest_not_deductible(case, profit, alive)
     tax = case.tax(profit - case.deduction)
     out["tax"] = -tax
-    for lev, d in case.deductions:
-        forgone = case.tax(profit - (case.deduction - d)) - tax
-        flows["gov"][lev.name] = forgone
-        flows["aid"][lev.name] = forgone
     cfads = ebitda - tax
     project = ebitda + p.lines["capex"] + case.grant + dwc - tax
     if "sustaining_capex" in out:
         cfads = cfads + out["sustaining_capex"]
         project = project + out["sustaining_capex"]
     out["project_cash_flow"] = _unlevered(case, before_limit, alive, project, tax)
-    debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
     if alive is None:
         equity = (project + fin.senior.draw + fin.public.draw - case.interest
                   - fin.senior.principal - fin.public.principal - fin.fee)
     else:
+        debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
         equity = project + fin.senior.draw + fin.public.draw - debt * alive
-    if fin.dsra_years is not None:  # a bank's reserve account between CFADS and equity
-        service = debt if alive is None else debt * alive
-        out["debt_reserve"] = reserve_account(cfads, service, fin.dsra_years,
-                                              completion_year(p))[0]
-        equity = equity + out["debt_reserve"]
-    out["net_cash_flow"] = equity
-    return out, cfads
+    return profit, tax, cfads, equity
+
+
+def _settle_fused(case: Case, out: dict, ebitda: np.ndarray, alive) -> tuple:
+    """:func:`_settle_numpy` in one compiled pass (no interest limit or untaxed
+    support)."""
+    p, fin = case.plant, case.fin
+    n, T = ebitda.shape
+    full = lambda x: (np.zeros((n, T)) if np.ndim(x) == 0  # noqa: E731
+                      else np.ascontiguousarray(np.broadcast_to(x, (n, T)), dtype=float))
+    sus = out.get("sustaining_capex")
+    dwc, profit, tax, cfads, project, unlev, equity = fused.settle_rows(
+        full(out["revenue"]), np.ascontiguousarray(case.wc_share[:, 0], dtype=float),
+        full(ebitda), full(case.depreciation), full(case.interest), full(fin.fee),
+        full(case.taxable_extra), full(case.deduction), full(p.lines["capex"]),
+        full(case.grant), full(fin.senior.draw), full(fin.public.draw),
+        full(fin.senior.principal), full(fin.public.principal),
+        np.zeros((n, 0)) if sus is None else full(sus),
+        np.zeros((n, 0)) if alive is None else full(alive),
+        np.ascontiguousarray(case.tax_rate, dtype=float), case.thr, case.share_above,
+        bool(np.any(case.interest) or np.any(fin.fee)))
+    out["working_capital"], out["tax"], out["project_cash_flow"] = dwc, -tax, unlev
+    return profit, tax, cfads, equity
 
 
 def _royalty(case: Case, out: dict) -> None:
@@ -716,8 +759,7 @@ def _investor_metrics(ctx: Context, case: Case, ncf: np.ndarray, breakeven: bool
     metrics["lcop"] = p.lcop
     metrics["first_production"] = case.fid + p.s
     if breakeven:
-        metrics["breakeven_price"] = _breakeven(_npv_at_flat_price(case), metrics["lcop"],
-                                                p.production)
+        metrics["breakeven_price"] = _breakeven_price(ctx, case, metrics["lcop"])
     else:
         metrics["breakeven_price"] = np.full(ctx.n, np.nan)
     if built is not None:
@@ -773,8 +815,21 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
     }
 
 
-def _npv_at_flat_price(case: Case) -> Callable:
-    """The option's NPV as a function of a flat product price (for the break-even).
+def _breakeven_price(ctx: Context, case: Case, lcop: np.ndarray) -> np.ndarray:
+    """The break-even product price [EUR/t] (:func:`simcrm.model.breakeven.breakeven`):
+    with ``simulation.kernel = "fused"`` and no price-dependent line (levers, royalty)
+    in one compiled pass (:func:`simcrm.kernels.fused.breakeven`), else by the numpy
+    layer, the reference."""
+    args, priced = _flat_price_terms(case)
+    if case.fused and not priced:
+        return fused.breakeven(*args, lcop)
+    return _breakeven(flat_price_npv(*args, priced), lcop, case.plant.production)
+
+
+def _flat_price_terms(case: Case) -> tuple[tuple, list]:
+    """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case`` and
+    its price-dependent lines: the option's NPV as a function of a flat product price
+    (for the break-even).
 
     It counts the royalty, by-products, sustaining capex, financial security and untaxed
     support; it leaves out the earnings-stripping interest limit, a bank's reserve
@@ -798,8 +853,8 @@ def _npv_at_flat_price(case: Case) -> Callable:
         profit0 = profit0 - case.lines[k]
     if case.study.get("royalty") is not None:
         priced.append(_royalty_at_price(case))
-    return flat_price_npv(p.esc, p.production, p.dfac, case.wc_share, fixed, profit0,
-                          case.tax_rate, case.thr, case.share_above, priced)
+    return ((p.esc, p.production, p.dfac, case.wc_share, fixed, profit0, case.tax_rate,
+             case.thr, case.share_above), priced)
 
 
 def _royalty_at_price(case: Case) -> tuple:

@@ -202,6 +202,17 @@ _SIMULATION = [
        "it.", choices=("start-of-year", "mid-year", "end-of-year"),
        source="start-of-year: simcrm's convention before this setting; mid-year and "
               "end-of-year as feasibility studies state them (e.g. 'mid-year discounting')"),
+    _p("simulation.kernel", "choice", "", "numpy",
+       "How the sponsor's cash flows after EBITDA (working capital, tax with loss "
+       "carry-forward, project and equity cash flows) and the break-even product price are "
+       "computed: numpy (the readable reference, vectorised over draws) or fused (one "
+       "compiled pass per option and world over the draws, faster). The fused cash flows "
+       "are the same to the bit (numpy is used where an interest limit or untaxed support "
+       "applies); the fused break-even price agrees to about 1e-15 relative (numpy is used "
+       "where a price-dependent lever or a royalty applies), so only numpy reproduces "
+       "earlier runs bit for bit.", choices=("numpy", "fused"),
+       source="assumption: numpy by default, so that results stay bit-identical to earlier "
+              "runs; fused is an opt-in speed setting"),
     _p("simulation.horizon_years", "int", "years", 30,
        "Number of years simulated from the valuation year; cash flows after the horizon are "
        "ignored.",

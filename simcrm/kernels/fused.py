@@ -1,0 +1,206 @@
+"""Fused compiled kernels: one pass per option × world over the draws of a chunk.
+
+The numpy layer (:func:`simcrm.model.business_case._settle_numpy`,
+:func:`simcrm.model.breakeven.flat_price_npv` and :func:`simcrm.model.breakeven.breakeven`)
+is the readable reference; the kernels here do the same arithmetic row by row in machine
+code, without the temporaries of the numpy layer.  :func:`settle_rows` does the
+reference's operations in the same order, so its results are the same to the bit;
+:func:`breakeven` sums the present values in another order and agrees to about 1e-15
+relative (the last bits differ).  Both are used only with ``simulation.kernel = "fused"``.
+
+Each draw's row is processed on its own, so a draw's result never depends on the other
+draws of its chunk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from simcrm.kernels.compiled import _JIT
+
+
+@nb.njit(**_JIT)
+def _npv_at(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_above):
+    """NPV [MEUR] of one row at the flat product price ``flat`` [EUR/t]: the part linear
+    in the price plus the discounted tax with loss carry-forward (as
+    :func:`simcrm.kernels.compiled.tax_rows`)."""
+    value = pv_fixed + flat * slope
+    pool = 0.0
+    taxes = 0.0
+    for t in range(unit_rev.shape[0]):
+        y = profit0[t] + flat * unit_rev[t]
+        pos = y if y > 0.0 else 0.0
+        above = pos - thr
+        limit = min(pos, thr) + share_above * (above if above > 0.0 else 0.0)
+        offset = min(pool, limit)
+        taxes += (0.0 - rate * (pos - offset)) * dfac[t]
+        pool += (-y if y < 0.0 else 0.0) - offset
+    return value + taxes
+
+
+@nb.njit(**_JIT)
+def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_above, lcop,
+                   iters):
+    """Break-even flat product price of each row [EUR/t], as
+    :func:`simcrm.model.breakeven.breakeven` with
+    :func:`simcrm.model.breakeven.flat_price_npv` and no price-dependent levers.
+
+    Parameters
+    ----------
+    unit_rev : ndarray, shape (draw, year)
+        Revenue per EUR/t of flat price: escalation × production / 1e6 [MEUR/yr per EUR/t].
+    dfac : ndarray, shape (draw, year)
+        The investor's discount factors [1].
+    wc_share : ndarray, shape (draw,)
+        Working capital as a share of revenue [1].
+    fixed, profit0 : ndarray, shape (draw, year)
+        Net cash flow without revenue, working capital and tax, and taxable profit
+        without revenue [MEUR/yr].
+    rate : ndarray, shape (draw,)
+        Tax rate [1].
+    thr, share_above : float
+        Loss offset threshold [MEUR] and share above it [1].
+    lcop : ndarray, shape (draw,)
+        Levelised cost, the first guess [EUR/t].
+    iters : int
+        Most secant steps.
+
+    Returns
+    -------
+    ndarray, shape (draw,)
+        Break-even price [EUR/t]; NaN where the plant never produces.
+    """
+    n, T = unit_rev.shape
+    out = np.empty(n)
+    for i in range(n):
+        u, d, p0r = unit_rev[i], dfac[i], profit0[i]
+        produces = False
+        pv_u = 0.0
+        pv_w = 0.0
+        pv_f = 0.0
+        for t in range(T):
+            if u[t] > 0.0:
+                produces = True
+            w = (d[t + 1] - d[t]) if t + 1 < T else 0.0
+            pv_u += u[t] * d[t]
+            pv_w += u[t] * w
+            pv_f += fixed[i, t] * d[t]
+        slope = pv_u + wc_share[i] * pv_w
+        r = rate[i]
+        finite = math.isfinite(lcop[i])
+        p0 = lcop[i] if finite else 0.0
+        f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above)
+        p1 = lcop[i] * 1.25 + 1.0 if finite else 1000.0
+        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)
+        for _ in range(iters):
+            if f1 != f0:
+                p2 = p1 - f1 * (p1 - p0) / (f1 - f0)
+            else:
+                p2 = p1
+            p2 = max(p2, 0.0) if math.isfinite(p2) else p1
+            small = abs(p2 - p1) <= 1e-9 * max(abs(p1), 1.0)
+            p0, f0 = p1, f1
+            p1 = p2
+            if small:
+                break
+            f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)
+        out[i] = p1 if produces else math.nan
+    return out
+
+
+def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, share_above,
+              lcop, iters: int = 6) -> np.ndarray:
+    """Break-even flat product price [EUR/t] of each draw in one compiled pass: the
+    arguments of :func:`simcrm.model.breakeven.flat_price_npv` (without levers; the
+    price-dependent levers and the royalty are the numpy layer's) and the first guess
+    ``lcop`` (draw,) of :func:`simcrm.model.breakeven.breakeven`."""
+    n, T = production.shape
+    c = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), shape))  # noqa: E731
+    unit_rev = c(esc * production / 1e6, (n, T))
+    return breakeven_rows(unit_rev, c(dfac, (n, T)), c(np.reshape(wc_share, (-1,)), (n,)),
+                          c(fixed, (n, T)), c(profit0, (n, T)), c(tax_rate, (n,)),
+                          float(thr), float(share_above), c(lcop, (n,)), int(iters))
+
+
+@nb.njit(**_JIT)
+def _tax_row(y, r, thr, share_above, pool):
+    """One year of :func:`simcrm.kernels.compiled.tax_rows`: (tax, new pool)."""
+    pos = y if y > 0.0 else 0.0
+    above = pos - thr
+    limit = min(pos, thr) + share_above * (above if above > 0.0 else 0.0)
+    offset = min(pool, limit)
+    return r * (pos - offset), pool + ((-y if y < 0.0 else 0.0) - offset)
+
+
+@nb.njit(**_JIT)
+def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, deduction,
+                capex, grant, senior_draw, public_draw, senior_principal, public_principal,
+                sustaining, alive, rate, thr, share_above, unlevered):
+    """Working capital, tax with loss carry-forward, the project's and the sponsor's
+    cash flows of each row in one pass, with the operations of
+    :func:`simcrm.model.business_case._settle_numpy` in the same order (so the same
+    bits) for a plant without an interest limit or untaxed support.  ``sustaining`` is
+    the sustaining capex and ``alive`` the mask of the years up to the sponsor's walking
+    away (1.0) and after (0.0), each an array of shape (draw, 0) where there is none;
+    ``unlevered`` computes the tax without loans for the project's cash flow (else it is
+    the project's cash flow).  Money in MEUR/yr, ``wc_share`` and ``rate`` (draw,).
+
+    Returns
+    -------
+    dwc, profit, tax, cfads, project, project_cash_flow, equity : ndarray, shape (draw, year)
+    """
+    n, T = revenue.shape
+    dwc = np.empty((n, T))
+    profit = np.empty((n, T))
+    tax = np.empty((n, T))
+    cfads = np.empty((n, T))
+    project = np.empty((n, T))
+    unlev = np.empty((n, T))
+    equity = np.empty((n, T))
+    for i in range(n):
+        r = rate[i]
+        pool = 0.0
+        pool2 = 0.0
+        prev = 0.0
+        for t in range(T):
+            wc = wc_share[i] * revenue[i, t]
+            d = -(wc - prev)
+            if t == T - 1:
+                d += wc
+            prev = wc
+            e = ebitda[i, t]
+            walk = alive.shape[1] == T
+            if walk:
+                a = alive[i, t]
+                y = (e - dep[i, t] * a - (interest[i, t] + fee[i, t]) * a) + taxable_extra[i, t]
+            else:
+                y = e - dep[i, t] - interest[i, t] - fee[i, t] + taxable_extra[i, t]
+            tx, pool = _tax_row(y - deduction[i, t], r, thr, share_above, pool)
+            cf = e - tx
+            pj = e + capex[i, t] + grant[i, t] + d - tx
+            if sustaining.shape[1] == T:
+                cf = cf + sustaining[i, t]
+                pj = pj + sustaining[i, t]
+            u = pj
+            if unlevered:
+                fc = interest[i, t] + fee[i, t]
+                if walk:
+                    fc = fc * alive[i, t]
+                t2, pool2 = _tax_row(y + fc - deduction[i, t], r, thr, share_above, pool2)
+                u = pj + tx - t2
+            dwc[i, t] = d
+            profit[i, t] = y
+            tax[i, t] = tx
+            cfads[i, t] = cf
+            project[i, t] = pj
+            unlev[i, t] = u
+            if walk:
+                debt = interest[i, t] + senior_principal[i, t] + public_principal[i, t] + fee[i, t]
+                equity[i, t] = pj + senior_draw[i, t] + public_draw[i, t] - debt * alive[i, t]
+            else:
+                equity[i, t] = (pj + senior_draw[i, t] + public_draw[i, t] - interest[i, t]
+                                - senior_principal[i, t] - public_principal[i, t] - fee[i, t])
+    return dwc, profit, tax, cfads, project, unlev, equity
