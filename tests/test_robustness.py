@@ -84,6 +84,12 @@ def test_ranking_minimax_regret_and_maximin():
         ranking(_toy(), by="nope")
 
 
+def test_an_option_outside_the_state_aid_rules_is_never_the_most_robust():
+    rk = ranking(_toy(), aid_ok={"b": False})
+    assert list(rk["option"]) == ["a", "b"] and list(rk["rank"]) == [1, 2]
+    assert list(rk["state_aid_ok"]) == [True, False]
+
+
 def test_quantile_interval_by_hand_and_coverage():
     x = np.arange(1.0, 101.0)  # 1 .. 100
     est, lo, hi = quantile_ci(x, 0.5)

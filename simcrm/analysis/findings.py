@@ -384,7 +384,8 @@ def analyses(findings: Findings, scenario=None, option: str | None = None,
     return Analyses(
         option=option, world=world, sobol=sobol,
         prim=discover(ds, option, world, "npv"),
-        ranking=robustness.ranking(ds) if several else None,
+        ranking=(robustness.ranking(ds, aid_ok=robustness.aid_ok(findings.sm))
+                 if several else None),
         regret=robustness.regret(ds) if several else None,
         best={w: ranking.best_option(findings.sm, w, findings.baseline)
               for w in findings.worlds},

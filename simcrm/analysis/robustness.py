@@ -133,7 +133,8 @@ def robustness(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def ranking(ds: xr.Dataset, by: str = "regret_npv") -> pd.DataFrame:
+def ranking(ds: xr.Dataset, by: str = "regret_npv",
+            aid_ok: dict | None = None) -> pd.DataFrame:
     """Options ranked by a robustness criterion.
 
     Parameters
@@ -145,6 +146,10 @@ def ranking(ds: xr.Dataset, by: str = "regret_npv") -> pd.DataFrame:
         ``regret_p_npv_pos`` (minimax regret in P(NPV>0)), ``p_npv_pos_worst``
         (maximin chance of profit) or ``regret_public_cost``.  Ties are broken
         by the worst-world P(NPV>0), then by the public-cost regret.
+    aid_ok : dict, optional
+        Option -> whether it passes the EU state-aid check in every world
+        (:func:`aid_ok`); options that fail are ranked after all others, so the most
+        robust option is never one a state-aid officer could not approve.
 
     Returns
     -------
@@ -161,9 +166,23 @@ def ranking(ds: xr.Dataset, by: str = "regret_npv") -> pd.DataFrame:
     if by == "p_npv_pos_worst":
         keys, asc = [by, "regret_npv", "regret_public_cost"], [False, True, True]
     df = df.sort_values(keys, ascending=asc, kind="stable").reset_index(drop=True)
+    if aid_ok is not None:
+        df["state_aid_ok"] = [bool(aid_ok.get(str(o), True)) for o in df["option"]]
+        df = df.sort_values("state_aid_ok", ascending=False, kind="stable"
+                            ).reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     df.attrs.update(criterion=by, draws=rb.attrs["draws"], worlds=rb.attrs["worlds"])
     return df
+
+
+def aid_ok(summary: xr.Dataset) -> dict:
+    """Option -> whether it passes the EU state-aid check in every world (True where the
+    summary does not say: results written before the check existed)."""
+    if "state_aid_ok" not in summary:
+        return {}
+    ok = summary["state_aid_ok"].transpose("option", "world").values
+    return {str(o): not bool((row == 0).any())
+            for o, row in zip(summary["option"].values, ok)}
 
 
 # --------------------------------------------------------------------------------------

@@ -313,7 +313,7 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
     """
     lang = i18n.check_lang(lang)
     facts = _facts(ds, facts)
-    rk = robustness.ranking(ds) if rk is None else rk
+    rk = robustness.ranking(ds, aid_ok=robustness.aid_ok(facts.sm)) if rk is None else rk
     rg = robustness.regret(ds) if rg is None else rg
     opts = list(rk["option"])
     worlds = [str(w) for w in ds["world"].values]
@@ -342,7 +342,10 @@ def robustness_chart(ds: xr.Dataset, lang: str = "en", facts: Facts | None = Non
         ax.set_xticks(np.arange(cols) + 0.5, heads, rotation=90, va="bottom",
                       ha="center")
         ax.xaxis.tick_top()
-        ax.set_yticks(np.arange(len(opts)) + 0.5, [facts.wrapped(o, lang) for o in opts])
+        unlawful = set(rk.loc[~rk["state_aid_ok"], "option"]) if "state_aid_ok" in rk else set()
+        ax.set_yticks(np.arange(len(opts)) + 0.5,
+                      [facts.wrapped(o, lang) + (f"\n{i18n.t('aid_fails_mark', lang)}"
+                                                 if o in unlawful else "") for o in opts])
         ax.grid(False)
         for s in ax.spines.values():
             s.set_visible(False)
