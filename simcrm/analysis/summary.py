@@ -199,7 +199,7 @@ def _public_stats(get, get_base, r: dict, effect: str) -> dict[str, float]:
     gge = _or_nan(get, "gross_grant_equivalent", n)
     g = gge.mean()
     out["gross_grant_equivalent_mean"] = g
-    built = _or_nan(get, "built", n) > 0 if _has(get, "built") else np.ones(n, bool)
+    built = _built(get, n)
     elig = _or_nan(get, "eligible_cost_pv", n)[built]
     out["aid_intensity_mean"] = (gge[built].mean() / elig.mean()
                                  if built.any() and elig.mean() > 0 else np.nan)
@@ -214,21 +214,21 @@ def _public_stats(get, get_base, r: dict, effect: str) -> dict[str, float]:
     if get_base is None:
         out["deadweight_meur"] = out["deadweight_share"] = np.nan
     else:
-        base_built = (np.asarray(get_base("built")) > 0 if _has(get_base, "built")
-                      else np.ones(n, bool))
-        dead = (cash * base_built).mean()
+        dead = (cash * _built(get_base, n)).mean()
         out["deadweight_meur"] = dead
         out["deadweight_share"] = dead / c if c > ranking.FREE_MEUR else np.nan
     out["state_aid_ok"] = np.nan  # judged by simcrm.analysis.state_aid (needs the option)
     return out
 
 
-def _has(get, name: str) -> bool:
+def _built(get, n: int) -> np.ndarray:
+    """Whether each draw is built [bool]; every draw for results written before the
+    investment decision was modelled.  One read of the metric (a streamed run reads it
+    from disk)."""
     try:
-        get(name)
+        return np.asarray(get("built")) > 0
     except KeyError:
-        return False
-    return True
+        return np.ones(n, bool)
 
 
 def _or_nan(get, name: str, n: int) -> np.ndarray:
