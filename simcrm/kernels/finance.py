@@ -98,10 +98,19 @@ def npv(cash_flow: np.ndarray, rate) -> np.ndarray:
     ndarray, shape (draw,)
         NPV in money of the FID year [MEUR].
     """
-    df = discount_factors(rate, cash_flow.shape[-1])
-    if df.ndim == 1:
-        return cash_flow @ df
-    return np.einsum("dt,dt->d", cash_flow, df)
+    return present_value(cash_flow, discount_factors(rate, cash_flow.shape[-1]))
+
+
+def present_value(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:
+    """Present value of each row of ``x`` (draw, year) with discount factors (year,) or
+    (draw, year) [same unit as ``x``].
+
+    Summed row by row by numpy's own loop (``einsum``), not by BLAS: a BLAS
+    matrix-vector product sums a row in an order that depends on where the row sits in
+    the matrix, so a draw's value would depend on the other draws of its chunk."""
+    if dfac.ndim == 1:
+        return np.einsum("dt,t->d", x, dfac)
+    return np.einsum("dt,dt->d", x, dfac)
 
 
 def irr(cash_flow: np.ndarray, tol: float = 1e-14, max_iter: int = 60) -> np.ndarray:

@@ -145,8 +145,8 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
     bits) for a plant without an interest limit or untaxed support.  ``sustaining`` is
     the sustaining capex and ``alive`` the mask of the years up to the sponsor's walking
     away (1.0) and after (0.0), each an array of shape (draw, 0) where there is none;
-    ``unlevered`` computes the tax without loans for the project's cash flow (else it is
-    the project's cash flow).  Money in MEUR/yr, ``wc_share`` and ``rate`` (draw,).
+    ``unlevered`` computes the tax without loans for the project's cash flow of the draws
+    with any interest or fee (else it is the project's cash flow).  Money in MEUR/yr, ``wc_share`` and ``rate`` (draw,).
 
     Returns
     -------
@@ -165,6 +165,12 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
         pool = 0.0
         pool2 = 0.0
         prev = 0.0
+        levered = False  # the project's tax without loans differs: decided draw by draw
+        if unlevered:
+            for t in range(T):
+                if interest[i, t] != 0.0 or fee[i, t] != 0.0:
+                    levered = True
+                    break
         for t in range(T):
             wc = wc_share[i] * revenue[i, t]
             d = -(wc - prev)
@@ -177,7 +183,7 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
                 a = alive[i, t]
                 y = (e - dep[i, t] * a - (interest[i, t] + fee[i, t]) * a) + taxable_extra[i, t]
             else:
-                y = e - dep[i, t] - interest[i, t] - fee[i, t] + taxable_extra[i, t]
+                y = (e - dep[i, t] - (interest[i, t] + fee[i, t])) + taxable_extra[i, t]
             tx, pool = _tax_row(y - deduction[i, t], r, thr, share_above, pool)
             cf = e - tx
             pj = e + capex[i, t] + grant[i, t] + d - tx
@@ -185,7 +191,7 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
                 cf = cf + sustaining[i, t]
                 pj = pj + sustaining[i, t]
             u = pj
-            if unlevered:
+            if levered:
                 fc = interest[i, t] + fee[i, t]
                 if walk:
                     fc = fc * alive[i, t]
@@ -197,10 +203,8 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
             cfads[i, t] = cf
             project[i, t] = pj
             unlev[i, t] = u
+            debt = interest[i, t] + senior_principal[i, t] + public_principal[i, t] + fee[i, t]
             if walk:
-                debt = interest[i, t] + senior_principal[i, t] + public_principal[i, t] + fee[i, t]
-                equity[i, t] = pj + senior_draw[i, t] + public_draw[i, t] - debt * alive[i, t]
-            else:
-                equity[i, t] = (pj + senior_draw[i, t] + public_draw[i, t] - interest[i, t]
-                                - senior_principal[i, t] - public_principal[i, t] - fee[i, t])
+                debt = debt * alive[i, t]
+            equity[i, t] = pj + senior_draw[i, t] + public_draw[i, t] - debt
     return dwc, profit, tax, cfads, project, unlev, equity

@@ -18,6 +18,7 @@ state.  Discounting: see :data:`simcrm.kernels.finance.DISCOUNTING`.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -55,6 +56,7 @@ from simcrm.model.operations import (
 from simcrm.model.plant import (
     OPERATING_LINES,
     Plant,
+    RowsOf,
     arr,
     capex_depreciation,
     operating_margin,
@@ -147,6 +149,22 @@ class Context:
     def n(self) -> int:
         return self.appeal.shape[0]
 
+    def take(self, rows: np.ndarray) -> Context:
+        """The context of the draws ``rows`` (indices into this chunk): every per-draw
+        input, path and event indexed alike, the plants already computed too."""
+        n = self.n
+
+        def r(x):
+            return x[rows] if isinstance(x, np.ndarray) and x.ndim and x.shape[0] == n else x
+        prices = RowsOf(self.prices, rows)
+        sub = Context({k: r(v) for k, v in self.inputs.items()}, prices, self.appeal[rows],
+                      self.settings, events={k: r(v) for k, v in self.events.items()},
+                      stress=None if self.stress is None else self.stress[rows],
+                      sizing_prices=None if self.sizing_prices is None else
+                      RowsOf(self.sizing_prices, rows))
+        sub.cache = {k: p.take(rows, prices) for k, p in self.cache.items()}
+        return sub
+
 
 @dataclass
 class Case:
@@ -228,6 +246,79 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         Plant lines (:data:`PLANT_LINES`), ``net_cash_flow`` and government lines.
     """
     active = levers.active(option_levers)
+    if fit is not None and fit.n and not pilot:
+        # the investor decides at FID, before any price-dependent line: the cash flows
+        # of the draws it does not build are never needed, so the draws are split
+        plant = _plant(ctx, active)
+        built = plant.reached & (fit.predict(fid_state(ctx, plant)) >= 0.0)
+        if not built.all():
+            return _split(ctx, active, built, keep_lines, breakeven, yearly)
+    return _business_case(ctx, active, keep_lines, breakeven, fit, pilot, yearly)
+
+
+def _split(ctx: Context, active: list, built: np.ndarray, keep_lines: bool, breakeven: bool,
+           yearly: bool) -> tuple[dict, dict | None]:
+    """:func:`business_case` with the investor's decision ``built`` (draw,) known: the
+    built draws are evaluated in full, the others as not built (:func:`_not_built`),
+    and the rows put back in order.  Each draw's row is computed on its own, so it is
+    the row the whole chunk would give."""
+    n = ctx.n
+    parts = []
+    for rows, build in ((np.flatnonzero(built), True), (np.flatnonzero(~built), False)):
+        if rows.size == 0:
+            continue
+        sub = ctx.take(rows)
+        if build:
+            met, ln = _business_case(sub, active, keep_lines, breakeven, None, False, yearly)
+        else:
+            met, ln = _not_built(sub, active, keep_lines, breakeven, yearly)
+        parts.append((rows, met, ln))
+    return (_merge(n, [(r, m) for r, m, _ in parts]),
+            _merge(n, [(r, ln) for r, _, ln in parts]) if keep_lines else None)
+
+
+def _merge(n: int, parts: list) -> dict:
+    """Rows of several parts of a chunk into arrays of all ``n`` draws; a name that one
+    part lacks (a line it never books) is zero in that part's rows."""
+    out: dict = {}
+    for rows, d in parts:
+        for k, v in d.items():
+            if k not in out:
+                out[k] = np.zeros((n, *np.shape(v)[1:]), dtype=np.asarray(v).dtype)
+            out[k][rows] = v
+    return out
+
+
+def _not_built(ctx: Context, active: list, keep_lines: bool, breakeven: bool,
+               yearly: bool) -> tuple[dict, dict | None]:
+    """:func:`business_case` of draws the investor does not build: the net and project
+    cash flows are the development spending alone, no public money flows, and the
+    break-even price is that of the case as if built (where development reached FID).
+    With ``keep_lines`` the full case is computed and cleared (:func:`_unbuilt`), for
+    the audit trail."""
+    if keep_lines:
+        return _business_case(ctx, active, True, breakeven, None, False, yearly,
+                              build=np.zeros(ctx.n, bool))
+    case = _prepare(ctx, active)
+    p = case.plant
+    dev = p.lines.get("development")
+    ncf = p.zeros if dev is None else dev
+    built = np.zeros(p.n, bool)
+    metrics = _investor_metrics(ctx, case, ncf, breakeven, built)
+    metrics.update(_project_metrics(ctx, {"project_cash_flow": ncf}))
+    metrics.update(public_metrics(ctx, {}, {}, {}, p.zeros, p.lines["capex"], None,
+                                  tuple(lev.name for lev, _ in case.deductions)))
+    metrics.update(_delivery(ctx, case, {}, built))
+    if yearly:
+        metrics["_budget_cash"] = budget_cash({}, {}, (p.n, p.T))
+    return metrics, None
+
+
+def _business_case(ctx: Context, active: list, keep_lines: bool, breakeven: bool,
+                   fit: ValueFit | None, pilot: bool, yearly: bool,
+                   build: np.ndarray | None = None) -> tuple[dict, dict | None]:
+    """:func:`business_case` on all draws of ``ctx``; ``build`` (draw,) overrides the
+    investor's decision."""
     case = _prepare(ctx, active)
     pd, public, cfads = cash_flows(case, ctx.prices["product"])
     contingent = public["gov"].pop("_contingent", None)
@@ -240,7 +331,7 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         if b is not None:
             _book(case, lev.name, b)
     _equity_stage(ctx, case, pd, active)
-    built, extra = decide(ctx, case, pd, fit, pilot)
+    built, extra = decide(ctx, case, pd, fit, pilot) if build is None else (build, {})
     if built is not None:
         contingent = _unbuilt(case, pd, built, contingent)
     metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
@@ -292,13 +383,11 @@ def _equity_stage(ctx: Context, case: Case, pd: dict, active: list) -> None:
             _book(case, lev.name, b)
 
 
-def _prepare(ctx: Context, active: list) -> Case:
-    """The option's plant, support, financing and tax terms (the stages before price)."""
-    inp, st, n = ctx.inputs, ctx.settings, ctx.n
+def _plant(ctx: Context, active: list) -> Plant:
+    """The plant of the option's schedule (computed once per schedule, in ``ctx.cache``)."""
+    inp, st = ctx.inputs, ctx.settings
     T = int(st["simulation.horizon_years"])
     fid = int(st["simulation.valuation_year"])
-    nominal = st["scenario.terms"] == "nominal"
-    esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else np.ones(T)
     schedule: dict = {}
     for lev, s in active:
         for k, v in lev.schedule(s).items():  # two caps on one wait: the tighter holds
@@ -306,9 +395,18 @@ def _prepare(ctx: Context, active: list) -> Case:
             schedule[k] = min(schedule[k], v) if tighter else v
     key = tuple(sorted(schedule.items()))
     if key not in ctx.cache:
+        nominal = st["scenario.terms"] == "nominal"
+        esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else np.ones(T)
         ctx.cache[key] = plant_case(ctx, schedule, fid + np.arange(T), esc)
-    plant = ctx.cache[key]
-    lines: dict[str, np.ndarray] = dict(plant.lines)
+    return ctx.cache[key]
+
+
+def _prepare(ctx: Context, active: list) -> Case:
+    """The option's plant, support, financing and tax terms (the stages before price)."""
+    inp, st, n = ctx.inputs, ctx.settings, ctx.n
+    fid = int(st["simulation.valuation_year"])
+    plant = _plant(ctx, active)
+    lines = ChainMap({}, plant.lines)  # the plant's lines and the option's
     gov: dict[str, np.ndarray] = {}
     receipts: dict[str, np.ndarray] = {}
     aid: dict[str, np.ndarray] = {}
@@ -590,9 +688,12 @@ def _settle_numpy(case: Case, out: dict, ebitda: np.ndarray, alive) -> tuple:
     dwc = -np.diff(wc, axis=1, prepend=0.0)
     dwc[:, -1] += wc[:, -1]
     out["working_capital"] = dwc
+    # nothing is paid or written off after the sponsor walks away; the same operations
+    # with and without a walk-away (x 1.0 is exact), so a draw's row does not depend on
+    # whether another draw of its chunk walks away
     if alive is None:
-        profit = ebitda - case.depreciation - case.interest - fin.fee + case.taxable_extra
-    else:  # nothing is paid or written off after the sponsor walks away
+        profit = (ebitda - case.depreciation - (case.interest + fin.fee)) + case.taxable_extra
+    else:
         profit = ((ebitda - case.depreciation * alive - (case.interest + fin.fee) * alive)
                   + case.taxable_extra)
     for k in case.study.get("untaxed", ()):  # support lines that are not taxed
@@ -608,12 +709,9 @@ def _settle_numpy(case: Case, out: dict, ebitda: np.ndarray, alive) -> tuple:
         cfads = cfads + out["sustaining_capex"]
         project = project + out["sustaining_capex"]
     out["project_cash_flow"] = _unlevered(case, before_limit, alive, project, tax)
-    if alive is None:
-        equity = (project + fin.senior.draw + fin.public.draw - case.interest
-                  - fin.senior.principal - fin.public.principal - fin.fee)
-    else:
-        debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
-        equity = project + fin.senior.draw + fin.public.draw - debt * alive
+    debt = case.interest + fin.senior.principal + fin.public.principal + fin.fee
+    equity = project + fin.senior.draw + fin.public.draw - (debt if alive is None else
+                                                            debt * alive)
     return profit, tax, cfads, equity
 
 
@@ -681,9 +779,22 @@ def _unlevered(case: Case, profit, alive, project, tax) -> np.ndarray:
     if not (np.any(case.interest) or np.any(fin.fee)):
         return project
     finance_cost = case.interest + fin.fee
+    levered = _rows_any(case.interest, fin.fee, profit.shape)  # decided draw by draw
     if alive is not None:
         finance_cost = finance_cost * alive
-    return project + tax - case.tax(profit + finance_cost - case.deduction)
+    return np.where(levered, project + tax - case.tax(profit + finance_cost - case.deduction),
+                    project)
+
+
+def _rows_any(interest, fee, shape: tuple) -> np.ndarray:
+    """Draws with any interest or fee, shape (draw, 1) [bool]."""
+    out = np.zeros((shape[0], 1), bool)
+    for x in (interest, fee):
+        if np.ndim(x) == 2:
+            out |= np.any(x != 0, axis=1, keepdims=True)
+        elif np.any(x):
+            out[:] = True
+    return out
 
 
 def decide(ctx: Context, case: Case, pd: dict, fit: ValueFit | None,
@@ -714,11 +825,11 @@ def decide(ctx: Context, case: Case, pd: dict, fit: ValueFit | None,
     return p.reached & (fit.predict(state) >= 0.0), {}
 
 
-def fid_state(ctx: Context, case: Case) -> np.ndarray:
+def fid_state(ctx: Context, case: Case | Plant) -> np.ndarray:
     """What the investor knows at FID, per draw: the FID date [years after the valuation
     year], the capex estimate [MEUR] and the product, feedstock, electricity and gas
     prices of the FID year [EUR per unit]; shape (draw, 6)."""
-    p = case.plant
+    p = case if isinstance(case, Plant) else case.plant
     rows = np.arange(p.n)
     at = np.clip(np.floor(p.c0).astype(int), 0, p.T - 1)
     cols = [p.c0, p.capex_estimate]

@@ -75,7 +75,8 @@ def idle_costs(plant: Plant, run: np.ndarray, care_share, restart_share) -> dict
     back = np.zeros_like(run)
     back[:, 1:] = run[:, 1:] * (1.0 - run[:, :-1])  # producing again after an idle year
     share = np.asarray(restart_share, float)[..., None] if np.ndim(restart_share) else restart_share
-    out["restart"] = -back * share * plant.capex_estimate[:, None] * plant.esc
+    # 0.0 - x: a year with no restart costs +0.0, whichever draws share the chunk
+    out["restart"] = 0.0 - back * share * plant.capex_estimate[:, None] * plant.esc
     return out
 
 

@@ -10,13 +10,14 @@ year (escalated with ``finance.inflation`` in nominal terms).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, MutableMapping
+from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simcrm.kernels.development import development_outcome, time_to_event
-from simcrm.kernels.finance import depreciation_shares, discount_factors
+from simcrm.kernels.finance import depreciation_shares, discount_factors, present_value
 from simcrm.kernels.schedule import (
     overlap,
     production_factor,
@@ -96,6 +97,72 @@ class Plant:
     reagents: np.ndarray | None = None
     decom: np.ndarray | None = None
     memo: dict = field(default_factory=dict)
+
+    def take(self, rows: np.ndarray, prices: dict) -> Plant:
+        """The plant of the draws ``rows`` (indices into this chunk), with the market
+        paths ``prices`` of those draws (:class:`_PlantRows`).  Each draw's row is
+        computed on its own, so a row is the same in both."""
+        return _PlantRows(self, rows, prices)
+
+
+class RowsOf(MutableMapping):
+    """The rows ``rows`` of each array (draw, ...) of the mapping ``parent``, taken when
+    first read; what is set here stays here."""
+
+    def __init__(self, parent: Mapping, rows: np.ndarray):
+        self._parent, self._rows, self._own = parent, rows, {}
+
+    def __getitem__(self, key):
+        if key not in self._own:
+            v = self._parent[key]
+            self._own[key] = v[self._rows] if isinstance(v, np.ndarray) and v.ndim else v
+        return self._own[key]
+
+    def __setitem__(self, key, value):
+        self._own[key] = value
+
+    def __delitem__(self, key):
+        self[key]  # noqa: B018 - raises KeyError if absent
+        raise TypeError("a line of the parent plant cannot be removed")
+
+    def __contains__(self, key) -> bool:
+        return key in self._own or key in self._parent
+
+    def __iter__(self):
+        yield from self._own
+        yield from (k for k in self._parent if k not in self._own)
+
+    def __len__(self) -> int:
+        return len(set(self._own) | set(self._parent))
+
+
+class _PlantRows(Plant):
+    """The :class:`Plant` of some draws of another: every array of the draws is indexed
+    alike when first used (the business case of an option uses some of them), the
+    calendar and escalation (shaped (year,)) are the parent's and the memo starts empty.
+    """
+
+    def __init__(self, parent: Plant, rows: np.ndarray, prices: dict):  # noqa: D107
+        d = self.__dict__
+        d["_parent"], d["_rows"] = parent, rows
+        d.update(n=len(rows), T=parent.T, calendar=parent.calendar, esc=parent.esc,
+                 start=parent.start, prices=prices, memo={},
+                 lines=RowsOf(parent.lines, rows))
+        for f in fields(Plant):  # fields with a default are class attributes: set now
+            if f.name not in d and f.default is not MISSING:
+                self._take(f.name)
+
+    def _take(self, name: str):
+        v = getattr(self._parent, name)
+        if isinstance(v, np.ndarray) and v.ndim:
+            v = v[self._rows]
+        self.__dict__[name] = v
+        return v
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._take(name)
 
 
 def arr(x, n: int) -> np.ndarray:
@@ -276,4 +343,4 @@ def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tar
 
 def pv(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:
     """Present value of ``x`` (draw, year) with factors (year,) or (draw, year) [MEUR]."""
-    return x @ dfac if dfac.ndim == 1 else np.einsum("dt,dt->d", x, dfac)
+    return present_value(x, dfac)

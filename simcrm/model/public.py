@@ -35,6 +35,7 @@ import numpy as np
 
 from simcrm import levers
 from simcrm.kernels.finance import discount_factors
+from simcrm.kernels.finance import present_value as pv
 from simcrm.levers.base import AidTerms
 
 FILLED_BY_EVALUATE = ("fiscal_return", "public_cost_net")
@@ -93,19 +94,19 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
     # loan above the reference rate) is no aid: its grant equivalent is zero, not negative
     gge = np.zeros(n)
     for v in aid.values():
-        gge = gge + np.maximum(v @ edf, 0.0)
-    eligible = -capex @ edf
+        gge = gge + np.maximum(pv(v, edf), 0.0)
+    eligible = pv(-capex, edf)
     with np.errstate(divide="ignore", invalid="ignore"):
         intensity = np.where(eligible > 0, gge / eligible, np.nan)
     return {
-        "budget_cash_pv": cash @ gdf,
-        "budget_cash_eu_pv": eu_cash(gov, receipts, (n, T)) @ gdf,
+        "budget_cash_pv": pv(cash, gdf),
+        "budget_cash_eu_pv": pv(eu_cash(gov, receipts, (n, T)), gdf),
         "gross_grant_equivalent": gge,
         "eligible_cost_pv": eligible,
         "aid_intensity": intensity,
-        "tax_paid_pv": (-tax + _total({k: gov[k] for k in tax_levers if k in gov}, (n, T)))
-                       @ gdf,
-        "public_contingent_cost": np.zeros(n) if contingent is None else contingent @ gdf,
+        "tax_paid_pv": pv(-tax + _total({k: gov[k] for k in tax_levers if k in gov}, (n, T)),
+                          gdf),
+        "public_contingent_cost": np.zeros(n) if contingent is None else pv(contingent, gdf),
         **{k: np.full(n, np.nan) for k in FILLED_BY_EVALUATE},
     }
 
