@@ -159,15 +159,45 @@ def _extremum(c, xa, xb, da):
 
 
 @nb.njit(**_JIT)
-def _sign_changes(c):
-    changes = 0
-    last = 0.0
-    for t in range(c.shape[0]):
-        if c[t] != 0.0:
-            if last != 0.0 and (c[t] > 0.0) != (last > 0.0):
-                changes += 1
-            last = c[t]
-    return changes
+def _sum_sign_changes(c):
+    """Sign changes of the partial sums of ``c`` from the front (``S_t = c_0 + … + c_t``)
+    and from the back (``R_t = c_t + … + c_T``), skipping zeros; a sum within rounding
+    of zero counts as two changes (its sign is not known).
+
+    With ``p(x) = sum_t c_t x^t``, ``p(x) / (1 - x) = sum_t S_t x^t`` (``S_t = S_T``
+    beyond ``T``) on ``0 < x < 1``, so by Descartes' rule for power series p has at
+    most as many roots in ``0 < x < 1`` (rates above zero) as the ``S_t`` change sign
+    (Norstrøm's criterion); the same on the reversed row bounds the roots in ``x > 1``
+    (rates between -100 % and zero) by the changes of the ``R_t``.  An even count less
+    the roots is even, so one change means exactly one root on that side."""
+    n = c.shape[0]
+    total = 0.0
+    scale = 0.0
+    for t in range(n):
+        total += c[t]
+        scale += abs(c[t])
+    eps = 1e-13 * scale
+    vs = 0
+    vr = 0
+    s = 0.0
+    ls = 0.0
+    lr = 0.0
+    for t in range(n):
+        r = total - s  # c_t + … + c_T
+        s += c[t]
+        if abs(s) <= eps:
+            vs += 2
+        else:
+            if ls != 0.0 and (s > 0.0) != (ls > 0.0):
+                vs += 1
+            ls = s
+        if abs(r) <= eps:
+            vr += 2
+        else:
+            if lr != 0.0 and (r > 0.0) != (lr > 0.0):
+                vr += 1
+            lr = r
+    return vs, vr
 
 
 @nb.njit(**_JIT)
@@ -175,24 +205,36 @@ def irr_rows(C, up_fine, down_fine, up_coarse, down_coarse, tol, max_iter):
     n = C.shape[0]
     out = np.empty(n)
     for i in range(n):
-        c = C[i]
-        changes = _sign_changes(c)
-        if changes == 0:  # no root at any rate (Descartes' rule of signs): no IRR
+        row = C[i]
+        lo = 0
+        hi = row.shape[0]
+        while hi > 0 and row[hi - 1] == 0.0:  # trailing zeros: a lower degree
+            hi -= 1
+        while lo < hi and row[lo] == 0.0:  # leading zeros: a factor x^lo, no root at x > 0
+            lo += 1
+        c = row[lo:hi]
+        if hi - lo < 2:  # a constant: no root (or none to pick)
             out[i] = math.nan
             continue
-        many = changes > 1
-        if many:
-            up, down = up_fine, down_fine
-        else:
-            up, down = up_coarse, down_coarse
+        vs, vr = _sum_sign_changes(c)
+        if vs == 0 and vr == 0:
+            out[i] = math.nan
+            continue
         f0, df0 = _horner(c, 1.0)
-        rp = _nearest_root(c, up, f0, df0, math.inf, many, tol, max_iter)
-        stop = abs(rp) if rp == rp else math.inf
-        rn = _nearest_root(c, down, f0, df0, stop, many, tol, max_iter)
-        if rn == rn and (rp != rp or abs(rn) < abs(rp)):
-            out[i] = rn
-        else:
-            out[i] = rp
+        if f0 == 0.0:
+            out[i] = 0.0
+            continue
+        rp = math.nan
+        if vs > 0:
+            up = up_fine if vs > 1 else up_coarse
+            rp = _nearest_root(c, up, f0, df0, math.inf, vs > 1, tol, max_iter)
+        if vr > 0:
+            stop = abs(rp) if rp == rp else math.inf
+            down = down_fine if vr > 1 else down_coarse
+            rn = _nearest_root(c, down, f0, df0, stop, vr > 1, tol, max_iter)
+            if rn == rn and (rp != rp or abs(rn) < abs(rp)):
+                rp = rn
+        out[i] = rp
     return out
 
 
