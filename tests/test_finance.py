@@ -153,3 +153,93 @@ def test_irr_of_rows_with_several_sign_changes_is_the_root_nearest_zero_as_npf()
 def test_irr_of_a_row_that_never_changes_sign_is_nan():
     c = np.array([[0.0, 0, 0], [5.0, 0, 3], [-1.0, -2, 0], [0.0, 0, -7]])
     assert np.isnan(irr(c)).all()
+
+
+def _row_with_roots(rates, tail):
+    """Cash flow whose NPV has roots at ``rates`` (and those of ``tail``'s polynomial)."""
+    c = np.asarray(tail, dtype=float)
+    for r in rates:  # multiply the polynomial in x = 1/(1+r) by (x - 1/(1+r))
+        x0 = 1.0 / (1.0 + r)
+        c = np.r_[0.0, c] - x0 * np.r_[c, 0.0]
+    return c
+
+
+def test_irr_of_two_roots_inside_one_grid_step_is_the_nearer():
+    """Two roots 1 percentage point apart inside one step of the fine grid (the ends of
+    the step have the same sign): found by the extremum check, nearer one returned, on
+    both sides of zero and with more roots further out."""
+    cases = [
+        ([0.045, 0.055], [1.0, 2.0, 1.0]),
+        ([0.125, 0.135, 0.6], [3.0, 1.0]),
+        ([-0.045, -0.055], [1.0, 2.0, 1.0]),
+        ([-0.165, -0.175, 0.5], [2.0, 1.0, 1.0]),
+        ([0.215, 0.225, -0.4], [1.0, 1.0]),
+    ]
+    for rates, tail in cases:
+        c = _row_with_roots(rates, tail)
+        want = min(rates, key=abs)
+        assert irr(c[None])[0] == pytest.approx(want, rel=1e-9, abs=1e-12), rates
+        assert irr(-c[None])[0] == pytest.approx(want, rel=1e-9, abs=1e-12), rates
+        assert irr(c[None])[0] == pytest.approx(npf.irr(c), rel=1e-9, abs=1e-12), rates
+
+
+def test_irr_where_the_partial_sums_change_sign_once_but_the_flows_often():
+    """Loss years among the income years make the flows change sign many times, but the
+    cumulative flow from the front (rates above zero) or from the back (rates below
+    zero) changes sign once: at most one root on that side (Norstrom), found on the
+    coarse grid; the result is numpy_financial's."""
+    from simcrm.kernels import compiled as k
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for _ in range(400):
+        T = int(rng.integers(8, 40))
+        c = np.r_[-rng.uniform(50, 300, int(rng.integers(1, 5))), rng.uniform(5, 60, T)]
+        c[rng.random(c.size) < 0.15] *= -0.3
+        if rng.random() < 0.3:
+            c = np.r_[c, -rng.uniform(0, 300, 2)]
+        if rng.random() < 0.3:
+            c = np.r_[c, np.zeros(int(rng.integers(1, 10)))]
+        rows.append(np.r_[c, np.zeros(60 - c.size)])
+    c = np.array(rows)
+    counts = np.array([k._sum_sign_changes(np.trim_zeros(row, "b"))[:2] for row in c])
+    flows = np.array([(np.diff(np.sign(row[row != 0])) != 0).sum() for row in c])
+    assert ((counts.max(1) <= 1) & (flows > 2)).mean() > 0.3
+    got = irr(c)
+    want = np.array([npf.irr(row) for row in c])
+    want[want > 10.0] = np.nan  # beyond the grid's 1000 %: no IRR
+    assert np.array_equal(np.isfinite(got), np.isfinite(want))
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12)
+
+
+def test_irr_with_partial_sums_of_exactly_zero():
+    """A cumulative flow of exactly zero (or within rounding of it) has no sure sign:
+    the row is scanned as one with several roots."""
+    rows = np.array([[-100.0, 100, -50, 60, 0], [-100.0, 50, 50, -30, 40],
+                     [-0.1, 0.2, -0.1, 0.05, 0.0], [-100.0, 60, 40, 0, 0]])
+    got = irr(rows)
+    for g, row in zip(got, rows, strict=True):
+        want = npf.irr(row)
+        if np.isnan(want):
+            assert np.isnan(g)
+        else:
+            assert g == pytest.approx(want, rel=1e-9, abs=1e-12)
+    assert got[3] == 0.0  # the flows add up to zero: IRR zero
+
+
+def test_irr_second_derivative_pass_matches_horner():
+    from simcrm.kernels import compiled as k
+
+    rng = np.random.default_rng(8)
+    for n in (2, 3, 4, 17, 30, 31, 40):
+        c = rng.normal(0, 100, size=n)
+        for x in (0.09, 0.5, 0.97, 1.0, 1.3, 20.0):
+            t = np.arange(n)
+            want = ((c * x**t).sum(), (c[1:] * t[1:] * x ** (t[1:] - 1)).sum(),
+                    (c[2:] * t[2:] * (t[2:] - 1) * x ** (t[2:] - 2)).sum())
+            size = ((np.abs(c) * x**t).sum(), (np.abs(c[1:]) * t[1:] * x ** (t[1:] - 1)).sum(),
+                    (np.abs(c[2:]) * t[2:] * (t[2:] - 1) * x ** (t[2:] - 2)).sum())
+            got = k._horner2(c, x)
+            for g, w, s in zip(got, want, size, strict=True):
+                assert abs(g - w) <= 1e-13 * s

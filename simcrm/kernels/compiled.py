@@ -49,9 +49,37 @@ def _horner(c, x):
 
 
 @nb.njit(**_JIT)
-def _refine(c, a, b, fa, fb, tol, max_iter):
-    """Root in x of the row polynomial between a and b (f changes sign): safeguarded
-    Newton, falling back to bisection when a step leaves the bracket."""
+def _horner2(c, x):
+    """p(x), p'(x) and p''(x) in one pass: Horner in ``y = x^2`` on the even and the odd
+    coefficients side by side (``p = E(y) + x O(y)``), so six independent chains of
+    half the length: half the wait of one chain of multiply-adds."""
+    n = c.shape[0]
+    y = x * x
+    top = n - (n & 1)
+    e = c[n - 1] if n & 1 else 0.0
+    de = dde = o = do = ddo = 0.0
+    for t in range(top - 2, -1, -2):
+        dde = dde * y + de
+        de = de * y + e
+        e = e * y + c[t]
+        ddo = ddo * y + do
+        do = do * y + o
+        o = o * y + c[t + 1]
+    p = e + x * o
+    dp = 2.0 * x * de + o + 2.0 * y * do
+    ddp = 2.0 * de + 8.0 * y * dde + 6.0 * x * do + 8.0 * x * y * ddo
+    return p, dp, ddp
+
+
+@nb.njit(**_JIT)
+def _refine(c, a, b, fa, fb, da, db, tol, max_iter):
+    """Root in x of the row polynomial between a and b (f changes sign, slopes ``da``
+    and ``db`` at the ends, NaN if not known): safeguarded Newton, falling back to
+    bisection when a step leaves the bracket.
+
+    Newton starts where the cubic through the ends with these slopes, taken as x of f,
+    is zero (inverse Hermite interpolation: some 1e-8 from the root on a step of the
+    grid, so two or three evaluations), or from the secant if f is not monotone."""
     if fa == 0.0:
         return a
     if fb == 0.0:
@@ -59,9 +87,19 @@ def _refine(c, a, b, fa, fb, tol, max_iter):
     lo = min(a, b)
     hi = max(a, b)
     flo = fa if a < b else fb
-    x = a - fa * (b - a) / (fb - fa) if fa != fb else 0.5 * (a + b)
+    h = fb - fa
+    x = a - fa * (b - a) / h if h != 0.0 else 0.5 * (a + b)
+    g = h * (b - a)  # its sign: the slope's
+    if da * g > 0.0 and db * g > 0.0:
+        u = -fa / h
+        u2 = u * u
+        u3 = u2 * u
+        xh = ((2.0 * u3 - 3.0 * u2 + 1.0) * a + (-2.0 * u3 + 3.0 * u2) * b
+              + (u3 - 2.0 * u2 + u) * h / da + (u3 - u2) * h / db)
+        if xh > lo and xh < hi:
+            x = xh
     for _ in range(max_iter):
-        p, dp = _horner(c, x)
+        p, dp, ddp = _horner2(c, x)
         if p == 0.0:
             return x
         if (p > 0.0) == (flo > 0.0):
@@ -69,12 +107,24 @@ def _refine(c, a, b, fa, fb, tol, max_iter):
             flo = p
         else:
             hi = x
-        xn = x - p / dp if dp != 0.0 else math.nan
-        if abs(xn - x) <= tol * abs(xn):
-            # converged: checked before the bracket, because at the root a step of less
-            # than an ulp leaves ``x`` where it is, on the bracket's end, and bisecting
-            # from there cost some 40 more evaluations for a less accurate root
-            return xn
+        if dp == 0.0:
+            xn = math.nan
+        else:
+            step = p / dp
+            xn = x - step
+            if abs(xn - x) <= tol * abs(xn):
+                # converged: checked before the bracket, because at the root a step of
+                # less than an ulp leaves ``x`` where it is, on the bracket's end, and
+                # bisecting from there cost some 40 more evaluations for a less
+                # accurate root
+                return xn
+            k2 = 0.5 * ddp / dp
+            if abs(k2) * step * step <= 0.01 * tol * abs(xn):
+                # Newton's next step would be at most tol / 10: the root, to rounding
+                return xn
+            hal = 1.0 - step * k2  # Halley: cubic convergence
+            if hal > 0.5:
+                xn = x - step / hal
         if not (xn > lo and xn < hi):
             xn = 0.5 * (lo + hi)
             if abs(xn - x) <= tol * abs(xn):
@@ -129,45 +179,91 @@ def _nearest_root(c, rates, f0, df0, stop, check_pairs, tol, max_iter):
             xb, fb, db = xs[j], fs[j], ds[j]
             same = (fa > 0.0 and fb > 0.0) or (fa < 0.0 and fb < 0.0)
             if same and check_pairs and (da > 0.0) != (db > 0.0) and da != 0.0 and db != 0.0:
-                xm, fm = _extremum(c, xa, xb, da)
+                xm, fm = _extremum(c, xa, xb, fa, da, db)
                 if not ((fm > 0.0) == (fa > 0.0) and fm != 0.0):
-                    return 1.0 / _refine(c, xa, xm, fa, fm, tol, max_iter) - 1.0
+                    return 1.0 / _refine(c, xa, xm, fa, fm, da, 0.0, tol, max_iter) - 1.0
             if same or (fa == 0.0 and fb == 0.0):
                 xa, fa, da = xb, fb, db
                 continue
-            return 1.0 / _refine(c, xa, xb, fa, fb, tol, max_iter) - 1.0
+            return 1.0 / _refine(c, xa, xb, fa, fb, da, db, tol, max_iter) - 1.0
     return math.nan
 
 
 @nb.njit(**_JIT)
-def _extremum(c, xa, xb, da):
-    """The extremum of the row polynomial between ``xa`` and ``xb`` (its slope ``da`` at
-    ``xa`` and the opposite sign at ``xb``), by bisection on the slope; with its value."""
-    lo, hi, dlo = xa, xb, da
+def _extremum(c, xa, xb, fa, da, db):
+    """The extremum of the row polynomial between ``xa`` and ``xb`` (slopes ``da`` and
+    ``db`` of opposite signs at the ends), with its value: safeguarded Newton on the
+    slope, from where the slope's secant is zero, until a step is at most 1e-7
+    relative (f is flat there); stops early at a point where f has crossed zero from
+    its sign ``fa`` at ``xa`` (the step holds two roots)."""
+    lo = min(xa, xb)
+    hi = max(xa, xb)
+    dlo = da if xa < xb else db
+    x = xa - da * (xb - xa) / (db - da)
+    if not (x > lo and x < hi):
+        x = 0.5 * (lo + hi)
+    p = fa
     for _ in range(60):
-        xm = 0.5 * (lo + hi)
-        _, dm = _horner(c, xm)
-        if (dm > 0.0) == (dlo > 0.0):
-            lo, dlo = xm, dm
+        p, dp, ddp = _horner2(c, x)
+        if p == 0.0 or (p > 0.0) != (fa > 0.0) or dp == 0.0:
+            return x, p
+        if (dp > 0.0) == (dlo > 0.0):
+            lo = x
+            dlo = dp
         else:
-            hi = xm
-        if abs(hi - lo) <= 1e-7 * abs(xm):  # f is flat here: no need for more
-            break
-    xm = 0.5 * (lo + hi)
-    fm, _ = _horner(c, xm)
-    return xm, fm
+            hi = x
+        xn = x - dp / ddp if ddp != 0.0 else math.nan
+        if not (xn > lo and xn < hi):
+            xn = 0.5 * (lo + hi)
+        if abs(xn - x) <= 1e-7 * abs(x):
+            return x, p
+        x = xn
+    return x, p
 
 
 @nb.njit(**_JIT)
-def _sign_changes(c):
-    changes = 0
-    last = 0.0
-    for t in range(c.shape[0]):
-        if c[t] != 0.0:
-            if last != 0.0 and (c[t] > 0.0) != (last > 0.0):
-                changes += 1
-            last = c[t]
-    return changes
+def _sum_sign_changes(c):
+    """Sign changes of the partial sums of ``c`` from the front (``S_t = c_0 + … + c_t``)
+    and from the back (``R_t = c_t + … + c_T``), skipping zeros; a sum within rounding
+    of zero counts as two changes (its sign is not known).
+
+    With ``p(x) = sum_t c_t x^t``, ``p(x) / (1 - x) = sum_t S_t x^t`` (``S_t = S_T``
+    beyond ``T``) on ``0 < x < 1``, so by Descartes' rule for power series p has at
+    most as many roots in ``0 < x < 1`` (rates above zero) as the ``S_t`` change sign
+    (Norstrøm's criterion); the same on the reversed row bounds the roots in ``x > 1``
+    (rates between -100 % and zero) by the changes of the ``R_t``.  An even count less
+    the roots is even, so one change means exactly one root on that side."""
+    n = c.shape[0]
+    s = 0.0  # S_t
+    r = 0.0  # R_(n-1-t), summed from the back at the same time (two chains side by side)
+    size = 0.0
+    slope = 0.0
+    vs = 0
+    vr = 0
+    last_s = 0.0
+    last_r = 0.0
+    min_s = math.inf
+    min_r = math.inf
+    for t in range(n):
+        ct = c[t]
+        s += ct
+        r += c[n - 1 - t]
+        size += abs(ct)
+        slope += t * ct
+        vs += last_s * s < 0.0
+        last_s = s if s != 0.0 else last_s
+        vr += last_r * r < 0.0
+        last_r = r if r != 0.0 else last_r
+        min_s = min(min_s, abs(s))
+        min_r = min(min_r, abs(r))
+    # a sum of n terms is off by less than n ulp of the sum of their sizes: a sum within
+    # 1e-13 of that of zero may have either sign (or be zero), and the count is not sure
+    if min_s <= 1e-13 * size:
+        vs += 1000
+    if min_r <= 1e-13 * size:
+        vr += 1000
+    total = s
+    return vs, vr, total, slope
 
 
 @nb.njit(**_JIT)
@@ -175,24 +271,35 @@ def irr_rows(C, up_fine, down_fine, up_coarse, down_coarse, tol, max_iter):
     n = C.shape[0]
     out = np.empty(n)
     for i in range(n):
-        c = C[i]
-        changes = _sign_changes(c)
-        if changes == 0:  # no root at any rate (Descartes' rule of signs): no IRR
+        row = C[i]
+        lo = 0
+        hi = row.shape[0]
+        while hi > 0 and row[hi - 1] == 0.0:  # trailing zeros: a lower degree
+            hi -= 1
+        while lo < hi and row[lo] == 0.0:  # leading zeros: a factor x^lo, no root at x > 0
+            lo += 1
+        c = row[lo:hi]
+        if hi - lo < 2:  # a constant: no root (or none to pick)
             out[i] = math.nan
             continue
-        many = changes > 1
-        if many:
-            up, down = up_fine, down_fine
-        else:
-            up, down = up_coarse, down_coarse
-        f0, df0 = _horner(c, 1.0)
-        rp = _nearest_root(c, up, f0, df0, math.inf, many, tol, max_iter)
-        stop = abs(rp) if rp == rp else math.inf
-        rn = _nearest_root(c, down, f0, df0, stop, many, tol, max_iter)
-        if rn == rn and (rp != rp or abs(rn) < abs(rp)):
-            out[i] = rn
-        else:
-            out[i] = rp
+        vs, vr, f0, df0 = _sum_sign_changes(c)
+        if vs == 0 and vr == 0:
+            out[i] = math.nan
+            continue
+        if f0 == 0.0:
+            out[i] = 0.0
+            continue
+        rp = math.nan
+        if vs > 0:
+            up = up_fine if vs > 1 else up_coarse
+            rp = _nearest_root(c, up, f0, df0, math.inf, vs > 1, tol, max_iter)
+        if vr > 0:
+            stop = abs(rp) if rp == rp else math.inf
+            down = down_fine if vr > 1 else down_coarse
+            rn = _nearest_root(c, down, f0, df0, stop, vr > 1, tol, max_iter)
+            if rn == rn and (rp != rp or abs(rn) < abs(rp)):
+                rp = rn
+        out[i] = rp
     return out
 
 
