@@ -146,7 +146,8 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
     the sustaining capex and ``alive`` the mask of the years up to the sponsor's walking
     away (1.0) and after (0.0), each an array of shape (draw, 0) where there is none;
     ``unlevered`` computes the tax without loans for the project's cash flow of the draws
-    with any interest or fee (else it is the project's cash flow).  Money in MEUR/yr, ``wc_share`` and ``rate`` (draw,).
+    with any interest or fee (else it is the project's cash flow).  Money in MEUR/yr,
+    ``wc_share`` and ``rate`` (draw,).
 
     Returns
     -------

@@ -563,14 +563,15 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, np.ndarray]:
         run = idle_mask(p, revenue if byp is None else revenue + byp, per_tonne)
     security = case.operation["security_share"]
     never = np.full(p.n, -1)
-    flows = _with_decommissioning(_operated(case, revenue, books, run, None), p, never,
+    memo: dict = {}  # the idle costs, the same in both passes
+    flows = _with_decommissioning(_operated(case, revenue, books, run, None, memo), p, never,
                                   security)
     out, cfads = _settle(case, flows)  # one pass unless some sponsor walks away
     close = closure_year(cfads, p, case.operation["walkaway_years"], case.operation["viable"])
     alive = alive_mask(close, p.T)
     if alive is not None:
-        flows = _with_decommissioning(_operated(case, revenue, books, run, alive), p, close,
-                                      security)
+        flows = _with_decommissioning(_operated(case, revenue, books, run, alive, memo), p,
+                                      close, security)
         out, cfads = _settle(case, flows)
     out["_run"], out["_alive"], out["_close"] = run, alive, close
     return out, {k: flows[k] for k in ("gov", "receipts", "aid")}, cfads
@@ -586,9 +587,10 @@ def _with_decommissioning(flows: dict, plant: Plant, close: np.ndarray, security
     return flows
 
 
-def _operated(case: Case, revenue, books, run, alive) -> dict:
+def _operated(case: Case, revenue, books, run, alive, memo: dict | None = None) -> dict:
     """Revenue, costs, support and government flows of a plant that idles in the years
-    ``run == 0`` and is closed in the years ``alive == 0`` (None: never)."""
+    ``run == 0`` and is closed in the years ``alive == 0`` (None: never); ``memo`` keeps
+    the idle costs for another call with the same ``run``."""
     p = case.plant
     mask = run if alive is None else (alive if run is None else run * alive)
     lines: dict = {"revenue": revenue}
@@ -601,8 +603,12 @@ def _operated(case: Case, revenue, books, run, alive) -> dict:
         costs = {k: p.lines[k] for k in ("feedstock", "electricity", "gas", "carbon",
                                           "other_opex")}
     else:
-        costs = idle_costs(p, np.ones_like(mask) if run is None else run,
-                           case.operation["care_share"], case.operation["restart_share"])
+        memo = {} if memo is None else memo
+        if "idle_costs" not in memo:
+            memo["idle_costs"] = idle_costs(p, np.ones_like(mask) if run is None else run,
+                                            case.operation["care_share"],
+                                            case.operation["restart_share"])
+        costs = memo["idle_costs"]
         costs = {k: v * alive if alive is not None else v for k, v in costs.items()}
         lines["revenue"] = revenue * mask
     support = case.support

@@ -88,14 +88,14 @@ class Plant:
     dfac: np.ndarray
     lcop: np.ndarray
     zeros: np.ndarray
-    start: float = 0.0
-    reached: np.ndarray | None = None
-    dev_end: np.ndarray | None = None
-    capex_estimate: np.ndarray | None = None
-    op_share: np.ndarray | None = None
-    fixed_opex: np.ndarray | None = None
-    reagents: np.ndarray | None = None
-    decom: np.ndarray | None = None
+    start: float
+    reached: np.ndarray
+    dev_end: np.ndarray
+    capex_estimate: np.ndarray
+    op_share: np.ndarray
+    fixed_opex: np.ndarray
+    reagents: np.ndarray
+    decom: np.ndarray
     memo: dict = field(default_factory=dict)
 
     def take(self, rows: np.ndarray, prices: dict) -> Plant:
@@ -148,7 +148,7 @@ class _PlantRows(Plant):
         d.update(n=len(rows), T=parent.T, calendar=parent.calendar, esc=parent.esc,
                  start=parent.start, prices=prices, memo={},
                  lines=RowsOf(parent.lines, rows))
-        for f in fields(Plant):  # fields with a default are class attributes: set now
+        for f in fields(Plant):  # a field with a default is a class attribute: set now
             if f.name not in d and f.default is not MISSING:
                 self._take(f.name)
 
