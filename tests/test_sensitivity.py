@@ -491,3 +491,20 @@ def test_cli_sensitivity(dominant, dominant_run, tmp_path):
     assert {"rho", "prcc", "prcc_lo", "prcc_hi"} <= set(df.columns)
     r = runner.invoke(main, ["sensitivity", str(nc), "--option", "nope"])
     assert r.exit_code == 2
+
+
+def test_rankdata_is_scipys_bit_for_bit():
+    import numpy as np
+    from scipy import stats
+
+    from simcrm.analysis.sensitivity import rankdata
+
+    g = np.random.default_rng(3)
+    for x in (g.random(20_000), g.integers(0, 7, 5000).astype(float),
+              np.round(g.normal(size=3000), 1) * (g.random(3000) > 0.5),
+              np.array([0.0, -0.0, 1.0, -0.0]), g.integers(-3, 3, 100), np.array([2.5]),
+              np.array([1.0, np.nan, 0.5])):
+        a, b = rankdata(x), stats.rankdata(x)
+        assert a.dtype == b.dtype
+        assert np.array_equal(a, b, equal_nan=True)
+        assert np.array_equal(a[np.isfinite(a)].view(np.uint64), b[np.isfinite(b)].view(np.uint64))

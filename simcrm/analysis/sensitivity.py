@@ -134,13 +134,34 @@ def _varying(ds: xr.Dataset, world: str, ok: np.ndarray, cache: dict | None = No
     return cache[key]
 
 
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Ranks ``1 .. n`` of ``x``, ties given their average rank: exactly
+    ``scipy.stats.rankdata(x)`` (the ranks are whole or half numbers, exact in floating
+    point), about six times faster on 20 000 draws.
+
+    The average rank of a tie does not depend on the order of the tied values, so
+    numpy's unstable (vectorised) sort serves; an input with NaN goes to scipy.
+    """
+    x = np.asarray(x)
+    if x.ndim != 1 or x.dtype.kind not in "fiub" or not np.isfinite(x).all():
+        return stats.rankdata(x)
+    n = x.size
+    order = np.argsort(x)
+    xs = x[order]
+    first = np.flatnonzero(np.concatenate(([True], xs[1:] != xs[:-1])))
+    count = np.diff(np.append(first, n))
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(first + (count + 1) / 2, count)
+    return ranks
+
+
 def _output_rank(y: np.ndarray, ok: np.ndarray, key: tuple, cache: dict | None) -> np.ndarray:
     """Ranks of the output's finite draws; remembered in ``cache`` under ``key``."""
     if cache is None:
-        return stats.rankdata(y[ok])
+        return rankdata(y[ok])
     key = ("output", *key)
     if key not in cache:
-        cache[key] = stats.rankdata(y[ok])
+        cache[key] = rankdata(y[ok])
     return cache[key]
 
 
@@ -149,10 +170,10 @@ def _rank(ds: xr.Dataset, name: str, world: str, ok: np.ndarray,
     """Ranks of input ``name`` in ``world`` over the draws ``ok``; remembered in ``cache``
     when every draw is used (the inputs of a world are the same for every option)."""
     if cache is None or not ok.all():
-        return stats.rankdata(ds[name].sel(world=world).values[ok])
+        return rankdata(ds[name].sel(world=world).values[ok])
     key = (name, world)
     if key not in cache:
-        cache[key] = stats.rankdata(ds[name].sel(world=world).values[ok])
+        cache[key] = rankdata(ds[name].sel(world=world).values[ok])
     return cache[key]
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import netCDF4
 import xarray as xr
+from xarray.backends import NetCDF4DataStore
+from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK
 
 from simcrm._blas import on_one_blas_thread
 from simcrm._version import __version__
@@ -423,6 +425,29 @@ class ResultsFolder:
         self._cleanup()
 
 
+def write_netcdf(ds: xr.Dataset, path: Path, encoding: dict) -> None:
+    """``ds.to_netcdf(path, engine="netcdf4", encoding=encoding)``: the same file.
+
+    ``to_netcdf`` asks dask which scheduler is active, and that imports
+    dask.distributed (0.2-0.4 s) to check for a client even when none can exist.  When
+    no variable is a dask array and dask.distributed was never imported (so no client
+    exists), the Dataset is written here through the same xarray store and encoder,
+    holding xarray's netCDF/HDF5 lock; otherwise ``to_netcdf`` writes it.
+    """
+    if "distributed" in sys.modules or any(v.chunks is not None for v in ds.variables.values()):
+        ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
+        return
+    unlimited = ds.encoding.get("unlimited_dims") or None
+    if isinstance(unlimited, str):
+        unlimited = [unlimited]
+    store = NetCDF4DataStore.open(os.fspath(path), mode="w", format="NETCDF4",
+                                  lock=NETCDF4_PYTHON_LOCK)
+    try:
+        ds.dump_to_store(store, encoding=encoding, unlimited_dims=unlimited)
+    finally:
+        store.close()
+
+
 @on_one_blas_thread
 def write_files(res: Results, folder: Path, write_extra=None) -> None:
     """Write ``results.nc``, ``cashflows.nc``, ``summary.csv``, ``sensitivity.csv`` and
@@ -437,10 +462,8 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
             res.results_path = folder / "results.nc"
             res.results = xr.open_dataset(res.results_path, engine="netcdf4")
     else:
-        res.results.to_netcdf(folder / "results.nc", engine="netcdf4",
-                              encoding=netcdf_encoding(res.results))
-    res.cashflows.to_netcdf(folder / "cashflows.nc", engine="netcdf4",
-                            encoding=netcdf_encoding(res.cashflows))
+        write_netcdf(res.results, folder / "results.nc", netcdf_encoding(res.results))
+    write_netcdf(res.cashflows, folder / "cashflows.nc", netcdf_encoding(res.cashflows))
     summary = res.summary if res.summary is not None else stored_summary(res.results)
     summary_table(summary, nonfinite_counts(res.results)).to_csv(
         folder / "summary.csv", index=False, float_format="%.6g")
