@@ -135,7 +135,7 @@ def kernel_speed(sc: Scenario, draws: int = 4096) -> dict:
                 t = time.thread_time()
                 evaluate_chunk(k, 0, draws, 0)
                 best[kernel] = min(best[kernel], time.thread_time() - t)
-    return {"kernel": sc.settings.get("simulation.kernel") or "numpy",
+    return {"kernel": sc.settings.get("simulation.kernel") or "fused",
             "numpy_cells_per_cpu_second": cells / best["numpy"],
             "fused_cells_per_cpu_second": cells / best["fused"],
             "fused_over_numpy": best["numpy"] / best["fused"]}

@@ -436,7 +436,7 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "walkaway_years": float(inp["finance.walkaway_years"]),
                    "security_share": inp["finance.financial_security_share"],
                    "viable": long_run_viable(inp, plant)},
-        study=_study_terms(inp, n, active), fused=st.get("simulation.kernel") == "fused")
+        study=_study_terms(inp, n, active), fused=st.get("simulation.kernel", "fused") == "fused")
 
 
 def _sizing_cfads(ctx: Context, plant: Plant, support: np.ndarray) -> np.ndarray:

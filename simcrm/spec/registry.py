@@ -202,17 +202,18 @@ _SIMULATION = [
        "it.", choices=("start-of-year", "mid-year", "end-of-year"),
        source="start-of-year: simcrm's convention before this setting; mid-year and "
               "end-of-year as feasibility studies state them (e.g. 'mid-year discounting')"),
-    _p("simulation.kernel", "choice", "", "numpy",
+    _p("simulation.kernel", "choice", "", "fused",
        "How the sponsor's cash flows after EBITDA (working capital, tax with loss "
        "carry-forward, project and equity cash flows) and the break-even product price are "
-       "computed: numpy (the readable reference, vectorised over draws) or fused (one "
-       "compiled pass per option and world over the draws, faster). The fused cash flows "
-       "are the same to the bit (numpy is used where an interest limit or untaxed support "
-       "applies); the fused break-even price agrees to about 1e-15 relative (numpy is used "
-       "where a price-dependent lever or a royalty applies), so only numpy reproduces "
-       "earlier runs bit for bit.", choices=("numpy", "fused"),
-       source="assumption: numpy by default, so that results stay bit-identical to earlier "
-              "runs; fused is an opt-in speed setting"),
+       "computed: fused (one compiled pass per option and world over the draws) or numpy "
+       "(the readable reference, vectorised over draws, about 10 % slower). The fused cash "
+       "flows are the same to the bit (numpy is used where an interest limit or untaxed "
+       "support applies); the fused break-even price agrees to about 1e-15 relative (numpy "
+       "is used where a price-dependent lever or a royalty applies).",
+       choices=("numpy", "fused"),
+       source="assumption: fused by default, the faster of two ways to the same numbers "
+              "(tests/test_fused.py compares them); numpy to check a result against the "
+              "readable reference"),
     _p("simulation.horizon_years", "int", "years", 30,
        "Number of years simulated from the valuation year; cash flows after the horizon are "
        "ignored.",
