@@ -352,8 +352,8 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
         Per option, the investor's fitted value of building (:func:`investor_fits`);
         None (or missing) builds every draw that reaches FID.
     pilot : bool
-        Build every draw that reaches FID and add the state at FID (``_state``) and
-        the realised value of building (``_value``) to the metrics.
+        Build every draw that reaches FID; the metrics are the state at FID (``_state``)
+        and the realised value of building (``_value``) only.
     yearly : bool
         Add the budget cash of every draw and year (``_budget_cash``) to the metrics.
 
@@ -375,7 +375,7 @@ def evaluate(sc: Scenario, wd: WorldDraws, levers: list[dict], keep_lines: bool 
     out = [business_case(ctx, lv, keep_lines=keep_lines, breakeven=breakeven, fit=f,
                          pilot=pilot, yearly=yearly) for lv, f in zip(levers, fits)]
     base = next((i for i, lv in enumerate(levers) if not lv), None)
-    if base is not None:  # without the baseline the fiscal return stays NaN
+    if base is not None and "built" in out[base][0]:  # else the fiscal return stays NaN
         _with_fiscal_return(out, out[base])
     return out
 

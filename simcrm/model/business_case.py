@@ -232,8 +232,9 @@ def business_case(ctx: Context, option_levers: dict, keep_lines: bool = False,
         (:func:`simcrm.engine.evaluate.investor_fits`); the plant is built where it is
         at least zero.  None builds every draw that reaches FID.
     pilot : bool
-        Build every draw that reaches FID and add ``_state`` (draw, k) and ``_value``
-        (draw,) [MEUR] to the metrics, for the investor's fit.
+        Build every draw that reaches FID and return as metrics ``_state`` (draw, k) and
+        ``_value`` (draw,) [MEUR] only, for the investor's fit (with ``keep_lines`` or
+        ``yearly``, every metric too).
     yearly : bool
         Add ``_budget_cash`` (draw, year) [MEUR/yr] to the metrics: the budget cash of
         every draw and year, for the expected budget per year.
@@ -332,6 +333,8 @@ def _business_case(ctx: Context, active: list, keep_lines: bool, breakeven: bool
             _book(case, lev.name, b)
     _equity_stage(ctx, case, pd, active)
     built, extra = decide(ctx, case, pd, fit, pilot) if build is None else (build, {})
+    if pilot and not keep_lines and not yearly:  # the investor's fit needs no other metric
+        return extra, None
     if built is not None:
         contingent = _unbuilt(case, pd, built, contingent)
     metrics = _investor_metrics(ctx, case, pd["net_cash_flow"], breakeven, built)
