@@ -108,3 +108,74 @@ def test_fused_cash_flows_are_bit_identical_to_the_numpy_reference():
         for k, v in ref[part].items():
             if k != "breakeven_price":
                 assert np.array_equal(v, got[part][k], equal_nan=True), (part, k)
+
+
+def _rows(esc, production, dfac, wc, fixed):
+    """Per row: unit revenue, PV of the fixed cash flows and the NPV's linear slope, as
+    :func:`simcrm.kernels.fused.breakeven_rows` computes them."""
+    unit = np.ascontiguousarray(esc * production / 1e6)
+    wdf = np.diff(dfac, axis=1, append=dfac[:, -1:])
+    slope = (unit * dfac).sum(axis=1) + wc[:, 0] * (unit * wdf).sum(axis=1)
+    return unit, (fixed * dfac).sum(axis=1), slope
+
+
+def test_the_npv_derivative_matches_a_finite_difference_away_from_kinks():
+    """The NPV is piecewise linear in the price; where its derivative is the same at
+    p - h, p and p + h the three points are on one piece (no kink between), and the
+    forward-mode derivative is the central difference there."""
+    rng = np.random.default_rng(11)
+    esc, production, dfac, wc, fixed, profit0, tax = _case(rng, n=200)
+    unit, pv_f, slope = _rows(esc, production, dfac, wc, fixed)
+    checked = 0
+    for thr, share in [(1.0, 0.5), (0.0, 1.0), (1e9, 0.0)]:
+        for i in range(1, len(unit)):
+            p, h = rng.uniform(200, 8000), 1e-3
+            at = [fused._npv_at(q, unit[i], dfac[i], profit0[i], pv_f[i], slope[i], tax[i],
+                                thr, share) for q in (p - h, p, p + h)]
+            (f0, g0), (_, g), (f1, g1) = at
+            if not (g0 == pytest.approx(g, rel=1e-12) and g1 == pytest.approx(g, rel=1e-12)):
+                continue  # a kink within h
+            assert g > 0.0
+            assert (f1 - f0) / (2 * h) == pytest.approx(g, rel=1e-6, abs=1e-9)
+            checked += 1
+    assert checked > 300
+
+
+def test_breakeven_on_a_kink_of_the_tax():
+    """A plant whose break-even price makes the last year's taxable profit exactly zero:
+    a kink of the NPV, as above that price the year is taxed and below it its loss is
+    never used.  The kernel finds that price from first guesses on either side, as the
+    numpy reference does."""
+    price = 1000.0
+    T = 10
+    production = np.full((1, T), 1e4)
+    production[0, 0] = 0.0
+    production[0, -1] = 5e4
+    esc = np.ones(T)
+    rate = np.array([0.3])
+    dfac = 1.08 ** -np.arange(T)[None, :]
+    wc = np.array([[0.1]])
+    unit = esc * production / 1e6
+    profit0 = np.full((1, T), -5.0)
+    profit0[0, 0] = 0.0
+    profit0[0, 1] = -30.0                          # a loss carried forward (used up)
+    profit0[0, -1] = -(price * unit[0, -1])        # taxable profit zero at the price
+    fixed = np.full((1, T), -4.0)
+    fixed[0, 0] = 0.0
+    thr, share = 1.0, 0.5
+    npv_at = flat_price_npv(esc, production, dfac, wc, fixed, profit0, rate, thr, share, [])
+    fixed[0, 0] = -npv_at(np.array([price]))[0]    # NPV zero at the price
+    npv_at = flat_price_npv(esc, production, dfac, wc, fixed, profit0, rate, thr, share, [])
+    u, pv_f, slope = _rows(esc, production, dfac, wc, fixed)
+    args = (u[0], dfac[0], profit0[0], pv_f[0], slope[0], rate[0], thr, share)
+    left = fused._npv_at(price * (1 - 1e-6), *args)[1]
+    right = fused._npv_at(price * (1 + 1e-6), *args)[1]
+    assert right < left * 0.9                      # a kink: the NPV rises more slowly
+    assert fused._npv_at(price, *args)[1] == pytest.approx(right, rel=1e-12)  # right side
+    for guess in (300.0, 990.0, price, 1010.0, 5000.0, np.nan):
+        lcop = np.array([guess])
+        got = fused.breakeven(esc, production, dfac, wc, fixed, profit0, rate, thr, share,
+                              lcop)
+        want = breakeven(npv_at, lcop, production)
+        assert got[0] == pytest.approx(price, rel=1e-12), guess
+        assert _close(want, got) <= REL, guess

@@ -24,21 +24,38 @@ from simcrm.kernels.compiled import _JIT
 
 @nb.njit(**_JIT)
 def _npv_at(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_above):
-    """NPV [MEUR] of one row at the flat product price ``flat`` [EUR/t]: the part linear
-    in the price plus the discounted tax with loss carry-forward (as
-    :func:`simcrm.kernels.compiled.tax_rows`)."""
+    """NPV [MEUR] of one row at the flat product price ``flat`` [EUR/t] and its right
+    derivative in the price [MEUR per EUR/t]: the part linear in the price plus the
+    discounted tax with loss carry-forward (as :func:`simcrm.kernels.compiled.tax_rows`).
+
+    The value is computed with the same operations in the same order as without the
+    derivative.  The derivative is carried through the tax recursion alongside (forward
+    mode); the NPV is piecewise linear in the price and at a kink (a year's profit at
+    zero, its positive part at the threshold, the loss pool used up exactly) the
+    derivative is the one just above ``flat``.  It takes ``unit_rev >= 0`` and
+    ``share_above >= 0`` (then the pool's derivative is <= 0 <= the offset limit's, which
+    decides its ties); :func:`breakeven_rows` calls it only so."""
     value = pv_fixed + flat * slope
     pool = 0.0
+    dpool = 0.0
     taxes = 0.0
+    dsum = 0.0
     for t in range(unit_rev.shape[0]):
-        y = profit0[t] + flat * unit_rev[t]
+        u = unit_rev[t]
+        y = profit0[t] + flat * u
         pos = y if y > 0.0 else 0.0
         above = pos - thr
         limit = min(pos, thr) + share_above * (above if above > 0.0 else 0.0)
         offset = min(pool, limit)
+        dpos = u if y >= 0.0 else 0.0
+        dlimit = dpos if pos < thr else share_above * dpos  # above >= 0 iff pos >= thr
+        dneg = dpos - u
+        used_up = pool <= limit  # the offset is the pool, else the limit
+        dsum += (dpos - (dpool if used_up else dlimit)) * dfac[t]
+        dpool = dneg if used_up else dpool + (dneg - dlimit)
         taxes += (0.0 - rate * (pos - offset)) * dfac[t]
         pool += (-y if y < 0.0 else 0.0) - offset
-    return value + taxes
+    return value + taxes, slope - rate * dsum
 
 
 @nb.njit(**_JIT)
@@ -47,6 +64,17 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
     """Break-even flat product price of each row [EUR/t], as
     :func:`simcrm.model.breakeven.breakeven` with
     :func:`simcrm.model.breakeven.flat_price_npv` and no price-dependent levers.
+
+    Newton's method from the levelised cost, with the derivative of the NPV computed in
+    the same pass as its value (:func:`_npv_at`).  The NPV is piecewise linear in the
+    price, so once an iterate is on the root's linear piece the next step lands on the
+    root: typically two evaluations instead of five for the secant method.  The points
+    with a negative and a positive NPV seen so far bracket the root.  Where the derivative
+    is not positive and finite, a step leaves the bracket, ``iters`` steps do not
+    converge, or ``unit_rev`` or ``share_above`` is negative, the row falls back to the
+    secant method of the reference (same first guesses, steps and stopping rule).  Steps
+    stop at a step of at most 1e-9 relative, as the reference's, and the price stays
+    non-negative.
 
     Parameters
     ----------
@@ -66,7 +94,7 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
     lcop : ndarray, shape (draw,)
         Levelised cost, the first guess [EUR/t].
     iters : int
-        Most secant steps.
+        Most Newton steps, and most secant steps of the fallback.
 
     Returns
     -------
@@ -78,23 +106,62 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
     for i in range(n):
         u, d, p0r = unit_rev[i], dfac[i], profit0[i]
         produces = False
+        nonneg = share_above >= 0.0  # as _npv_at's derivative takes
         pv_u = 0.0
         pv_w = 0.0
         pv_f = 0.0
         for t in range(T):
             if u[t] > 0.0:
                 produces = True
+            elif not u[t] >= 0.0:
+                nonneg = False
             w = (d[t + 1] - d[t]) if t + 1 < T else 0.0
             pv_u += u[t] * d[t]
             pv_w += u[t] * w
             pv_f += fixed[i, t] * d[t]
+        if not produces:
+            out[i] = math.nan
+            continue
         slope = pv_u + wc_share[i] * pv_w
         r = rate[i]
         finite = math.isfinite(lcop[i])
+        # Newton, safeguarded by the bracket [lo, hi] of the points seen so far
+        p = lcop[i] if finite else 0.0
+        lo = -math.inf
+        hi = math.inf
+        converged = False
+        for _ in range(iters if nonneg else 0):
+            f, g = _npv_at(p, u, d, p0r, pv_f, slope, r, thr, share_above)
+            if f == 0.0:
+                converged = True
+                break
+            if f < 0.0:
+                lo = max(lo, p)
+            elif f > 0.0:
+                hi = min(hi, p)
+            else:
+                break  # NaN
+            if not (g > 0.0 and math.isfinite(g)):
+                break
+            p2 = p - f / g
+            if not math.isfinite(p2):
+                break
+            p2 = max(p2, 0.0)
+            if abs(p2 - p) <= 1e-9 * max(abs(p), 1.0):
+                p = p2
+                converged = True
+                break
+            if not (lo < p2 < hi):
+                break
+            p = p2
+        if converged:
+            out[i] = p
+            continue
+        # fallback: the secant method of the reference
         p0 = lcop[i] if finite else 0.0
-        f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above)
+        f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above)[0]
         p1 = lcop[i] * 1.25 + 1.0 if finite else 1000.0
-        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)
+        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)[0]
         for _ in range(iters):
             if f1 != f0:
                 p2 = p1 - f1 * (p1 - p0) / (f1 - f0)
@@ -106,8 +173,8 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
             p1 = p2
             if small:
                 break
-            f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)
-        out[i] = p1 if produces else math.nan
+            f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)[0]
+        out[i] = p1
     return out
 
 
