@@ -47,6 +47,21 @@ def test_streamed_run_equals_in_memory_run(levers_path, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+def test_streamed_file_stores_what_does_not_deflate_uncompressed(levers_path, tmp_path):
+    """Continuous results (NPV) are stored raw, results with many repeats (built, 0/1)
+    deflated; the values read back are the run's either way (test above)."""
+    import netCDF4
+
+    sc = simcrm.load_scenario(levers_path)
+    disk = simulate(sc, draws=2048, chunk_size=1024, stream=True, stream_dir=tmp_path)
+    disk.results.close()
+    with netCDF4.Dataset(disk.results_path) as nc:
+        assert nc["npv"].filters()["zlib"] is False
+        assert nc["built"].filters()["zlib"] is True
+        assert nc["built"].filters()["shuffle"] is True
+        assert nc["npv"].chunking() == [1, 1, 1024]
+
+
 def test_precision_run_is_reproducible_whatever_the_chunk_size(small_path, tmp_path):
     sc = simcrm.load_scenario(small_path)
     a = simulate(sc, precision=0.006, max_draws=20000, chunk_size=3000, breakeven=False)

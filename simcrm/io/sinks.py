@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 import netCDF4
@@ -99,9 +100,8 @@ class StreamSink:
         crd = coords(self.sc, b - a)
         crd["draw"] = xr.Variable("draw", np.arange(a, b), crd["draw"].attrs)
         ds = results_dataset(self.sc, [part], crd)
-        enc = {k: {"chunksizes": (1,) * (v.ndim - 1) + (self.step,), "zlib": True,
-                   "complevel": 1, "shuffle": True}
-               for k, v in ds.data_vars.items() if "draw" in v.dims}
+        enc = {k: _stream_encoding(v, self.step) for k, v in ds.data_vars.items()
+               if "draw" in v.dims}
         enc["draw"] = {"chunksizes": (self.step,)}
         ds.to_netcdf(self.path, engine="netcdf4", unlimited_dims=["draw"], encoding=enc)
         self.nc = netCDF4.Dataset(self.path, "a")
@@ -146,6 +146,33 @@ class StreamSink:
             self.nc = None
         self.path.unlink(missing_ok=True)
         self.kept = []
+
+
+STREAM_RAW_RATIO = 0.6
+"""A streamed variable that deflates to more than this share of its size is stored raw."""
+
+
+def _stream_encoding(v: xr.DataArray, step: int) -> dict:
+    """How :class:`StreamSink` stores the variable ``v`` of the first chunk: HDF5 chunks
+    of one option × world and ``step`` draws, zlib level 1 with the byte shuffle; a
+    variable whose first chunk does not deflate to at most :data:`STREAM_RAW_RATIO` of
+    its size (NPVs, break-even prices, continuous inputs: 83-92 %) is stored
+    uncompressed, which saves the time of deflating it for a tenth of its size."""
+    chunks = (1,) * (v.ndim - 1) + (step,)
+    if v.dtype.kind in "fiub":
+        rows = np.ascontiguousarray(v.values).reshape(-1, v.shape[-1])
+        packed = sum(len(zlib.compress(_shuffled(r), 1)) for r in rows)
+        if packed > STREAM_RAW_RATIO * rows.nbytes:
+            return {"chunksizes": chunks, "zlib": False}
+    return {"chunksizes": chunks, "zlib": True, "complevel": 1, "shuffle": True}
+
+
+def _shuffled(a: np.ndarray) -> bytes:
+    """The bytes of ``a`` as HDF5's shuffle filter orders them (byte k of every value,
+    then byte k + 1, ...), so the probe sees what the filter gives deflate."""
+    if a.dtype.itemsize == 1 or a.dtype.kind not in "fiub":
+        return a.tobytes()
+    return a.view(np.uint8).reshape(-1, a.dtype.itemsize).T.tobytes()
 
 
 def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset:
