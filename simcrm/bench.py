@@ -245,8 +245,9 @@ def single_draw_seconds(sc: Scenario, k: int = 200) -> float:
 
     Every option and world of one draw goes through the engine's evaluator
     (:func:`~simcrm.engine.evaluate.world_draws` and
-    :func:`~simcrm.engine.evaluate.evaluate`); the random numbers are drawn
-    beforehand and not timed, which favours the one-at-a-time way.
+    :func:`~simcrm.engine.evaluate.evaluate`, with the run's investor when ``sc`` has
+    its fits, so the same model as the run); the random numbers are drawn beforehand
+    and not timed, which favours the one-at-a-time way.
 
     Returns
     -------
@@ -259,9 +260,11 @@ def single_draw_seconds(sc: Scenario, k: int = 200) -> float:
     for i in range(k):
         j = i % BLOCK
         one = BlockDraws(rd.u[j:j + 1], rd.z[j:j + 1],
-                         {s: v[j:j + 1] for s, v in rd.jumps.items()}, rd.appeal[j:j + 1])
+                         {s: v[j:j + 1] for s, v in rd.jumps.items()}, rd.appeal[j:j + 1],
+                         {s: v[j:j + 1] for s, v in rd.events.items()})
         for w in sc.worlds:
-            evaluate(sc, world_draws(sc, w, one), levers)
+            evaluate(sc, world_draws(sc, w, one), levers,
+                     fits=[sc.value_fits.get((o, w)) for o in sc.options])
     return (time.perf_counter() - t0) / k
 
 
@@ -298,7 +301,7 @@ def run_bench(path: str | Path | None = None, draws: int | None = None,
         probe = replace(sc, value_fits=investor_fits(sc, n))
     nz, nu = _random_numbers_per_draw(sc)
     floor = random_floor(nz * n, nu * n)
-    per_draw = single_draw_seconds(sc, single) if single else float("nan")
+    per_draw = single_draw_seconds(probe, single) if single else float("nan")
     n_workers = 1 if (scheduler is None and (workers or 1) <= 1) else (workers or os.cpu_count())
     remote = scheduler is not None and "://" in str(scheduler)
     out = {

@@ -425,8 +425,10 @@ class ResultsFolder:
         self._cleanup()
 
 
-def write_netcdf(ds: xr.Dataset, path: Path, encoding: dict) -> None:
-    """``ds.to_netcdf(path, engine="netcdf4", encoding=encoding)``: the same file.
+def write_netcdf(ds: xr.Dataset, path: Path, encoding: dict,
+                 unlimited_dims: list | None = None) -> None:
+    """``ds.to_netcdf(path, engine="netcdf4", encoding=encoding,
+    unlimited_dims=unlimited_dims)``: the same file.
 
     ``to_netcdf`` asks dask which scheduler is active, and that imports
     dask.distributed (0.2-0.4 s) to check for a client even when none can exist.  When
@@ -435,9 +437,9 @@ def write_netcdf(ds: xr.Dataset, path: Path, encoding: dict) -> None:
     holding xarray's netCDF/HDF5 lock; otherwise ``to_netcdf`` writes it.
     """
     if "distributed" in sys.modules or any(v.chunks is not None for v in ds.variables.values()):
-        ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
+        ds.to_netcdf(path, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited_dims)
         return
-    unlimited = ds.encoding.get("unlimited_dims") or None
+    unlimited = unlimited_dims or ds.encoding.get("unlimited_dims") or None
     if isinstance(unlimited, str):
         unlimited = [unlimited]
     store = NetCDF4DataStore.open(os.fspath(path), mode="w", format="NETCDF4",

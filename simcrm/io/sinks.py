@@ -103,7 +103,9 @@ class StreamSink:
         enc = {k: _stream_encoding(v, self.step) for k, v in ds.data_vars.items()
                if "draw" in v.dims}
         enc["draw"] = {"chunksizes": (self.step,)}
-        ds.to_netcdf(self.path, engine="netcdf4", unlimited_dims=["draw"], encoding=enc)
+        from simcrm.io.results import write_netcdf  # here: results imports this module
+
+        write_netcdf(ds, self.path, enc, unlimited_dims=["draw"])
         self.nc = netCDF4.Dataset(self.path, "a")
         for var in self.nc.variables.values():
             # a chunk is written once: a small cache per variable is enough (the
