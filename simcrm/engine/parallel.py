@@ -174,11 +174,15 @@ def _n_workers(client: Client) -> int:
 def evaluate_quietly(sc, a, b, keep, breakeven):
     """:func:`evaluate_chunk` without floating-point warnings (a non-finite number is
     counted and reported by the run instead of warned about by numpy); the CPU time the
-    chunk took on its worker thread is added as ``cpu_seconds`` [s] (``simcrm bench``)."""
+    chunk took on its worker thread is added as ``cpu_seconds`` [s], with the worker
+    process and when the chunk started, ``worker_pid`` and ``started`` (``simcrm
+    bench``)."""
+    started = time.time()
     t0 = time.thread_time()
     with np.errstate(all="ignore"):
         part = evaluate_chunk(sc, a, b, keep, breakeven)
     part["cpu_seconds"] = time.thread_time() - t0
+    part["worker_pid"], part["started"] = os.getpid(), started
     return part
 
 
