@@ -2,17 +2,86 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import numpy as np
 import pytest
 
 import simcrm
 from simcrm.engine.evaluate import evaluate_chunk
 from simcrm.kernels import fused
+from simcrm.levers import LEVERS
+from simcrm.model import business_case
 from simcrm.model.breakeven import breakeven, flat_price_npv
 from simcrm.spec.registry import ALL_PARAMS
 from tests.golden.golden import scenarios
 
 REL = 1e-9
+CONVERGED = functools.partial(breakeven, iters=100)
+"""The reference's secant run to its stopping rule: its six steps stop short of the root
+in a few draws where a one-sided price floor puts kinks near it (the fused Newton search
+lands on the root)."""
+
+
+def _no_terms(T):
+    """No price-dependent terms for :func:`simcrm.kernels.fused._npv_at` (row 0)."""
+    return (np.empty((0, 1, T)), np.empty((0, 1, T)), np.empty((0, 1, T)),
+            np.empty(0, np.bool_), 0)
+
+
+def _spy_paths(monkeypatch) -> tuple[list, list]:
+    """Record the break-even searches: the number of terms of each fused call, and each
+    numpy reference call."""
+    fused_calls: list = []
+    numpy_calls: list = []
+    real_fused, real_numpy = fused.breakeven, business_case._breakeven
+
+    def spy_fused(*a, terms=(), **k):
+        fused_calls.append(len(terms))
+        return real_fused(*a, terms=terms, **k)
+
+    def spy_numpy(*a, **k):
+        numpy_calls.append(1)
+        return real_numpy(*a, **k)
+    monkeypatch.setattr(fused, "breakeven", spy_fused)
+    monkeypatch.setattr(business_case, "_breakeven", spy_numpy)
+    return fused_calls, numpy_calls
+
+
+def _priced_levers(sc) -> bool:
+    """Whether an option of ``sc`` has a price-dependent lever."""
+    return any(LEVERS[k].stage == "price" for o in sc.options.values() for k in o.levers)
+
+
+def priced_variants(sc, royalty: bool = False):
+    """``sc`` with options of every kind of price-dependent line: one- and two-sided
+    floors on the product and on the spread, with a volume cap and a window, offtake
+    resold and stockpiled, a floor and an offtake together; with a royalty if asked."""
+    floor = dict(strike=15000.0, two_sided=False, years=10.0, basis="product",
+                 volume_cap_tpa=None, first_year=None, last_year=None)
+    offtake = dict(volume_tpa=5000.0, price=15000.0, years=5.0, resale_share=0.9,
+                   mode="resale", holding_years=5.0, release_trigger=1.5,
+                   holding_cost_share=0.01, finance_rate=0.0, first_year=None, last_year=None)
+    variants = {
+        "floor-capped": {"price_floor": {**floor, "volume_cap_tpa": 8000.0,
+                                         "first_year": 2031, "last_year": 2038}},
+        "floor-spread": {"price_floor": {**floor, "basis": "spread", "strike": 9000.0}},
+        "floor-spread-two": {"price_floor": {**floor, "basis": "spread", "strike": 9000.0,
+                                             "two_sided": True}},
+        "offtake-resale": {"offtake": {**offtake, "first_year": 2032}},
+        "offtake-stockpile": {"offtake": {**offtake, "mode": "stockpile"}},
+        "floor-and-offtake": {"price_floor": floor, "offtake": offtake},
+    }
+    base = sc.options["baseline"]
+    opts = dict(sc.options)
+    for name, levers in variants.items():
+        opts[name] = dataclasses.replace(base, name=name, levers=levers)
+    sc = simcrm.Scenario(sc.path, sc.settings, sc.worlds, opts, sc.sources)
+    if royalty:
+        sc = sc.with_inputs({"finance.royalty_share": 0.05,
+                             "finance.royalty_threshold_meur": 20.0})
+    return sc
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> float:
@@ -26,10 +95,17 @@ def _close(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("path", scenarios(), ids=lambda p: p.stem)
-def test_every_metric_of_every_library_scenario_agrees_with_the_numpy_reference(path):
+def test_every_metric_of_every_library_scenario_agrees_with_the_numpy_reference(
+        path, monkeypatch):
+    """The break-even price of every option, those with price-dependent levers included,
+    is the fused kernel's, and agrees with the reference's (run to convergence)."""
     sc = simcrm.load_scenario(path)
+    monkeypatch.setattr(business_case, "_breakeven", CONVERGED)
     ref = evaluate_chunk(sc.with_settings(kernel="numpy"), 0, 256, 0)["metrics"]
+    fused_calls, numpy_calls = _spy_paths(monkeypatch)
     got = evaluate_chunk(sc.with_settings(kernel="fused"), 0, 256, 0)["metrics"]
+    assert not numpy_calls and fused_calls  # every option on the fused path
+    assert (max(fused_calls) > 0) == _priced_levers(sc)
     assert set(got) == set(ref)
     for k in ref:
         assert _close(ref[k], got[k]) <= REL, k
@@ -131,7 +207,8 @@ def test_the_npv_derivative_matches_a_finite_difference_away_from_kinks():
         for i in range(1, len(unit)):
             p, h = rng.uniform(200, 8000), 1e-3
             at = [fused._npv_at(q, unit[i], dfac[i], profit0[i], pv_f[i], slope[i], tax[i],
-                                thr, share) for q in (p - h, p, p + h)]
+                                thr, share, *_no_terms(unit.shape[1]))
+                  for q in (p - h, p, p + h)]
             (f0, g0), (_, g), (f1, g1) = at
             if not (g0 == pytest.approx(g, rel=1e-12) and g1 == pytest.approx(g, rel=1e-12)):
                 continue  # a kink within h
@@ -167,7 +244,7 @@ def test_breakeven_on_a_kink_of_the_tax():
     fixed[0, 0] = -npv_at(np.array([price]))[0]    # NPV zero at the price
     npv_at = flat_price_npv(esc, production, dfac, wc, fixed, profit0, rate, thr, share, [])
     u, pv_f, slope = _rows(esc, production, dfac, wc, fixed)
-    args = (u[0], dfac[0], profit0[0], pv_f[0], slope[0], rate[0], thr, share)
+    args = (u[0], dfac[0], profit0[0], pv_f[0], slope[0], rate[0], thr, share, *_no_terms(T))
     left = fused._npv_at(price * (1 - 1e-6), *args)[1]
     right = fused._npv_at(price * (1 + 1e-6), *args)[1]
     assert right < left * 0.9                      # a kink: the NPV rises more slowly
@@ -179,3 +256,159 @@ def test_breakeven_on_a_kink_of_the_tax():
         want = breakeven(npv_at, lcop, production)
         assert got[0] == pytest.approx(price, rel=1e-12), guess
         assert _close(want, got) <= REL, guess
+
+
+# --------------------------------------------------------------------------------------
+# Price-dependent lines as terms w · g(a + b · p)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("royalty", [False, True], ids=["levers", "levers-and-royalty"])
+def test_every_kind_of_price_dependent_line_takes_the_fused_path_and_agrees(
+        royalty, monkeypatch):
+    from simcrm.spec.library import library_file
+
+    sc = priced_variants(simcrm.load_scenario(library_file("benchmark")), royalty)
+    monkeypatch.setattr(business_case, "_breakeven", CONVERGED)
+    ref = evaluate_chunk(sc.with_settings(kernel="numpy"), 0, 256, 0)["metrics"]
+    fused_calls, numpy_calls = _spy_paths(monkeypatch)
+    got = evaluate_chunk(sc.with_settings(kernel="fused"), 0, 256, 0)["metrics"]
+    assert not numpy_calls
+    assert max(fused_calls) == 2 + royalty  # the floor, the offtake and the royalty
+    assert (min(fused_calls) > 0) == royalty
+    assert _close(ref["breakeven_price"], got["breakeven_price"]) <= REL
+
+
+def _floor_line(basis, price):
+    """Reference line of a one-sided floor: basis (w, strike) stacked on the last axis."""
+    return basis[..., 0] * np.maximum(basis[..., 1] - price, 0.0)
+
+
+def _two_sided_line(basis, price):
+    return basis[..., 0] * (basis[..., 1] - price)
+
+
+def _with_term(rng, n=64, T=30):
+    """The rows of :func:`_case`, their break-even without terms and the covered tonnes
+    (years 3-12, at most the production) of a floor or an offtake [t/yr]."""
+    esc, production, dfac, wc, fixed, profit0, tax = _case(rng, n, T)
+    lcop = rng.uniform(500, 5000, n)
+    args = (esc, production, dfac, wc, fixed, profit0, tax, 1.0, 0.5)
+    root0 = fused.breakeven(*args, lcop)
+    vol = production * rng.uniform(0.3, 1.0, (n, 1)) * ((np.arange(T) >= 3) & (np.arange(T) < 13))
+    return args, lcop, root0, vol
+
+
+def test_breakeven_with_a_one_sided_floor_binding_at_the_root():
+    """A floor above each row's break-even without it: at the root it tops up the price
+    in the covered years (a flat piece of their profit), and the kernel finds the root
+    of the reference."""
+    rng = np.random.default_rng(5)
+    args, lcop, root0, vol = _with_term(rng)
+    esc = args[0]
+    strike = np.where(np.isfinite(root0), root0, 1000.0) * rng.uniform(1.05, 1.5, len(lcop))
+    w, a, b = vol / 1e6, strike[:, None] * esc, np.broadcast_to(-esc, vol.shape)
+    basis = np.stack([w, a], axis=-1)
+    npv_at = flat_price_npv(*args, [(_floor_line, basis)])
+    want = CONVERGED(npv_at, lcop, args[1])
+    got = fused.breakeven(*args, lcop, terms=[(w, a, b, False)])
+    ok = np.isfinite(got)
+    assert ok.sum() == len(got) - 1                # row 0 never produces
+    assert np.all(got[ok] < strike[ok])            # the floor binds at the root
+    assert np.all(got[ok] < root0[ok])             # and lowers it
+    assert _close(want, got) <= REL
+    assert np.all(np.abs(npv_at(got[ok], np.nonzero(ok)[0])) < 1e-6)
+
+
+def test_breakeven_with_a_two_sided_term():
+    """A two-sided contract (an offtake at a fixed price) on part of the output."""
+    rng = np.random.default_rng(9)
+    args, lcop, root0, vol = _with_term(rng)
+    esc = args[0]
+    fixed_price = rng.uniform(500, 6000, len(lcop))
+    w, a, b = vol / 1e6, fixed_price[:, None] * esc, np.broadcast_to(-esc, vol.shape)
+    npv_at = flat_price_npv(*args, [(_two_sided_line, np.stack([w, a], axis=-1))])
+    want = CONVERGED(npv_at, lcop, args[1])
+    got = fused.breakeven(*args, lcop, terms=[(w, a, b, True)])
+    ok = np.isfinite(got)
+    assert _close(want, got) <= REL
+    assert not np.allclose(got[ok], root0[ok])     # the contract moves the root
+    assert np.all(np.abs(npv_at(got[ok], np.nonzero(ok)[0])) < 1e-6)
+
+
+def test_breakeven_on_the_kink_of_a_one_sided_floor():
+    """A plant whose break-even price is the floor's strike: below it the floor tops up
+    the covered years (the NPV rises more slowly), above it it pays nothing.  The kernel
+    finds the strike from first guesses on either side; the derivative at the kink is
+    the one above it."""
+    strike, T = 1000.0, 12
+    production = np.full((1, T), 1e4)
+    production[0, 0] = 0.0
+    esc = np.ones(T)
+    rate = np.array([0.25])
+    dfac = 1.08 ** -np.arange(T)[None, :]
+    wc = np.array([[0.1]])
+    profit0 = np.full((1, T), -6.0)
+    profit0[0, 0] = 0.0
+    fixed = np.full((1, T), -4.0)
+    fixed[0, 0] = 0.0
+    vol = production * (np.arange(T) < 6)
+    w, a, b = vol / 1e6, strike * esc[None, :], -esc[None, :]
+    line = [(_floor_line, np.stack([w, a], axis=-1))]
+    terms = [(w, a, b, False)]
+    thr, share = 1.0, 0.5
+    args = (esc, production, dfac, wc, fixed, profit0, rate, thr, share)
+    fixed[0, 0] = -flat_price_npv(*args, line)(np.array([strike]))[0]  # NPV zero there
+    npv_at = flat_price_npv(*args, line)
+    u, pv_f, slope = _rows(esc, production, dfac, wc, fixed)
+    tw, ta, tb = (np.broadcast_to(x, (1, 1, T)) for x in (w, a, b))
+    row = (u[0], dfac[0], profit0[0], pv_f[0], slope[0], rate[0], thr, share, tw, ta, tb,
+           np.array([False]), 0)
+    left = fused._npv_at(strike * (1 - 1e-6), *row)[1]
+    right = fused._npv_at(strike * (1 + 1e-6), *row)[1]
+    assert left < right * 0.9                      # a kink: the floor flattens the NPV below
+    assert fused._npv_at(strike, *row)[1] == pytest.approx(right, rel=1e-12)  # right side
+    for guess in (300.0, 990.0, strike, 1010.0, 5000.0, np.nan):
+        lcop = np.array([guess])
+        got = fused.breakeven(*args, lcop, terms=terms)
+        want = CONVERGED(npv_at, lcop, production)
+        assert got[0] == pytest.approx(strike, rel=1e-12), guess
+        assert _close(want, got) <= REL, guess
+
+
+def test_the_npv_derivative_with_terms_matches_a_finite_difference_away_from_kinks():
+    rng = np.random.default_rng(13)
+    esc, production, dfac, wc, fixed, profit0, tax = _case(rng, n=200)
+    unit, pv_f, slope = _rows(esc, production, dfac, wc, fixed)
+    n, T = unit.shape
+    vol = production * rng.uniform(0.2, 1.0, (n, 1))
+    tw = np.stack([vol / 1e6, vol / 2e6, np.broadcast_to(-rng.uniform(0, 0.1, (n, 1)), (n, T))])
+    ta = np.stack([np.broadcast_to(rng.uniform(500, 5000, (n, 1)), (n, T)),
+                   np.broadcast_to(rng.uniform(500, 5000, (n, 1)), (n, T)),
+                   -rng.uniform(0, 30, (n, T))])
+    tb = np.stack([np.broadcast_to(-esc, (n, T)), np.broadcast_to(-esc, (n, T)), unit])
+    two = np.array([False, True, False])
+    checked = 0
+    for i in range(1, n):
+        p, h = rng.uniform(200, 8000), 1e-3
+        at = [fused._npv_at(q, unit[i], dfac[i], profit0[i], pv_f[i], slope[i], tax[i], 1.0,
+                            0.5, tw, ta, tb, two, i) for q in (p - h, p, p + h)]
+        (f0, g0), (_, g), (f1, g1) = at
+        if not (g0 == pytest.approx(g, rel=1e-12) and g1 == pytest.approx(g, rel=1e-12)):
+            continue  # a kink within h
+        assert (f1 - f0) / (2 * h) == pytest.approx(g, rel=1e-6, abs=1e-9)
+        checked += 1
+    assert checked > 150
+
+
+def test_the_npv_without_terms_is_the_same_in_both_kernels():
+    """:func:`fused._npv_plain` (the Newton steps of rows without terms) and
+    :func:`fused._npv_at` with no terms give the same value and derivative, to the bit."""
+    rng = np.random.default_rng(17)
+    esc, production, dfac, wc, fixed, profit0, tax = _case(rng, n=100)
+    unit, pv_f, slope = _rows(esc, production, dfac, wc, fixed)
+    for thr, share in [(1.0, 0.5), (0.0, 1.0), (1e9, 0.0)]:
+        for i in range(len(unit)):
+            p = rng.uniform(0, 8000)
+            row = (unit[i], dfac[i], profit0[i], pv_f[i], slope[i], tax[i], thr, share)
+            assert fused._npv_plain(p, *row) == fused._npv_at(p, *row, *_no_terms(unit.shape[1]))

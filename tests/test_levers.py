@@ -244,3 +244,70 @@ def test_every_lever_line_and_gov_flow_is_derived_from_the_registry():
         list(PLANT_LINES).index(lv.line) for lv in LEVERS.values()
         if lv.line and lv.stage != "financing")
     assert levers.active({"offtake": {}, "capex_grant": {}})[0][0].name == "capex_grant"
+
+
+# --------------------------------------------------------------------------------------
+# Price-dependent lines in closed form, for the compiled break-even search
+# --------------------------------------------------------------------------------------
+
+
+def test_price_terms_are_the_price_line_at_a_flat_price(monkeypatch):
+    """``w · g(a + b · p)`` of :meth:`Lever.price_terms` is the plant line of
+    :meth:`Lever.price_line` at the price path ``p · esc``, for every kind of floor and
+    offtake, on the random draws of a chunk and at several flat prices (to rounding:
+    relative to the size of the two parts of ``a + b · p``)."""
+    from simcrm.engine.evaluate import evaluate_chunk
+    from simcrm.model import business_case
+    from simcrm.spec.library import library_file
+    from tests.test_fused import priced_variants
+
+    cases = []
+    real = business_case._flat_price_terms
+
+    def spy(case):
+        cases.append(case)
+        return real(case)
+    monkeypatch.setattr(business_case, "_flat_price_terms", spy)
+    sc = priced_variants(simcrm.load_scenario(library_file("benchmark")))
+    evaluate_chunk(sc, 0, 128, 0)
+    kinds = set()
+    for case in cases:
+        p = case.plant
+        for lev, s, basis in case.priced:
+            w, a, b, two = lev.price_terms(s, basis, p)
+            assert w.shape == a.shape == b.shape == (p.n, p.T)
+            assert np.all(w >= 0.0) or two  # so w · max(x, 0) = max(w · x, 0)
+            kinds.add((lev.name, s.get("basis", s.get("mode")), bool(two)))
+            for flat in (0.0, 700.0, 9000.0, 15000.0, 15000.0 * 1.02, 60000.0):
+                want = lev.price_line(s, basis, np.full((p.n, 1), flat) * p.esc, p).plant
+                z = a + b * flat
+                got = w * (z if two else np.maximum(z, 0.0))
+                scale = np.abs(w) * (np.abs(a) + np.abs(b * flat))
+                assert np.all(np.abs(got - want) <= 1e-12 * scale), (lev.name, s, flat)
+                big = np.abs(want) > 1e-6 * scale
+                assert np.all(np.abs(got - want)[big] <= 1e-12 * np.abs(want[big]))
+    assert kinds == {("price_floor", "product", False), ("price_floor", "product", True),
+                     ("price_floor", "spread", False), ("price_floor", "spread", True),
+                     ("offtake", "resale", True), ("offtake", "stockpile", True)}
+
+
+def test_a_lever_without_price_terms_keeps_the_numpy_break_even(monkeypatch):
+    """A price-dependent lever without :meth:`Lever.price_terms` (the default None)
+    takes the numpy reference for the break-even price, also with the fused kernel."""
+    from simcrm.engine.evaluate import evaluate_chunk
+    from simcrm.model import business_case
+    from simcrm.spec.library import library_file
+
+    calls = []
+    real = business_case._breakeven
+
+    def spy(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+    monkeypatch.setattr(business_case, "_breakeven", spy)
+    monkeypatch.setattr(type(LEVERS["offtake"]), "price_terms", Lever.price_terms)
+    sc = simcrm.load_scenario(library_file("benchmark"))
+    sc = sc.with_options(["package"]).with_settings(kernel="fused")
+    assert "offtake" in sc.options["package"].levers
+    got = evaluate_chunk(sc, 0, 64, 0)["metrics"]["breakeven_price"]
+    assert calls and np.isfinite(got).any()

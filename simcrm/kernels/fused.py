@@ -25,18 +25,79 @@ from simcrm.kernels.compiled import _JIT
 
 
 @nb.njit(**_JIT)
-def _npv_at(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_above):
+def _npv_at(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_above,
+            tw, ta, tb, two, i):
     """NPV [MEUR] of one row at the flat product price ``flat`` [EUR/t] and its right
-    derivative in the price [MEUR per EUR/t]: the part linear in the price plus the
-    discounted tax with loss carry-forward (as :func:`simcrm.kernels.compiled.tax_rows`).
+    derivative in the price [MEUR per EUR/t]: the part linear in the price, the
+    price-dependent terms and the discounted tax with loss carry-forward (as
+    :func:`simcrm.kernels.compiled.tax_rows`).
 
-    The value is computed with the same operations in the same order as without the
-    derivative.  The derivative is carried through the tax recursion alongside (forward
-    mode); the NPV is piecewise linear in the price and at a kink (a year's profit at
+    The terms of row ``i`` (``tw``, ``ta``, ``tb`` shaped (term, draw, year), ``two``
+    (term,), as :func:`breakeven_rows` takes them) add ``w · g(a + b · flat)`` to each
+    year's taxable profit and its present value to the NPV, ``g`` the identity where
+    ``two`` else ``max(·, 0)`` (:meth:`simcrm.levers.base.Lever.price_terms`); the
+    derivative adds ``w · b`` where ``g`` is the identity or its argument is positive (or
+    zero and rising).  With no terms the value is computed with the same operations in
+    the same order as without the derivative (and as before the terms).  The
+    derivative is carried through the tax recursion alongside (forward mode); the NPV is
+    piecewise linear in the price and at a kink (a term's argument or a year's profit at
     zero, its positive part at the threshold, the loss pool used up exactly) the
-    derivative is the one just above ``flat``.  It takes ``unit_rev >= 0`` and
-    ``share_above >= 0`` (then the pool's derivative is <= 0 <= the offset limit's, which
-    decides its ties); :func:`breakeven_rows` calls it only so."""
+    derivative is the one just above ``flat``.  :func:`breakeven_rows` calls it only with
+    ``unit_rev >= 0`` and ``share_above >= 0``."""
+    value = pv_fixed + flat * slope
+    pool = 0.0
+    dpool = 0.0
+    taxes = 0.0
+    dsum = 0.0
+    dext = 0.0  # derivative of the terms' present value
+    K = tw.shape[0]
+    for t in range(unit_rev.shape[0]):
+        u = unit_rev[t]
+        y = profit0[t] + flat * u
+        extra = 0.0
+        dy = u
+        if K > 0:
+            dextra = 0.0
+            for k in range(K):
+                b = tb[k, i, t]
+                z = ta[k, i, t] + b * flat
+                if two[k]:
+                    extra += tw[k, i, t] * z
+                    dextra += tw[k, i, t] * b
+                else:
+                    extra += tw[k, i, t] * (z if z > 0.0 else 0.0)
+                    if z > 0.0 or (z == 0.0 and b > 0.0):
+                        dextra += tw[k, i, t] * b
+            y = y + extra
+            dy = u + dextra
+            dext += dextra * dfac[t]
+        pos = y if y > 0.0 else 0.0
+        above = pos - thr
+        limit = min(pos, thr) + share_above * (above if above > 0.0 else 0.0)
+        offset = min(pool, limit)
+        if K == 0:  # dy = u >= 0, then dpool <= 0 <= dlimit
+            dpos = u if y >= 0.0 else 0.0
+            dlimit = dpos if pos < thr else share_above * dpos  # above >= 0 iff pos >= thr
+            used_up = pool <= limit  # the offset is the pool, else the limit
+        else:  # the same for a slope dy of either sign: the right derivatives
+            dpos = dy if (y > 0.0 or (y == 0.0 and dy > 0.0)) else 0.0
+            dlimit = dpos if (pos < thr or (pos == thr and dpos < 0.0)) else share_above * dpos
+            used_up = pool < limit or (pool == limit and dpool <= dlimit)
+        dneg = dpos - dy
+        dsum += (dpos - (dpool if used_up else dlimit)) * dfac[t]
+        dpool = dneg if used_up else dpool + (dneg - dlimit)
+        taxes += (extra - rate * (pos - offset)) * dfac[t]  # extra 0.0 without terms
+        pool += (-y if y < 0.0 else 0.0) - offset
+    if K == 0:
+        return value + taxes, slope - rate * dsum
+    return value + taxes, (slope + dext) - rate * dsum
+
+
+@nb.njit(**_JIT)
+def _npv_plain(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_above):
+    """:func:`_npv_at` without terms: the same value and derivative, in the code before
+    the terms (which compiles to faster machine code; :func:`breakeven_rows` takes its
+    Newton steps with it where there are no terms)."""
     value = pv_fixed + flat * slope
     pool = 0.0
     dpool = 0.0
@@ -62,10 +123,11 @@ def _npv_at(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_abo
 
 @nb.njit(**_JIT)
 def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_above, lcop,
-                   iters):
+                   iters, tw, ta, tb, two):
     """Break-even flat product price of each row [EUR/t], as
     :func:`simcrm.model.breakeven.breakeven` with
-    :func:`simcrm.model.breakeven.flat_price_npv` and no price-dependent levers.
+    :func:`simcrm.model.breakeven.flat_price_npv` and price-dependent lines given as
+    terms ``w · g(a + b · p)`` (:meth:`simcrm.levers.base.Lever.price_terms`).
 
     Newton's method from the levelised cost, with the derivative of the NPV computed in
     the same pass as its value (:func:`_npv_at`).  The NPV is piecewise linear in the
@@ -97,6 +159,12 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
         Levelised cost, the first guess [EUR/t].
     iters : int
         Most Newton steps, and most secant steps of the fallback.
+    tw, ta, tb : ndarray, shape (term, draw, year)
+        The price-dependent lines in the order of the reference's levers: ``w``
+        [MEUR/yr per unit of ``a``], ``a`` and ``b`` [per EUR/t]; shape (0, draw, year)
+        where there is none (then the NPV is computed as without terms, to the bit).
+    two : ndarray of bool, shape (term,)
+        Whether a term is two-sided (``g`` the identity), else ``g = max(·, 0)``.
 
     Returns
     -------
@@ -104,6 +172,7 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
         Break-even price [EUR/t]; NaN where the plant never produces.
     """
     n, T = unit_rev.shape
+    K = tw.shape[0]
     out = np.empty(n)
     for i in range(n):
         u, d, p0r = unit_rev[i], dfac[i], profit0[i]
@@ -133,7 +202,11 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
         hi = math.inf
         converged = False
         for _ in range(iters if nonneg else 0):
-            f, g = _npv_at(p, u, d, p0r, pv_f, slope, r, thr, share_above)
+            if K == 0:
+                f, g = _npv_plain(p, u, d, p0r, pv_f, slope, r, thr, share_above)
+            else:
+                f, g = _npv_at(p, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
+                               two, i)
             if f == 0.0:
                 converged = True
                 break
@@ -161,9 +234,11 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
             continue
         # fallback: the secant method of the reference
         p0 = lcop[i] if finite else 0.0
-        f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above)[0]
+        f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
+                     two, i)[0]
         p1 = lcop[i] * 1.25 + 1.0 if finite else 1000.0
-        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)[0]
+        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
+                     two, i)[0]
         for _ in range(iters):
             if f1 != f0:
                 p2 = p1 - f1 * (p1 - p0) / (f1 - f0)
@@ -175,23 +250,32 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
             p1 = p2
             if small:
                 break
-            f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above)[0]
+            f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
+                         two, i)[0]
         out[i] = p1
     return out
 
 
 def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, share_above,
-              lcop, iters: int = 6) -> np.ndarray:
+              lcop, iters: int = 6, terms=()) -> np.ndarray:
     """Break-even flat product price [EUR/t] of each draw in one compiled pass: the
-    arguments of :func:`simcrm.model.breakeven.flat_price_npv` (without levers; the
-    price-dependent levers and the royalty are the numpy layer's) and the first guess
-    ``lcop`` (draw,) of :func:`simcrm.model.breakeven.breakeven`."""
+    arguments of :func:`simcrm.model.breakeven.flat_price_npv` but its levers, the first
+    guess ``lcop`` (draw,) of :func:`simcrm.model.breakeven.breakeven`, and the
+    price-dependent lines (the levers', then the royalty) as ``terms``: a sequence of
+    ``(w, a, b, two_sided)``, ``w · g(a + b · p)`` with ``w``, ``a``, ``b`` broadcast to
+    (draw, year) (:meth:`simcrm.levers.base.Lever.price_terms`)."""
     n, T = production.shape
     c = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), shape))  # noqa: E731
     unit_rev = c(esc * production / 1e6, (n, T))
+    K = len(terms)
+    tw, ta, tb = (np.empty((K, n, T)) for _ in range(3))
+    for k, (w, a, b, _) in enumerate(terms):
+        tw[k], ta[k], tb[k] = (np.broadcast_to(x, (n, T)) for x in (w, a, b))
+    two = np.array([bool(x[3]) for x in terms], dtype=np.bool_)
     return breakeven_rows(unit_rev, c(dfac, (n, T)), c(np.reshape(wc_share, (-1,)), (n,)),
                           c(fixed, (n, T)), c(profit0, (n, T)), c(tax_rate, (n,)),
-                          float(thr), float(share_above), c(lcop, (n,)), int(iters))
+                          float(thr), float(share_above), c(lcop, (n,)), int(iters),
+                          tw, ta, tb, two)
 
 
 @nb.njit(**_JIT)

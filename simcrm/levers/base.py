@@ -331,6 +331,27 @@ class Lever:
         """The price-dependent line at the product price path ``price`` [EUR/t]."""
         raise NotImplementedError
 
+    def price_terms(self, s: dict, basis: np.ndarray, plant: Plant) -> tuple | None:
+        """The plant line of :meth:`price_line` at a flat product price, in closed form,
+        for the compiled break-even search (:func:`simcrm.kernels.fused.breakeven`).
+
+        At the price path ``p · plant.esc`` of a flat price ``p`` [EUR/t of the price
+        year] the plant line must be, year by year and up to rounding,
+
+            ``price_line(s, basis, p · esc, plant).plant = w · g(a + b · p)``
+
+        with ``g`` the identity (``two_sided``) or ``max(·, 0)``.
+
+        Returns
+        -------
+        (w, a, b, two_sided) or None
+            ``w`` [MEUR/yr per unit of ``a``], ``a`` [the unit of ``a``] and ``b``
+            [per EUR/t], each shaped (draw, year), and ``two_sided`` (bool); None (the
+            default) where the line is not of that form: the break-even price then
+            takes the numpy reference.
+        """
+        return None
+
     def public_flows(self, s: dict, risk: DefaultRisk, terms: AidTerms) -> Booking | None:
         """A financing lever's public money once the cash flows are known: the state's
         outlays (loan disbursements, guarantee calls, equity), its receipts other than

@@ -114,6 +114,14 @@ class Offtake(Lever):
         line = stockpile if s["mode"] == "stockpile" else offtake
         return line(s, basis, price, plant.calendar, plant.esc)
 
+    def price_terms(self, s, basis, plant):
+        """``w · (a + b · p)`` (two-sided, both modes): ``w`` the tonnes bought / 1e6,
+        ``a`` the escalated purchase price, ``b = -esc``."""
+        vol = np.minimum(basis, s["volume_tpa"]) * window(s, plant.calendar)
+        shape = np.shape(vol)
+        return (vol / 1e6, np.broadcast_to(s["price"] * plant.esc, shape),
+                np.broadcast_to(-plant.esc, shape), True)
+
 
 LEVER = Offtake(
     name="offtake", order=90, stage="price",

@@ -66,6 +66,21 @@ class PriceFloor(Lever):
         return price_floor(s, basis, price, plant.calendar, plant.esc,
                            feed_per_tonne(plant) if s["basis"] == "spread" else None)
 
+    def price_terms(self, s, basis, plant):
+        """``w · g(a + b · p)``: ``w`` the covered tonnes in the window / 1e6, ``a`` the
+        escalated strike (plus the feedstock per tonne on the spread), ``b = -esc``;
+        one-sided unless ``two_sided`` (``w >= 0``, so ``w · max(x, 0) = max(w · x, 0)``)."""
+        vol = basis
+        if s["volume_cap_tpa"] is not None:
+            vol = np.minimum(vol, s["volume_cap_tpa"])
+        shape = np.shape(vol)
+        w = vol / 1e6 * window(s, plant.calendar)
+        a = s["strike"] * plant.esc
+        if s["basis"] == "spread":
+            a = a + feed_per_tonne(plant)
+        return (np.broadcast_to(w, shape), np.broadcast_to(a, shape),
+                np.broadcast_to(-plant.esc, shape), bool(s["two_sided"]))
+
 
 def feed_per_tonne(plant) -> np.ndarray:
     """Feedstock bought per tonne of product [EUR/t], shape (draw, year); 0 where the

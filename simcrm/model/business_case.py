@@ -937,19 +937,21 @@ def _delivery(ctx: Context, case: Case, pd: dict, built: np.ndarray | None) -> d
 
 def _breakeven_price(ctx: Context, case: Case, lcop: np.ndarray) -> np.ndarray:
     """The break-even product price [EUR/t] (:func:`simcrm.model.breakeven.breakeven`):
-    with ``simulation.kernel = "fused"`` and no price-dependent line (levers, royalty)
-    in one compiled pass (:func:`simcrm.kernels.fused.breakeven`), else by the numpy
-    layer, the reference."""
-    args, priced = _flat_price_terms(case)
-    if case.fused and not priced:
-        return fused.breakeven(*args, lcop)
+    with ``simulation.kernel = "fused"`` in one compiled pass
+    (:func:`simcrm.kernels.fused.breakeven`) where every price-dependent line (levers,
+    royalty) is given as terms (:meth:`simcrm.levers.base.Lever.price_terms`), else by
+    the numpy layer, the reference."""
+    args, priced, terms = _flat_price_terms(case)
+    if case.fused and terms is not None:
+        return fused.breakeven(*args, lcop, terms=terms)
     return _breakeven(flat_price_npv(*args, priced), lcop, case.plant.production)
 
 
-def _flat_price_terms(case: Case) -> tuple[tuple, list]:
-    """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case`` and
-    its price-dependent lines: the option's NPV as a function of a flat product price
-    (for the break-even).
+def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
+    """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case``, its
+    price-dependent lines and the same lines as terms of
+    :func:`simcrm.kernels.fused.breakeven` (None where one is not expressible so): the
+    option's NPV as a function of a flat product price (for the break-even).
 
     It counts the royalty, by-products, sustaining capex, financial security and untaxed
     support; it leaves out the earnings-stripping interest limit, a bank's reserve
@@ -961,8 +963,27 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list]:
              - case.interest - sen.principal - pub.principal - fin.fee)
     profit0 = (p.costs_opex + case.support - case.depreciation - case.interest - fin.fee
                + case.taxable_extra - case.deduction)
-    priced = [(lambda basis, price, lev=lev, s=s: lev.price_line(s, basis, price, p).plant,
-               basis) for lev, s, basis in case.priced]
+    # the reference evaluates some rows: each basis carries its row index, for the plant
+    # of those rows (a spread floor reads the plant's feedstock)
+    index = np.broadcast_to(np.arange(p.n, dtype=float)[:, None], (p.n, p.T))
+
+    def line_of(lev, s):
+        def line(b, price):
+            rows = b[:, 0, 1].astype(np.intp)
+            plant = p if len(rows) == p.n else p.take(rows, {k: v[rows] for k, v in
+                                                             p.prices.items()})
+            return lev.price_line(s, b[..., 0], price, plant).plant
+        return line
+
+    priced = [(line_of(lev, s), np.stack([np.broadcast_to(basis, (p.n, p.T)), index], axis=-1))
+              for lev, s, basis in case.priced]
+    terms: list | None = []
+    for lev, s, basis in case.priced:
+        term = lev.price_terms(s, basis, p)
+        if term is None:
+            terms = None
+            break
+        terms.append(term)
     byp, sus = p.lines.get("byproduct"), p.lines.get("sustaining_capex")
     for x in (byp, p.lines.get("financial_security")):
         if x is not None:
@@ -972,24 +993,30 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list]:
     for k in case.study.get("untaxed", ()):
         profit0 = profit0 - case.lines[k]
     if case.study.get("royalty") is not None:
-        priced.append(_royalty_at_price(case))
+        line, basis, term = _royalty_at_price(case)
+        priced.append((line, basis))
+        if terms is not None:
+            terms.append(term)
     return ((p.esc, p.production, p.dfac, case.wc_share, fixed, profit0, case.tax_rate,
-             case.thr, case.share_above), priced)
+             case.thr, case.share_above), priced, terms)
 
 
 def _royalty_at_price(case: Case) -> tuple:
     """The royalty line as a function of the product price, with its basis (production,
-    by-product sales, threshold and share stacked), for the break-even price."""
+    by-product sales, threshold and share stacked), for the break-even price; and the
+    same as a term ``w · max(a + b · p, 0)`` of :func:`simcrm.kernels.fused.breakeven`:
+    ``w`` = -share, ``a`` = by-product sales - escalated threshold [MEUR/yr], ``b`` =
+    production × escalation / 1e6 [MEUR/yr per EUR/t]."""
     p = case.plant
     byp = p.lines.get("byproduct", p.zeros)
-    basis = np.stack([p.production, byp, np.broadcast_to(case.study["royalty_thr"] * p.esc,
-                                                         byp.shape),
-                      np.broadcast_to(case.study["royalty"][:, None], byp.shape)], axis=-1)
+    thr = np.broadcast_to(case.study["royalty_thr"] * p.esc, byp.shape)
+    share = np.broadcast_to(case.study["royalty"][:, None], byp.shape)
+    basis = np.stack([p.production, byp, thr, share], axis=-1)
 
     def line(b, price):
         revenue = price * b[..., 0] / 1e6 + b[..., 1]
         return -b[..., 3] * np.maximum(revenue - b[..., 2], 0.0)
-    return line, basis
+    return line, basis, (-share, byp - thr, p.production * p.esc / 1e6, False)
 
 
 def _audit_lines(case: Case, pd: dict, contingent, built) -> dict:
