@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from xarray.backends import NetCDF4DataStore
+from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK
 
 from simcrm._version import __version__
 from simcrm.analysis.state_aid import LIMIT_KEYS, instrument_problems
@@ -256,3 +259,28 @@ def stored_summary(res: xr.Dataset) -> xr.Dataset:
                 "deadline_year": int(dec["production_deadline_year"]),
                 "hurdle_irr": float(dec["hurdle_irr"])}
     return sm.load()
+
+
+def write_netcdf(ds: xr.Dataset, path: Path, encoding: dict,
+                 unlimited_dims: list | None = None) -> None:
+    """``ds.to_netcdf(path, engine="netcdf4", encoding=encoding,
+    unlimited_dims=unlimited_dims)``: the same file.
+
+    ``to_netcdf`` asks dask which scheduler is active, and that imports
+    dask.distributed (0.2-0.4 s) to check for a client even when none can exist.  When
+    no variable is a dask array and dask.distributed was never imported (so no client
+    exists), the Dataset is written here through the same xarray store and encoder,
+    holding xarray's netCDF/HDF5 lock; otherwise ``to_netcdf`` writes it.
+    """
+    if "distributed" in sys.modules or any(v.chunks is not None for v in ds.variables.values()):
+        ds.to_netcdf(path, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited_dims)
+        return
+    unlimited = unlimited_dims or ds.encoding.get("unlimited_dims") or None
+    if isinstance(unlimited, str):
+        unlimited = [unlimited]
+    store = NetCDF4DataStore.open(os.fspath(path), mode="w", format="NETCDF4",
+                                  lock=NETCDF4_PYTHON_LOCK)
+    try:
+        ds.dump_to_store(store, encoding=encoding, unlimited_dims=unlimited)
+    finally:
+        store.close()

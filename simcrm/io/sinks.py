@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from simcrm.analysis.summary import summary_from
-from simcrm.engine.dataset import coords, provenance, results_dataset
+from simcrm.engine.dataset import coords, provenance, results_dataset, write_netcdf
 from simcrm.spec.names import input_variable
 from simcrm.spec.scenario import Scenario
 
@@ -103,8 +103,6 @@ class StreamSink:
         enc = {k: _stream_encoding(v, self.step) for k, v in ds.data_vars.items()
                if "draw" in v.dims}
         enc["draw"] = {"chunksizes": (self.step,)}
-        from simcrm.io.results import write_netcdf  # here: results imports this module
-
         write_netcdf(ds, self.path, enc, unlimited_dims=["draw"])
         self.nc = netCDF4.Dataset(self.path, "a")
         for var in self.nc.variables.values():

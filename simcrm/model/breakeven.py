@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simcrm.kernels.finance import tax_with_loss_carry_forward
+from simcrm.kernels.fused import BREAKEVEN_STEPS
 from simcrm.model.plant import pv
 
 
@@ -76,7 +77,7 @@ def flat_price_npv(esc, production, dfac, wc_share, fixed, profit0, tax_rate, th
 
 
 def breakeven(npv_at: Callable, lcop: np.ndarray, production: np.ndarray,
-              iters: int = 6) -> np.ndarray:
+              iters: int = BREAKEVEN_STEPS) -> np.ndarray:
     """Flat product price [EUR/t, price-year money] that makes the NPV zero (secant).
 
     Each draw iterates on its own until its step is below 1e-9 relative, so the
@@ -91,7 +92,7 @@ def breakeven(npv_at: Callable, lcop: np.ndarray, production: np.ndarray,
     production : ndarray, shape (draw, year)
         Production [t/yr]; draws that never produce get NaN.
     iters : int
-        Most secant steps.
+        Most secant steps (:data:`BREAKEVEN_STEPS`).
 
     Returns
     -------

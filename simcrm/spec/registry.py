@@ -208,8 +208,9 @@ _SIMULATION = [
        "computed: fused (one compiled pass per option and world over the draws) or numpy "
        "(the readable reference, vectorised over draws, about 10 % slower). The fused cash "
        "flows are the same to the bit (numpy is used where an interest limit or untaxed "
-       "support applies); the fused break-even price agrees to about 1e-12 relative (numpy "
-       "is used where a price-dependent lever or a royalty applies).",
+       "support applies); the fused break-even price agrees with the reference to about "
+       "1e-12 relative (numpy is used where a price-dependent line cannot be written as "
+       "the fused search's price terms, as the flexible grid contract's curtailment).",
        choices=("numpy", "fused"),
        source="assumption: fused by default, the faster of two ways to the same numbers "
               "(tests/test_fused.py compares them); numpy to check a result against the "
