@@ -15,9 +15,10 @@ from simcrm import levers
 from simcrm.engine.evaluate import evaluate_chunk, investor_fits
 from simcrm.spec.library import library_file
 from simcrm.spec.scenario import load_scenario
+from tests.golden.golden import scenarios
 
 
-def _scenario(name: str, kernel: str = "numpy"):
+def _scenario(name: str, kernel: str = "fused"):
     sc = load_scenario(library_file(name)).with_settings(kernel=kernel)
     return replace(sc, value_fits=investor_fits(sc, 600))
 
@@ -39,10 +40,11 @@ def test_a_draw_gives_the_same_bits_in_any_chunk(kernel):
     assert _same(whole, joined) == []
 
 
-def test_the_split_gives_the_bits_of_the_whole_chunk(monkeypatch):
+@pytest.mark.parametrize("name", [p.stem for p in scenarios()])
+def test_the_split_gives_the_bits_of_the_whole_chunk(monkeypatch, name):
     """The split by the investor's decision against evaluating every draw and clearing
     the unbuilt ones afterwards (the reference), metrics and kept lines."""
-    sc = _scenario("lithium-hydroxide-refinery")
+    sc = _scenario(name)
     with np.errstate(all="ignore"):
         split = evaluate_chunk(sc, 0, 600, 50)
 

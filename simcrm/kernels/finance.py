@@ -75,11 +75,15 @@ def discount_factors(rate, n_years: int) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n_years,) or (draw, n_years) [1]
+        Read-only, one row broadcast, when ``rate`` is one number broadcast to every
+        draw (the same values: the same operation per element).
     """
     t = np.arange(n_years)
     rate = np.asarray(rate, dtype=float)
     if rate.ndim == 0:
         return (1.0 + rate) ** -t
+    if rate.shape[0] > 1 and rate.strides[0] == 0:  # one number for every draw (broadcast)
+        return np.broadcast_to((1.0 + rate[:1, None]) ** -t, (rate.shape[0], n_years))
     return (1.0 + rate[:, None]) ** -t
 
 

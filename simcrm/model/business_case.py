@@ -61,6 +61,7 @@ from simcrm.model.plant import (
     capex_depreciation,
     operating_margin,
     plant_case,
+    take_rows,
 )
 from simcrm.model.public import budget_cash, public_lines, public_metrics
 
@@ -155,7 +156,8 @@ class Context:
         n = self.n
 
         def r(x):
-            return x[rows] if isinstance(x, np.ndarray) and x.ndim and x.shape[0] == n else x
+            return take_rows(x, rows) if isinstance(x, np.ndarray) and x.ndim \
+                and x.shape[0] == n else x
         prices = RowsOf(self.prices, rows)
         sub = Context({k: r(v) for k, v in self.inputs.items()}, prices, self.appeal[rows],
                       self.settings, events={k: r(v) for k, v in self.events.items()},

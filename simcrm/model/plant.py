@@ -105,6 +105,22 @@ class Plant:
         return _PlantRows(self, rows, prices)
 
 
+def take_rows(x, rows: np.ndarray):
+    """The rows ``rows`` of an array (draw, ...); anything else as it is.
+
+    An axis that is broadcast (stride 0: one row for every draw, one value for every
+    year) stays broadcast, so that a reduction over a part of a chunk sees the memory
+    layout it sees over the whole chunk (numpy picks its summation loop by the strides,
+    and loops sum in different orders) and nothing is copied for it."""
+    if not isinstance(x, np.ndarray) or not x.ndim or not x.size:
+        return x[rows] if isinstance(x, np.ndarray) and x.ndim else x
+    core = x[tuple(slice(0, 1) if st == 0 else slice(None) for st in x.strides)]
+    if x.strides[0] != 0:
+        core = core[rows]
+    shape = (len(rows), *x.shape[1:])
+    return core if core.shape == shape else np.broadcast_to(core, shape)
+
+
 class RowsOf(MutableMapping):
     """The rows ``rows`` of each array (draw, ...) of the mapping ``parent``, taken when
     first read; what is set here stays here."""
@@ -114,8 +130,7 @@ class RowsOf(MutableMapping):
 
     def __getitem__(self, key):
         if key not in self._own:
-            v = self._parent[key]
-            self._own[key] = v[self._rows] if isinstance(v, np.ndarray) and v.ndim else v
+            self._own[key] = take_rows(self._parent[key], self._rows)
         return self._own[key]
 
     def __setitem__(self, key, value):
@@ -153,9 +168,7 @@ class _PlantRows(Plant):
                 self._take(f.name)
 
     def _take(self, name: str):
-        v = getattr(self._parent, name)
-        if isinstance(v, np.ndarray) and v.ndim:
-            v = v[self._rows]
+        v = take_rows(getattr(self._parent, name), self._rows)
         self.__dict__[name] = v
         return v
 
