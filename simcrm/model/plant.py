@@ -112,11 +112,13 @@ def take_rows(x, rows: np.ndarray):
     year) stays broadcast, so that a reduction over a part of a chunk sees the memory
     layout it sees over the whole chunk (numpy picks its summation loop by the strides,
     and loops sum in different orders) and nothing is copied for it."""
-    if not isinstance(x, np.ndarray) or not x.ndim or not x.size:
-        return x[rows] if isinstance(x, np.ndarray) and x.ndim else x
+    if not isinstance(x, np.ndarray) or not x.ndim:
+        return x
+    if 0 not in x.strides or not x.size:
+        return np.take(x, rows, axis=0)  # as x[rows], faster for rows of a 2-D array
     core = x[tuple(slice(0, 1) if st == 0 else slice(None) for st in x.strides)]
     if x.strides[0] != 0:
-        core = core[rows]
+        core = np.take(core, rows, axis=0)
     shape = (len(rows), *x.shape[1:])
     return core if core.shape == shape else np.broadcast_to(core, shape)
 
