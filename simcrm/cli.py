@@ -87,14 +87,16 @@ class _Group(click.Group):
             warnings.filterwarnings("ignore", category=RuntimeWarning)
         if threading.current_thread() is threading.main_thread():
             # SIGTERM ends a run as Ctrl-C does: staging folder removed, nothing written
+            _SIGNALLED.clear()
             previous = signal.signal(signal.SIGTERM, _terminate)
+            previous_int = signal.signal(signal.SIGINT, _terminate)
+            previous_hook, sys.unraisablehook = sys.unraisablehook, _unraisable
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            click.echo("error: interrupted; nothing was written", err=True)
-            sys.exit(130)
+            _interrupted()
         except parallel.ClusterLost as e:
             click.echo(f"error: {e}; the run stopped and nothing was written. Start the "
                        "cluster again and rerun, or run without --scheduler to compute "
@@ -108,6 +110,10 @@ class _Group(click.Group):
             click.echo(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True)
             sys.exit(EXIT_USAGE)
         except Exception as e:  # noqa: BLE001 - the last line of defence for users
+            if _SIGNALLED.is_set():
+                # the interrupt came while a library held the thread (numba compiling a
+                # kernel swallows it and fails with its own error): it is still Ctrl-C
+                _interrupted()
             if os.environ.get("SIMCRM_DEBUG"):
                 raise
             click.echo(f"error: simcrm hit an internal error ({e.__class__.__name__}: {e}). "
@@ -117,10 +123,40 @@ class _Group(click.Group):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+                signal.signal(signal.SIGINT, previous_int)
+                sys.unraisablehook = previous_hook
+
+
+_SIGNALLED = threading.Event()
+"""Set when Ctrl-C or SIGTERM arrived during the command."""
 
 
 def _terminate(signum, frame):
+    _SIGNALLED.set()
     raise KeyboardInterrupt
+
+
+def _interrupted(code: int = 130) -> None:
+    """End a command that Ctrl-C or SIGTERM interrupted (its staging folder is gone by
+    now): one line, exit code ``code``.  After a signal the process ends at once, as
+    :func:`simcrm.io.results._exit_on_signal` does: an interrupt inside numba's LLVM
+    layer can leave objects whose clean-up at interpreter exit prints tracebacks or
+    crashes."""
+    click.echo("error: interrupted; nothing was written", err=True)
+    if not _SIGNALLED.is_set():
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _unraisable(u) -> None:
+    """Python's report of an exception it could not raise (in a ``__del__`` or a ctypes
+    callback, where numba's LLVM layer may be when Ctrl-C comes), without the traceback
+    for the interrupt itself: the run notices it at its next chunk."""
+    if isinstance(u.exc_value, KeyboardInterrupt) and _SIGNALLED.is_set():
+        return
+    sys.__unraisablehook__(u)
 
 
 class _Progress:
@@ -133,6 +169,8 @@ class _Progress:
         self.last = 0
 
     def __call__(self, done: int, total: int) -> None:
+        if _SIGNALLED.is_set():  # an interrupt a library swallowed (numba's LLVM callbacks)
+            raise KeyboardInterrupt
         if not self.enabled:
             return
         if self.bar is None:
@@ -283,7 +321,7 @@ def run(scenario_file, draws, seed, out, chunk_size, keep_cashflows, workers, sc
             click.echo(f"error: interrupted; the results were written to {out_dir}/ in full",
                        err=True)
             sys.exit(130)
-        _fail("interrupted; nothing was written")
+        _interrupted(EXIT_USAGE)
     summary = res.summary  # computed by the run (from the file if streamed)
     n = res.results.sizes["draw"]
     if not quiet:

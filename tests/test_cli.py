@@ -322,3 +322,52 @@ def test_deeply_nested_arrays_are_refused_not_a_recursion_error(tmp_path):
     assert r.exit_code == 2 and "nested more than" in r.stderr and str(p) in r.stderr
     r, p = _validate(tmp_path, GOOD + "\n[x]\n" + "a" + ".a" * 20000 + " = 1\n")
     assert r.exit_code == 2 and "nested more than" in r.stderr
+
+
+SWALLOW = '''
+import os, signal, time
+from simcrm import cli
+
+@cli.main.command("swallow")
+def swallow():
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(2)
+    except KeyboardInterrupt:
+        pass  # as numba's LLVM callbacks do when the signal lands in them
+    raise RuntimeError("no compiled object yet")
+
+cli.main(["swallow"])
+'''
+
+
+def test_an_interrupt_a_library_swallows_still_ends_the_command_as_interrupted():
+    """SIGTERM while numba compiles a kernel: its LLVM layer swallows the interrupt and
+    fails with an error of its own; the analyst still sees one line saying the run was
+    interrupted, not an internal error or a traceback."""
+    p = subprocess.run([sys.executable, "-c", SWALLOW], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr.strip() == "error: interrupted; nothing was written"
+
+
+def test_an_interrupt_python_could_not_raise_is_not_reported_as_a_traceback(capsys):
+    from simcrm import cli
+
+    class Raises:  # an exception in __del__ is one Python cannot raise
+        def __init__(self, e):
+            self.e = e
+
+        def __del__(self):
+            raise self.e
+
+    previous, sys.unraisablehook = sys.unraisablehook, cli._unraisable
+    cli._SIGNALLED.set()
+    try:
+        Raises(KeyboardInterrupt())
+        assert capsys.readouterr().err == ""
+        Raises(ValueError("a real one"))  # still reported
+        assert "a real one" in capsys.readouterr().err
+    finally:
+        cli._SIGNALLED.clear()
+        sys.unraisablehook = previous
