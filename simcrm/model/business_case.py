@@ -266,6 +266,8 @@ def _split(ctx: Context, active: list, built: np.ndarray, keep_lines: bool, brea
     and the rows put back in order.  Each draw's row is computed on its own, so it is
     the row the whole chunk would give."""
     n = ctx.n
+    if np.count_nonzero(built) <= IN_PLACE_SHARE * n:
+        return _split_in_place(ctx, active, built, keep_lines, breakeven, yearly)
     parts = []
     for rows, build in ((np.flatnonzero(built), True), (np.flatnonzero(~built), False)):
         if rows.size == 0:
@@ -278,6 +280,47 @@ def _split(ctx: Context, active: list, built: np.ndarray, keep_lines: bool, brea
         parts.append((rows, met, ln))
     return (_merge(n, [(r, m) for r, m, _ in parts]),
             _merge(n, [(r, ln) for r, _, ln in parts]) if keep_lines else None)
+
+
+IN_PLACE_SHARE = 0.25
+"""Where at most this share of a chunk's draws is built, :func:`_split` evaluates every
+draw as not built where it is (no rows taken: those draws need the plant, the
+financing and the break-even price, the work of a built draw before its price-dependent
+lines) and only the built draws apart (:func:`_split_in_place`)."""
+
+
+def _split_in_place(ctx: Context, active: list, built: np.ndarray, keep_lines: bool,
+                    breakeven: bool, yearly: bool) -> tuple[dict, dict | None]:
+    """:func:`_split` for a chunk in which few draws are built: every draw evaluated as not
+    built (:func:`_not_built`), then the rows of the built draws replaced by their full
+    case, whose break-even price is the one already computed (the same case up to the
+    price-dependent lines).  A name that the built case lacks is zero in its rows, as
+    :func:`_merge` makes it."""
+    metrics, lines = _not_built(ctx, active, keep_lines, breakeven, yearly)
+    rows = np.flatnonzero(built)
+    if rows.size == 0:
+        return metrics, lines
+    met, ln = _business_case(ctx.take(rows), active, keep_lines, False, None, False, yearly)
+    met.pop("breakeven_price")
+    _put_rows(metrics, rows, met, keep=("breakeven_price",))
+    if keep_lines:
+        _put_rows(lines, rows, ln)
+    return metrics, lines
+
+
+def _put_rows(out: dict, rows: np.ndarray, part: dict, keep: tuple = ()) -> None:
+    """Write the arrays of ``part`` into the rows ``rows`` of ``out``, in place; a name
+    of ``out`` that ``part`` lacks (but those in ``keep``) is zero in those rows."""
+    n = next(iter(out.values())).shape[0]
+    for k in out.keys() - part.keys() - set(keep):
+        out[k] = np.array(out[k])  # writable
+        out[k][rows] = 0
+    for k, v in part.items():
+        if k not in out:
+            out[k] = np.zeros((n, *np.shape(v)[1:]), dtype=np.asarray(v).dtype)
+        elif not out[k].flags.writeable:
+            out[k] = np.array(out[k])
+        out[k][rows] = v
 
 
 def _merge(n: int, parts: list) -> dict:
@@ -841,11 +884,17 @@ def fid_state(ctx: Context, case: Case | Plant) -> np.ndarray:
     year], the capex estimate [MEUR] and the product, feedstock, electricity and gas
     prices of the FID year [EUR per unit]; shape (draw, 6)."""
     p = case if isinstance(case, Plant) else case.plant
+    known = p.memo.get("fid_state")
+    if known is not None and known[0] is ctx.prices:  # every option with this plant
+        return known[1]
     rows = np.arange(p.n)
     at = np.clip(np.floor(p.c0).astype(int), 0, p.T - 1)
     cols = [p.c0, p.capex_estimate]
     cols += [ctx.prices[m][rows, at] for m in ("product", "feedstock", "electricity", "gas")]
-    return np.column_stack([np.broadcast_to(c, (p.n,)) for c in cols])
+    state = np.column_stack([np.broadcast_to(c, (p.n,)) for c in cols])
+    state.flags.writeable = False
+    p.memo["fid_state"] = (ctx.prices, state)
+    return state
 
 
 def _unbuilt(case: Case, pd: dict, built: np.ndarray, contingent):

@@ -156,7 +156,8 @@ class RowsOf(MutableMapping):
 class _PlantRows(Plant):
     """The :class:`Plant` of some draws of another: every array of the draws is indexed
     alike when first used (the business case of an option uses some of them), the
-    calendar and escalation (shaped (year,)) are the parent's and the memo starts empty.
+    calendar and escalation (shaped (year,)) are the parent's, the memo starts empty and
+    ``zeros`` is new (not copied).
     """
 
     def __init__(self, parent: Plant, rows: np.ndarray, prices: dict):  # noqa: D107
@@ -164,7 +165,7 @@ class _PlantRows(Plant):
         d["_parent"], d["_rows"] = parent, rows
         d.update(n=len(rows), T=parent.T, calendar=parent.calendar, esc=parent.esc,
                  start=parent.start, prices=prices, memo={},
-                 lines=RowsOf(parent.lines, rows))
+                 lines=RowsOf(parent.lines, rows), zeros=np.zeros((len(rows), parent.T)))
         for f in fields(Plant):  # a field with a default is a class attribute: set now
             if f.name not in d and f.default is not MISSING:
                 self._take(f.name)
