@@ -351,7 +351,9 @@ def _not_built(ctx: Context, active: list, keep_lines: bool, breakeven: bool,
     ncf = p.zeros if dev is None else dev
     built = np.zeros(p.n, bool)
     metrics = _investor_metrics(ctx, case, ncf, breakeven, built)
-    metrics.update(_project_metrics(ctx, {"project_cash_flow": ncf}))
+    # the project's cash flow is the sponsor's: the same NPV and IRR (as
+    # _project_metrics computes them)
+    metrics.update(project_npv=metrics["npv"].copy(), project_irr=metrics["irr"].copy())
     metrics.update(public_metrics(ctx, {}, {}, {}, p.zeros, p.lines["capex"], None,
                                   tuple(lev.name for lev, _ in case.deductions)))
     metrics.update(_delivery(ctx, case, {}, built))
@@ -1010,10 +1012,10 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
     is at the start-of-year timing (a positive factor: the same root)."""
     p, fin = case.plant, case.fin
     sen, pub = fin.senior, fin.public
-    fixed = (p.costs_opex + case.support + p.lines["capex"] + case.grant + sen.draw + pub.draw
-             - case.interest - sen.principal - pub.principal - fin.fee)
-    profit0 = (p.costs_opex + case.support - case.depreciation - case.interest - fin.fee
-               + case.taxable_extra - case.deduction)
+    fixed = _chain(p.costs_opex, case.support, p.lines["capex"], case.grant, sen.draw,
+                   pub.draw, "-", case.interest, sen.principal, pub.principal, fin.fee)
+    profit0 = _chain(p.costs_opex, case.support, "-", case.depreciation, case.interest,
+                     fin.fee, "+", case.taxable_extra, "-", case.deduction)
     # the reference evaluates some rows: each basis carries its row index, for the plant
     # of those rows (a spread floor reads the plant's feedstock)
     index = np.broadcast_to(np.arange(p.n, dtype=float)[:, None], (p.n, p.T))
@@ -1050,6 +1052,25 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
             terms.append(term)
     return ((p.esc, p.production, p.dfac, case.wc_share, fixed, profit0, case.tax_rate,
              case.thr, case.share_above), priced, terms)
+
+
+def _chain(*terms) -> np.ndarray:
+    """``a + b + ... - c - ...`` from left to right (the same bits as the expression),
+    into one new array where the shapes allow: the terms, with ``"+"`` and ``"-"``
+    switching between adding and subtracting the terms that follow."""
+    sign, acc = "+", None
+    for x in terms:
+        if isinstance(x, str):
+            sign = x
+            continue
+        if acc is None:
+            acc = x
+            continue
+        op = np.add if sign == "+" else np.subtract
+        fits = (acc is not terms[0] and isinstance(acc, np.ndarray)
+                and np.broadcast_shapes(acc.shape, np.shape(x)) == acc.shape)
+        acc = op(acc, x, out=acc) if fits else op(acc, x)
+    return acc
 
 
 def _royalty_at_price(case: Case) -> tuple:
