@@ -98,10 +98,13 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
     out = {k: np.full((O, W), np.nan) for k in outputs.STATISTICS}
     n = ds.sizes["draw"]
     for w in range(W):
-        base = np.asarray(get("npv", ib, w))
+        # read once per world and cell: what the statistics read more than once
+        baseline = _Reads(lambda name, w=w: get(name, ib, w), ("npv", "built",
+                                                                "tonnes_by_deadline"))
+        base = baseline("npv")
         for o in range(O):
-            cell = lambda name, o=o, w=w: np.asarray(get(name, o, w))  # noqa: E731
-            for k, v in cell_stats(cell, base, dec, lambda name, w=w: get(name, ib, w)).items():
+            cell = _Reads(lambda name, o=o, w=w: get(name, o, w), ("npv", "built"))
+            for k, v in cell_stats(cell, base, dec, baseline).items():
                 out[k][o, w] = v
     data = {k: (("option", "world"), v, outputs.attrs(k)) for k, v in out.items()}
     coords = {c: ds[c] for c in ("option", "world", "option_label_en", "option_label_nl",
@@ -113,6 +116,22 @@ def summary_from(ds: xr.Dataset, get) -> xr.Dataset:
     sm.attrs["hurdle_irr"] = float(dec["hurdle_irr"])
     sm.attrs["effect"] = effect_name(ds)
     return sm
+
+
+class _Reads:
+    """``get(name)`` as an array, the names ``keep`` read once and kept (a few arrays of
+    one value per draw; the others are read each time, so that a streamed run of
+    millions of draws never holds them all)."""
+
+    def __init__(self, get, keep: tuple):
+        self.get, self.keep, self.kept = get, keep, {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        if name not in self.keep:
+            return np.asarray(self.get(name))
+        if name not in self.kept:
+            self.kept[name] = np.asarray(self.get(name))
+        return self.kept[name]
 
 
 def effect_name(ds: xr.Dataset) -> str:
