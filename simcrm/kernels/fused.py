@@ -303,7 +303,8 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
     :func:`simcrm.model.business_case._settle_numpy` in the same order (so the same
     bits) for a plant without an interest limit or untaxed support.  ``sustaining`` is
     the sustaining capex and ``alive`` the mask of the years up to the sponsor's walking
-    away (1.0) and after (0.0), each an array of shape (draw, 0) where there is none;
+    away (1.0) and after (0.0); these two, ``taxable_extra`` and ``deduction`` are arrays
+    of shape (draw, 0) where there are none (0.0, the same bits);
     ``unlevered`` computes the tax without loans for the project's cash flow of the draws
     with any interest or fee (else it is the project's cash flow).  Money in MEUR/yr,
     ``wc_share`` and ``rate`` (draw,).
@@ -339,12 +340,14 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
             prev = wc
             e = ebitda[i, t]
             walk = alive.shape[1] == T
+            extra = taxable_extra[i, t] if taxable_extra.shape[1] == T else 0.0
+            ded = deduction[i, t] if deduction.shape[1] == T else 0.0
             if walk:
                 a = alive[i, t]
-                y = (e - dep[i, t] * a - (interest[i, t] + fee[i, t]) * a) + taxable_extra[i, t]
+                y = (e - dep[i, t] * a - (interest[i, t] + fee[i, t]) * a) + extra
             else:
-                y = (e - dep[i, t] - (interest[i, t] + fee[i, t])) + taxable_extra[i, t]
-            tx, pool = _tax_row(y - deduction[i, t], r, thr, share_above, pool)
+                y = (e - dep[i, t] - (interest[i, t] + fee[i, t])) + extra
+            tx, pool = _tax_row(y - ded, r, thr, share_above, pool)
             cf = e - tx
             pj = e + capex[i, t] + grant[i, t] + d - tx
             if sustaining.shape[1] == T:
@@ -355,7 +358,7 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
                 fc = interest[i, t] + fee[i, t]
                 if walk:
                     fc = fc * alive[i, t]
-                t2, pool2 = _tax_row(y + fc - deduction[i, t], r, thr, share_above, pool2)
+                t2, pool2 = _tax_row(y + fc - ded, r, thr, share_above, pool2)
                 u = pj + tx - t2
             dwc[i, t] = d
             profit[i, t] = y

@@ -776,17 +776,25 @@ def _settle_fused(case: Case, out: dict, ebitda: np.ndarray, alive) -> tuple:
     support)."""
     p, fin = case.plant, case.fin
     n, T = ebitda.shape
-    full = lambda x: (np.zeros((n, T)) if np.ndim(x) == 0  # noqa: E731
-                      else np.ascontiguousarray(np.broadcast_to(x, (n, T)), dtype=float))
-    sus = out.get("sustaining_capex")
+    none = np.zeros((n, 0))
+
+    def full(x):
+        if isinstance(x, np.ndarray) and x.shape == (n, T) and x.dtype == float \
+                and x.flags.c_contiguous:
+            return x
+        return (np.zeros((n, T)) if np.ndim(x) == 0
+                else np.ascontiguousarray(np.broadcast_to(x, (n, T)), dtype=float))
+
+    def or_none(x):  # a line that is 0.0 is passed as none, shaped (draw, 0)
+        return none if x is None or (np.ndim(x) == 0 and x == 0.0) else full(x)
+
     dwc, profit, tax, cfads, project, unlev, equity = fused.settle_rows(
         full(out["revenue"]), np.ascontiguousarray(case.wc_share[:, 0], dtype=float),
         full(ebitda), full(case.depreciation), full(case.interest), full(fin.fee),
-        full(case.taxable_extra), full(case.deduction), full(p.lines["capex"]),
+        or_none(case.taxable_extra), or_none(case.deduction), full(p.lines["capex"]),
         full(case.grant), full(fin.senior.draw), full(fin.public.draw),
         full(fin.senior.principal), full(fin.public.principal),
-        np.zeros((n, 0)) if sus is None else full(sus),
-        np.zeros((n, 0)) if alive is None else full(alive),
+        or_none(out.get("sustaining_capex")), or_none(alive),
         np.ascontiguousarray(case.tax_rate, dtype=float), case.thr, case.share_above,
         bool(np.any(case.interest) or np.any(fin.fee)))
     out["working_capital"], out["tax"], out["project_cash_flow"] = dwc, -tax, unlev
