@@ -182,7 +182,7 @@ class WorldDraws:
 
 
 def world_inputs(sc: Scenario, world: str, u: np.ndarray, keys: list[str],
-                 overrides: dict | None = None) -> dict:
+                 overrides: dict | None = None, memo: dict | None = None) -> dict:
     """Inputs of a world: distributions mapped from the uniforms ``u``, fixed values as is.
 
     Parameters
@@ -195,19 +195,30 @@ def world_inputs(sc: Scenario, world: str, u: np.ndarray, keys: list[str],
         The uncertain inputs (columns of ``u``).
     overrides : dict, optional
         Dotted key -> value that replaces the world's input (after sampling).
+    memo : dict, optional
+        Shared by the worlds evaluated on these ``u`` (:attr:`BlockDraws.memo`): the
+        values of a distribution on a column are computed once for every world that
+        has that distribution there, up to its :meth:`~Dist.shift` (most worlds change
+        a few inputs only).
 
     Returns
     -------
     dict
-        Dotted key -> float or ndarray, shape (draw,), in registry units.
+        Dotted key -> float or ndarray, shape (draw,), in registry units; each world
+        gets arrays of its own.
     """
+    memo = {} if memo is None else memo
     out = {}
     for k, v in sc.worlds[world].inputs.items():
         if isinstance(v, Dist):
+            j = keys.index(k)
+            tag = ("ppf", j, v.shape_key)
+            if tag not in memo:
+                memo[tag] = v.unshifted_ppf(u[:, j])
             # a distribution may put up to 0.1 % of its mass outside the allowed range
             # (checked at validation); those rare draws are held at the range's edge
             p = INPUTS[k]
-            out[k] = np.clip(v.ppf(u[:, keys.index(k)]), p.lo, p.hi)
+            out[k] = np.clip(v.shift(memo[tag]), p.lo, p.hi)
         else:
             out[k] = v
     out.update(overrides or {})
@@ -292,7 +303,7 @@ def world_draws(sc: Scenario, world: str, rd: BlockDraws,
     -------
     WorldDraws
     """
-    inp = world_inputs(sc, world, rd.u, sc.uncertain_keys, overrides)
+    inp = world_inputs(sc, world, rd.u, sc.uncertain_keys, overrides, rd.memo)
     prices = world_prices(sc, inp, rd.z, rd.jumps)
     appeal = (rd.appeal < np.asarray(inp["permitting.appeal_prob"])).astype(float)
     return WorldDraws(inp, prices, appeal, rd.events, _product_stress(inp, rd.jumps))

@@ -58,6 +58,12 @@ class BlockDraws:
         ``name -> ndarray (draw,)`` of uniforms for the events of development
         (:data:`EVENTS`: a refusal of the permit, the market window closing); empty
         where a caller (a design, the base case) has none: then no such event happens.
+    memo : dict
+        What the worlds evaluated on these numbers share, filled by the first world
+        that needs it (:func:`simcrm.engine.evaluate.world_draws`): the values of an
+        input's distribution, the correlated shocks and market paths.  Keyed by
+        content, so a world that changes an input recomputes what depends on it.  The
+        arrays above must not change once it holds something.
     """
 
     u: np.ndarray
@@ -65,6 +71,7 @@ class BlockDraws:
     jumps: dict
     appeal: np.ndarray
     events: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 EVENTS = ("refusal", "window")
