@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcrm.engine.sampling import BLOCK, BlockDraws, concat, sample_block
+from simcrm.engine.sampling import BLOCK, BlockDraws, sample_blocks
 from simcrm.kernels.decision import fit_value
 from simcrm.kernels.markets import price_path
 from simcrm.model.business_case import Context, business_case
@@ -134,10 +134,9 @@ def random_numbers(sc: Scenario, start: int, stop: int) -> BlockDraws:
     chol, cidx = copula(sc, keys)
     streams = jump_streams(sc)
     b0, b1 = start // BLOCK, math.ceil(stop / BLOCK)
-    blocks = [sample_block(int(st["simulation.seed"]), b, keys,
-                           int(st["simulation.horizon_years"]), MARKETS, streams,
-                           st["simulation.sampler"], chol, cidx) for b in range(b0, b1)]
-    rd = concat(blocks, (b1 - b0) * BLOCK)
+    rd = sample_blocks(int(st["simulation.seed"]), range(b0, b1), keys,
+                       int(st["simulation.horizon_years"]), MARKETS, streams,
+                       st["simulation.sampler"], chol, cidx)
     sl = slice(start - b0 * BLOCK, stop - b0 * BLOCK)
     return BlockDraws(rd.u[sl], rd.z[sl], {k: v[sl] for k, v in rd.jumps.items()},
                       rd.appeal[sl], {k: v[sl] for k, v in rd.events.items()})
