@@ -1,5 +1,7 @@
 """Engine: reproducibility, sampling accuracy, the audit trail and per-draw properties."""
 
+from dataclasses import replace
+
 import numpy as np
 import numpy_financial as npf
 import pytest
@@ -7,8 +9,16 @@ import xarray as xr
 from scipy import stats
 
 import simcrm
-from simcrm.bench import irr_share, single_draw_seconds
-from simcrm.engine.evaluate import base_case, base_draws, evaluate, evaluate_chunk
+from simcrm.bench import BENCHMARK, irr_share, single_draw_seconds
+from simcrm.engine.evaluate import (
+    base_case,
+    base_draws,
+    evaluate,
+    evaluate_chunk,
+    random_numbers,
+    world_draws,
+)
+from simcrm.engine.sampling import BLOCK, EVENTS, concat, sample_block, sample_blocks
 from simcrm.kernels import finance
 from simcrm.kernels.finance import discount_factors
 from simcrm.model import business_case
@@ -260,6 +270,42 @@ def test_the_run_is_the_evaluator_chunk_by_chunk(small_path):
         np.testing.assert_array_equal(res[k].values[..., 1024:], part["metrics"][k])
     for k in part["inputs"]:
         np.testing.assert_array_equal(res[input_variable(k)].values[:, 1024:], part["inputs"][k])
+
+
+def test_worlds_of_a_slice_share_what_they_have_in_common_to_the_bit():
+    # the worlds evaluated on one slice's numbers share a distribution's values, a
+    # market path and the jump years through the slice's memo: each world gets what it
+    # would get alone, and a world's own inputs stay its own
+    sc = simcrm.load_scenario(BENCHMARK)
+    rd = random_numbers(sc, 1000, 3100)
+    together = {w: world_draws(sc, w, rd) for w in sc.worlds}
+    assert rd.memo
+    for w, wd in together.items():
+        alone = world_draws(sc, w, replace(rd, memo={}))
+        for k, v in alone.inputs.items():
+            assert np.asarray(wd.inputs[k]).tobytes() == np.asarray(v).tobytes(), (w, k)
+        for m, v in alone.prices.items():
+            assert wd.prices[m].tobytes() == v.tobytes(), (w, m)
+            assert not wd.prices[m].flags.writeable
+        assert wd.stress.tobytes() == alone.stress.tobytes()
+    base, high = together["base"], together["high-energy"]
+    assert base.prices["product"] is high.prices["product"]  # same product market
+    assert base.prices["gas"] is not high.prices["gas"]  # gas starts higher
+    assert base.inputs["plant.capex_meur"] is not high.inputs["plant.capex_meur"]
+
+
+def test_blocks_are_drawn_into_one_array_as_joined_one_by_one():
+    keys, markets, streams = ["a", "b", "c"], ("x", "y"), [("x", "crash"), ("y", "spike")]
+    chol = np.linalg.cholesky(np.array([[1.0, 0.6], [0.6, 1.0]]))
+    for sampler in ("random", "lhs", "sobol"):
+        joined = sample_blocks(3, range(2, 5), keys, 7, markets, streams, sampler, chol, [0, 2])
+        one_by_one = concat([sample_block(3, b, keys, 7, markets, streams, sampler, chol, [0, 2])
+                             for b in range(2, 5)], 3 * BLOCK)
+        for a, b in ((joined.u, one_by_one.u), (joined.z, one_by_one.z),
+                     (joined.appeal, one_by_one.appeal),
+                     *((joined.jumps[k], one_by_one.jumps[k]) for k in streams),
+                     *((joined.events[k], one_by_one.events[k]) for k in EVENTS)):
+            assert a.tobytes() == b.tobytes(), sampler
 
 
 def test_base_case_is_one_draw_of_the_evaluator(small_path):

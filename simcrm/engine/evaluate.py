@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simcrm.engine.sampling import BLOCK, BlockDraws, concat, sample_block
+from simcrm.engine.sampling import BLOCK, BlockDraws, sample_blocks
 from simcrm.kernels.decision import fit_value
 from simcrm.kernels.markets import price_path
 from simcrm.model.business_case import Context, business_case
@@ -134,10 +134,9 @@ def random_numbers(sc: Scenario, start: int, stop: int) -> BlockDraws:
     chol, cidx = copula(sc, keys)
     streams = jump_streams(sc)
     b0, b1 = start // BLOCK, math.ceil(stop / BLOCK)
-    blocks = [sample_block(int(st["simulation.seed"]), b, keys,
-                           int(st["simulation.horizon_years"]), MARKETS, streams,
-                           st["simulation.sampler"], chol, cidx) for b in range(b0, b1)]
-    rd = concat(blocks, (b1 - b0) * BLOCK)
+    rd = sample_blocks(int(st["simulation.seed"]), range(b0, b1), keys,
+                       int(st["simulation.horizon_years"]), MARKETS, streams,
+                       st["simulation.sampler"], chol, cidx)
     sl = slice(start - b0 * BLOCK, stop - b0 * BLOCK)
     return BlockDraws(rd.u[sl], rd.z[sl], {k: v[sl] for k, v in rd.jumps.items()},
                       rd.appeal[sl], {k: v[sl] for k, v in rd.events.items()})
@@ -182,7 +181,7 @@ class WorldDraws:
 
 
 def world_inputs(sc: Scenario, world: str, u: np.ndarray, keys: list[str],
-                 overrides: dict | None = None) -> dict:
+                 overrides: dict | None = None, memo: dict | None = None) -> dict:
     """Inputs of a world: distributions mapped from the uniforms ``u``, fixed values as is.
 
     Parameters
@@ -195,19 +194,30 @@ def world_inputs(sc: Scenario, world: str, u: np.ndarray, keys: list[str],
         The uncertain inputs (columns of ``u``).
     overrides : dict, optional
         Dotted key -> value that replaces the world's input (after sampling).
+    memo : dict, optional
+        Shared by the worlds evaluated on these ``u`` (:attr:`BlockDraws.memo`): the
+        values of a distribution on a column are computed once for every world that
+        has that distribution there, up to its :meth:`~Dist.shift` (most worlds change
+        a few inputs only).
 
     Returns
     -------
     dict
-        Dotted key -> float or ndarray, shape (draw,), in registry units.
+        Dotted key -> float or ndarray, shape (draw,), in registry units; each world
+        gets arrays of its own.
     """
+    memo = {} if memo is None else memo
     out = {}
     for k, v in sc.worlds[world].inputs.items():
         if isinstance(v, Dist):
+            j = keys.index(k)
+            tag = ("ppf", j, v.shape_key)
+            if tag not in memo:
+                memo[tag] = v.unshifted_ppf(u[:, j])
             # a distribution may put up to 0.1 % of its mass outside the allowed range
             # (checked at validation); those rare draws are held at the range's edge
             p = INPUTS[k]
-            out[k] = np.clip(v.ppf(u[:, keys.index(k)]), p.lo, p.hi)
+            out[k] = np.clip(v.shift(memo[tag]), p.lo, p.hi)
         else:
             out[k] = v
     out.update(overrides or {})
@@ -221,7 +231,13 @@ def _market_cholesky(inp: dict) -> np.ndarray | None:
     return np.linalg.cholesky(correlation_matrix(pairs, list(MARKETS), rank=False))
 
 
-def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict) -> dict:
+PATH_INPUTS = ("start", "long_run", "reversion", "volatility", "crash_prob", "crash_size",
+               "spike_prob", "spike_size")
+"""The inputs of a market (``markets.<market>.<name>``) that its path depends on."""
+
+
+def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict,
+                 memo: dict | None = None) -> dict:
     """Market paths of a world.
 
     Parameters
@@ -236,16 +252,22 @@ def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict) -> dict:
     jumps : dict
         ``(source market, kind)`` -> uniforms, shape (draw, year); a missing stream
         means no jumps of that kind.
+    memo : dict, optional
+        Shared by the worlds evaluated on these ``z`` and ``jumps``
+        (:attr:`BlockDraws.memo`): a market path is computed once for every world
+        with the same correlations, inputs of the market (:data:`PATH_INPUTS`, to the
+        bit), escalation and deck, as are the correlated shocks (most worlds change
+        a few markets only).
 
     Returns
     -------
     dict
-        Market -> ndarray, shape (draw, year) [EUR per market unit].
+        Market -> ndarray, shape (draw, year) [EUR per market unit]; not to be
+        changed in place (another world may hold the same array).
     """
     T = z.shape[1]
+    memo = {} if memo is None else memo
     chol = _market_cholesky(inp)
-    if chol is not None:
-        z = z @ chol.T
     nominal = sc.settings["scenario.terms"] == "nominal"
     esc = (1.0 + inp["finance.inflation"]) ** np.arange(T) if nominal else None
     prices = {}
@@ -253,15 +275,52 @@ def world_prices(sc: Scenario, inp: dict, z: np.ndarray, jumps: dict) -> dict:
         p = lambda k, m=m: inp[f"markets.{m}.{k}"]  # noqa: E731
         # a market whose jumps go with the product's uses the product's event uniforms
         src = jump_source(inp, m)
-        crash = jumps.get((src, "crash"))
-        spike = jumps.get((src, "spike"))
-        prices[m] = price_path(
-            z[:, :, i], p("start"), p("long_run"), p("reversion"), p("volatility"),
-            crash=None if crash is None else crash < np.asarray(p("crash_prob"))[..., None],
-            crash_size=p("crash_size"),
-            spike=None if spike is None else spike < np.asarray(p("spike_prob"))[..., None],
-            spike_size=p("spike_size"), escalation=esc, deck=_deck(sc, inp, m, T))
+        deck = _deck(sc, inp, m, T)
+        tag = ("path", i, _bits(chol), src, _bits(esc), _bits(deck),
+               *(_bits(p(k)) for k in PATH_INPUTS))
+        if tag not in memo:
+            memo[tag] = price_path(
+                _shocks(z, chol, memo)[:, :, i], p("start"), p("long_run"), p("reversion"),
+                p("volatility"), crash=_hits(jumps, src, "crash", p("crash_prob"), memo),
+                crash_size=p("crash_size"),
+                spike=_hits(jumps, src, "spike", p("spike_prob"), memo),
+                spike_size=p("spike_size"), escalation=esc, deck=deck)
+            memo[tag].flags.writeable = False
+        prices[m] = memo[tag]
     return prices
+
+
+def _bits(v) -> tuple | None:
+    """Hashable identity of a number or array of numbers to the bit (None for None)."""
+    if v is None:
+        return None
+    a = np.asarray(v, dtype=float)
+    return a.shape, a.tobytes()
+
+
+def _shocks(z: np.ndarray, chol: np.ndarray | None, memo: dict) -> np.ndarray:
+    """The shocks ``z`` correlated by the lower Cholesky factor ``chol`` (``z`` itself
+    without one), shape (draw, year, market); memoised in ``memo`` by ``chol``."""
+    if chol is None:
+        return z
+    tag = ("shocks", _bits(chol))
+    if tag not in memo:
+        memo[tag] = z @ chol.T
+    return memo[tag]
+
+
+def _hits(jumps: dict, src: str, kind: str, prob, memo: dict) -> np.ndarray | None:
+    """Years with a jump of ``kind`` of the market whose event uniforms are ``src``'s at
+    the probability ``prob`` (float or ndarray, shape (draw,)) [bool], shape
+    (draw, year), or None without that stream; memoised in ``memo``."""
+    u = jumps.get((src, kind))
+    if u is None:
+        return None
+    tag = ("hits", src, kind, _bits(prob))
+    if tag not in memo:
+        memo[tag] = u < np.asarray(prob)[..., None]
+        memo[tag].flags.writeable = False
+    return memo[tag]
 
 
 def _deck(sc: Scenario, inp: dict, market: str, T: int) -> np.ndarray | None:
@@ -292,19 +351,21 @@ def world_draws(sc: Scenario, world: str, rd: BlockDraws,
     -------
     WorldDraws
     """
-    inp = world_inputs(sc, world, rd.u, sc.uncertain_keys, overrides)
-    prices = world_prices(sc, inp, rd.z, rd.jumps)
+    inp = world_inputs(sc, world, rd.u, sc.uncertain_keys, overrides, rd.memo)
+    prices = world_prices(sc, inp, rd.z, rd.jumps, rd.memo)
     appeal = (rd.appeal < np.asarray(inp["permitting.appeal_prob"])).astype(float)
-    return WorldDraws(inp, prices, appeal, rd.events, _product_stress(inp, rd.jumps))
+    return WorldDraws(inp, prices, appeal, rd.events,
+                      _product_stress(inp, rd.jumps, rd.memo))
 
 
-def _product_stress(inp: dict, jumps: dict) -> np.ndarray | None:
-    """Years with a crash or spike of the product price [bool], or None without jumps."""
+def _product_stress(inp: dict, jumps: dict, memo: dict | None = None) -> np.ndarray | None:
+    """Years with a crash or spike of the product price [bool], or None without jumps;
+    the jump years come from ``memo`` where :func:`world_prices` left them."""
+    memo = {} if memo is None else memo
     out = None
     for kind in JUMP_KINDS:
-        u = jumps.get(("product", kind))
-        if u is not None:
-            hit = u < np.asarray(inp[f"markets.product.{kind}_prob"])[..., None]
+        hit = _hits(jumps, "product", kind, inp[f"markets.product.{kind}_prob"], memo)
+        if hit is not None:
             out = hit if out is None else out | hit
     return out
 

@@ -58,6 +58,12 @@ class BlockDraws:
         ``name -> ndarray (draw,)`` of uniforms for the events of development
         (:data:`EVENTS`: a refusal of the permit, the market window closing); empty
         where a caller (a design, the base case) has none: then no such event happens.
+    memo : dict
+        What the worlds evaluated on these numbers share, filled by the first world
+        that needs it (:func:`simcrm.engine.evaluate.world_draws`): the values of an
+        input's distribution, the correlated shocks and market paths.  Keyed by
+        content, so a world that changes an input recomputes what depends on it.  The
+        arrays above must not change once it holds something.
     """
 
     u: np.ndarray
@@ -65,6 +71,7 @@ class BlockDraws:
     jumps: dict
     appeal: np.ndarray
     events: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 EVENTS = ("refusal", "window")
@@ -92,14 +99,44 @@ def sample_block(seed: int, block: int, keys: list[str], n_years: int, markets: 
         Lower Cholesky factor of the normal-score correlation of the inputs in
         ``copula_idx``.
     """
+    return sample_blocks(seed, range(block, block + 1), keys, n_years, markets, jump_streams,
+                         sampler, copula, copula_idx)
+
+
+def sample_blocks(seed: int, blocks: range, keys: list[str], n_years: int,
+                  markets: tuple[str, ...], jump_streams: list[tuple[str, str]],
+                  sampler: str = "random", copula: np.ndarray | None = None,
+                  copula_idx: list[int] | None = None) -> BlockDraws:
+    """Random numbers of the consecutive blocks ``blocks``, one after the other.
+
+    The same numbers as :func:`concat` of :func:`sample_block` of each block (the
+    parameters are the same), drawn straight into the joined arrays: no copies.
+    """
+    n = len(blocks) * BLOCK
+    out = BlockDraws(np.empty((n, len(keys))), np.empty((n, n_years, len(markets))),
+                     {s: np.empty((n, n_years)) for s in jump_streams}, np.empty(n),
+                     {e: np.empty(n) for e in EVENTS})
+    for i, block in enumerate(blocks):
+        rows = slice(i * BLOCK, (i + 1) * BLOCK)
+        _fill_block(seed, block, keys, sampler, copula, copula_idx,
+                    BlockDraws(out.u[rows], out.z[rows], {s: v[rows] for s, v in out.jumps.items()},
+                               out.appeal[rows], {e: v[rows] for e, v in out.events.items()}))
+    return out
+
+
+def _fill_block(seed: int, block: int, keys: list[str], sampler: str,
+                copula: np.ndarray | None, copula_idx: list[int] | None,
+                out: BlockDraws) -> None:
+    """Draw the numbers of block ``block`` into ``out`` (views of :data:`BLOCK` draws), in
+    place; the parameters are those of :func:`sample_block`."""
     d = len(keys)
+    u = out.u
     if sampler == "sobol" and d:
         eng = qmc.Sobol(d, scramble=True, rng=_stream(seed, _SOBOL))
         if block:
             eng.fast_forward(block * BLOCK)
-        u = eng.random(BLOCK)
+        u[:] = eng.random(BLOCK)
     else:
-        u = np.empty((BLOCK, d))
         for j, k in enumerate(keys):
             g = _stream(seed, block, _INPUTS, key_id(k))
             if sampler == "lhs":
@@ -111,13 +148,13 @@ def sample_block(seed: int, block: int, keys: list[str], n_years: int, markets: 
     if copula is not None and copula_idx:
         zs = special.ndtri(u[:, copula_idx]) @ copula.T
         u[:, copula_idx] = special.ndtr(zs)
-    z = _stream(seed, block, _MARKET).standard_normal((BLOCK, n_years, len(markets)))
-    jumps = {(m, kind): _stream(seed, block, _JUMP, key_id(m), key_id(kind)).random(
-        (BLOCK, n_years)) for m, kind in jump_streams}
-    appeal = _stream(seed, block, _EVENT).random(BLOCK)
+    _stream(seed, block, _MARKET).standard_normal(out=out.z)
+    for (m, kind), v in out.jumps.items():
+        _stream(seed, block, _JUMP, key_id(m), key_id(kind)).random(out=v)
+    _stream(seed, block, _EVENT).random(out=out.appeal)
     # each event its own child stream, so the numbers drawn before these existed are unchanged
-    events = {e: _stream(seed, block, _EVENT, key_id(e)).random(BLOCK) for e in EVENTS}
-    return BlockDraws(u, z, jumps, appeal, events)
+    for e, v in out.events.items():
+        _stream(seed, block, _EVENT, key_id(e)).random(out=v)
 
 
 def concat(blocks: list[BlockDraws], n: int) -> BlockDraws:

@@ -22,7 +22,14 @@ Finance 52(3), 923–973 (one-factor mean-reverting log price).
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
+
+from simcrm.kernels.compiled import _JIT
+
+_NO_JUMPS = np.zeros((0, 0), bool)
+"""The jump years of a path without jumps of a kind (:func:`_log_gaps`)."""
+_NO_JUMPS.flags.writeable = False
 
 
 def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size=1.0,
@@ -68,17 +75,38 @@ def price_path(z, start, long_run, reversion, volatility, crash=None, crash_size
                                       / np.where(live, long_run, 1.0)), 0.0)
     lc = np.log(np.broadcast_to(np.asarray(crash_size, float), (n,)))
     ls = np.log(np.broadcast_to(np.asarray(spike_size, float), (n,)))
-    out = np.empty((n, T))
-    out[:, 0] = d
-    for t in range(1, T):
-        d = keep * d + vol * z[:, t]
-        if crash is not None:
-            d = d + np.where(crash[:, t], lc, 0.0)
-        if spike is not None:
-            d = d + np.where(spike[:, t], ls, 0.0)
-        out[:, t] = d
+    out = _log_gaps(d, keep, np.ascontiguousarray(vol), z, _NO_JUMPS if crash is None else crash,
+                    lc, _NO_JUMPS if spike is None else spike, ls)
     level = long_run[:, None] if deck is None else np.asarray(deck, float)[None, :]
-    prices = np.where(live[:, None], level * np.exp(out), 0.0)
+    prices = np.exp(out, out=out)
+    prices *= level
+    prices[~live] = 0.0
     if escalation is not None:
         prices *= escalation
     return prices
+
+
+@nb.njit(**_JIT)
+def _log_gaps(d0, keep, vol, z, crash, lc, spike, ls):
+    """The log gaps ``d_t`` of the paths (the recursion of the module docstring), shape
+    (draw, year), from ``d_0`` = ``d0``, shape (draw,).
+
+    Each draw's row on its own, in the order of operations of the numpy recursion
+    ``d = keep * d + vol * z[:, t]``, ``d = d + where(crash[:, t], lc, 0)``, ``d = d +
+    where(spike[:, t], ls, 0)``, so the gaps are the same to the bit.  ``crash`` and
+    ``spike`` are bool, shape (draw, year), or shape (0, 0) for no jumps of the kind.
+    """
+    n, T = z.shape
+    has_crash, has_spike = crash.shape[0] > 0, spike.shape[0] > 0
+    out = np.empty((n, T))
+    for r in range(n):
+        d = d0[r]
+        out[r, 0] = d
+        for t in range(1, T):
+            d = keep[r] * d + vol[r] * z[r, t]
+            if has_crash:
+                d = d + (lc[r] if crash[r, t] else 0.0)
+            if has_spike:
+                d = d + (ls[r] if spike[r, t] else 0.0)
+            out[r, t] = d
+    return out

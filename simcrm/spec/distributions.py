@@ -209,10 +209,31 @@ class Dist:
         (for ``times`` ≥ 0), which keeps rank correlations and common random numbers
         intact.
         """
-        x = self._ppf(u)
+        return self.shift(self._ppf(u))
+
+    def unshifted_ppf(self, u: np.ndarray) -> np.ndarray:
+        """:meth:`ppf` before :meth:`shift`: the same for every distribution with the
+        same :attr:`shape_key`."""
+        return self._ppf(u)
+
+    def shift(self, x: np.ndarray) -> np.ndarray:
+        """Values ``x`` of the unshifted distribution (:attr:`shape_key`) multiplied by
+        ``times`` and shifted by ``plus``, as :meth:`ppf` does: ``x`` itself when both
+        are neutral."""
         if self.times != 1.0 or self.plus != 0.0:
             x = x * self.times + self.plus
         return x
+
+    @property
+    def shape_key(self) -> tuple[str, str]:
+        """Hashable identity of the unshifted distribution (its name and numbers).
+
+        Distributions with equal keys map the same uniforms to the same values before
+        :meth:`shift`, to the bit, so those values can be computed once and shared
+        (:func:`simcrm.engine.evaluate.world_inputs` does so across worlds).
+        """
+        # repr is exact for floats and tells -0.0 from 0.0, which == does not
+        return self.name, repr(sorted(self.args.items()))
 
     def _ppf(self, u: np.ndarray) -> np.ndarray:
         a, n = self.args, self.name
