@@ -128,6 +128,81 @@ def _npv_plain(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_
 
 
 @nb.njit(**_JIT)
+def _solve_row(u, d, fx, p0r, wc, r, thr, share_above, lc, iters, tw, ta, tb, two, i):
+    """Break-even price of one row (:func:`breakeven_rows`): ``u``, ``d``, ``fx`` and
+    ``p0r`` the row's unit revenue, discount factors, fixed and profit lines (year,),
+    ``wc``, ``r`` and ``lc`` its working-capital share, tax rate and levelised cost;
+    the terms of row ``i``."""
+    T = u.shape[0]
+    K = tw.shape[0]
+    produces = False
+    nonneg = share_above >= 0.0  # as _npv_at's derivative takes
+    pv_u = 0.0
+    pv_w = 0.0
+    pv_f = 0.0
+    for t in range(T):
+        if u[t] > 0.0:
+            produces = True
+        elif not u[t] >= 0.0:
+            nonneg = False
+        w = (d[t + 1] - d[t]) if t + 1 < T else 0.0
+        pv_u += u[t] * d[t]
+        pv_w += u[t] * w
+        pv_f += fx[t] * d[t]
+    if not produces:
+        return math.nan
+    slope = pv_u + wc * pv_w
+    finite = math.isfinite(lc)
+    # Newton, safeguarded by the bracket [lo, hi] of the points seen so far
+    p = lc if finite else 0.0
+    lo = -math.inf
+    hi = math.inf
+    for _ in range(iters if nonneg else 0):
+        if K == 0:
+            f, g = _npv_plain(p, u, d, p0r, pv_f, slope, r, thr, share_above)
+        else:
+            f, g = _npv_at(p, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
+                           two, i)
+        if f == 0.0:
+            return p
+        if f < 0.0:
+            lo = max(lo, p)
+        elif f > 0.0:
+            hi = min(hi, p)
+        else:
+            break  # NaN
+        if not (g > 0.0 and math.isfinite(g)):
+            break
+        p2 = p - f / g
+        if not math.isfinite(p2):
+            break
+        p2 = max(p2, 0.0)
+        if abs(p2 - p) <= 1e-9 * max(abs(p), 1.0):
+            return p2
+        if not (lo < p2 < hi):
+            break
+        p = p2
+    # fallback: the secant method of the reference
+    p0 = lc if finite else 0.0
+    f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb, two, i)[0]
+    p1 = lc * 1.25 + 1.0 if finite else 1000.0
+    f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb, two, i)[0]
+    for _ in range(iters):
+        if f1 != f0:
+            p2 = p1 - f1 * (p1 - p0) / (f1 - f0)
+        else:
+            p2 = p1
+        p2 = max(p2, 0.0) if math.isfinite(p2) else p1
+        small = abs(p2 - p1) <= 1e-9 * max(abs(p1), 1.0)
+        p0, f0 = p1, f1
+        p1 = p2
+        if small:
+            break
+        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb, two, i)[0]
+    return p1
+
+
+@nb.njit(**_JIT)
 def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_above, lcop,
                    iters, tw, ta, tb, two):
     """Break-even flat product price of each row [EUR/t], as
@@ -177,89 +252,104 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
     ndarray, shape (draw,)
         Break-even price [EUR/t]; NaN where the plant never produces.
     """
-    n, T = unit_rev.shape
-    K = tw.shape[0]
+    n = unit_rev.shape[0]
     out = np.empty(n)
     for i in range(n):
-        u, d, p0r = unit_rev[i], dfac[i], profit0[i]
-        produces = False
-        nonneg = share_above >= 0.0  # as _npv_at's derivative takes
-        pv_u = 0.0
-        pv_w = 0.0
-        pv_f = 0.0
-        for t in range(T):
-            if u[t] > 0.0:
-                produces = True
-            elif not u[t] >= 0.0:
-                nonneg = False
-            w = (d[t + 1] - d[t]) if t + 1 < T else 0.0
-            pv_u += u[t] * d[t]
-            pv_w += u[t] * w
-            pv_f += fixed[i, t] * d[t]
-        if not produces:
-            out[i] = math.nan
-            continue
-        slope = pv_u + wc_share[i] * pv_w
-        r = rate[i]
-        finite = math.isfinite(lcop[i])
-        # Newton, safeguarded by the bracket [lo, hi] of the points seen so far
-        p = lcop[i] if finite else 0.0
-        lo = -math.inf
-        hi = math.inf
-        converged = False
-        for _ in range(iters if nonneg else 0):
-            if K == 0:
-                f, g = _npv_plain(p, u, d, p0r, pv_f, slope, r, thr, share_above)
-            else:
-                f, g = _npv_at(p, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
-                               two, i)
-            if f == 0.0:
-                converged = True
-                break
-            if f < 0.0:
-                lo = max(lo, p)
-            elif f > 0.0:
-                hi = min(hi, p)
-            else:
-                break  # NaN
-            if not (g > 0.0 and math.isfinite(g)):
-                break
-            p2 = p - f / g
-            if not math.isfinite(p2):
-                break
-            p2 = max(p2, 0.0)
-            if abs(p2 - p) <= 1e-9 * max(abs(p), 1.0):
-                p = p2
-                converged = True
-                break
-            if not (lo < p2 < hi):
-                break
-            p = p2
-        if converged:
-            out[i] = p
-            continue
-        # fallback: the secant method of the reference
-        p0 = lcop[i] if finite else 0.0
-        f0 = _npv_at(p0, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
-                     two, i)[0]
-        p1 = lcop[i] * 1.25 + 1.0 if finite else 1000.0
-        f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
-                     two, i)[0]
-        for _ in range(iters):
-            if f1 != f0:
-                p2 = p1 - f1 * (p1 - p0) / (f1 - f0)
-            else:
-                p2 = p1
-            p2 = max(p2, 0.0) if math.isfinite(p2) else p1
-            small = abs(p2 - p1) <= 1e-9 * max(abs(p1), 1.0)
-            p0, f0 = p1, f1
-            p1 = p2
-            if small:
-                break
-            f1 = _npv_at(p1, u, d, p0r, pv_f, slope, r, thr, share_above, tw, ta, tb,
-                         two, i)[0]
-        out[i] = p1
+        out[i] = _solve_row(unit_rev[i], dfac[i], fixed[i], profit0[i], wc_share[i], rate[i],
+                            thr, share_above, lcop[i], iters, tw, ta, tb, two, i)
     return out
+
+
+@nb.njit(**_JIT)
+def _chain_row(parts, signs, i, out):
+    """Row ``i`` of the signed sum of ``parts`` (each (draw, year), or (draw, 0) for
+    none: 0.0) into ``out``, from left to right as :func:`_chain` adds them."""
+    T = out.shape[0]
+    x = parts[0]
+    for t in range(T):
+        out[t] = x[i, t] if x.shape[1] == T else 0.0
+    for k in range(1, len(parts)):
+        x = parts[k]
+        if x.shape[1] != T:
+            v = 0.0
+            for t in range(T):
+                out[t] = out[t] + v if signs[k] > 0 else out[t] - v
+        elif signs[k] > 0:
+            for t in range(T):
+                out[t] = out[t] + x[i, t]
+        else:
+            for t in range(T):
+                out[t] = out[t] - x[i, t]
+
+
+@nb.njit(**_JIT)
+def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit, profit_signs,
+                    rate, thr, share_above, lcop, iters, tw, ta, tb, two):
+    """:func:`breakeven_rows` with its lines made row by row: the unit revenue from the
+    escalation ``esc`` (year,) and ``production`` (draw, year) as
+    ``esc * production / 1e6``; the fixed and profit lines as the signed sums of
+    ``fixed`` and ``profit`` (tuples of arrays (draw, year), or (draw, 0) for 0.0, with
+    their signs ±1 from left to right, as :func:`_chain` adds them); the discount
+    factors ``dfac`` (draw, year), or (1, year) for every draw alike.  The same
+    operations in the same order as the lines made whole, so the same bits, without
+    an array of each line."""
+    n, T = production.shape
+    out = np.empty(n)
+    u = np.empty(T)
+    fx = np.empty(T)
+    p0 = np.empty(T)
+    for i in range(n):
+        for t in range(T):
+            u[t] = esc[t] * production[i, t] / 1e6
+        _chain_row(fixed, fixed_signs, i, fx)
+        _chain_row(profit, profit_signs, i, p0)
+        d = dfac[0] if dfac.shape[0] == 1 else dfac[i]
+        out[i] = _solve_row(u, d, fx, p0, wc_share[i], rate[i], thr, share_above, lcop[i],
+                            iters, tw, ta, tb, two, i)
+    return out
+
+
+def _signed(chain, n: int, T: int) -> tuple[tuple, np.ndarray]:
+    """The parts of a chain of :func:`_chain` as a tuple of read-only arrays (draw, year),
+    ``(draw, 0)`` for a 0.0, and their signs."""
+    if isinstance(chain, np.ndarray):
+        chain = [chain]
+    parts, signs, sign = [], [], 1
+    none = np.zeros((n, 0))
+    for x in chain:
+        if isinstance(x, str):
+            sign = 1 if x == "+" else -1
+            continue
+        if np.ndim(x) == 0 and x == 0.0:
+            a = none
+        elif (isinstance(x, np.ndarray) and x.shape == (n, T) and x.dtype == float
+              and x.flags.c_contiguous):
+            a = x.view()
+        else:
+            a = np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (n, T)))
+        a.flags.writeable = False
+        parts.append(a)
+        signs.append(sign)
+    return tuple(parts), np.array(signs, dtype=np.int64)
+
+
+def _chain(*terms):
+    """``a + b + ... - c - ...`` from left to right (the same bits as the expression),
+    into one new array where the shapes allow: the terms, with ``"+"`` and ``"-"``
+    switching between adding and subtracting the terms that follow."""
+    sign, acc = "+", None
+    for x in terms:
+        if isinstance(x, str):
+            sign = x
+            continue
+        if acc is None:
+            acc = x
+            continue
+        op = np.add if sign == "+" else np.subtract
+        fits = (acc is not terms[0] and isinstance(acc, np.ndarray)
+                and np.broadcast_shapes(acc.shape, np.shape(x)) == acc.shape)
+        acc = op(acc, x, out=acc) if fits else op(acc, x)
+    return acc
 
 
 def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, share_above,
@@ -269,19 +359,28 @@ def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, sh
     guess ``lcop`` (draw,) of :func:`simcrm.model.breakeven.breakeven`, and the
     price-dependent lines (the levers', then the royalty) as ``terms``: a sequence of
     ``(w, a, b, two_sided)``, ``w · g(a + b · p)`` with ``w``, ``a``, ``b`` broadcast to
-    (draw, year) (:meth:`simcrm.levers.base.Lever.price_terms`)."""
+    (draw, year) (:meth:`simcrm.levers.base.Lever.price_terms`).  ``fixed`` and
+    ``profit0`` are arrays or the chains of lines that add up to them (:func:`_chain`:
+    lines with ``"+"`` and ``"-"`` between them), which the kernel adds row by row
+    (:func:`breakeven_lines`) with the same bits."""
     n, T = production.shape
     c = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), shape))  # noqa: E731
-    unit_rev = c(esc * production / 1e6, (n, T))
     K = len(terms)
     tw, ta, tb = (np.empty((K, n, T)) for _ in range(3))
     for k, (w, a, b, _) in enumerate(terms):
         tw[k], ta[k], tb[k] = (np.broadcast_to(x, (n, T)) for x in (w, a, b))
     two = np.array([bool(x[3]) for x in terms], dtype=np.bool_)
-    return breakeven_rows(unit_rev, c(dfac, (n, T)), c(np.reshape(wc_share, (-1,)), (n,)),
-                          c(fixed, (n, T)), c(profit0, (n, T)), c(tax_rate, (n,)),
-                          float(thr), float(share_above), c(lcop, (n,)), int(iters),
-                          tw, ta, tb, two)
+    d = np.asarray(dfac, float)
+    if d.ndim == 1:
+        d = d[None, :]
+    elif d.shape[0] == n and d.strides[0] == 0:  # one row for every draw
+        d = d[:1]
+    fx, fs = _signed(fixed, n, T)
+    pf, ps = _signed(profit0, n, T)
+    return breakeven_lines(c(esc, (T,)), c(production, (n, T)), c(d, (d.shape[0], T)),
+                           c(np.reshape(wc_share, (-1,)), (n,)), fx, fs, pf, ps,
+                           c(tax_rate, (n,)), float(thr), float(share_above), c(lcop, (n,)),
+                           int(iters), tw, ta, tb, two)
 
 
 @nb.njit(**_JIT)

@@ -1005,12 +1005,17 @@ def _breakeven_price(ctx: Context, case: Case, lcop: np.ndarray) -> np.ndarray:
     args, priced, terms = _flat_price_terms(case)
     if case.fused and terms is not None:
         return fused.breakeven(*args, lcop, terms=terms)
-    return _breakeven(flat_price_npv(*args, priced), lcop, case.plant.production)
+    esc, production, dfac, wc_share, fixed, profit0, *rest = args
+    return _breakeven(flat_price_npv(esc, production, dfac, wc_share, fused._chain(*fixed),
+                                     fused._chain(*profit0), *rest, priced),
+                      lcop, case.plant.production)
 
 
 def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
-    """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case``, its
-    price-dependent lines and the same lines as terms of
+    """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case`` (the
+    fixed and profit lines as the chains of lines that add up to them, for
+    :func:`simcrm.kernels.fused._chain`), its price-dependent lines and the same lines as
+    terms of
     :func:`simcrm.kernels.fused.breakeven` (None where one is not expressible so): the
     option's NPV as a function of a flat product price (for the break-even).
 
@@ -1020,10 +1025,10 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
     is at the start-of-year timing (a positive factor: the same root)."""
     p, fin = case.plant, case.fin
     sen, pub = fin.senior, fin.public
-    fixed = _chain(p.costs_opex, case.support, p.lines["capex"], case.grant, sen.draw,
-                   pub.draw, "-", case.interest, sen.principal, pub.principal, fin.fee)
-    profit0 = _chain(p.costs_opex, case.support, "-", case.depreciation, case.interest,
-                     fin.fee, "+", case.taxable_extra, "-", case.deduction)
+    fixed = [p.costs_opex, case.support, p.lines["capex"], case.grant, sen.draw, pub.draw,
+             "-", case.interest, sen.principal, pub.principal, fin.fee]
+    profit0 = [p.costs_opex, case.support, "-", case.depreciation, case.interest, fin.fee,
+               "+", case.taxable_extra, "-", case.deduction]
     # the reference evaluates some rows: each basis carries its row index, for the plant
     # of those rows (a spread floor reads the plant's feedstock)
     index = np.broadcast_to(np.arange(p.n, dtype=float)[:, None], (p.n, p.T))
@@ -1048,11 +1053,11 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
     byp, sus = p.lines.get("byproduct"), p.lines.get("sustaining_capex")
     for x in (byp, p.lines.get("financial_security")):
         if x is not None:
-            fixed, profit0 = fixed + x, profit0 + x
+            fixed, profit0 = [*fixed, "+", x], [*profit0, "+", x]
     if sus is not None:
-        fixed = fixed + sus
+        fixed = [*fixed, "+", sus]
     for k in case.study.get("untaxed", ()):
-        profit0 = profit0 - case.lines[k]
+        profit0 = [*profit0, "-", case.lines[k]]
     if case.study.get("royalty") is not None:
         line, basis, term = _royalty_at_price(case)
         priced.append((line, basis))
@@ -1060,25 +1065,6 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
             terms.append(term)
     return ((p.esc, p.production, p.dfac, case.wc_share, fixed, profit0, case.tax_rate,
              case.thr, case.share_above), priced, terms)
-
-
-def _chain(*terms) -> np.ndarray:
-    """``a + b + ... - c - ...`` from left to right (the same bits as the expression),
-    into one new array where the shapes allow: the terms, with ``"+"`` and ``"-"``
-    switching between adding and subtracting the terms that follow."""
-    sign, acc = "+", None
-    for x in terms:
-        if isinstance(x, str):
-            sign = x
-            continue
-        if acc is None:
-            acc = x
-            continue
-        op = np.add if sign == "+" else np.subtract
-        fits = (acc is not terms[0] and isinstance(acc, np.ndarray)
-                and np.broadcast_shapes(acc.shape, np.shape(x)) == acc.shape)
-        acc = op(acc, x, out=acc) if fits else op(acc, x)
-    return acc
 
 
 def _royalty_at_price(case: Case) -> tuple:
