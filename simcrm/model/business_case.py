@@ -705,17 +705,15 @@ def _settle(case: Case, flows: dict) -> tuple[dict, np.ndarray]:
     p, fin, alive = case.plant, case.fin, flows["alive"]
     c = flows["costs"]
     costs_opex = (p.costs_opex if "restart" not in c else
-                  c["feedstock"] + c["electricity"] + c["gas"] + c["carbon"] + c["other_opex"]
-                  + c["restart"])
+                  fused._chain(c["feedstock"], c["electricity"], c["gas"], c["carbon"],
+                               c["other_opex"], c["restart"]))
     out = dict(flows["lines"])
-    ebitda = out["revenue"] + costs_opex + flows["support"]
     extra = p.lines.get("development")
     decom = out.get("decommissioning")
     _royalty(case, out)
-    for x in (extra, decom, out.get("byproduct"), out.get("royalty"),
-              out.get("financial_security")):
-        if x is not None:
-            ebitda = ebitda + x
+    ebitda = fused._chain(out["revenue"], costs_opex, flows["support"],
+                          *(x for x in (extra, decom, out.get("byproduct"), out.get("royalty"),
+                                        out.get("financial_security")) if x is not None))
     fused_ok = (case.fused and not case.study.get("untaxed")
                 and case.study.get("limit") is None)
     profit, tax, cfads, equity = (_settle_fused if fused_ok else _settle_numpy)(
