@@ -43,17 +43,28 @@ FILLED_BY_EVALUATE = ("fiscal_return", "public_cost_net")
 
 
 def _total(flows: dict, shape: tuple) -> np.ndarray:
+    """The sum of the lines ``flows`` (from an array of zeros, so a sum of -0.0 is 0.0)
+    [MEUR/yr]."""
     out = np.zeros(shape)
     for v in flows.values():
-        out = out + v
+        out += v
     return out
+
+
+def _pv_total(flows: dict, dfac: np.ndarray, shape: tuple) -> np.ndarray:
+    """``pv(_total(flows), dfac)``; zeros without a line (a present value of zeros)."""
+    return pv(_total(flows, shape), dfac) if flows else np.zeros(shape[0])
 
 
 def eu_cash(gov: dict, receipts: dict, shape: tuple) -> np.ndarray:
     """Budget cash paid from the EU budget (levers with ``eu_funds``) [MEUR/yr]."""
-    eu = {k: receipts.get(k, 0.0) - gov.get(k, 0.0) for k in set(gov) | set(receipts)
-          if getattr(levers.LEVERS.get(k), "eu_funds", False)}
-    return _total(eu, shape)
+    return _total(_eu_lines(gov, receipts), shape)
+
+
+def _eu_lines(gov: dict, receipts: dict) -> dict:
+    """Receipts - outlays of the levers paid from the EU budget (``eu_funds``) [MEUR/yr]."""
+    return {k: receipts.get(k, 0.0) - gov.get(k, 0.0) for k in set(gov) | set(receipts)
+            if getattr(levers.LEVERS.get(k), "eu_funds", False)}
 
 
 def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
@@ -89,7 +100,10 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
     n, T = tax.shape
     gdf = discount_factors(float(ctx.inputs["finance.public_discount_rate"]), T)
     edf = discount_factors(AidTerms.from_settings(ctx.settings).discount_rate, T)
-    cash = _total(gov, (n, T)) - _total(receipts, (n, T))
+    if receipts:
+        cash = _total(gov, (n, T)) - _total(receipts, (n, T))
+    else:  # x - 0.0 is x
+        cash = _total(gov, (n, T))
     # a lever whose terms favour the state over its life (a purchase below market, a
     # loan above the reference rate) is no aid: its grant equivalent is zero, not negative
     gge = np.zeros(n)
@@ -99,8 +113,8 @@ def public_metrics(ctx, gov: dict, receipts: dict, aid: dict, tax: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         intensity = np.where(eligible > 0, gge / eligible, np.nan)
     return {
-        "budget_cash_pv": pv(cash, gdf),
-        "budget_cash_eu_pv": pv(eu_cash(gov, receipts, (n, T)), gdf),
+        "budget_cash_pv": pv(cash, gdf) if gov or receipts else np.zeros(n),
+        "budget_cash_eu_pv": _pv_total(_eu_lines(gov, receipts), gdf, (n, T)),
         "gross_grant_equivalent": gge,
         "eligible_cost_pv": eligible,
         "aid_intensity": intensity,
