@@ -35,7 +35,7 @@ from simcrm.kernels.finance import (
     tax_with_loss_carry_forward,
     timing_factor,
 )
-from simcrm.levers.base import AidTerms, Booking, EquityView
+from simcrm.levers.base import AidTerms, Booking, EquityView, Lever
 from simcrm.model.breakeven import breakeven as _breakeven
 from simcrm.model.breakeven import flat_price_npv
 from simcrm.model.financing import (
@@ -425,6 +425,8 @@ def _equity_stage(ctx: Context, case: Case, pd: dict, active: list) -> None:
         pd["net_cash_flow"] = pd["net_cash_flow"] + b.plant
         view.ncf = pd["net_cash_flow"]
     for lev, s in active:  # then another budget's share of the money booked so far
+        if type(lev).cofunding is Lever.cofunding:  # the lever has no other budget
+            continue
         zeros = np.zeros_like(pd["net_cash_flow"])
         others = [(o, case.gov[o.name] - case.receipts.get(o.name, zeros)) for o, _ in active
                   if o is not lev and o.name in case.gov]
