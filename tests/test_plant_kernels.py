@@ -4,10 +4,15 @@ whole years, zero ramp or life, signed zeros, NaN)."""
 
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from simcrm.kernels.schedule import overlap, production_factor
+from simcrm.model.operations import VARIABLE_LINES, closure_year, idle_costs, idle_mask
+from simcrm.model.plant import _cost_lines, _fixed, arr
 
 N, T = 600, 40
 
@@ -63,3 +68,135 @@ def test_schedule_shares_are_the_numpy_bits(seed):
         assert _same(overlap(s, end, T), overlap_numpy(s, end, T))
         assert _same(overlap(0.5, end, T), overlap_numpy(0.5, end, T))
         assert _same(overlap(s[7], end[9], T), overlap_numpy(s[7], end[9], T))
+
+
+def _cost_lines_numpy(P, g, production, op_share, capex_final, spend_share, esc):
+    """The cost lines and derived arrays as plant_case computed them with numpy."""
+    mwh = production * g("operations.electricity_mwh_per_t")[:, None]
+    tariff = g("markets.electricity.grid_tariff")[:, None] * esc
+    lines = {}
+    lines["feedstock"] = (-P["feedstock"] * production
+                          * g("operations.feedstock_t_per_t")[:, None] / 1e6)
+    lines["electricity"] = -(P["electricity"] + tariff) * mwh / 1e6
+    lines["gas"] = -P["gas"] * production * g("operations.gas_mwh_per_t")[:, None] / 1e6
+    net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
+    lines["carbon"] = -P["carbon"] * production * net_co2[:, None] / 1e6
+    fixed = _fixed(g, capex_final)
+    lines["other_opex"] = -(g("operations.reagents_eur_per_t")[:, None] * production / 1e6
+                            + fixed[:, None] * op_share) * esc
+    lines["capex"] = -capex_final[:, None] * spend_share * esc
+    derived = {
+        "mwh": mwh, "tariff": tariff,
+        "costs_opex": (lines["feedstock"] + lines["electricity"] + lines["gas"]
+                       + lines["carbon"] + lines["other_opex"]),
+        "fixed_opex": fixed[:, None] * op_share * esc,
+        "reagents": g("operations.reagents_eur_per_t")[:, None] * production / 1e6 * esc,
+        "capex_spend": -lines["capex"]}
+    return lines, derived
+
+
+def _signed(rng, shape, scale=1.0):
+    """Values of both signs with zeros of both signs among them."""
+    x = rng.normal(0.0, scale, shape) * rng.choice([0.0, 1.0, 1.0, 1.0], shape)
+    return np.where(rng.random(shape) < 0.1, -0.0, x)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cost_lines_are_the_numpy_bits(seed):
+    rng = np.random.default_rng(seed)
+    per_draw = ["operations.electricity_mwh_per_t", "markets.electricity.grid_tariff",
+                "operations.feedstock_t_per_t", "operations.gas_mwh_per_t",
+                "operations.co2_t_per_t", "operations.free_allocation_share",
+                "operations.reagents_eur_per_t", "operations.labour_meur_per_yr",
+                "operations.other_fixed_meur_per_yr", "operations.maintenance_share"]
+    inp = {k: (rng.uniform(0.0, 5.0, N) if (seed + i) % 2 else float(rng.uniform(0.0, 5.0)))
+           for i, k in enumerate(per_draw)}
+    g = lambda k: arr(inp[k], N)  # noqa: E731
+    P = {m: np.abs(_signed(rng, (N, T), 100.0)) for m in
+         ("feedstock", "electricity", "gas", "carbon")}
+    if seed == 1:
+        P["gas"] = np.broadcast_to(40.0, (N, T))  # a flat deck: one value for all draws
+    production = np.abs(_signed(rng, (N, T), 2e4))
+    op_share, spend_share = rng.uniform(0.0, 1.0, (2, N, T))
+    capex_final = rng.uniform(100.0, 900.0, N)
+    esc = 1.02 ** np.arange(T) if seed % 2 else np.ones(T)
+    got = _cost_lines(SimpleNamespace(prices=P), g, production, op_share, capex_final,
+                      spend_share, esc)
+    ref = _cost_lines_numpy(P, g, production, op_share, capex_final, spend_share, esc)
+    for a, b in zip(got, ref, strict=True):
+        assert sorted(a) == sorted(b)
+        assert [k for k in a if not _same(a[k], b[k])] == []
+
+
+def _plant(rng, idle_share=0.3):
+    """A stand-in for a Plant with the arrays the operating decisions read."""
+    lines = {k: -np.abs(_signed(rng, (N, T))) for k in
+             ("feedstock", "electricity", "gas", "carbon", "other_opex")}
+    production = np.abs(_signed(rng, (N, T), 1e4))
+    return SimpleNamespace(
+        n=N, T=T, lines=lines, production=production, reagents=np.abs(_signed(rng, (N, T))),
+        fixed_opex=np.abs(_signed(rng, (N, T))), capex_estimate=rng.uniform(100.0, 900.0, N),
+        esc=1.02 ** np.arange(T), op_share=rng.choice([0.0, 0.5, 1.0], (N, T)))
+
+
+def idle_mask_numpy(plant, revenue, per_tonne):
+    margin = revenue + per_tonne - plant.reagents
+    for k in VARIABLE_LINES:
+        margin = margin + plant.lines[k]
+    idle = (margin < 0) & (plant.production > 0)
+    if not idle.any():
+        return None
+    return 1.0 - idle
+
+
+def idle_costs_numpy(plant, run, care_share, restart_share):
+    out = {k: np.where(run > 0, plant.lines[k], 0.0) for k in VARIABLE_LINES}
+    care = np.asarray(care_share, float)[..., None] if np.ndim(care_share) else care_share
+    out["other_opex"] = np.where(run > 0, plant.lines["other_opex"],
+                                 -plant.fixed_opex * care)
+    back = np.zeros_like(run)
+    back[:, 1:] = run[:, 1:] * (1.0 - run[:, :-1])
+    share = np.asarray(restart_share, float)[..., None] if np.ndim(restart_share) else restart_share
+    out["restart"] = 0.0 - back * share * plant.capex_estimate[:, None] * plant.esc
+    return out
+
+
+def closure_year_numpy(cfads, plant, years, viable=None):
+    need = math.ceil(float(years))
+    neg = (cfads < 0) & (plant.op_share > 0)
+    if viable is not None:
+        neg = neg & ~viable[:, None]
+    n, T = neg.shape
+    close = np.full(n, -1)
+    if need > T or not neg.any():
+        return close
+    count = np.zeros(n, int)
+    for t in range(T):
+        count = np.where(neg[:, t], count + 1, 0)
+        close = np.where((close < 0) & (count >= need), t, close)
+    return close
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_operating_decisions_are_the_numpy_bits(seed):
+    rng = np.random.default_rng(seed)
+    plant = _plant(rng)
+    revenue = np.abs(_signed(rng, (N, T), 3.0))
+    per_tonne = _signed(rng, (N, T)) if seed % 2 else np.zeros((N, T))
+    run = idle_mask(plant, revenue, per_tonne)
+    assert _same(run, idle_mask_numpy(plant, revenue, per_tonne))
+    assert idle_mask(plant, revenue + 1e9, per_tonne) is None
+    assert idle_mask_numpy(plant, revenue + 1e9, per_tonne) is None
+    care = rng.uniform(0.0, 1.0, N) if seed % 2 else 0.3
+    restart = 0.01 if seed % 2 else rng.uniform(0.0, 0.5, N)
+    for r in (run, np.ones((N, T))):
+        got, ref = idle_costs(plant, r, care, restart), idle_costs_numpy(plant, r, care, restart)
+        assert sorted(got) == sorted(ref)
+        assert [k for k in got if not _same(got[k], ref[k])] == []
+    cfads = _signed(rng, (N, T))
+    viable = rng.random(N) < 0.3
+    for years in (1, 2.5, 3, 40, 41):
+        for v in (None, viable):
+            assert _same(closure_year(cfads, plant, years, v),
+                         closure_year_numpy(cfads, plant, years, v))
+    assert _same(closure_year(np.abs(cfads), plant, 2), closure_year_numpy(np.abs(cfads), plant, 2))

@@ -81,3 +81,152 @@ def production_rows(start, life, ramp, T):
             out[i, t] = r1 - r0
             r0 = r1
     return out
+
+
+@nb.njit(**_JIT)
+def cost_rows(production, op_share, spend_share, esc, p_feed, p_elec, p_gas, p_carbon,
+              feed_t, elec_mwh, gas_mwh, net_co2, tariff_mwh, reagents_t, fixed, capex_final):
+    """The plant's cost lines [MEUR/yr] of :func:`simcrm.model.plant._cost_lines` and the
+    arrays :func:`simcrm.model.plant.plant_case` derives from them, shape (draw, year),
+    in one pass.  Per draw ``i`` and year ``t`` (``x`` for ``x[i, t]`` of a (draw, year)
+    array, ``x[i]`` of a (draw,) one and ``esc[t]``), in numpy's order of operations:
+
+    * ``mwh = production * elec_mwh`` [MWh/yr], ``tariff = tariff_mwh * esc`` [EUR/MWh];
+    * ``feedstock = -p_feed * production * feed_t / 1e6``,
+      ``electricity = -(p_elec + tariff) * mwh / 1e6``,
+      ``gas = -p_gas * production * gas_mwh / 1e6``,
+      ``carbon = -p_carbon * production * net_co2 / 1e6``,
+      ``other_opex = -(reagents_t * production / 1e6 + fixed * op_share) * esc``,
+      ``capex = -capex_final * spend_share * esc``;
+    * ``costs_opex = feedstock + electricity + gas + carbon + other_opex``,
+      ``fixed_opex = fixed * op_share * esc``,
+      ``reagents = reagents_t * production / 1e6 * esc`` and ``capex_spend = -capex``.
+
+    Returns the arrays in that order (mwh, tariff, the six lines, then the four
+    others)."""
+    n, T = production.shape
+    mwh = np.empty((n, T))
+    tariff = np.empty((n, T))
+    feedstock = np.empty((n, T))
+    electricity = np.empty((n, T))
+    gas = np.empty((n, T))
+    carbon = np.empty((n, T))
+    other = np.empty((n, T))
+    capex = np.empty((n, T))
+    costs = np.empty((n, T))
+    fixed_opex = np.empty((n, T))
+    reagents = np.empty((n, T))
+    capex_spend = np.empty((n, T))
+    for i in range(n):
+        for t in range(T):
+            q = production[i, t]
+            e = esc[t]
+            m = q * elec_mwh[i]
+            tar = tariff_mwh[i] * e
+            f = -p_feed[i, t] * q * feed_t[i] / 1e6
+            el = -(p_elec[i, t] + tar) * m / 1e6
+            g = -p_gas[i, t] * q * gas_mwh[i] / 1e6
+            c = -p_carbon[i, t] * q * net_co2[i] / 1e6
+            r = reagents_t[i] * q / 1e6
+            fx = fixed[i] * op_share[i, t]
+            o = -(r + fx) * e
+            k = -capex_final[i] * spend_share[i, t] * e
+            mwh[i, t] = m
+            tariff[i, t] = tar
+            feedstock[i, t] = f
+            electricity[i, t] = el
+            gas[i, t] = g
+            carbon[i, t] = c
+            other[i, t] = o
+            capex[i, t] = k
+            costs[i, t] = f + el + g + c + o
+            fixed_opex[i, t] = fx * e
+            reagents[i, t] = r * e
+            capex_spend[i, t] = -k
+    return (mwh, tariff, feedstock, electricity, gas, carbon, other, capex, costs, fixed_opex,
+            reagents, capex_spend)
+
+
+
+@nb.njit(**_JIT)
+def idle_rows(revenue, per_tonne, reagents, feedstock, electricity, gas, carbon, production):
+    """Years a plant produces (1.0) or idles (0.0), shape (draw, year), and whether any
+    year idles (:func:`simcrm.model.operations.idle_mask`): a year idles where it
+    produces and its variable margin ``revenue + per_tonne - reagents + feedstock +
+    electricity + gas + carbon`` [MEUR/yr] (added in that order) is negative."""
+    n, T = revenue.shape
+    run = np.empty((n, T))
+    idle = False
+    for i in range(n):
+        for t in range(T):
+            margin = (revenue[i, t] + per_tonne[i, t] - reagents[i, t] + feedstock[i, t]
+                      + electricity[i, t] + gas[i, t] + carbon[i, t])
+            if margin < 0.0 and production[i, t] > 0.0:
+                run[i, t] = 0.0
+                idle = True
+            else:
+                run[i, t] = 1.0
+    return run, idle
+
+
+@nb.njit(**_JIT)
+def idle_cost_rows(run, feedstock, electricity, gas, carbon, other_opex, fixed_opex, care,
+                   restart, capex_estimate, esc):
+    """The cost lines of a plant that idles in the years ``run == 0`` [MEUR/yr], shape
+    (draw, year), in numpy's operations (:func:`simcrm.model.operations.idle_costs`):
+    ``where(run > 0, line, 0.0)`` for the four variable lines,
+    ``where(run > 0, other_opex, -fixed_opex * care)`` and the restart cost
+    ``0.0 - back * restart * capex_estimate * esc``, ``back`` 1.0 in a year that runs
+    after one that does not (``run[t] * (1.0 - run[t - 1])``, 0.0 in the first year).
+    ``care``, ``restart`` and ``capex_estimate`` are shaped (draw,)."""
+    n, T = run.shape
+    f = np.empty((n, T))
+    el = np.empty((n, T))
+    g = np.empty((n, T))
+    c = np.empty((n, T))
+    o = np.empty((n, T))
+    back = np.empty((n, T))
+    for i in range(n):
+        care_i = care[i]
+        cost_i = restart[i]
+        cap_i = capex_estimate[i]
+        for t in range(T):
+            r = run[i, t]
+            if r > 0.0:
+                f[i, t] = feedstock[i, t]
+                el[i, t] = electricity[i, t]
+                g[i, t] = gas[i, t]
+                c[i, t] = carbon[i, t]
+                o[i, t] = other_opex[i, t]
+            else:
+                f[i, t] = 0.0
+                el[i, t] = 0.0
+                g[i, t] = 0.0
+                c[i, t] = 0.0
+                o[i, t] = -fixed_opex[i, t] * care_i
+            b = r * (1.0 - run[i, t - 1]) if t > 0 else 0.0
+            back[i, t] = 0.0 - b * cost_i * cap_i * esc[t]
+    return f, el, g, c, o, back
+
+
+@nb.njit(**_JIT)
+def closure_rows(cfads, op_share, keep, need):
+    """Year index in which the sponsor walks away, or -1 where it never does, shape
+    (draw,), and whether any draw has a bad year
+    (:func:`simcrm.model.operations.closure_year`): the first year ending a run of
+    ``need`` bad years, a bad year one of operation (``op_share > 0``) with
+    ``cfads < 0`` of a draw not kept (``keep`` False)."""
+    n, T = cfads.shape
+    close = np.full(n, -1, dtype=np.int64)
+    bad = False
+    for i in range(n):
+        count = 0
+        for t in range(T):
+            if cfads[i, t] < 0.0 and op_share[i, t] > 0.0 and not keep[i]:
+                count += 1
+                bad = True
+            else:
+                count = 0
+            if close[i] < 0 and count >= need:
+                close[i] = t
+    return close, bad
