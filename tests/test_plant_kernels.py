@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 
 from simcrm.kernels.schedule import overlap, production_factor
-from simcrm.model.operations import VARIABLE_LINES, closure_year, idle_costs, idle_mask
-from simcrm.model.plant import _cost_lines, _fixed, arr
+from simcrm.model.operations import (
+    VARIABLE_LINES,
+    alive_mask,
+    closure_year,
+    idle_costs,
+    idle_mask,
+)
+from simcrm.model.plant import _cost_lines, _fixed, arr, capex_depreciation
 
 N, T = 600, 40
 
@@ -200,3 +206,26 @@ def test_operating_decisions_are_the_numpy_bits(seed):
             assert _same(closure_year(cfads, plant, years, v),
                          closure_year_numpy(cfads, plant, years, v))
     assert _same(closure_year(np.abs(cfads), plant, 2), closure_year_numpy(np.abs(cfads), plant, 2))
+
+
+def alive_mask_numpy(close, T):
+    if not np.any(close >= 0):
+        return None
+    t = np.arange(T)[None, :]
+    return ((close[:, None] < 0) | (t <= close[:, None])).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_depreciation_and_alive_mask_are_the_numpy_bits(seed):
+    rng = np.random.default_rng(seed)
+    s = _times(rng)
+    plant = SimpleNamespace(n=N, T=T, s=s, lines={})
+    base = np.abs(_signed(rng, N, 500.0))
+    for D in (1.0, 7.5, 15.0, 100.0):
+        ref = base[:, None] / D * overlap_numpy(s, s + D, T)
+        with np.errstate(invalid="ignore"):
+            got = capex_depreciation({"finance.depreciation_years": D}, plant, base)
+        assert _same(got, ref)
+    close = rng.choice([-1, 0, 5, T - 1], N)
+    assert _same(alive_mask(close, T), alive_mask_numpy(close, T))
+    assert alive_mask(np.full(N, -1), T) is None

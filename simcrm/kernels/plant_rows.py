@@ -230,3 +230,32 @@ def closure_rows(cfads, op_share, keep, need):
             if close[i] < 0 and count >= need:
                 close[i] = t
     return close, bad
+
+
+@nb.njit(**_JIT)
+def depreciation_rows(base, s, D, T):
+    """Straight-line depreciation of ``base`` [MEUR] over ``D`` years from ``s`` [MEUR/yr],
+    shape (draw, T): ``base / D * overlap(s, s + D)`` (:func:`overlap_rows`)."""
+    n = base.shape[0]
+    out = np.empty((n, T))
+    for i in range(n):
+        per_yr = base[i] / D
+        a = s[i]
+        b = a + D
+        for t in range(T):
+            tf = float(t)
+            out[i, t] = per_yr * _max(_min(tf + 1.0, b) - _max(tf, a), 0.0)
+    return out
+
+
+@nb.njit(**_JIT)
+def alive_rows(close, T):
+    """1.0 up to and including the year ``close`` (every year where it is negative), 0.0
+    after, shape (draw, T) (:func:`simcrm.model.operations.alive_mask`)."""
+    n = close.shape[0]
+    out = np.empty((n, T))
+    for i in range(n):
+        c = close[i]
+        for t in range(T):
+            out[i, t] = 1.0 if c < 0 or t <= c else 0.0
+    return out

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simcrm.kernels.plant_rows import closure_rows, idle_cost_rows, idle_rows
+from simcrm.kernels.plant_rows import alive_rows, closure_rows, idle_cost_rows, idle_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.plant import Plant
@@ -153,11 +153,11 @@ def closure_year(cfads: np.ndarray, plant: Plant, years,
 
 
 def alive_mask(close: np.ndarray, T: int) -> np.ndarray | None:
-    """1.0 up to and including the closure year, 0.0 after; None if no draw closes."""
+    """1.0 up to and including the closure year, 0.0 after; None if no draw closes
+    (:func:`simcrm.kernels.plant_rows.alive_rows`)."""
     if not np.any(close >= 0):
         return None
-    t = np.arange(T)[None, :]
-    return ((close[:, None] < 0) | (t <= close[:, None])).astype(float)
+    return alive_rows(close, int(T))
 
 
 def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:

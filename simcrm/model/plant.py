@@ -18,7 +18,7 @@ import numpy as np
 
 from simcrm.kernels.development import development_outcome, time_to_event
 from simcrm.kernels.finance import depreciation_shares, discount_factors, present_value
-from simcrm.kernels.plant_rows import cost_rows
+from simcrm.kernels.plant_rows import cost_rows, depreciation_rows
 from simcrm.kernels.schedule import (
     overlap,
     production_factor,
@@ -85,7 +85,6 @@ class Plant:
     capex_spend: np.ndarray
     costs_opex: np.ndarray
     first_prod_year: np.ndarray
-    dep_share: np.ndarray
     dfac: np.ndarray
     lcop: np.ndarray
     zeros: np.ndarray
@@ -226,7 +225,6 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         lcop = np.where(pv_prod > 0, pv(-(x["costs_opex"] + capital), dfac) / pv_prod * 1e6,
                         np.nan)
-    D = float(inp["finance.depreciation_years"])
     if np.any(dev["spend"]):
         lines["development"] = -dev["spend"] * esc
     return Plant(
@@ -235,7 +233,7 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
         capex_final=capex_final, mwh=x["mwh"], tariff=x["tariff"], lines=lines,
         capex_spend=x["capex_spend"], costs_opex=x["costs_opex"],
         first_prod_year=np.minimum(np.floor(s).astype(int), T - 1),
-        dep_share=overlap(s, s + D, T), dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)),
+        dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)),
         start=start, reached=dev["reached"], dev_end=dev["end"],
         capex_estimate=dev["estimate"], op_share=op_share, fixed_opex=x["fixed_opex"],
         reagents=x["reagents"], decom=g("finance.decommissioning_share") * dev["estimate"])
@@ -271,11 +269,15 @@ def capex_depreciation(inp: dict, plant: Plant, base: np.ndarray) -> np.ndarray:
     """Tax depreciation [MEUR/yr], shape (draw, year): of the capex ``base`` [MEUR],
     shape (draw,), from first production by ``finance.depreciation_method``
     (:func:`simcrm.kernels.finance.depreciation_shares`), plus the sustaining capex, each
-    year's spending straight-line over ``finance.depreciation_years`` from that year."""
+    year's spending straight-line over ``finance.depreciation_years`` from that year.
+
+    Straight-line, ``base / D * overlap(s, s + D)`` (``D`` the years, ``s`` first
+    production), computed row by row by :func:`simcrm.kernels.plant_rows.depreciation_rows`."""
     D = float(inp["finance.depreciation_years"])
     method = inp.get("finance.depreciation_method") or "straight-line"
     if method == "straight-line":
-        dep = base[:, None] / D * plant.dep_share
+        dep = depreciation_rows(np.broadcast_to(np.asarray(base, float), (plant.n,)),
+                                np.broadcast_to(plant.s, (plant.n,)), D, plant.T)
     else:
         shares = depreciation_shares(
             method, D, float(inp["finance.declining_balance_factor"]),
