@@ -15,6 +15,7 @@ from simcrm.model.operations import (
     VARIABLE_LINES,
     alive_mask,
     closure_year,
+    decommissioning,
     idle_costs,
     idle_mask,
 )
@@ -229,3 +230,31 @@ def test_depreciation_and_alive_mask_are_the_numpy_bits(seed):
     close = rng.choice([-1, 0, 5, T - 1], N)
     assert _same(alive_mask(close, T), alive_mask_numpy(close, T))
     assert alive_mask(np.full(N, -1), T) is None
+
+
+def decommissioning_numpy(plant, close, security_share):
+    n, T = plant.n, plant.T
+    rows = np.arange(n)
+    sponsor, state = np.zeros((n, T)), np.zeros((n, T))
+    end = np.floor(plant.s + plant.life).astype(int)
+    ok = (close < 0) & (end < T)
+    sponsor[rows[ok], end[ok]] = -plant.decom[ok] * plant.esc[end[ok]]
+    early = close >= 0
+    when = np.minimum(close + 1, T - 1)
+    unpaid = np.maximum(1.0 - np.broadcast_to(np.asarray(security_share, float), (n,)), 0.0)
+    state[rows[early], when[early]] = (plant.decom * unpaid)[early] * plant.esc[when[early]]
+    return sponsor, state
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_decommissioning_is_the_numpy_bits(seed):
+    rng = np.random.default_rng(seed)
+    s = np.abs(_times(rng))
+    s[5] = 3.0  # no NaN
+    plant = SimpleNamespace(n=N, T=T, s=s, life=rng.choice([0.0, 2.5, 25.0, 60.0], N),
+                            decom=np.abs(_signed(rng, N, 50.0)), esc=1.02 ** np.arange(T))
+    close = rng.choice([-1, -1, 0, 7, T - 2, T - 1], N)
+    security = rng.uniform(0.0, 1.5, N) if seed % 2 else 0.5
+    for c in (close, np.full(N, -1)):
+        got, ref = decommissioning(plant, c, security), decommissioning_numpy(plant, c, security)
+        assert _same(got[0], ref[0]) and _same(got[1], ref[1])

@@ -215,20 +215,25 @@ def closure_rows(cfads, op_share, keep, need):
     (draw,), and whether any draw has a bad year
     (:func:`simcrm.model.operations.closure_year`): the first year ending a run of
     ``need`` bad years, a bad year one of operation (``op_share > 0``) with
-    ``cfads < 0`` of a draw not kept (``keep`` False)."""
+    ``cfads < 0`` of a draw not kept (``keep`` False).  A kept draw has no bad year, and
+    a row is read no further than its closure once a bad year is seen."""
     n, T = cfads.shape
     close = np.full(n, -1, dtype=np.int64)
     bad = False
     for i in range(n):
+        if keep[i]:
+            continue
         count = 0
         for t in range(T):
-            if cfads[i, t] < 0.0 and op_share[i, t] > 0.0 and not keep[i]:
+            if cfads[i, t] < 0.0 and op_share[i, t] > 0.0:
                 count += 1
                 bad = True
             else:
                 count = 0
             if close[i] < 0 and count >= need:
                 close[i] = t
+                if bad:
+                    break
     return close, bad
 
 
@@ -259,3 +264,30 @@ def alive_rows(close, T):
         for t in range(T):
             out[i, t] = 1.0 if c < 0 or t <= c else 0.0
     return out
+
+
+@nb.njit(**_JIT)
+def decommissioning_rows(end, close, decom, security, esc, T):
+    """The sponsor's decommissioning line and the state's contingent cost [MEUR/yr],
+    shapes (draw, T) (:func:`simcrm.model.operations.decommissioning`): where ``close``
+    is negative, ``-decom * esc[end]`` in the year ``end`` (the end of life, an index as
+    numpy takes it: negative from the end) if ``end < T``; else
+    ``decom * max(1.0 - security, 0.0) * esc[w]`` in the year ``w = min(close + 1, T - 1)``.
+    """
+    n = close.shape[0]
+    sponsor = np.zeros((n, T))
+    state = np.zeros((n, T))
+    for i in range(n):
+        c = close[i]
+        if c < 0:
+            e = end[i]
+            if e < T:
+                if e < 0:
+                    e += T
+                if e < 0:
+                    raise IndexError("end of life before the horizon")
+                sponsor[i, e] = -decom[i] * esc[e]
+        else:
+            w = min(c + 1, T - 1)
+            state[i, w] = decom[i] * _max(1.0 - security[i], 0.0) * esc[w]
+    return sponsor, state

@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simcrm.kernels.plant_rows import alive_rows, closure_rows, idle_cost_rows, idle_rows
+from simcrm.kernels.plant_rows import (
+    alive_rows,
+    closure_rows,
+    decommissioning_rows,
+    idle_cost_rows,
+    idle_rows,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.plant import Plant
@@ -166,7 +172,8 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
     A plant that runs its life pays ``plant.decom`` in the year its life ends (if that
     year is within the horizon); a plant closed early is cleaned up in the year after
     its closure, from the sponsor's financial security (``security_share`` of the cost)
-    and by the state for the rest.
+    and by the state for the rest.  Computed row by row by
+    :func:`simcrm.kernels.plant_rows.decommissioning_rows`.
 
     Returns
     -------
@@ -176,13 +183,8 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
         Positive (an outlay of the state).
     """
     n, T = plant.n, plant.T
-    rows = np.arange(n)
-    sponsor, state = np.zeros((n, T)), np.zeros((n, T))
-    end = np.floor(plant.s + plant.life).astype(int)
-    ok = (close < 0) & (end < T)
-    sponsor[rows[ok], end[ok]] = -plant.decom[ok] * plant.esc[end[ok]]
-    early = close >= 0
-    when = np.minimum(close + 1, T - 1)
-    unpaid = np.maximum(1.0 - np.broadcast_to(np.asarray(security_share, float), (n,)), 0.0)
-    state[rows[early], when[early]] = (plant.decom * unpaid)[early] * plant.esc[when[early]]
-    return sponsor, state
+    end = np.floor(plant.s + plant.life).astype(int)  # the year the life ends
+    return decommissioning_rows(np.broadcast_to(end, (n,)), np.broadcast_to(close, (n,)),
+                                np.broadcast_to(plant.decom, (n,)),
+                                np.broadcast_to(np.asarray(security_share, float), (n,)),
+                                np.broadcast_to(np.asarray(plant.esc, float), (T,)), T)
