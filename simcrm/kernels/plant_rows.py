@@ -19,6 +19,14 @@ import numpy as np
 from simcrm.kernels.compiled import _JIT
 
 
+def shaped(x, shape: tuple) -> np.ndarray:
+    """``x`` as a float array of ``shape`` for a kernel: ``x`` itself where it is one,
+    else a broadcast view (``np.broadcast_to`` costs some microseconds a call)."""
+    if isinstance(x, np.ndarray) and x.shape == shape and x.dtype == np.float64:
+        return x
+    return np.broadcast_to(np.asarray(x, float), shape)
+
+
 @nb.njit(**_JIT)
 def _max(a, b):
     """``np.maximum(a, b)`` of two floats."""
@@ -161,11 +169,9 @@ def idle_rows(revenue, per_tonne, reagents, feedstock, electricity, gas, carbon,
         for t in range(T):
             margin = (revenue[i, t] + per_tonne[i, t] - reagents[i, t] + feedstock[i, t]
                       + electricity[i, t] + gas[i, t] + carbon[i, t])
-            if margin < 0.0 and production[i, t] > 0.0:
-                run[i, t] = 0.0
-                idle = True
-            else:
-                run[i, t] = 1.0
+            x = (margin < 0.0) & (production[i, t] > 0.0)  # no branch: faster
+            run[i, t] = 1.0 - x
+            idle |= x
     return run, idle
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcrm.kernels.plant_rows import overlap_rows, production_rows
+from simcrm.kernels.plant_rows import overlap_rows, production_rows, shaped
 
 
 def project_timeline(permit_months, appeal_event, appeal_months, grid_wait_months,
@@ -145,4 +145,4 @@ def _rows(*xs) -> list[np.ndarray]:
     """``xs`` broadcast together as float arrays, flattened to one dimension (the rows of a
     row kernel; a number or broadcast axis stays a read-only view, not a copy)."""
     shape = np.broadcast_shapes(*(np.shape(x) for x in xs))
-    return [np.broadcast_to(np.asarray(x, float), shape).reshape(-1) for x in xs]
+    return [shaped(x, shape).reshape(-1) for x in xs]

@@ -37,6 +37,7 @@ from simcrm.kernels.plant_rows import (
     decommissioning_rows,
     idle_cost_rows,
     idle_rows,
+    shaped,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,10 +64,9 @@ def idle_mask(plant: Plant, revenue: np.ndarray, per_tonne: np.ndarray) -> np.nd
     :func:`simcrm.kernels.plant_rows.idle_rows`.
     """
     shape = (plant.n, plant.T)
-    lines = [np.broadcast_to(plant.lines[k], shape) for k in VARIABLE_LINES]
-    run, idle = idle_rows(np.broadcast_to(revenue, shape), np.broadcast_to(per_tonne, shape),
-                          np.broadcast_to(plant.reagents, shape), *lines,
-                          np.broadcast_to(plant.production, shape))
+    lines = [shaped(plant.lines[k], shape) for k in VARIABLE_LINES]
+    run, idle = idle_rows(shaped(revenue, shape), shaped(per_tonne, shape),
+                          shaped(plant.reagents, shape), *lines, shaped(plant.production, shape))
     return run if idle else None
 
 
@@ -89,12 +89,10 @@ def idle_costs(plant: Plant, run: np.ndarray, care_share, restart_share) -> dict
     """
     n, T = plant.n, plant.T
     shape = (n, T)
-    per_draw = lambda x: np.broadcast_to(np.asarray(x, float), (n,))  # noqa: E731
-    lines = [np.broadcast_to(plant.lines[k], shape) for k in (*VARIABLE_LINES, "other_opex")]
-    out = idle_cost_rows(np.broadcast_to(np.asarray(run, float), shape), *lines,
-                         np.broadcast_to(plant.fixed_opex, shape), per_draw(care_share),
-                         per_draw(restart_share), per_draw(plant.capex_estimate),
-                         np.broadcast_to(np.asarray(plant.esc, float), (T,)))
+    lines = [shaped(plant.lines[k], shape) for k in (*VARIABLE_LINES, "other_opex")]
+    out = idle_cost_rows(shaped(run, shape), *lines, shaped(plant.fixed_opex, shape),
+                         shaped(care_share, (n,)), shaped(restart_share, (n,)),
+                         shaped(plant.capex_estimate, (n,)), shaped(plant.esc, (T,)))
     return dict(zip((*VARIABLE_LINES, "other_opex", "restart"), out, strict=True))
 
 
@@ -153,8 +151,7 @@ def closure_year(cfads: np.ndarray, plant: Plant, years,
     if need > T:
         return close
     keep = np.zeros(n, bool) if viable is None else np.broadcast_to(viable, (n,))
-    rows, bad = closure_rows(np.broadcast_to(cfads, (n, T)),
-                             np.broadcast_to(plant.op_share, (n, T)), keep, need)
+    rows, bad = closure_rows(shaped(cfads, (n, T)), shaped(plant.op_share, (n, T)), keep, need)
     return rows if bad else close
 
 
@@ -184,7 +181,6 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
     """
     n, T = plant.n, plant.T
     end = np.floor(plant.s + plant.life).astype(int)  # the year the life ends
-    return decommissioning_rows(np.broadcast_to(end, (n,)), np.broadcast_to(close, (n,)),
-                                np.broadcast_to(plant.decom, (n,)),
-                                np.broadcast_to(np.asarray(security_share, float), (n,)),
-                                np.broadcast_to(np.asarray(plant.esc, float), (T,)), T)
+    return decommissioning_rows(np.broadcast_to(end, (n,)), np.asarray(close),
+                                shaped(plant.decom, (n,)), shaped(security_share, (n,)),
+                                shaped(plant.esc, (T,)), T)

@@ -18,7 +18,7 @@ import numpy as np
 
 from simcrm.kernels.development import development_outcome, time_to_event
 from simcrm.kernels.finance import depreciation_shares, discount_factors, present_value
-from simcrm.kernels.plant_rows import cost_rows, depreciation_rows
+from simcrm.kernels.plant_rows import cost_rows, depreciation_rows, shaped
 from simcrm.kernels.schedule import (
     overlap,
     production_factor,
@@ -276,8 +276,8 @@ def capex_depreciation(inp: dict, plant: Plant, base: np.ndarray) -> np.ndarray:
     D = float(inp["finance.depreciation_years"])
     method = inp.get("finance.depreciation_method") or "straight-line"
     if method == "straight-line":
-        dep = depreciation_rows(np.broadcast_to(np.asarray(base, float), (plant.n,)),
-                                np.broadcast_to(plant.s, (plant.n,)), D, plant.T)
+        dep = depreciation_rows(shaped(base, (plant.n,)), shaped(plant.s, (plant.n,)), D,
+                                plant.T)
     else:
         shares = depreciation_shares(
             method, D, float(inp["finance.declining_balance_factor"]),
@@ -364,15 +364,14 @@ def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, esc) -> 
     """
     P = ctx.prices
     n, T = production.shape
-    path = lambda m: np.broadcast_to(np.asarray(P[m], float), (n, T))  # noqa: E731
+    path = lambda m: shaped(P[m], (n, T))  # noqa: E731
     net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
     out = cost_rows(
-        production, np.broadcast_to(op_share, (n, T)), np.broadcast_to(spend_share, (n, T)),
-        np.broadcast_to(np.asarray(esc, float), (T,)), path("feedstock"), path("electricity"),
-        path("gas"), path("carbon"), g("operations.feedstock_t_per_t"),
-        g("operations.electricity_mwh_per_t"), g("operations.gas_mwh_per_t"), net_co2,
-        g("markets.electricity.grid_tariff"), g("operations.reagents_eur_per_t"),
-        _fixed(g, capex_final), arr(capex_final, n))
+        shaped(production, (n, T)), shaped(op_share, (n, T)), shaped(spend_share, (n, T)),
+        shaped(esc, (T,)), path("feedstock"), path("electricity"), path("gas"), path("carbon"),
+        g("operations.feedstock_t_per_t"), g("operations.electricity_mwh_per_t"),
+        g("operations.gas_mwh_per_t"), net_co2, g("markets.electricity.grid_tariff"),
+        g("operations.reagents_eur_per_t"), _fixed(g, capex_final), shaped(capex_final, (n,)))
     mwh, tariff, *six, costs_opex, fixed_opex, reagents, capex_spend = out
     lines = dict(zip(("feedstock", "electricity", "gas", "carbon", "other_opex", "capex"), six,
                      strict=True))
