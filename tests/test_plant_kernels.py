@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from simcrm.kernels.schedule import overlap, production_factor
+from simcrm.kernels.schedule import overlap, production_factor, spending_share
 from simcrm.model.operations import (
     VARIABLE_LINES,
     alive_mask,
@@ -71,8 +71,14 @@ def test_schedule_shares_are_the_numpy_bits(seed):
     with np.errstate(invalid="ignore"):
         assert _same(production_factor(s, life, ramp, T),
                      production_factor_numpy(s, life, ramp, T))
+        cap = rng.uniform(0.0, 3e4, N)
+        assert _same(production_factor(s, life, ramp, T, capacity=cap),
+                     cap[:, None] * production_factor_numpy(s, life, ramp, T))
         end = s + life
         assert _same(overlap(s, end, T), overlap_numpy(s, end, T))
+        c0 = s - rng.choice([0.0, 1e-12, 0.5, 2.75, 3.0], N)
+        assert _same(spending_share(c0, s, T),
+                     overlap_numpy(c0, s, T) / np.maximum(s - c0, 1e-9)[:, None])
         assert _same(overlap(0.5, end, T), overlap_numpy(0.5, end, T))
         assert _same(overlap(s[7], end[9], T), overlap_numpy(s[7], end[9], T))
 

@@ -71,23 +71,41 @@ def _ramp_integral(x, ramp):
 
 
 @nb.njit(**_JIT)
-def production_rows(start, life, ramp, T):
-    """Full-output equivalent years produced in each year [1], shape (draw, T)
-    (:func:`simcrm.kernels.schedule.production_factor`): the ramp integral between
-    ``clip(t - start, 0, life)`` and ``clip(t + 1 - start, 0, life)``.  The integral
-    at the end of a year is the one at the start of the next (the same operations on
-    the same numbers), so it is computed once."""
+def production_rows(start, life, ramp, scale, T):
+    """Full-output equivalent years produced in each year times ``scale``, shape
+    (draw, T) (:func:`simcrm.kernels.schedule.production_factor`): ``scale`` times the
+    ramp integral between ``clip(t - start, 0, life)`` and ``clip(t + 1 - start, 0, life)``.
+    The integral at the end of a year is the one at the start of the next (the same
+    operations on the same numbers), so it is computed once."""
     n = start.shape[0]
     out = np.empty((n, T))
     for i in range(n):
         si = start[i]
         li = life[i]
         ri = ramp[i]
+        ki = scale[i]
         r0 = _ramp_integral(_clip(0.0 - si, 0.0, li), ri)
         for t in range(T):
             r1 = _ramp_integral(_clip(float(t) + 1.0 - si, 0.0, li), ri)
-            out[i, t] = r1 - r0
+            out[i, t] = ki * (r1 - r0)
             r0 = r1
+    return out
+
+
+@nb.njit(**_JIT)
+def spend_rows(c0, s, T):
+    """Share of the capex spent in each year [1/yr], shape (draw, T), spent evenly over
+    construction (:func:`simcrm.kernels.schedule.spending_share` without a profile):
+    ``overlap(c0, s) / max(s - c0, 1e-9)`` (:func:`overlap_rows`)."""
+    n = c0.shape[0]
+    out = np.empty((n, T))
+    for i in range(n):
+        a = c0[i]
+        b = s[i]
+        build = _max(b - a, 1e-9)
+        for t in range(T):
+            tf = float(t)
+            out[i, t] = _max(_min(tf + 1.0, b) - _max(tf, a), 0.0) / build
     return out
 
 

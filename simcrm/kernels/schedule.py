@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simcrm.kernels.plant_rows import overlap_rows, production_rows, shaped
+from simcrm.kernels.plant_rows import overlap_rows, production_rows, shaped, spend_rows
 
 
 def project_timeline(permit_months, appeal_event, appeal_months, grid_wait_months,
@@ -75,9 +75,9 @@ def spending_share(c0, s, T: int, profile=()) -> np.ndarray:
     ndarray, shape (draw, year) [1/yr], rows adding up to 1 where construction lies in
     the horizon.
     """
+    if not len(profile):  # overlap(c0, s, T) / max(s - c0, 1e-9), row by row
+        return spend_rows(*_rows(c0, s), int(T))
     build = np.maximum(s - c0, 1e-9)
-    if not len(profile):
-        return overlap(c0, s, T) / build[:, None]
     k = len(profile)
     part = build / k
     out = np.zeros((np.shape(c0)[0], T))
@@ -115,7 +115,7 @@ def overlap(a, b, n_years: int) -> np.ndarray:
     return overlap_rows(a, b, int(n_years)).reshape(*shape, int(n_years))
 
 
-def production_factor(start, life, ramp, n_years: int) -> np.ndarray:
+def production_factor(start, life, ramp, n_years: int, capacity=1.0) -> np.ndarray:
     """Full-output equivalent years produced in each year.
 
     Output rises linearly from zero at ``start`` to full after ``ramp`` years and
@@ -129,16 +129,21 @@ def production_factor(start, life, ramp, n_years: int) -> np.ndarray:
         First production [years from the start of the FID year].
     life, ramp : array_like
         Operating life and ramp-up time [years].
+    capacity : array_like
+        Output at full production [t/yr]: the factor times ``capacity`` (the same bits as
+        ``capacity[:, None] * production_factor(...)``), 1 for the factor itself.
 
     Returns
     -------
-    ndarray, shape (draw, n_years) [1], each in [0, 1]
+    ndarray, shape (draw, n_years) [1], each in [0, 1] (times ``capacity``)
 
     Computed row by row by :func:`simcrm.kernels.plant_rows.production_rows`.
     """
-    shape = np.broadcast_shapes(np.shape(start), np.shape(life), np.shape(ramp))
-    start, life, ramp = _rows(start, life, ramp)
-    return production_rows(start, life, ramp, int(n_years)).reshape(*shape, int(n_years))
+    shape = np.broadcast_shapes(np.shape(start), np.shape(life), np.shape(ramp),
+                                np.shape(capacity))
+    start, life, ramp, capacity = _rows(start, life, ramp, capacity)
+    out = production_rows(start, life, ramp, capacity, int(n_years))
+    return out.reshape(*shape, int(n_years))
 
 
 def _rows(*xs) -> list[np.ndarray]:

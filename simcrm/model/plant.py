@@ -211,7 +211,7 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
     c0, s = dev["c0"], dev["s"]
     life, ramp = g("plant.life_years"), g("plant.rampup_years")
     cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
-    production = cap_t[:, None] * production_factor(s, life, ramp, T)  # t/yr
+    production = production_factor(s, life, ramp, T, capacity=cap_t)  # t/yr
     op_share = overlap(s, s + life, T)  # years of operation in each year
     spend_share = spending_share(c0, s, T, inp.get("plant.capex_profile") or ())
     capex_final = dev["estimate"] * g("plant.capex_overrun")  # MEUR
