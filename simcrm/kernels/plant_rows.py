@@ -286,16 +286,15 @@ def alive_rows(close, T):
 
 
 @nb.njit(**_JIT)
-def decommissioning_rows(end, close, decom, security, esc, T):
-    """The sponsor's decommissioning line and the state's contingent cost [MEUR/yr],
-    shapes (draw, T) (:func:`simcrm.model.operations.decommissioning`): where ``close``
-    is negative, ``-decom * esc[end]`` in the year ``end`` (the end of life, an index as
-    numpy takes it: negative from the end) if ``end < T``; else
+def decommissioning_rows(end, close, decom, security, esc, sponsor, state):
+    """The sponsor's decommissioning line and the state's contingent cost [MEUR/yr] into
+    ``sponsor`` and ``state`` (zeros, shaped (draw, T))
+    (:func:`simcrm.model.operations.decommissioning`): where ``close`` is negative,
+    ``-decom * esc[end]`` in the year ``end`` (the end of life, an index as numpy takes
+    it: negative from the end) if ``end < T``; else
     ``decom * max(1.0 - security, 0.0) * esc[w]`` in the year ``w = min(close + 1, T - 1)``.
     """
-    n = close.shape[0]
-    sponsor = np.zeros((n, T))
-    state = np.zeros((n, T))
+    n, T = sponsor.shape
     for i in range(n):
         c = close[i]
         if c < 0:
@@ -309,4 +308,3 @@ def decommissioning_rows(end, close, decom, security, esc, T):
         else:
             w = min(c + 1, T - 1)
             state[i, w] = decom[i] * _max(1.0 - security[i], 0.0) * esc[w]
-    return sponsor, state

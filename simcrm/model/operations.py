@@ -181,6 +181,8 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
     """
     n, T = plant.n, plant.T
     end = np.floor(plant.s + plant.life).astype(int)  # the year the life ends
-    return decommissioning_rows(np.broadcast_to(end, (n,)), np.asarray(close),
-                                shaped(plant.decom, (n,)), shaped(security_share, (n,)),
-                                shaped(plant.esc, (T,)), T)
+    sponsor, state = np.zeros((n, T)), np.zeros((n, T))  # calloc: pages zeroed when touched
+    decommissioning_rows(np.broadcast_to(end, (n,)), np.asarray(close),
+                         shaped(plant.decom, (n,)), shaped(security_share, (n,)),
+                         shaped(plant.esc, (T,)), sponsor, state)
+    return sponsor, state
