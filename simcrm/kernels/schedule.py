@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simcrm.kernels.plant_rows import overlap_rows, production_rows, shaped, spend_rows
+
 
 def project_timeline(permit_months, appeal_event, appeal_months, grid_wait_months,
                      construction_months, permit_cap_months=None, permit_scale=1.0,
@@ -73,9 +75,9 @@ def spending_share(c0, s, T: int, profile=()) -> np.ndarray:
     ndarray, shape (draw, year) [1/yr], rows adding up to 1 where construction lies in
     the horizon.
     """
+    if not len(profile):  # overlap(c0, s, T) / max(s - c0, 1e-9), row by row
+        return spend_rows(*_rows(c0, s), int(T))
     build = np.maximum(s - c0, 1e-9)
-    if not len(profile):
-        return overlap(c0, s, T) / build[:, None]
     k = len(profile)
     part = build / k
     out = np.zeros((np.shape(c0)[0], T))
@@ -94,7 +96,8 @@ def project_dates(*args, **kwargs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def overlap(a, b, n_years: int) -> np.ndarray:
-    """Length of the overlap of ``[a, b)`` with each year ``[t, t + 1)``.
+    """Length of the overlap of ``[a, b)`` with each year ``[t, t + 1)``:
+    ``max(min(t + 1, b) - max(t, a), 0)``.
 
     Parameters
     ----------
@@ -104,25 +107,21 @@ def overlap(a, b, n_years: int) -> np.ndarray:
     Returns
     -------
     ndarray, shape (draw, n_years) [years], each in [0, 1]
+
+    Computed row by row by :func:`simcrm.kernels.plant_rows.overlap_rows`.
     """
-    t = np.arange(n_years, dtype=float)
-    a = np.asarray(a, float)[..., None]
-    b = np.asarray(b, float)[..., None]
-    return np.clip(np.minimum(t + 1.0, b) - np.maximum(t, a), 0.0, None)
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    a, b = _rows(a, b)
+    return overlap_rows(a, b, int(n_years)).reshape(*shape, int(n_years))
 
 
-def _ramp_integral(x, ramp):
-    """Integral from 0 to x of min(1, y / ramp) dy (ramp may be 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inside = np.where(ramp > 0, x * x / (2.0 * ramp), x)
-    return np.where(x < ramp, inside, x - ramp / 2.0)
-
-
-def production_factor(start, life, ramp, n_years: int) -> np.ndarray:
+def production_factor(start, life, ramp, n_years: int, capacity=1.0) -> np.ndarray:
     """Full-output equivalent years produced in each year.
 
     Output rises linearly from zero at ``start`` to full after ``ramp`` years and
-    stops ``life`` years after ``start``.
+    stops ``life`` years after ``start``: with ``R(x)`` the integral from 0 to ``x`` of
+    ``min(1, y / ramp)`` (``x - ramp / 2`` from ``ramp`` on, ``x`` where ``ramp`` is 0),
+    year ``t`` produces ``R(clip(t + 1 - start, 0, life)) - R(clip(t - start, 0, life))``.
 
     Parameters
     ----------
@@ -130,15 +129,25 @@ def production_factor(start, life, ramp, n_years: int) -> np.ndarray:
         First production [years from the start of the FID year].
     life, ramp : array_like
         Operating life and ramp-up time [years].
+    capacity : array_like
+        Output at full production [t/yr]: the factor times ``capacity`` (the same bits as
+        ``capacity[:, None] * production_factor(...)``), 1 for the factor itself.
 
     Returns
     -------
-    ndarray, shape (draw, n_years) [1], each in [0, 1]
+    ndarray, shape (draw, n_years) [1], each in [0, 1] (times ``capacity``)
+
+    Computed row by row by :func:`simcrm.kernels.plant_rows.production_rows`.
     """
-    t = np.arange(n_years, dtype=float)
-    start = np.asarray(start, float)[..., None]
-    life = np.asarray(life, float)[..., None] if np.ndim(life) else life
-    ramp = np.asarray(ramp, float)[..., None] if np.ndim(ramp) else np.asarray(ramp, float)
-    x1 = np.clip(t + 1.0 - start, 0.0, life)
-    x0 = np.clip(t - start, 0.0, life)
-    return _ramp_integral(x1, ramp) - _ramp_integral(x0, ramp)
+    shape = np.broadcast_shapes(np.shape(start), np.shape(life), np.shape(ramp),
+                                np.shape(capacity))
+    start, life, ramp, capacity = _rows(start, life, ramp, capacity)
+    out = production_rows(start, life, ramp, capacity, int(n_years))
+    return out.reshape(*shape, int(n_years))
+
+
+def _rows(*xs) -> list[np.ndarray]:
+    """``xs`` broadcast together as float arrays, flattened to one dimension (the rows of a
+    row kernel; a number or broadcast axis stays a read-only view, not a copy)."""
+    shape = np.broadcast_shapes(*(np.shape(x) for x in xs))
+    return [shaped(x, shape).reshape(-1) for x in xs]

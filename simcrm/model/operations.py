@@ -31,6 +31,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simcrm.kernels.plant_rows import (
+    alive_rows,
+    closure_rows,
+    decommissioning_rows,
+    idle_cost_rows,
+    idle_rows,
+    shaped,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.plant import Plant
 
@@ -48,18 +57,28 @@ def idle_mask(plant: Plant, revenue: np.ndarray, per_tonne: np.ndarray) -> np.nd
         Revenue at market prices [MEUR/yr].
     per_tonne : ndarray, shape (draw, year)
         Support that comes with output (operating and price-dependent levers) [MEUR/yr].
+
+    A year the plant produces (``plant.production > 0``) idles where its variable margin
+    ``revenue + per_tonne - plant.reagents + feedstock + electricity + gas + carbon``
+    (the plant's lines) is negative; computed row by row by
+    :func:`simcrm.kernels.plant_rows.idle_rows`.
     """
-    margin = revenue + per_tonne - plant.reagents
-    for k in VARIABLE_LINES:
-        margin = margin + plant.lines[k]
-    idle = (margin < 0) & (plant.production > 0)
-    if not idle.any():
-        return None
-    return 1.0 - idle
+    shape = (plant.n, plant.T)
+    lines = [shaped(plant.lines[k], shape) for k in VARIABLE_LINES]
+    run, idle = idle_rows(shaped(revenue, shape), shaped(per_tonne, shape),
+                          shaped(plant.reagents, shape), *lines, shaped(plant.production, shape))
+    return run if idle else None
 
 
 def idle_costs(plant: Plant, run: np.ndarray, care_share, restart_share) -> dict:
     """Cost lines in a world where the plant idles in the years ``run == 0``.
+
+    A variable line is ``where(run > 0, line, 0.0)``; ``other_opex`` is
+    ``where(run > 0, other_opex, -plant.fixed_opex * care_share)``; ``restart`` is
+    ``0.0 - back * restart_share * plant.capex_estimate * plant.esc`` (``0.0 - x``: a
+    year with no restart costs +0.0, whichever draws share the chunk), ``back`` 1.0 in a
+    year the plant produces again after an idle year, ``run[t] * (1.0 - run[t - 1])``.
+    Computed row by row by :func:`simcrm.kernels.plant_rows.idle_cost_rows`.
 
     Returns
     -------
@@ -68,16 +87,13 @@ def idle_costs(plant: Plant, run: np.ndarray, care_share, restart_share) -> dict
         full fixed costs when running, care and maintenance when idle) and ``restart``
         [MEUR/yr], negative.
     """
-    out = {k: np.where(run > 0, plant.lines[k], 0.0) for k in VARIABLE_LINES}
-    care = np.asarray(care_share, float)[..., None] if np.ndim(care_share) else care_share
-    out["other_opex"] = np.where(run > 0, plant.lines["other_opex"],
-                                 -plant.fixed_opex * care)
-    back = np.zeros_like(run)
-    back[:, 1:] = run[:, 1:] * (1.0 - run[:, :-1])  # producing again after an idle year
-    share = np.asarray(restart_share, float)[..., None] if np.ndim(restart_share) else restart_share
-    # 0.0 - x: a year with no restart costs +0.0, whichever draws share the chunk
-    out["restart"] = 0.0 - back * share * plant.capex_estimate[:, None] * plant.esc
-    return out
+    n, T = plant.n, plant.T
+    shape = (n, T)
+    lines = [shaped(plant.lines[k], shape) for k in (*VARIABLE_LINES, "other_opex")]
+    out = idle_cost_rows(shaped(run, shape), *lines, shaped(plant.fixed_opex, shape),
+                         shaped(care_share, (n,)), shaped(restart_share, (n,)),
+                         shaped(plant.capex_estimate, (n,)), shaped(plant.esc, (T,)))
+    return dict(zip((*VARIABLE_LINES, "other_opex", "restart"), out, strict=True))
 
 
 def long_run_viable(inputs: dict, plant: Plant) -> np.ndarray:
@@ -91,7 +107,7 @@ def long_run_viable(inputs: dict, plant: Plant) -> np.ndarray:
     -------
     ndarray of bool, shape (draw,)
     """
-    g = lambda k: np.broadcast_to(np.asarray(inputs[k], float), (plant.n,))  # noqa: E731
+    g = lambda k: np.asarray(inputs[k], float)  # noqa: E731 - a number or (draw,)
     lr = lambda m: g(f"markets.{m}.long_run")  # noqa: E731
     per_t = (lr("product") - g("operations.feedstock_t_per_t") * lr("feedstock")
              - g("operations.electricity_mwh_per_t")
@@ -124,28 +140,27 @@ def closure_year(cfads: np.ndarray, plant: Plant, years,
     Returns
     -------
     ndarray of int, shape (draw,)
+        The first year that ends a run of ``need`` bad years: years of operation
+        (``plant.op_share > 0``) with ``cfads < 0``; -1 for every draw where no draw
+        has a bad year.  Computed row by row by
+        :func:`simcrm.kernels.plant_rows.closure_rows`.
     """
     need = math.ceil(float(years))
-    neg = (cfads < 0) & (plant.op_share > 0)
-    if viable is not None:
-        neg = neg & ~viable[:, None]
-    n, T = neg.shape
+    n, T = plant.n, plant.T
     close = np.full(n, -1)
-    if need > T or not neg.any():
+    if need > T:
         return close
-    count = np.zeros(n, int)
-    for t in range(T):  # sequential: a run of bad years
-        count = np.where(neg[:, t], count + 1, 0)
-        close = np.where((close < 0) & (count >= need), t, close)
-    return close
+    keep = np.zeros(n, bool) if viable is None else np.broadcast_to(viable, (n,))
+    rows, bad = closure_rows(shaped(cfads, (n, T)), shaped(plant.op_share, (n, T)), keep, need)
+    return rows if bad else close
 
 
 def alive_mask(close: np.ndarray, T: int) -> np.ndarray | None:
-    """1.0 up to and including the closure year, 0.0 after; None if no draw closes."""
+    """1.0 up to and including the closure year, 0.0 after; None if no draw closes
+    (:func:`simcrm.kernels.plant_rows.alive_rows`)."""
     if not np.any(close >= 0):
         return None
-    t = np.arange(T)[None, :]
-    return ((close[:, None] < 0) | (t <= close[:, None])).astype(float)
+    return alive_rows(close, int(T))
 
 
 def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
@@ -154,7 +169,8 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
     A plant that runs its life pays ``plant.decom`` in the year its life ends (if that
     year is within the horizon); a plant closed early is cleaned up in the year after
     its closure, from the sponsor's financial security (``security_share`` of the cost)
-    and by the state for the rest.
+    and by the state for the rest.  Computed row by row by
+    :func:`simcrm.kernels.plant_rows.decommissioning_rows`.
 
     Returns
     -------
@@ -164,13 +180,9 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
         Positive (an outlay of the state).
     """
     n, T = plant.n, plant.T
-    rows = np.arange(n)
-    sponsor, state = np.zeros((n, T)), np.zeros((n, T))
-    end = np.floor(plant.s + plant.life).astype(int)
-    ok = (close < 0) & (end < T)
-    sponsor[rows[ok], end[ok]] = -plant.decom[ok] * plant.esc[end[ok]]
-    early = close >= 0
-    when = np.minimum(close + 1, T - 1)
-    unpaid = np.maximum(1.0 - np.broadcast_to(np.asarray(security_share, float), (n,)), 0.0)
-    state[rows[early], when[early]] = (plant.decom * unpaid)[early] * plant.esc[when[early]]
+    end = np.floor(plant.s + plant.life).astype(int)  # the year the life ends
+    sponsor, state = np.zeros((n, T)), np.zeros((n, T))  # calloc: pages zeroed when touched
+    decommissioning_rows(np.broadcast_to(end, (n,)), np.asarray(close),
+                         shaped(plant.decom, (n,)), shaped(security_share, (n,)),
+                         shaped(plant.esc, (T,)), sponsor, state)
     return sponsor, state

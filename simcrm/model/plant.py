@@ -18,6 +18,7 @@ import numpy as np
 
 from simcrm.kernels.development import development_outcome, time_to_event
 from simcrm.kernels.finance import depreciation_shares, discount_factors, present_value
+from simcrm.kernels.plant_rows import cost_rows, depreciation_rows, shaped
 from simcrm.kernels.schedule import (
     overlap,
     production_factor,
@@ -84,7 +85,6 @@ class Plant:
     capex_spend: np.ndarray
     costs_opex: np.ndarray
     first_prod_year: np.ndarray
-    dep_share: np.ndarray
     dfac: np.ndarray
     lcop: np.ndarray
     zeros: np.ndarray
@@ -212,16 +212,11 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
     c0, s = dev["c0"], dev["s"]
     life, ramp = g("plant.life_years"), g("plant.rampup_years")
     cap_t = g("plant.capacity_tpa") * g("plant.utilisation")  # t/yr at full output
-    production = cap_t[:, None] * production_factor(s, life, ramp, T)  # t/yr
+    production = production_factor(s, life, ramp, T, capacity=cap_t)  # t/yr
     op_share = overlap(s, s + life, T)  # years of operation in each year
     spend_share = spending_share(c0, s, T, inp.get("plant.capex_profile") or ())
     capex_final = dev["estimate"] * g("plant.capex_overrun")  # MEUR
-    mwh = production * g("operations.electricity_mwh_per_t")[:, None]
-    tariff = g("markets.electricity.grid_tariff")[:, None] * esc
-    lines = _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tariff,
-                        esc)
-    costs_opex = (lines["feedstock"] + lines["electricity"] + lines["gas"] + lines["carbon"]
-                  + lines["other_opex"])
+    lines, x = _cost_lines(ctx, g, production, op_share, capex_final, spend_share, esc)
     dfac = discount_factors(g("finance.discount_rate"), T)
     pv_prod = pv(production, dfac)
     _study_lines(ctx, g, lines, production, op_share, capex_final, esc)
@@ -229,23 +224,20 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
     if "sustaining_capex" in lines:
         capital = capital + lines["sustaining_capex"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lcop = np.where(pv_prod > 0, pv(-(costs_opex + capital), dfac) / pv_prod * 1e6,
+        lcop = np.where(pv_prod > 0, pv(-(x["costs_opex"] + capital), dfac) / pv_prod * 1e6,
                         np.nan)
-    D = float(inp["finance.depreciation_years"])
     if np.any(dev["spend"]):
         lines["development"] = -dev["spend"] * esc
     return Plant(
         n=n, T=T, calendar=calendar, esc=esc, prices=ctx.prices, c0=c0, s=s, life=life,
         ramp=ramp, cap_t=cap_t, production=production, spend_share=spend_share,
-        capex_final=capex_final, mwh=mwh, tariff=tariff, lines=lines,
-        capex_spend=-lines["capex"], costs_opex=costs_opex,
+        capex_final=capex_final, mwh=x["mwh"], tariff=x["tariff"], lines=lines,
+        capex_spend=x["capex_spend"], costs_opex=x["costs_opex"],
         first_prod_year=np.minimum(np.floor(s).astype(int), T - 1),
-        dep_share=overlap(s, s + D, T), dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)),
+        dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)),
         start=start, reached=dev["reached"], dev_end=dev["end"],
-        capex_estimate=dev["estimate"], op_share=op_share,
-        fixed_opex=_fixed(g, capex_final)[:, None] * op_share * esc,
-        reagents=g("operations.reagents_eur_per_t")[:, None] * production / 1e6 * esc,
-        decom=g("finance.decommissioning_share") * dev["estimate"])
+        capex_estimate=dev["estimate"], op_share=op_share, fixed_opex=x["fixed_opex"],
+        reagents=x["reagents"], decom=g("finance.decommissioning_share") * dev["estimate"])
 
 
 def _development(ctx, g, schedule: dict, start: float) -> dict:
@@ -278,11 +270,15 @@ def capex_depreciation(inp: dict, plant: Plant, base: np.ndarray) -> np.ndarray:
     """Tax depreciation [MEUR/yr], shape (draw, year): of the capex ``base`` [MEUR],
     shape (draw,), from first production by ``finance.depreciation_method``
     (:func:`simcrm.kernels.finance.depreciation_shares`), plus the sustaining capex, each
-    year's spending straight-line over ``finance.depreciation_years`` from that year."""
+    year's spending straight-line over ``finance.depreciation_years`` from that year.
+
+    Straight-line, ``base / D * overlap(s, s + D)`` (``D`` the years, ``s`` first
+    production), computed row by row by :func:`simcrm.kernels.plant_rows.depreciation_rows`."""
     D = float(inp["finance.depreciation_years"])
     method = inp.get("finance.depreciation_method") or "straight-line"
     if method == "straight-line":
-        dep = base[:, None] / D * plant.dep_share
+        dep = depreciation_rows(shaped(base, (plant.n,)), shaped(plant.s, (plant.n,)), D,
+                                plant.T)
     else:
         shares = depreciation_shares(
             method, D, float(inp["finance.declining_balance_factor"]),
@@ -306,8 +302,8 @@ def operating_margin(inputs: dict, plant: Plant, prices: dict) -> np.ndarray:
     the financial security [MEUR/yr] — the lenders' sizing case."""
     g = lambda k: arr(inputs[k], plant.n)  # noqa: E731
     shim = type("Prices", (), {"prices": prices})()
-    lines = _cost_lines(shim, g, plant.production, plant.op_share, plant.capex_final,
-                        plant.spend_share, plant.mwh, plant.tariff, plant.esc)
+    lines, _ = _cost_lines(shim, g, plant.production, plant.op_share, plant.capex_final,
+                           plant.spend_share, plant.esc)
     revenue = prices["product"] * plant.production / 1e6 + plant.lines.get("byproduct", 0.0)
     royalty = g("finance.royalty_share")[:, None] * np.maximum(
         revenue - float(inputs["finance.royalty_threshold_meur"]) * plant.esc, 0.0)
@@ -339,22 +335,49 @@ def _fixed(g, capex_final) -> np.ndarray:
             + g("operations.maintenance_share") * capex_final)
 
 
-def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, mwh, tariff,
-                esc) -> dict:
-    """Feedstock, energy, carbon, other operating costs and capex [MEUR/yr], negative."""
+def _cost_lines(ctx, g, production, op_share, capex_final, spend_share, esc) -> tuple:
+    """Feedstock, energy, carbon, other operating costs and capex [MEUR/yr], negative,
+    and the arrays derived from them, shape (draw, year).
+
+    With ``P`` the market paths [EUR per unit] and the inputs per draw:
+
+    * ``mwh = production * electricity_mwh_per_t`` [MWh/yr] and
+      ``tariff = grid_tariff * esc`` [EUR/MWh];
+    * ``feedstock = -P["feedstock"] * production * feedstock_t_per_t / 1e6``,
+      ``electricity = -(P["electricity"] + tariff) * mwh / 1e6``,
+      ``gas = -P["gas"] * production * gas_mwh_per_t / 1e6``,
+      ``carbon = -P["carbon"] * production * net_co2 / 1e6`` (``net_co2`` the emissions
+      beyond free allocation [t/t]),
+      ``other_opex = -(reagents_eur_per_t * production / 1e6 + fixed * op_share) * esc``
+      (``fixed`` from :func:`_fixed`) and ``capex = -capex_final * spend_share * esc``;
+    * ``costs_opex`` the sum of the five operating lines, ``fixed_opex = fixed * op_share
+      * esc`` and ``reagents = reagents_eur_per_t * production / 1e6 * esc`` (the fixed
+      and per-tonne parts of ``other_opex``, for idle years) and ``capex_spend = -capex``.
+
+    Computed in one pass by :func:`simcrm.kernels.plant_rows.cost_rows`.
+
+    Returns
+    -------
+    lines : dict
+        ``feedstock``, ``electricity``, ``gas``, ``carbon``, ``other_opex``, ``capex``.
+    derived : dict
+        ``mwh``, ``tariff``, ``costs_opex``, ``fixed_opex``, ``reagents``, ``capex_spend``.
+    """
     P = ctx.prices
-    lines = {}
-    lines["feedstock"] = (-P["feedstock"] * production
-                          * g("operations.feedstock_t_per_t")[:, None] / 1e6)
-    lines["electricity"] = -(P["electricity"] + tariff) * mwh / 1e6
-    lines["gas"] = -P["gas"] * production * g("operations.gas_mwh_per_t")[:, None] / 1e6
+    n, T = production.shape
+    path = lambda m: shaped(P[m], (n, T))  # noqa: E731
     net_co2 = g("operations.co2_t_per_t") * (1.0 - g("operations.free_allocation_share"))
-    lines["carbon"] = -P["carbon"] * production * net_co2[:, None] / 1e6
-    fixed = _fixed(g, capex_final)
-    lines["other_opex"] = -(g("operations.reagents_eur_per_t")[:, None] * production / 1e6
-                            + fixed[:, None] * op_share) * esc
-    lines["capex"] = -capex_final[:, None] * spend_share * esc
-    return lines
+    out = cost_rows(
+        shaped(production, (n, T)), shaped(op_share, (n, T)), shaped(spend_share, (n, T)),
+        shaped(esc, (T,)), path("feedstock"), path("electricity"), path("gas"), path("carbon"),
+        g("operations.feedstock_t_per_t"), g("operations.electricity_mwh_per_t"),
+        g("operations.gas_mwh_per_t"), net_co2, g("markets.electricity.grid_tariff"),
+        g("operations.reagents_eur_per_t"), _fixed(g, capex_final), shaped(capex_final, (n,)))
+    mwh, tariff, *six, costs_opex, fixed_opex, reagents, capex_spend = out
+    lines = dict(zip(("feedstock", "electricity", "gas", "carbon", "other_opex", "capex"), six,
+                     strict=True))
+    return lines, {"mwh": mwh, "tariff": tariff, "costs_opex": costs_opex,
+                   "fixed_opex": fixed_opex, "reagents": reagents, "capex_spend": capex_spend}
 
 
 def pv(x: np.ndarray, dfac: np.ndarray) -> np.ndarray:
