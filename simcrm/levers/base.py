@@ -198,8 +198,8 @@ def covered_production(start, life, ramp, years, capacity_t, n_years) -> np.ndar
     n_years : int
         Years of the horizon.
     """
-    return capacity_t[..., None] * production_factor(start, np.minimum(life, years), ramp,
-                                                     n_years)
+    return production_factor(start, np.minimum(life, years), ramp, n_years,
+                             capacity=capacity_t)
 
 
 @dataclass(frozen=True)
