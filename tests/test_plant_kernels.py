@@ -264,3 +264,5 @@ def test_decommissioning_is_the_numpy_bits(seed):
     for c in (close, np.full(N, -1)):
         got, ref = decommissioning(plant, c, security), decommissioning_numpy(plant, c, security)
         assert _same(got[0], ref[0]) and _same(got[1], ref[1])
+        some = decommissioning(plant, c, security, flag=True)[2]
+        assert some == bool(np.any(ref[0]) or np.any(ref[1]))

@@ -293,8 +293,9 @@ def decommissioning_rows(end, close, decom, security, esc, sponsor, state):
     ``-decom * esc[end]`` in the year ``end`` (the end of life, an index as numpy takes
     it: negative from the end) if ``end < T``; else
     ``decom * max(1.0 - security, 0.0) * esc[w]`` in the year ``w = min(close + 1, T - 1)``.
-    """
+    Returns whether any value written is not zero (``np.any`` of the two)."""
     n, T = sponsor.shape
+    some = False
     for i in range(n):
         c = close[i]
         if c < 0:
@@ -305,6 +306,9 @@ def decommissioning_rows(end, close, decom, security, esc, sponsor, state):
                 if e < 0:
                     raise IndexError("end of life before the horizon")
                 sponsor[i, e] = -decom[i] * esc[e]
+                some = some or sponsor[i, e] != 0.0
         else:
             w = min(c + 1, T - 1)
             state[i, w] = decom[i] * _max(1.0 - security[i], 0.0) * esc[w]
+            some = some or state[i, w] != 0.0
+    return some

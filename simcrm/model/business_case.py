@@ -632,8 +632,8 @@ def cash_flows(case: Case, price: np.ndarray) -> tuple[dict, dict, np.ndarray]:
 def _with_decommissioning(flows: dict, plant: Plant, close: np.ndarray, security) -> dict:
     """``flows`` with the sponsor's decommissioning line and the state's contingent
     clean-up (:func:`simcrm.model.operations.decommissioning`) where there is any."""
-    sponsor, state = decommissioning(plant, close, security)
-    if np.any(sponsor) or np.any(state):
+    sponsor, state, some = decommissioning(plant, close, security, flag=True)
+    if some:
         flows["lines"]["decommissioning"] = sponsor
         flows["gov"]["_contingent"] = state
     return flows

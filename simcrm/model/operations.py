@@ -163,7 +163,8 @@ def alive_mask(close: np.ndarray, T: int) -> np.ndarray | None:
     return alive_rows(close, int(T))
 
 
-def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
+def decommissioning(plant: Plant, close: np.ndarray, security_share,
+                    flag: bool = False) -> tuple:
     """The sponsor's decommissioning line and the state's contingent cost [MEUR/yr].
 
     A plant that runs its life pays ``plant.decom`` in the year its life ends (if that
@@ -178,11 +179,13 @@ def decommissioning(plant: Plant, close: np.ndarray, security_share) -> tuple:
         Negative (a cost of the plant).
     state : ndarray, shape (draw, year)
         Positive (an outlay of the state).
+    some : bool
+        With ``flag``: whether either has a value that is not zero.
     """
     n, T = plant.n, plant.T
     end = np.floor(plant.s + plant.life).astype(int)  # the year the life ends
     sponsor, state = np.zeros((n, T)), np.zeros((n, T))  # calloc: pages zeroed when touched
-    decommissioning_rows(np.broadcast_to(end, (n,)), np.asarray(close),
-                         shaped(plant.decom, (n,)), shaped(security_share, (n,)),
-                         shaped(plant.esc, (T,)), sponsor, state)
-    return sponsor, state
+    some = decommissioning_rows(np.broadcast_to(end, (n,)), np.asarray(close),
+                                shaped(plant.decom, (n,)), shaped(security_share, (n,)),
+                                shaped(plant.esc, (T,)), sponsor, state)
+    return (sponsor, state, some) if flag else (sponsor, state)
