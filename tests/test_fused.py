@@ -412,3 +412,46 @@ def test_the_npv_without_terms_is_the_same_in_both_kernels():
             p = rng.uniform(0, 8000)
             row = (unit[i], dfac[i], profit0[i], pv_f[i], slope[i], tax[i], thr, share)
             assert fused._npv_plain(p, *row) == fused._npv_at(p, *row, *_no_terms(unit.shape[1]))
+
+
+@pytest.mark.parametrize("n", [1, 7, fused.LANES, 2 * fused.LANES + 5, 301])
+def test_the_break_even_lanes_give_the_bits_of_the_single_row_search(n):
+    """:func:`fused.breakeven_lines` takes the searches of many rows side by side
+    (lanes, :func:`fused._npv_lanes`); each row's result is the bits of
+    :func:`fused._solve_row` alone (:func:`fused.breakeven_rows`): rows that never
+    produce, that fall back to the secant method (negative unit revenue, NaN profit, too
+    few steps), without a first guess, discount factors per draw or shared, odd counts."""
+    rng = np.random.default_rng(n)
+    T = 30
+    esc, production, dfac, wc, fixed, profit0, tax = _case(rng, max(n, 2), T)
+    production, dfac, wc, fixed, profit0, tax = (
+        x[:n] for x in (production, dfac, wc, fixed, profit0, tax))
+    esc = rng.uniform(0.9, 1.1, T)
+    rows = rng.permutation(n)
+    production[rows[1::9], 5] = -1e3              # negative unit revenue: the secant
+    profit0[rows[2::11], 7] = np.nan              # a NaN NPV: falls back after a step
+    lcop = rng.uniform(500, 5000, n)
+    lcop[rows[3::5]] = np.nan                     # no first guess
+    lcop[rows[4::13]] = np.inf
+    unit = esc * production / 1e6                 # the kernel's operations, whole
+    shared = dfac[:1]
+    none = np.empty((0, n, T))
+    for d in (dfac, shared):
+        for thr, share, iters in [(1.0, 0.5, 60), (0.0, 1.0, 60), (1e9, 0.0, 60),
+                                  (1.0, 0.5, 2), (1.0, -0.5, 60)]:
+            got = fused.breakeven(esc, production, d, wc, ["+", fixed, "-", profit0, "+",
+                                                           profit0], profit0, tax, thr,
+                                  share, lcop, iters)
+            want = fused.breakeven_rows(unit, np.broadcast_to(d, (n, T)).copy(), wc[:, 0],
+                                        fixed - profit0 + profit0, profit0, tax, thr, share,
+                                        lcop, iters, none, none, none, np.empty(0, np.bool_))
+            assert got.tobytes() == want.tobytes(), (d.shape, thr, share, iters)
+    assert np.isnan(got[production.max(axis=1) <= 0]).all()  # never produces
+    # with a term (a floor): row by row, the same bits
+    w, a, b = unit * 0.5, np.full((n, T), 2000.0), -np.ones((n, T))
+    got = fused.breakeven(esc, production, dfac, wc, fixed, profit0, tax, 1.0, 0.5, lcop,
+                          terms=[(w, a, b, False)])
+    want = fused.breakeven_rows(unit, dfac, wc[:, 0], fixed, profit0, tax, 1.0, 0.5, lcop, 60,
+                                w[None], a[None], b[None], np.array([False]))
+    assert got.tobytes() == want.tobytes()
+    assert n == 1 or np.isfinite(got).sum() > n // 2
