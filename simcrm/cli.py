@@ -44,8 +44,8 @@ QUICK_DRAWS = 2000
 # Measured with `simcrm bench` on the 2-core development machine (README "Speed and
 # scale"): cash-flow cells (option × world × draw × year) per second, and the charts
 # and report of a run (seconds), for the time a run announces before it starts.
-CELLS_PER_SECOND = {1: 3.0e6, 2: 5.0e6}
-REPORT_SECONDS = 60
+CELLS_PER_SECOND = {1: 8.0e6, 2: 12.0e6}
+REPORT_SECONDS = 30
 EXIT_CLUSTER_LOST = 3
 """The dask scheduler or every worker was lost (or never reached); nothing was written."""
 MEMORY_SHARE = 0.9
