@@ -341,5 +341,8 @@ def test_bench_reports_the_shares_the_fixed_cost_and_the_worker_speed(small_path
                                                         + f["write_cpu_seconds"], abs=2e-3)
     w = r["worker_speed"]
     assert w["worker_scheduler"] == "processes" and w["worker_cells_per_cpu_second"] > 0
+    assert w["in_process_cells_per_cpu_second"] > 0
+    assert w["in_process_alone_cells_per_cpu_second"] > 0
+    assert w["worker_over_in_process_alone"] > 0
     text = format_bench(r)
     assert "fixed cost" in text and "dask workers" in text
