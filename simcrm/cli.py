@@ -19,7 +19,6 @@ from pathlib import Path
 import click
 
 from simcrm._lazy import lazy_import
-from simcrm._malloc import tune_malloc
 from simcrm._version import __version__
 
 # Every module below pandas, xarray, scipy or numba loads on first use, so `simcrm --help`
@@ -218,7 +217,6 @@ def _expected_time(sc, draws: int, workers: int | None, charts: bool) -> str:
 def main() -> None:
     """simcrm: what do policy options do to the business case of a critical-raw-material
     processing plant in the Netherlands, and what do they cost the government?"""
-    tune_malloc()  # a run's temporary arrays reused from the heap (simcrm._malloc)
 
 
 @main.command()

@@ -20,7 +20,6 @@ import numpy as np
 from distributed import Client, LocalCluster
 from distributed import TimeoutError as DaskTimeoutError
 
-from simcrm._malloc import MALLOC_ENVIRON
 from simcrm.engine.evaluate import evaluate_chunk
 from simcrm.spec.scenario import Scenario
 
@@ -40,7 +39,8 @@ POLL_SECONDS = 5
 
 
 WORKER_ENVIRON = {
-    **MALLOC_ENVIRON,
+    "MALLOC_TRIM_THRESHOLD_": 128 * 2**20,
+    "MALLOC_MMAP_THRESHOLD_": 32 * 2**20,
     "OMP_NUM_THREADS": 1,
     "MKL_NUM_THREADS": 1,
     "OPENBLAS_NUM_THREADS": 1,
@@ -53,10 +53,9 @@ dask's own default, ``MALLOC_TRIM_THRESHOLD_=65536``, fixes glibc's mmap thresho
 then mapped from and returned to the kernel, page faults and all, and the benchmark's
 chunks cost 3.9× the CPU time they cost in a plain process (1.2 against 4.6 M cells per
 CPU-second, measured on the 2-core development machine).  A 32 MiB mmap threshold (the
-largest glibc accepts on 64-bit) and a 128 MiB trim threshold (:mod:`simcrm._malloc`,
-which the command line sets in its own process too) give back the plain process's
-speed; memory stays bounded by the chunks in flight.  One BLAS thread per worker, as
-dask sets it.  A cluster reached by ``--scheduler tcp://`` takes these from
+largest glibc accepts on 64-bit) and a 128 MiB trim threshold give back the plain
+process's speed; memory stays bounded by the chunks in flight.  One BLAS thread per
+worker, as dask sets it.  A cluster reached by ``--scheduler tcp://`` takes these from
 its own configuration (docs/architecture.md, "Performance")."""
 
 MALLOC_SLOW_BELOW = 2**20
