@@ -88,7 +88,7 @@ MARKET_FACTORS = ("grouped", "fixed")
 
 def input_names(ds: xr.Dataset) -> list[str]:
     """Names of the per-draw sampled inputs kept in a results Dataset."""
-    return [k for k, v in ds.data_vars.items() if v.attrs.get("role") == "input"]
+    return [k for k in ds.data_vars if ds.variables[k].attrs.get("role") == "input"]
 
 
 def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv",
@@ -115,9 +115,9 @@ def spearman(ds: xr.Dataset, option: str, world: str, output: str = "npv",
     ry = _output_rank(y, ok, (option, world, output), _ranks)
     for k in _varying(ds, world, ok, _ranks):
         rho = float(np.corrcoef(_rank(ds, k, world, ok, _ranks), ry)[0, 1])
-        rows.append({"input": ds[k].attrs.get("key", k),
-                     "long_name": ds[k].attrs.get("long_name", k),
-                     "units": display_units(ds[k].attrs), "rho": rho})
+        a = ds.variables[k].attrs
+        rows.append({"input": a.get("key", k), "long_name": a.get("long_name", k),
+                     "units": display_units(a), "rho": rho})
     df = pd.DataFrame(rows, columns=["input", "long_name", "units", "rho"])
     return df.reindex(df["rho"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
@@ -288,9 +288,9 @@ def prcc(ds: xr.Dataset, option: str, world: str, output: str = "npv",
             lo, hi = float(np.tanh(zr - z * se)), float(np.tanh(zr + z * se))
             t = r * np.sqrt(dof / max(1 - r * r, 1e-300))
             pv = float(2 * stats.t.sf(abs(t), dof))
-        rows.append({"input": ds[name].attrs.get("key", name),
-                     "long_name": ds[name].attrs.get("long_name", name),
-                     "units": display_units(ds[name].attrs), "prcc": r, "prcc_lo": lo,
+        a = ds.variables[name].attrs
+        rows.append({"input": a.get("key", name), "long_name": a.get("long_name", name),
+                     "units": display_units(a), "prcc": r, "prcc_lo": lo,
                      "prcc_hi": hi, "p_value": pv})
     df = pd.DataFrame(rows, columns=cols)
     order = df["prcc"].abs().fillna(-1).sort_values(ascending=False).index
