@@ -148,40 +148,37 @@ class StreamSink:
         self.kept = []
 
 
-STREAM_RAW_RATIO = 0.3
-"""A streamed variable that deflates to more than this share of its size is stored raw
-(the rule of :data:`simcrm.engine.dataset.NETCDF_RAW_RATIO`)."""
+STREAM_RAW_RATIO = 0.2
+"""A streamed variable that deflates to more than this share of its size is stored raw.
+Lower than :data:`simcrm.engine.dataset.NETCDF_RAW_RATIO`: the streamed file is written
+while the user waits for every chunk, so a variable must shrink at least five-fold to be
+worth deflating there (a few counts and money lines shrink only to 25-30 % and cost
+3-4 ms per 4 096-draw chunk each)."""
 
 
 def _stream_encoding(v: xr.DataArray, step: int) -> dict:
     """How :class:`StreamSink` stores the variable ``v`` of the first chunk: HDF5 chunks
-    of one option × world and ``step`` draws, zlib level 1 with the byte shuffle; a
-    variable whose first chunk does not deflate to at most :data:`STREAM_RAW_RATIO` of
-    its size is stored uncompressed.
+    of one option × world and ``step`` draws, zlib level 1 without the byte shuffle (as
+    ``results.nc``); a variable whose first chunk does not deflate to at most
+    :data:`STREAM_RAW_RATIO` of its size is stored uncompressed.
 
     Deflating costs about the same time per byte whatever it saves, so only variables
     that shrink a lot are worth it: flags, counts and lines that are mostly zero or one
-    value (``built``, ``idle_years``, ``nameplate_tpa``, a baseline's public money: 1-22 %)
-    are compressed; NPVs, IRRs, break-even prices, paybacks and continuous inputs
-    (33-92 %) are stored raw.  On the benchmark (8 options × 3 worlds, 4 096-draw chunks)
+    value (``built``, ``idle_years``, ``nameplate_tpa``, a baseline's public money: 1-15 %)
+    are compressed; NPVs, IRRs, break-even prices, paybacks, tonnes and continuous
+    inputs (25-96 %) are stored raw.  On the benchmark (8 options × 3 worlds, 4 096-draw chunks)
     deflating everything that shrank below 60 % took 0.11 CPU-s per chunk, a fifth of the
-    chunk's simulation, and made the file 0.46 times its raw size; now it takes 0.02 CPU-s
-    and the file is 0.75 times its raw size."""
+    chunk's simulation, and made the file 0.46 times its raw size; now it takes about
+    0.01 CPU-s and the file is 0.75 times its raw size.  The byte shuffle would
+    make these mostly-zero variables larger (``fiscal_return`` 22 % of its size
+    against 15 %) and twice as slow to deflate and to read back."""
     chunks = (1,) * (v.ndim - 1) + (step,)
     if v.dtype.kind in "fiub":
         rows = np.ascontiguousarray(v.values).reshape(-1, v.shape[-1])
-        packed = sum(len(zlib.compress(_shuffled(r), 1)) for r in rows)
+        packed = sum(len(zlib.compress(r.tobytes(), 1)) for r in rows)
         if packed > STREAM_RAW_RATIO * rows.nbytes:
             return {"chunksizes": chunks, "zlib": False}
-    return {"chunksizes": chunks, "zlib": True, "complevel": 1, "shuffle": True}
-
-
-def _shuffled(a: np.ndarray) -> bytes:
-    """The bytes of ``a`` as HDF5's shuffle filter orders them (byte k of every value,
-    then byte k + 1, ...), so the probe sees what the filter gives deflate."""
-    if a.dtype.itemsize == 1 or a.dtype.kind not in "fiub":
-        return a.tobytes()
-    return a.view(np.uint8).reshape(-1, a.dtype.itemsize).T.tobytes()
+    return {"chunksizes": chunks, "zlib": True, "complevel": 1, "shuffle": False}
 
 
 def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset:
