@@ -61,7 +61,6 @@ from simcrm.model.plant import (
     capex_depreciation,
     operating_margin,
     plant_case,
-    take_rows,
 )
 from simcrm.model.public import budget_cash, public_lines, public_metrics
 
@@ -154,13 +153,10 @@ class Context:
         """The context of the draws ``rows`` (indices into this chunk): every per-draw
         input, path and event indexed alike, the plants already computed too."""
         n = self.n
-
-        def r(x):
-            return take_rows(x, rows) if isinstance(x, np.ndarray) and x.ndim \
-                and x.shape[0] == n else x
         prices = RowsOf(self.prices, rows)
-        sub = Context({k: r(v) for k, v in self.inputs.items()}, prices, self.appeal[rows],
-                      self.settings, events={k: r(v) for k, v in self.events.items()},
+        # taken when first read: an option's case reads a fraction of the inputs
+        sub = Context(RowsOf(self.inputs, rows, n), prices, self.appeal[rows],
+                      self.settings, events=RowsOf(self.events, rows, n),
                       stress=None if self.stress is None else self.stress[rows],
                       sizing_prices=None if self.sizing_prices is None else
                       RowsOf(self.sizing_prices, rows))

@@ -125,15 +125,22 @@ def take_rows(x, rows: np.ndarray):
 
 class RowsOf(MutableMapping):
     """The rows ``rows`` of each array (draw, ...) of the mapping ``parent``, taken when
-    first read; what is set here stays here."""
+    first read; what is set here stays here.  With ``n`` (the parent's draws), only
+    arrays with ``n`` rows are taken and anything else is read as it is (inputs mix
+    numbers and arrays (draw,))."""
 
-    def __init__(self, parent: Mapping, rows: np.ndarray):
-        self._parent, self._rows, self._own = parent, rows, {}
+    def __init__(self, parent: Mapping, rows: np.ndarray, n: int | None = None):
+        self._parent, self._rows, self._own, self._n = parent, rows, {}, n
 
     def __getitem__(self, key):
-        if key not in self._own:
-            self._own[key] = take_rows(self._parent[key], self._rows)
-        return self._own[key]
+        try:
+            return self._own[key]
+        except KeyError:
+            x = self._parent[key]
+        if self._n is None or (isinstance(x, np.ndarray) and x.ndim and x.shape[0] == self._n):
+            x = take_rows(x, self._rows)
+        self._own[key] = x
+        return x
 
     def __setitem__(self, key, value):
         self._own[key] = value
@@ -182,8 +189,18 @@ class _PlantRows(Plant):
 
 
 def arr(x, n: int) -> np.ndarray:
-    """``x`` (a number or an array (draw,)) as a read-only float array (draw,)."""
-    return np.broadcast_to(np.asarray(x, dtype=float), (n,))
+    """``x`` (a number or an array (draw,)) as a read-only float array (draw,): the view
+    ``np.broadcast_to`` gives, made directly for a number or an array of ``n`` values
+    (a third of the time; it is called a few thousand times per chunk)."""
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:  # a number: one value for every draw (stride 0)
+        v = np.ndarray((n,), float, a, 0, (0,))
+    elif a.shape == (n,):
+        v = a.view()
+    else:
+        return np.broadcast_to(a, (n,))
+    v.flags.writeable = False
+    return v
 
 
 def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarray) -> Plant:
