@@ -337,8 +337,14 @@ def test_bench_reports_the_shares_the_fixed_cost_and_the_worker_speed(small_path
     assert 0 <= r["breakeven_share_of_time"] < 1 and 0 < r["irr_share_of_time"] < 1
     f = r["fixed_cost"]
     assert f["draws"] == 1024 and 0 < f["post_processing_share"] < 1
-    assert f["fixed_cost_cpu_seconds"] == pytest.approx(f["import_cpu_seconds"]
-                                                        + f["write_cpu_seconds"], abs=2e-3)
+    # the parts of one process's CPU time: they add up to at most its total
+    assert 0 < f["chunks_cpu_seconds"] < f["simulate_cpu_seconds"]
+    assert f["startup_cpu_seconds"] + f["simulate_cpu_seconds"] + f["write_cpu_seconds"] \
+        <= f["total_cpu_seconds"] + 1e-3
+    assert f["fixed_cost_cpu_seconds"] == pytest.approx(f["total_cpu_seconds"]
+                                                        - f["chunks_cpu_seconds"], abs=2e-3)
+    assert f["post_processing_share"] == pytest.approx(f["write_cpu_seconds"]
+                                                       / f["total_cpu_seconds"], rel=1e-2)
     w = r["worker_speed"]
     assert w["worker_scheduler"] == "processes" and w["worker_cells_per_cpu_second"] > 0
     assert w["in_process_cells_per_cpu_second"] > 0
