@@ -109,12 +109,13 @@ def judge(summary: xr.Dataset, ds: xr.Dataset) -> xr.Dataset:
     if "state_aid_rules" in ds and all(f"state_aid_{k}" in ds.attrs for k in LIMIT_KEYS):
         lim = {k: ds.attrs[f"state_aid_{k}"] for k in LIMIT_KEYS}
         rules = ds["state_aid_rules"].transpose("option", "world").values
+        # the three statistics as arrays (a Dataset.isel per cell took 0.2 s)
+        gge, intensity, npv = (summary[k].transpose("option", "world").values for k in (
+            "gross_grant_equivalent_mean", "aid_intensity_mean", "npv_mean"))
         for o in range(O):
             for w in range(W):
-                cell = summary.isel(option=o, world=w)
                 problems = [r for r in [_text(rules[o, w])] if r] + amount_problems(
-                    float(cell["gross_grant_equivalent_mean"]), float(cell["aid_intensity_mean"]),
-                    float(cell["npv_mean"]), lim)
+                    float(gge[o, w]), float(intensity[o, w]), float(npv[o, w]), lim)
                 ok[o, w] = 0.0 if problems else 1.0
                 reason[o, w] = "; ".join(problems)
     summary["state_aid_ok"] = (("option", "world"), ok, summary["state_aid_ok"].attrs)
