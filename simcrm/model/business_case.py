@@ -483,8 +483,19 @@ def _prepare(ctx: Context, active: list) -> Case:
                    "restart_share": inp["operations.restart_cost_share"],
                    "walkaway_years": float(inp["finance.walkaway_years"]),
                    "security_share": inp["finance.financial_security_share"],
-                   "viable": long_run_viable(inp, plant)},
+                   "viable": _viable(inp, plant)},
         study=_study_terms(inp, n, active), fused=st.get("simulation.kernel", "fused") == "fused")
+
+
+def _viable(inp, plant: Plant) -> np.ndarray:
+    """:func:`~simcrm.model.operations.long_run_viable`, worked out once for the options
+    that share this plant and these inputs."""
+    known = plant.memo.get("viable")
+    if known is not None and known[0] is inp:
+        return known[1]
+    viable = long_run_viable(inp, plant)
+    plant.memo["viable"] = (inp, viable)
+    return viable
 
 
 def _sizing_cfads(ctx: Context, plant: Plant, support: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ can list them all at once and ``simcrm run`` can refuse to start.
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import math
 import os
@@ -156,9 +157,10 @@ class Scenario:
     def setting(self, key: str) -> Any:
         return self.settings[key]
 
-    @property
+    @functools.cached_property
     def uncertain_keys(self) -> list[str]:
-        """Input keys that are a distribution in at least one world, in registry order."""
+        """Input keys that are a distribution in at least one world, in registry order
+        (worked out once: every chunk asks)."""
         keys = {k for w in self.worlds.values() for k, v in w.inputs.items() if isinstance(v, Dist)}
         return [k for k in INPUTS if k in keys]
 
