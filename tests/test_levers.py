@@ -264,9 +264,9 @@ def test_price_terms_are_the_price_line_at_a_flat_price(monkeypatch):
     cases = []
     real = business_case._flat_price_terms
 
-    def spy(case):
+    def spy(case, **kw):
         cases.append(case)
-        return real(case)
+        return real(case, **kw)
     monkeypatch.setattr(business_case, "_flat_price_terms", spy)
     sc = priced_variants(simcrm.load_scenario(library_file("benchmark")))
     evaluate_chunk(sc, 0, 128, 0)

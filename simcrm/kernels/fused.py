@@ -365,9 +365,10 @@ def _chain_row(parts, signs, i, out):
     for k in range(1, len(parts)):
         x = parts[k]
         if x.shape[1] != T:
-            v = 0.0
-            for t in range(T):
-                out[t] = out[t] + v if signs[k] > 0 else out[t] - v
+            if signs[k] < 0:  # x - 0.0 is x, to the bit (-0.0 too)
+                continue
+            for t in range(T):  # x + 0.0 is x, but for -0.0 (+0.0)
+                out[t] = out[t] + 0.0
         elif signs[k] > 0:
             for t in range(T):
                 out[t] = out[t] + x[i, t]

@@ -542,9 +542,8 @@ def _support(plant: Plant, active: list, lines: dict, public: tuple) -> tuple:
     grant, support : ndarray, shape (draw, year)
         [MEUR/yr].
     """
-    zeros = (plant.n, plant.T)
     gov, receipts, aid = public
-    grant, support = None, np.zeros(zeros)
+    grant, support = None, plant.zeros
     for hook in ("capex", "operating"):
         for lev, s in active:
             b = getattr(lev, hook)(s, plant)
@@ -560,7 +559,7 @@ def _support(plant: Plant, active: list, lines: dict, public: tuple) -> tuple:
                 grant = _add(grant, b.plant)
             else:
                 support = support + b.plant
-    return (np.zeros(zeros) if grant is None else grant), support
+    return (plant.zeros if grant is None else grant), support
 
 
 def _tax_terms(inp: dict, plant: Plant, active: list, lines: dict) -> tuple:
@@ -1009,19 +1008,22 @@ def _breakeven_price(ctx: Context, case: Case, lcop: np.ndarray) -> np.ndarray:
     (:func:`simcrm.kernels.fused.breakeven`) where every price-dependent line (levers,
     royalty) is given as terms (:meth:`simcrm.levers.base.Lever.price_terms`), else by
     the numpy layer, the reference."""
-    args, priced, terms = _flat_price_terms(case)
-    if case.fused and terms is not None:
-        return fused.breakeven(*args, lcop, terms=terms)
+    if case.fused:
+        args, _, terms = _flat_price_terms(case, reference=False)
+        if terms is not None:
+            return fused.breakeven(*args, lcop, terms=terms)
+    args, priced, _ = _flat_price_terms(case)
     esc, production, dfac, wc_share, fixed, profit0, *rest = args
     return _breakeven(flat_price_npv(esc, production, dfac, wc_share, fused._chain(*fixed),
                                      fused._chain(*profit0), *rest, priced),
                       lcop, case.plant.production)
 
 
-def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
+def _flat_price_terms(case: Case, reference: bool = True) -> tuple[tuple, list, list | None]:
     """The arguments of :func:`simcrm.model.breakeven.flat_price_npv` for ``case`` (the
     fixed and profit lines as the chains of lines that add up to them, for
-    :func:`simcrm.kernels.fused._chain`), its price-dependent lines and the same lines as
+    :func:`simcrm.kernels.fused._chain`), its price-dependent lines (for the numpy
+    reference; empty without ``reference``: their bases are copies) and the same lines as
     terms of
     :func:`simcrm.kernels.fused.breakeven` (None where one is not expressible so): the
     option's NPV as a function of a flat product price (for the break-even).
@@ -1032,13 +1034,17 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
     is at the start-of-year timing (a positive factor: the same root)."""
     p, fin = case.plant, case.fin
     sen, pub = fin.senior, fin.public
-    fixed = [p.costs_opex, case.support, p.lines["capex"], case.grant, sen.draw, pub.draw,
-             "-", case.interest, sen.principal, pub.principal, fin.fee]
-    profit0 = [p.costs_opex, case.support, "-", case.depreciation, case.interest, fin.fee,
-               "+", case.taxable_extra, "-", case.deduction]
+
+    def z(x):  # a flow the option does not have (Plant.zeros): 0.0, which the kernel skips
+        return 0.0 if x is p.zeros else x
+    fixed = [p.costs_opex, z(case.support), p.lines["capex"], z(case.grant), z(sen.draw),
+             z(pub.draw), "-", z(case.interest), z(sen.principal), z(pub.principal), z(fin.fee)]
+    profit0 = [p.costs_opex, z(case.support), "-", case.depreciation, z(case.interest),
+               z(fin.fee), "+", case.taxable_extra, "-", case.deduction]
     # the reference evaluates some rows: each basis carries its row index, for the plant
     # of those rows (a spread floor reads the plant's feedstock)
-    index = np.broadcast_to(np.arange(p.n, dtype=float)[:, None], (p.n, p.T))
+    index = np.broadcast_to(np.arange(p.n, dtype=float)[:, None], (p.n, p.T)) \
+        if reference else None
 
     def line_of(lev, s):
         def line(b, price):
@@ -1049,7 +1055,7 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
         return line
 
     priced = [(line_of(lev, s), np.stack([np.broadcast_to(basis, (p.n, p.T)), index], axis=-1))
-              for lev, s, basis in case.priced]
+              for lev, s, basis in case.priced] if reference else []
     terms: list | None = []
     for lev, s, basis in case.priced:
         term = lev.price_terms(s, basis, p)
@@ -1066,25 +1072,27 @@ def _flat_price_terms(case: Case) -> tuple[tuple, list, list | None]:
     for k in case.study.get("untaxed", ()):
         profit0 = [*profit0, "-", case.lines[k]]
     if case.study.get("royalty") is not None:
-        line, basis, term = _royalty_at_price(case)
-        priced.append((line, basis))
+        line, basis, term = _royalty_at_price(case, reference)
+        if reference:
+            priced.append((line, basis))
         if terms is not None:
             terms.append(term)
     return ((p.esc, p.production, p.dfac, case.wc_share, fixed, profit0, case.tax_rate,
              case.thr, case.share_above), priced, terms)
 
 
-def _royalty_at_price(case: Case) -> tuple:
+def _royalty_at_price(case: Case, reference: bool = True) -> tuple:
     """The royalty line as a function of the product price, with its basis (production,
-    by-product sales, threshold and share stacked), for the break-even price; and the
-    same as a term ``w · max(a + b · p, 0)`` of :func:`simcrm.kernels.fused.breakeven`:
-    ``w`` = -share, ``a`` = by-product sales - escalated threshold [MEUR/yr], ``b`` =
-    production × escalation / 1e6 [MEUR/yr per EUR/t]."""
+    by-product sales, threshold and share stacked; None without ``reference``), for the
+    break-even price; and the same as a term ``w · max(a + b · p, 0)`` of
+    :func:`simcrm.kernels.fused.breakeven`: ``w`` = -share, ``a`` = by-product sales -
+    escalated threshold [MEUR/yr], ``b`` = production × escalation / 1e6 [MEUR/yr per
+    EUR/t]."""
     p = case.plant
     byp = p.lines.get("byproduct", p.zeros)
     thr = np.broadcast_to(case.study["royalty_thr"] * p.esc, byp.shape)
     share = np.broadcast_to(case.study["royalty"][:, None], byp.shape)
-    basis = np.stack([p.production, byp, thr, share], axis=-1)
+    basis = np.stack([p.production, byp, thr, share], axis=-1) if reference else None
 
     def line(b, price):
         revenue = price * b[..., 0] / 1e6 + b[..., 1]

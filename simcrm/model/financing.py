@@ -148,7 +148,7 @@ def financing(inputs: dict, plant: Plant, active: list,
             fin.fees[lev.name] = f
             fin.fee = f if fin.fee is None else fin.fee + f
     if fin.fee is None:
-        fin.fee = np.zeros((n, plant.T))
+        fin.fee = plant.zeros
     return fin
 
 
@@ -197,7 +197,7 @@ def bank_loan(inputs: dict, gearing, rate, tenor: float, grace: int, plant: Plan
 
 def _sum_loans(loans: list[Loan], plant: Plant) -> Loan:
     if not loans:
-        z = np.zeros((plant.n, plant.T))
+        z = plant.zeros
         return Loan(z, z, z, z)
     total = loans[0]
     for x in loans[1:]:

@@ -172,7 +172,7 @@ class _PlantRows(Plant):
         d["_parent"], d["_rows"] = parent, rows
         d.update(n=len(rows), T=parent.T, calendar=parent.calendar, esc=parent.esc,
                  start=parent.start, prices=prices, memo={},
-                 lines=RowsOf(parent.lines, rows), zeros=np.zeros((len(rows), parent.T)))
+                 lines=RowsOf(parent.lines, rows), zeros=zero_lines(len(rows), parent.T))
         for f in fields(Plant):  # a field with a default is a class attribute: set now
             if f.name not in d and f.default is not MISSING:
                 self._take(f.name)
@@ -186,6 +186,15 @@ class _PlantRows(Plant):
         if name.startswith("_"):
             raise AttributeError(name)
         return self._take(name)
+
+
+def zero_lines(n: int, T: int) -> np.ndarray:
+    """A read-only (draw, year) array of +0.0: :attr:`Plant.zeros`, the line of every flow
+    an option does not have (no grant, no fee, no public loan), shared by the options of
+    the plant; the break-even kernel skips it (``business_case._flat_price_terms``)."""
+    z = np.zeros((n, T))
+    z.flags.writeable = False
+    return z
 
 
 def arr(x, n: int) -> np.ndarray:
@@ -251,7 +260,7 @@ def plant_case(ctx: Context, schedule: dict, calendar: np.ndarray, esc: np.ndarr
         capex_final=capex_final, mwh=x["mwh"], tariff=x["tariff"], lines=lines,
         capex_spend=x["capex_spend"], costs_opex=x["costs_opex"],
         first_prod_year=np.minimum(np.floor(s).astype(int), T - 1),
-        dfac=dfac, lcop=lcop, zeros=np.zeros((n, T)),
+        dfac=dfac, lcop=lcop, zeros=zero_lines(n, T),
         start=start, reached=dev["reached"], dev_end=dev["end"],
         capex_estimate=dev["estimate"], op_share=op_share, fixed_opex=x["fixed_opex"],
         reagents=x["reagents"], decom=g("finance.decommissioning_share") * dev["estimate"])
