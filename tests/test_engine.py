@@ -352,3 +352,20 @@ def test_bench_reports_the_shares_the_fixed_cost_and_the_worker_speed(small_path
     assert w["worker_over_in_process_alone"] > 0
     text = format_bench(r)
     assert "fixed cost" in text and "dask workers" in text
+
+
+def test_running_budget_sums_are_numpys_sums_over_the_draws_to_the_bit():
+    """The budget cash is summed over a chunk's draws as they are evaluated, slice by
+    slice (kernels.compiled.running_sums), with the bits of numpy's sum over the draws of
+    the whole array, up to the end of every block (where a precision run may stop)."""
+    from simcrm.kernels.compiled import running_sums
+
+    rng = np.random.default_rng(3)
+    n, T, block = 2500, 7, 1024
+    x = rng.standard_normal((n, T)) * 10.0 ** rng.uniform(-6, 6, (n, T))
+    x[:, 0] = -0.0  # signed zeros as numpy keeps them
+    acc, out = np.empty(T), np.empty((3, T))
+    for a in range(0, n, 700):  # slices that straddle the blocks
+        running_sums(acc, x[a:a + 700], a, block, out)
+    for k, end in enumerate((1024, 2048, 2500)):
+        assert out[k].tobytes() == x[:end].sum(axis=0).tobytes()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simcrm.engine.sampling import BLOCK, BlockDraws, sample_blocks
+from simcrm.kernels.compiled import running_sums
 from simcrm.kernels.decision import fit_value
 from simcrm.kernels.markets import price_path
 from simcrm.model.business_case import Context, business_case
@@ -526,7 +527,9 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
         event and the mean price of each varying market);
         ``lines``: name -> ndarray (option, world, draw, year) for the draws below
         ``keep`` (absent if none); ``yearly``: ``budget_cash`` -> ndarray (option,
-        world, draw, year) [MEUR/yr], summed over draws by the run.
+        world, block, year) [MEUR/yr]: the budget cash summed over the chunk's draws up to
+        the end of each block of :data:`~simcrm.engine.sampling.BLOCK` draws (and its
+        last draw), in the order and with the bits of ``numpy.sum`` over the draws.
     """
     n, n_keep = stop - start, max(0, min(stop, keep) - start)
     T = int(sc.settings["simulation.horizon_years"])
@@ -538,7 +541,10 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
     inputs = {k: np.empty((W, n)) for k in [*keys, "permitting.appeal",
                                             *(f"markets.{m}.path_mean" for m in vm)]}
     lines: dict[str, np.ndarray] = {}
-    budget = np.empty((O, W, n, T))
+    # the budget cash summed over the draws as they come, kept at the end of each block
+    # (a run that stops at a block keeps the sum up to it); not an array of every draw
+    budget = np.empty((O, W, -(-n // BLOCK), T))
+    acc = np.empty((O, W, T))
     for a in range(0, n, SLICE_DRAWS):  # a draw's row is the same in any slice
         b = min(a + SLICE_DRAWS, n)
         rd = random_numbers(sc, start + a, start + b)
@@ -553,7 +559,8 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
             fits = [sc.value_fits.get((o, wname)) for o in sc.options]
             for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, keep_here > 0, breakeven,
                                                     fits, yearly=True)):
-                budget[oi, wi, a:b] = met.pop("_budget_cash")
+                running_sums(acc[oi, wi], np.ascontiguousarray(met.pop("_budget_cash")), a,
+                             BLOCK, budget[oi, wi])
                 for k, v in met.items():
                     metrics[k][oi, wi, a:b] = v
                 for k, v in (ln or {}).items():

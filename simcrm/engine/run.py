@@ -277,7 +277,8 @@ def _run_scenario(sc: Scenario, draws: int | None, seed: int | None,
 def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, keep: int,
              count: _NonFinite | None = None, yearly: dict | None = None) -> int:
     """Feed chunk outputs to ``sink`` until done or ``stop`` says so; return the draws done.
-    The yearly arrays of each chunk are summed over its draws into ``yearly``."""
+    The yearly sums of each chunk (over its draws, to its last block) are added into
+    ``yearly``."""
     n_done = 0
     try:
         for (a, b), part in zip(chunks, parts):
@@ -288,7 +289,7 @@ def _collect(parts: Iterator[dict], chunks: list[tuple[int, int]], sink, stop, k
             if count is not None:
                 count.add(part["metrics"])
             for k, v in part.pop("yearly", {}).items():
-                s = v.sum(axis=2)
+                s = v[:, :, -1]  # the running sum at the chunk's last block
                 if yearly is not None:
                     yearly[k] = s if k not in yearly else yearly[k] + s
             sink.add(part, a, b)
@@ -512,7 +513,8 @@ def _trim(part: dict, m: int, keep_m: int) -> dict:
     """The first ``m`` draws of a chunk output (``keep_m`` of its kept lines)."""
     out = {"metrics": {k: v[..., :m] for k, v in part["metrics"].items()},
            "inputs": {k: v[..., :m] for k, v in part["inputs"].items()},
-           "yearly": {k: v[:, :, :m] for k, v in part.get("yearly", {}).items()}}
+           # the running sums up to the last block kept (m is a whole number of blocks)
+           "yearly": {k: v[:, :, :-(-m // BLOCK)] for k, v in part.get("yearly", {}).items()}}
     if "lines" in part and min(m, keep_m) > 0:
         out["lines"] = {k: v[:, :, :min(m, keep_m)] for k, v in part["lines"].items()}
     return out
