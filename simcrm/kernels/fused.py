@@ -566,6 +566,12 @@ def _tax_row(y, r, thr, share_above, pool):
 
 
 @nb.njit(**_JIT)
+def _at(x, i, t, T):
+    """``x[i, t]``, or 0.0 where ``x`` is (draw, 0): a line that is not there."""
+    return x[i, t] if x.shape[1] == T else 0.0
+
+
+@nb.njit(**_JIT)
 def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, deduction,
                 capex, grant, senior_draw, public_draw, senior_principal, public_principal,
                 sustaining, alive, rate, thr, share_above, unlevered):
@@ -574,8 +580,10 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
     :func:`simcrm.model.business_case._settle_numpy` in the same order (so the same
     bits) for a plant without an interest limit or untaxed support.  ``sustaining`` is
     the sustaining capex and ``alive`` the mask of the years up to the sponsor's walking
-    away (1.0) and after (0.0); these two, ``taxable_extra`` and ``deduction`` are arrays
-    of shape (draw, 0) where there are none (0.0, the same bits);
+    away (1.0) and after (0.0); these two, ``taxable_extra``, ``deduction``, ``fee``,
+    ``grant`` and the loans' draws and principal are arrays of shape (draw, 0) where
+    there are none (0.0 in the same operations, so the same bits, without reading an
+    array of zeros);
     ``unlevered`` computes the tax without loans for the project's cash flow of the draws
     with any interest or fee (else it is the project's cash flow).  Money in MEUR/yr,
     ``wc_share`` and ``rate`` (draw,).
@@ -600,7 +608,7 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
         levered = False  # the project's tax without loans differs: decided draw by draw
         if unlevered:
             for t in range(T):
-                if interest[i, t] != 0.0 or fee[i, t] != 0.0:
+                if interest[i, t] != 0.0 or _at(fee, i, t, T) != 0.0:
                     levered = True
                     break
         for t in range(T):
@@ -610,23 +618,24 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
                 d += wc
             prev = wc
             e = ebitda[i, t]
+            f = _at(fee, i, t, T)
             walk = alive.shape[1] == T
             extra = taxable_extra[i, t] if taxable_extra.shape[1] == T else 0.0
             ded = deduction[i, t] if deduction.shape[1] == T else 0.0
             if walk:
                 a = alive[i, t]
-                y = (e - dep[i, t] * a - (interest[i, t] + fee[i, t]) * a) + extra
+                y = (e - dep[i, t] * a - (interest[i, t] + f) * a) + extra
             else:
-                y = (e - dep[i, t] - (interest[i, t] + fee[i, t])) + extra
+                y = (e - dep[i, t] - (interest[i, t] + f)) + extra
             tx, pool = _tax_row(y - ded, r, thr, share_above, pool)
             cf = e - tx
-            pj = e + capex[i, t] + grant[i, t] + d - tx
+            pj = e + capex[i, t] + _at(grant, i, t, T) + d - tx
             if sustaining.shape[1] == T:
                 cf = cf + sustaining[i, t]
                 pj = pj + sustaining[i, t]
             u = pj
             if levered:
-                fc = interest[i, t] + fee[i, t]
+                fc = interest[i, t] + f
                 if walk:
                     fc = fc * alive[i, t]
                 t2, pool2 = _tax_row(y + fc - ded, r, thr, share_above, pool2)
@@ -637,8 +646,9 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
             cfads[i, t] = cf
             project[i, t] = pj
             unlev[i, t] = u
-            debt = interest[i, t] + senior_principal[i, t] + public_principal[i, t] + fee[i, t]
+            debt = (interest[i, t] + _at(senior_principal, i, t, T)
+                    + _at(public_principal, i, t, T) + f)
             if walk:
                 debt = debt * alive[i, t]
-            equity[i, t] = pj + senior_draw[i, t] + public_draw[i, t] - debt
+            equity[i, t] = pj + _at(senior_draw, i, t, T) + _at(public_draw, i, t, T) - debt
     return dwc, profit, tax, cfads, project, unlev, equity

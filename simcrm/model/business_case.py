@@ -791,18 +791,19 @@ def _settle_fused(case: Case, out: dict, ebitda: np.ndarray, alive) -> tuple:
         return (np.zeros((n, T)) if np.ndim(x) == 0
                 else np.ascontiguousarray(np.broadcast_to(x, (n, T)), dtype=float))
 
-    def or_none(x):  # a line that is 0.0 is passed as none, shaped (draw, 0)
-        return none if x is None or (np.ndim(x) == 0 and x == 0.0) else full(x)
+    def or_none(x):  # a line that is 0.0 or not there (the plant's zeros): (draw, 0)
+        return none if x is None or x is p.zeros or (np.ndim(x) == 0 and x == 0.0) \
+            else full(x)
 
     dwc, profit, tax, cfads, project, unlev, equity = fused.settle_rows(
         full(out["revenue"]), np.ascontiguousarray(case.wc_share[:, 0], dtype=float),
-        full(ebitda), full(case.depreciation), full(case.interest), full(fin.fee),
+        full(ebitda), full(case.depreciation), full(case.interest), or_none(fin.fee),
         or_none(case.taxable_extra), or_none(case.deduction), full(p.lines["capex"]),
-        full(case.grant), full(fin.senior.draw), full(fin.public.draw),
-        full(fin.senior.principal), full(fin.public.principal),
+        or_none(case.grant), or_none(fin.senior.draw), or_none(fin.public.draw),
+        or_none(fin.senior.principal), or_none(fin.public.principal),
         or_none(out.get("sustaining_capex")), or_none(alive),
         np.ascontiguousarray(case.tax_rate, dtype=float), case.thr, case.share_above,
-        bool(np.any(case.interest) or np.any(fin.fee)))
+        bool(np.any(case.interest) or (fin.fee is not p.zeros and np.any(fin.fee))))
     out["working_capital"], out["tax"], out["project_cash_flow"] = dwc, -tax, unlev
     return profit, tax, cfads, equity
 
