@@ -72,6 +72,17 @@ def test_streamed_file_stores_what_does_not_deflate_uncompressed(levers_path, tm
         assert raw_inputs and all(v.chunking() == [W, 1024] for v in raw_inputs)
 
 
+def test_stream_chunks_stay_below_the_hdf5_limit():
+    """A raw chunk of every option × world would pass HDF5's 4 GiB limit on chunks of
+    hundreds of millions of draws: then each option × world has its own chunks."""
+    from simcrm.io.sinks import _stream_encoding
+
+    v = xr.DataArray(np.random.default_rng(1).normal(size=(8, 3, 64)),
+                     dims=("option", "world", "draw"))
+    assert _stream_encoding(v, 4096) == {"chunksizes": (8, 3, 4096), "zlib": False}
+    assert _stream_encoding(v, 2**25) == {"chunksizes": (1, 1, 2**25), "zlib": False}
+
+
 def test_streamed_summary_is_the_summary_of_the_file(levers_path, tmp_path):
     """The summary read from the file one option × world at a time (no chunk cache,
     raw chunks of every option × world) has the same bits as ``summarise`` of the whole

@@ -159,6 +159,12 @@ worth deflating there (a few counts and money lines shrink only to 25-30 % and c
 3-4 ms per 4 096-draw chunk each)."""
 
 
+HDF5_CHUNK_LIMIT = 2**32 - 1
+"""HDF5 refuses chunks of this many bytes or more: a raw variable whose chunk of every
+option × world would be that large (a computation chunk of millions of draws) keeps
+chunks of one option × world."""
+
+
 def _stream_encoding(v: xr.DataArray, step: int) -> dict:
     """How :class:`StreamSink` stores the variable ``v`` of the first chunk: zlib level 1
     without the byte shuffle (as ``results.nc``) in HDF5 chunks of one option × world
@@ -207,7 +213,10 @@ def _stream_encoding(v: xr.DataArray, step: int) -> dict:
         for r in rows:
             packed += len(zlib.compress(r, 1))
             if packed > budget:
-                return {"chunksizes": v.shape[:-1] + (step,), "zlib": False}
+                lead = v.shape[:-1]
+                if np.prod(lead, dtype=float) * step * v.dtype.itemsize >= HDF5_CHUNK_LIMIT:
+                    lead = (1,) * len(lead)
+                return {"chunksizes": lead + (step,), "zlib": False}
     return {"chunksizes": (1,) * (v.ndim - 1) + (step,), "zlib": True, "complevel": 1,
             "shuffle": False}
 
