@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import simcrm
 from simcrm.analysis.summary import summarise
@@ -48,18 +49,61 @@ def test_streamed_run_equals_in_memory_run(levers_path, tmp_path):
 
 
 def test_streamed_file_stores_what_does_not_deflate_uncompressed(levers_path, tmp_path):
-    """Continuous results (NPV) are stored raw, results with many repeats (built, 0/1)
-    deflated; the values read back are the run's either way (test above)."""
+    """Continuous results (NPV) are stored raw, in one HDF5 chunk of every option ×
+    world per append; results with many repeats (built, 0/1) deflated, in chunks of
+    one option × world; ``draw`` stays unlimited (a precision run's draws are not known
+    in advance).  The values read back are the run's either way (test above)."""
     import netCDF4
 
     sc = simcrm.load_scenario(levers_path)
     disk = simulate(sc, draws=2048, chunk_size=1024, stream=True, stream_dir=tmp_path)
     disk.results.close()
     with netCDF4.Dataset(disk.results_path) as nc:
+        O, W = len(nc.dimensions["option"]), len(nc.dimensions["world"])
+        assert O > 1 and W > 1
+        assert nc.dimensions["draw"].isunlimited()
         assert nc["npv"].filters()["zlib"] is False
         assert nc["built"].filters()["zlib"] is True
         assert nc["built"].filters()["shuffle"] is False
-        assert nc["npv"].chunking() == [1, 1, 1024]
+        assert nc["npv"].chunking() == [O, W, 1024]
+        assert nc["built"].chunking() == [1, 1, 1024]
+        raw_inputs = [v for v in nc.variables.values()
+                      if v.dimensions == ("world", "draw") and not v.filters()["zlib"]]
+        assert raw_inputs and all(v.chunking() == [W, 1024] for v in raw_inputs)
+
+
+def test_stream_chunks_stay_below_the_hdf5_limit():
+    """A raw chunk of every option × world would pass HDF5's 4 GiB limit on chunks of
+    hundreds of millions of draws: then each option × world has its own chunks."""
+    from simcrm.io.sinks import _stream_encoding
+
+    v = xr.DataArray(np.random.default_rng(1).normal(size=(8, 3, 64)),
+                     dims=("option", "world", "draw"))
+    assert _stream_encoding(v, 4096) == {"chunksizes": (8, 3, 4096), "zlib": False}
+    assert _stream_encoding(v, 2**25) == {"chunksizes": (1, 1, 2**25), "zlib": False}
+
+
+def test_streamed_summary_is_the_summary_of_the_file(levers_path, tmp_path):
+    """The summary read from the file one option × world at a time (no chunk cache,
+    raw chunks of every option × world) has the same bits as ``summarise`` of the whole
+    file in memory; a last append shorter than a chunk included."""
+    from simcrm.io.sinks import summarise_file
+
+    sc = simcrm.load_scenario(levers_path)
+    disk = simulate(sc, draws=2500, chunk_size=1024, stream=True, stream_dir=tmp_path)
+    disk.results.close()
+    whole = xr.load_dataset(disk.results_path)
+    assert whole.sizes["draw"] == 2500
+    ref = summarise(whole)
+    for got in (disk.summary, summarise_file(disk.results_path)):
+        assert set(got.data_vars) == set(ref.data_vars)
+        for k in ref.data_vars:
+            x, y = got[k].values, ref[k].values
+            assert x.dtype == y.dtype, k
+            if x.dtype.kind == "f":
+                assert np.array_equal(x, y, equal_nan=True), k
+            else:
+                assert (x == y).all(), k
 
 
 def test_precision_run_is_reproducible_whatever_the_chunk_size(small_path, tmp_path):

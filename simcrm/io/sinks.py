@@ -56,10 +56,10 @@ def _new_file(prefix: str, folder: str | Path | None) -> Path:
 class StreamSink:
     """Appends each chunk's per-draw results to a netCDF file along ``draw``.
 
-    Variables are stored in HDF5 chunks of one option × world and one computation
-    chunk of draws, so appending writes whole HDF5 chunks and reading one option ×
-    world (for the summary) reads one contiguous run of them.  Only chunks with kept
-    cash-flow lines stay in memory (:attr:`kept`).
+    Each append writes whole HDF5 chunks of one computation chunk of draws: one chunk
+    of every option × world for a variable stored raw, one per option × world for a
+    deflated one (:func:`_stream_encoding` says why).  Only chunks with kept cash-flow
+    lines stay in memory (:attr:`kept`).
 
     Parameters
     ----------
@@ -105,10 +105,14 @@ class StreamSink:
         enc["draw"] = {"chunksizes": (self.step,)}
         write_netcdf(ds, self.path, enc, unlimited_dims=["draw"])
         self.nc = netCDF4.Dataset(self.path, "a")
+        # the arrays are written as they are: no masked arrays, no packing, so
+        # netCDF4-python need not look for fill values and scale attributes each time
+        self.nc.set_auto_maskandscale(False)
         for var in self.nc.variables.values():
-            # a chunk is written once: a small cache per variable is enough (the
-            # library's default, about 16 MB each, adds up to gigabytes)
-            var.set_var_chunk_cache(size=1 << 20)
+            # a chunk is written once and never read back while the file is written:
+            # no chunk cache (the library's default, 64 MB each, adds up to gigabytes);
+            # HDF5 then writes each chunk as soon as it is complete
+            var.set_var_chunk_cache(size=0)
 
     def finish(self, sc: Scenario, seconds: float, notes: dict | None = None) -> Path:
         """Close the file with its provenance; compute the summary from it (kept as
@@ -132,9 +136,8 @@ class StreamSink:
                      "the summary was computed from this file")
         nc.close()
         self.nc = None
-        with xr.open_dataset(self.path, engine="netcdf4") as ds, np.errstate(all="ignore"):
-            # loaded now: its label coordinates must not read the file after it moves
-            self.summary = summarise_file(self.path, ds).load()
+        with np.errstate(all="ignore"):
+            self.summary = summarise_file(self.path)
         with netCDF4.Dataset(self.path, "a") as nc:
             nc.setncattr("decision_rule", self.summary.attrs["decision_rule"])
         return self.path
@@ -156,11 +159,18 @@ worth deflating there (a few counts and money lines shrink only to 25-30 % and c
 3-4 ms per 4 096-draw chunk each)."""
 
 
+HDF5_CHUNK_LIMIT = 2**32 - 1
+"""HDF5 refuses chunks of this many bytes or more: a raw variable whose chunk of every
+option × world would be that large (a computation chunk of millions of draws) keeps
+chunks of one option × world."""
+
+
 def _stream_encoding(v: xr.DataArray, step: int) -> dict:
-    """How :class:`StreamSink` stores the variable ``v`` of the first chunk: HDF5 chunks
-    of one option × world and ``step`` draws, zlib level 1 without the byte shuffle (as
-    ``results.nc``); a variable whose first chunk does not deflate to at most
-    :data:`STREAM_RAW_RATIO` of its size is stored uncompressed.
+    """How :class:`StreamSink` stores the variable ``v`` of the first chunk: zlib level 1
+    without the byte shuffle (as ``results.nc``) in HDF5 chunks of one option × world
+    and ``step`` draws; a variable whose first chunk does not deflate to at most
+    :data:`STREAM_RAW_RATIO` of its size is stored uncompressed, in HDF5 chunks of
+    every option × world and ``step`` draws.
 
     Deflating costs about the same time per byte whatever it saves, so only variables
     that shrink a lot are worth it: flags, counts and lines that are mostly zero or one
@@ -171,14 +181,44 @@ def _stream_encoding(v: xr.DataArray, step: int) -> dict:
     chunk's simulation, and made the file 0.46 times its raw size; now it takes about
     0.01 CPU-s and the file is 0.75 times its raw size.  The byte shuffle would
     make these mostly-zero variables larger (``fiscal_return`` 22 % of its size
-    against 15 %) and twice as slow to deflate and to read back."""
-    chunks = (1,) * (v.ndim - 1) + (step,)
+    against 15 %) and twice as slow to deflate and to read back.
+
+    HDF5 spends about 20 µs on each chunk it writes or reads besides the bytes (its
+    chunk index, file space, a pwrite), so a raw variable has one chunk per append:
+    its 24 chunks of one option × world took 0.55 ms to append on the benchmark,
+    one chunk of all 24 takes 0.24 ms (0.011 -> 0.005 CPU-s per 4 096-draw chunk for
+    the 39 raw variables).  The summary still reads only the option × world it asks
+    for: a raw chunk larger than the (reader's) chunk cache is read from the file
+    directly, the selected 32 kB of each chunk (:func:`summarise_file`).  A deflated
+    chunk must be inflated whole to read any of it, so a deflated variable keeps
+    chunks of one option × world: the summary inflates each chunk once (it would
+    inflate each 24 times in chunks of all of them, or cache whole variables).
+    Deflating one option × world at a time is no slower than all of them at once.
+    Another reader of one option × world of a raw variable goes through the chunk
+    cache if the chunk fits in it (netCDF's default: 64 MB per variable) and reads
+    whole chunks; when the variable is larger than the cache (more than 350 000 draws
+    on the benchmark) that is 24 times the bytes: all 24 option × worlds of ``npv``
+    one by one took 0.075 CPU-s through a 16 MB cache on 200 000 draws, against
+    0.022 s with chunks of one option × world, and 0.010 s either way without a cache
+    (``set_var_chunk_cache(size=0)``, as :func:`summarise_file` reads).  Reading
+    all options and worlds of a range of draws (``results.nc``'s users, charts,
+    sensitivity) reads one chunk where it read 24.
+
+    The trial compression stops as soon as the variable is known to be stored raw
+    (incompressible draws after 5 of the 24 rows): the same choice, and the first
+    append took 0.13 instead of 0.20 CPU-s."""
     if v.dtype.kind in "fiub":
         rows = np.ascontiguousarray(v.values).reshape(-1, v.shape[-1])
-        packed = sum(len(zlib.compress(r.tobytes(), 1)) for r in rows)
-        if packed > STREAM_RAW_RATIO * rows.nbytes:
-            return {"chunksizes": chunks, "zlib": False}
-    return {"chunksizes": chunks, "zlib": True, "complevel": 1, "shuffle": False}
+        budget, packed = STREAM_RAW_RATIO * rows.nbytes, 0
+        for r in rows:
+            packed += len(zlib.compress(r, 1))
+            if packed > budget:
+                lead = v.shape[:-1]
+                if np.prod(lead, dtype=float) * step * v.dtype.itemsize >= HDF5_CHUNK_LIMIT:
+                    lead = (1,) * len(lead)
+                return {"chunksizes": lead + (step,), "zlib": False}
+    return {"chunksizes": (1,) * (v.ndim - 1) + (step,), "zlib": True, "complevel": 1,
+            "shuffle": False}
 
 
 def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset:
@@ -189,25 +229,42 @@ def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset
     quantiles and CVaR are exact, with the same formulas as ``summarise``.  Memory
     is a few arrays of one value per draw.
 
+    The per-draw variables are read without a chunk cache: each option × world is read
+    once, so a cache only costs memory and copies.  HDF5 then reads the selected values
+    of a raw chunk straight from the file and inflates a deflated chunk into a buffer it
+    frees at once.  HDF5 shares an open variable, and its cache, between all handles
+    of a file in a process, and the first opening sets the cache: so the file is opened
+    here before ``ds``.  Before, ``ds`` was opened first, with the library's cache of
+    64 MB per variable, and on the benchmark's 200 000 draws the caches held whole
+    variables, 0.58 GB at the end of the summary (17 variables × 24 option × worlds
+    × 200 000 draws × 8 B); now the summary adds 0.04 GB to the process.
+
     Parameters
     ----------
     path : path
         A results netCDF file.
     ds : xarray.Dataset, optional
-        The file, already opened (lazily).
+        The file, already opened (lazily); without it the file is opened here and the
+        summary is loaded before it is closed.  A ``ds`` of the same file that has read
+        a per-draw variable keeps that variable's cache for the summary's reads.
 
     Returns
     -------
     xarray.Dataset
         As :func:`~simcrm.analysis.summary.summarise`.
     """
-    own = ds is None
-    if own:
-        ds = xr.open_dataset(path, engine="netcdf4")
-    try:
-        with netCDF4.Dataset(path, "r") as nc:
-            nc.set_auto_mask(False)
-            return summary_from(ds, lambda name, o, w: np.asarray(nc[name][o, w, :]))
-    finally:
+    with netCDF4.Dataset(path, "r") as nc:
+        nc.set_auto_maskandscale(False)
+        for var in nc.variables.values():
+            if var.dimensions[-1:] == ("draw",):
+                var.set_var_chunk_cache(size=0)
+        own = ds is None
         if own:
-            ds.close()
+            ds = xr.open_dataset(path, engine="netcdf4")
+        try:
+            sm = summary_from(ds, lambda name, o, w: np.asarray(nc[name][o, w, :]))
+            # loaded now: its label coordinates must not read the file once it is closed
+            return sm.load() if own else sm
+        finally:
+            if own:
+                ds.close()
