@@ -120,6 +120,25 @@ NETCDF_RAW_RATIO = 0.3
 uncompressed: compressing it would cost more time than the space it saves is worth."""
 
 
+def open_uncached(path: str | Path) -> xr.Dataset:
+    """A results file written by a run, opened lazily by xarray without HDF5 chunk
+    caches (the netCDF library's default is 64 MB per variable).
+
+    The charts, report and tables read each variable once, whole or one option × world
+    at a time, so a cache only keeps what was read: on ``make run``'s streamed run
+    (100 000 draws × 11 options × 5 worlds) the caches held up to whole variables, and
+    the run's peak memory fell from 4.25 to 3.90 GB without them, in the same time.
+    The default applies to files opened while it is set: it is restored at once."""
+    import netCDF4
+
+    default = netCDF4.get_chunk_cache()
+    netCDF4.set_chunk_cache(0)
+    try:
+        return xr.open_dataset(path, engine="netcdf4")
+    finally:
+        netCDF4.set_chunk_cache(*default)
+
+
 def netcdf_encoding(ds: xr.Dataset) -> dict:
     """How ``results.nc`` and ``cashflows.nc`` store the variables of ``ds``.
 

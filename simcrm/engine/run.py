@@ -25,7 +25,7 @@ import xarray as xr
 
 from simcrm._blas import on_one_blas_thread
 from simcrm._lazy import lazy_import
-from simcrm.engine.dataset import assemble, stored_summary, with_summary
+from simcrm.engine.dataset import assemble, open_uncached, stored_summary, with_summary
 from simcrm.engine.evaluate import base_case, evaluate_chunk, investor_fits
 from simcrm.engine.sampling import BLOCK
 from simcrm.io.sinks import MemorySink, StreamSink
@@ -231,7 +231,7 @@ def simulate(scenario: Scenario, *, draws: int | None = None, seed: int | None =
         notes["precision_note"] = stop.note(n_done)
     if stream:
         path = sink.finish(sc, seconds, notes)
-        res = xr.open_dataset(path, engine="netcdf4")
+        res = open_uncached(path)
         _, cf = assemble(sc, sink.kept, keep_cashflows, metrics=False)
         return Results(res, cf, sc, seconds, results_path=path, summary=sink.summary,
                        budget=_budget(sc, sums, n_done))

@@ -40,7 +40,7 @@ from simcrm.analysis.summary import (
     nonfinite_counts,
     summary_table,
 )
-from simcrm.engine.dataset import netcdf_encoding, stored_summary, write_netcdf
+from simcrm.engine.dataset import netcdf_encoding, open_uncached, stored_summary, write_netcdf
 from simcrm.engine.run import Results
 from simcrm.io.excel import write_summary_xlsx
 
@@ -173,7 +173,7 @@ def open_results(path: str | Path):
                                f"netCDF file ({e.__class__.__name__}: {str(e)[:80]}). Run the "
                                "scenario again with `simcrm run`") from None
     try:
-        return xr.open_dataset(path, engine="netcdf4")
+        return open_uncached(path)
     except (OSError, RuntimeError, ValueError) as e:
         raise ResultsFileError(f"{path} cannot be read ({e.__class__.__name__}: "
                                f"{str(e)[:80]}). Run the scenario again with `simcrm run`"
@@ -436,7 +436,7 @@ def write_files(res: Results, folder: Path, write_extra=None) -> None:
             res.results.close()
             shutil.move(res.results_path, folder / "results.nc")
             res.results_path = folder / "results.nc"
-            res.results = xr.open_dataset(res.results_path, engine="netcdf4")
+            res.results = open_uncached(res.results_path)
     else:
         write_netcdf(res.results, folder / "results.nc", netcdf_encoding(res.results))
     write_netcdf(res.cashflows, folder / "cashflows.nc", netcdf_encoding(res.cashflows))
