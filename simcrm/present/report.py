@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from simcrm.analysis import ranking
 from simcrm.analysis.findings import Analyses, analyses, scenario_files
 from simcrm.analysis.summary import summarise
+from simcrm.engine.dataset import open_uncached
 from simcrm.present import briefing
 from simcrm.present import text as i18n
 from simcrm.present.analysis_charts import report_sections
@@ -468,7 +469,7 @@ def write_report(folder: str | Path, results: xr.Dataset | None = None,
     t0 = time.perf_counter()
     folder = Path(folder)
     if results is None:
-        with xr.open_dataset(folder / "results.nc") as ds:
+        with open_uncached(folder / "results.nc") as ds:
             results = _for_charts(ds)
     else:
         results = _for_charts(results)
