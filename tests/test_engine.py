@@ -366,6 +366,6 @@ def test_running_budget_sums_are_numpys_sums_over_the_draws_to_the_bit():
     x[:, 0] = -0.0  # signed zeros as numpy keeps them
     acc, out = np.empty(T), np.empty((3, T))
     for a in range(0, n, 700):  # slices that straddle the blocks
-        running_sums(acc, x[a:a + 700], a, block, out)
+        running_sums(acc, x[a:a + 700], a, n, block, out)
     for k, end in enumerate((1024, 2048, 2500)):
         assert out[k].tobytes() == x[:end].sum(axis=0).tobytes()

@@ -560,7 +560,7 @@ def evaluate_chunk(sc: Scenario, start: int, stop: int, keep: int,
             for oi, (met, ln) in enumerate(evaluate(sc, wd, levers, keep_here > 0, breakeven,
                                                     fits, yearly=True)):
                 running_sums(acc[oi, wi], np.ascontiguousarray(met.pop("_budget_cash")), a,
-                             BLOCK, budget[oi, wi])
+                             n, BLOCK, budget[oi, wi])
                 for k, v in met.items():
                     metrics[k][oi, wi, a:b] = v
                 for k, v in (ln or {}).items():

@@ -18,7 +18,13 @@ import numpy as np
 import xarray as xr
 
 from simcrm.analysis.summary import summary_from
-from simcrm.engine.dataset import coords, provenance, results_dataset, write_netcdf
+from simcrm.engine.dataset import (
+    coords,
+    open_uncached,
+    provenance,
+    results_dataset,
+    write_netcdf,
+)
 from simcrm.spec.names import input_variable
 from simcrm.spec.scenario import Scenario
 
@@ -260,7 +266,7 @@ def summarise_file(path: str | Path, ds: xr.Dataset | None = None) -> xr.Dataset
                 var.set_var_chunk_cache(size=0)
         own = ds is None
         if own:
-            ds = xr.open_dataset(path, engine="netcdf4")
+            ds = open_uncached(path)
         try:
             sm = summary_from(ds, lambda name, o, w: np.asarray(nc[name][o, w, :]))
             # loaded now: its label coordinates must not read the file once it is closed

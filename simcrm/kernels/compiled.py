@@ -372,22 +372,20 @@ def payback_rows(C):
 
 
 @nb.njit(**_JIT)
-def running_sums(acc, x, first, block, out):
+def running_sums(acc, x, first, n, block, out):
     """Add the rows of ``x`` (draw, year) to the running sum ``acc`` (year,) one after
     another, in place, as ``numpy.sum`` over the draws adds them (from 0.0, each draw
-    in turn: the same bits, -0.0 included); the draws are numbers ``first`` .. of their
-    chunk (``acc`` starts at the chunk's first), and after every ``block``-th draw and
-    the last (``out.shape[0]`` blocks in the chunk) the sum so far goes into ``out``
-    (block, year).
+    in turn: the same bits, -0.0 included); the rows are draws ``first`` .. of a chunk
+    of ``n`` draws (``acc`` starts again at its first), and after every ``block``-th
+    draw and the chunk's last the sum so far goes into ``out`` (block, year).
     """
     m, T = x.shape
-    nb_ = out.shape[0]
     if first == 0:
         acc[:] = 0.0
     for i in range(m):
         j = first + i
         for t in range(T):
             acc[t] = acc[t] + x[i, t]
-        if (j + 1) % block == 0 or j // block == nb_ - 1:
+        if (j + 1) % block == 0 or j == n - 1:
             for t in range(T):
                 out[j // block, t] = acc[t]

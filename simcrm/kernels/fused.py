@@ -620,8 +620,8 @@ def settle_rows(revenue, wc_share, ebitda, dep, interest, fee, taxable_extra, de
             e = ebitda[i, t]
             f = _at(fee, i, t, T)
             walk = alive.shape[1] == T
-            extra = taxable_extra[i, t] if taxable_extra.shape[1] == T else 0.0
-            ded = deduction[i, t] if deduction.shape[1] == T else 0.0
+            extra = _at(taxable_extra, i, t, T)
+            ded = _at(deduction, i, t, T)
             if walk:
                 a = alive[i, t]
                 y = (e - dep[i, t] * a - (interest[i, t] + f) * a) + extra
