@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -120,23 +121,33 @@ NETCDF_RAW_RATIO = 0.3
 uncompressed: compressing it would cost more time than the space it saves is worth."""
 
 
-def open_uncached(path: str | Path) -> xr.Dataset:
-    """A results file written by a run, opened lazily by xarray without HDF5 chunk
-    caches (the netCDF library's default is 64 MB per variable).
+@contextmanager
+def no_chunk_cache():
+    """netCDF files opened (or created) inside this block get no HDF5 chunk cache; the
+    netCDF library's default (64 MB per variable) is restored when it ends.
 
-    The charts, report and tables read each variable once, whole or one option × world
-    at a time, so a cache only keeps what was read: on ``make run``'s streamed run
-    (100 000 draws × 11 options × 5 worlds) the caches held up to whole variables, and
-    the run's peak memory fell from 4.25 to 3.90 GB without them, in the same time.
-    The default applies to files opened while it is set: it is restored at once."""
+    A results file is read or written once, variable by variable, so a cache only keeps
+    what passed through it, and copies every chunk on its way."""
     import netCDF4
 
     default = netCDF4.get_chunk_cache()
     netCDF4.set_chunk_cache(0)
     try:
-        return xr.open_dataset(path, engine="netcdf4")
+        yield
     finally:
         netCDF4.set_chunk_cache(*default)
+
+
+def open_uncached(path: str | Path) -> xr.Dataset:
+    """A results file written by a run, opened lazily by xarray without HDF5 chunk
+    caches (:func:`no_chunk_cache`).
+
+    The charts, report and tables read each variable once, whole or one option × world
+    at a time, so a cache only keeps what was read: on ``make run``'s streamed run
+    (100 000 draws × 11 options × 5 worlds) the caches held up to whole variables, and
+    the run's peak memory fell from 4.25 to 3.90 GB without them, in the same time."""
+    with no_chunk_cache():
+        return xr.open_dataset(path, engine="netcdf4")
 
 
 def netcdf_encoding(ds: xr.Dataset) -> dict:
@@ -289,17 +300,22 @@ def write_netcdf(ds: xr.Dataset, path: Path, encoding: dict,
     dask.distributed (0.2-0.4 s) to check for a client even when none can exist.  When
     no variable is a dask array and dask.distributed was never imported (so no client
     exists), the Dataset is written here through the same xarray store and encoder,
-    holding xarray's netCDF/HDF5 lock; otherwise ``to_netcdf`` writes it.
+    holding xarray's netCDF/HDF5 lock; otherwise ``to_netcdf`` writes it.  Either way
+    the file has no HDF5 chunk cache while it is written (:func:`no_chunk_cache`), so
+    each chunk is deflated and written once, not copied into a cache first.
     """
-    if "distributed" in sys.modules or any(v.chunks is not None for v in ds.variables.values()):
-        ds.to_netcdf(path, engine="netcdf4", encoding=encoding, unlimited_dims=unlimited_dims)
-        return
-    unlimited = unlimited_dims or ds.encoding.get("unlimited_dims") or None
-    if isinstance(unlimited, str):
-        unlimited = [unlimited]
-    store = NetCDF4DataStore.open(os.fspath(path), mode="w", format="NETCDF4",
-                                  lock=NETCDF4_PYTHON_LOCK)
-    try:
-        ds.dump_to_store(store, encoding=encoding, unlimited_dims=unlimited)
-    finally:
-        store.close()
+    with no_chunk_cache():  # chunks go straight to the file: cashflows.nc 0.62 -> 0.56 s
+        if "distributed" in sys.modules or any(v.chunks is not None
+                                               for v in ds.variables.values()):
+            ds.to_netcdf(path, engine="netcdf4", encoding=encoding,
+                         unlimited_dims=unlimited_dims)
+            return
+        unlimited = unlimited_dims or ds.encoding.get("unlimited_dims") or None
+        if isinstance(unlimited, str):
+            unlimited = [unlimited]
+        store = NetCDF4DataStore.open(os.fspath(path), mode="w", format="NETCDF4",
+                                      lock=NETCDF4_PYTHON_LOCK)
+        try:
+            ds.dump_to_store(store, encoding=encoding, unlimited_dims=unlimited)
+        finally:
+            store.close()
