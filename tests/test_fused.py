@@ -447,11 +447,19 @@ def test_the_break_even_lanes_give_the_bits_of_the_single_row_search(n):
                                         lcop, iters, none, none, none, np.empty(0, np.bool_))
             assert got.tobytes() == want.tobytes(), (d.shape, thr, share, iters)
     assert np.isnan(got[production.max(axis=1) <= 0]).all()  # never produces
-    # with a term (a floor): row by row, the same bits
+    # with terms (a floor; a floor and a two-sided contract): in lanes too, the bits of
+    # the row-by-row search, with the same fall-backs; a term that is zero (z = 0, b = 0)
     w, a, b = unit * 0.5, np.full((n, T), 2000.0), -np.ones((n, T))
-    got = fused.breakeven(esc, production, dfac, wc, fixed, profit0, tax, 1.0, 0.5, lcop,
-                          terms=[(w, a, b, False)])
-    want = fused.breakeven_rows(unit, dfac, wc[:, 0], fixed, profit0, tax, 1.0, 0.5, lcop, 60,
-                                w[None], a[None], b[None], np.array([False]))
-    assert got.tobytes() == want.tobytes()
-    assert n == 1 or np.isfinite(got).sum() > n // 2
+    a[rows[::7], 3], b[rows[::7], 3] = 0.0, 0.0
+    w2, a2, b2 = np.full((n, T), 0.002), rng.uniform(-3000, 3000, (n, T)), np.ones((n, T))
+    for terms in ([(w, a, b, False)], [(w, a, b, False), (w2, a2, b2, True)]):
+        for d, thr, share, iters in [(dfac, 1.0, 0.5, 60), (dfac[:1], 0.0, 1.0, 60),
+                                     (dfac, 1.0, 0.5, 2), (dfac, 1.0, -0.5, 60)]:
+            got = fused.breakeven(esc, production, d, wc, fixed, profit0, tax, thr, share,
+                                  lcop, iters, terms=terms)
+            want = fused.breakeven_rows(
+                unit, np.broadcast_to(d, (n, T)).copy(), wc[:, 0], fixed, profit0, tax, thr,
+                share, lcop, iters, *(np.stack([t[m] for t in terms]) for m in range(3)),
+                np.array([t[3] for t in terms]))
+            assert got.tobytes() == want.tobytes(), (len(terms), d.shape, thr, share, iters)
+            assert n == 1 or np.isfinite(got).sum() > n // 2

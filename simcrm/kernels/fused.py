@@ -31,7 +31,7 @@ secant short of the root near a price floor's kink in about 1 draw in 1 200 (by 
 1.2 % of the price)."""
 
 LANES = 32
-"""Rows whose searches :func:`breakeven_lines` takes side by side (without terms).  The
+"""Rows whose searches :func:`breakeven_lines` takes side by side.  The
 loop over the lanes (:func:`_npv_lanes`) is compiled to vector instructions only from
 as many lanes as a vector holds times the vectors unrolled (16 with AVX-512); fewer run
 one lane at a time, slower than one row alone (8 lanes: +15 %).  16 and 32 are as fast
@@ -179,6 +179,73 @@ def _npv_lanes(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_
     for k in range(L):
         value[k] = (pv_fixed[k] + flat[k] * slope[k]) + taxes[k]
         deriv[k] = slope[k] - rate[k] * dsum[k]
+
+
+@nb.njit(**_JIT)
+def _npv_lanes_terms(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_above,
+                     lw, la, lb, two, state, value, deriv):
+    """:func:`_npv_at` with terms, of the rows in the lanes of :func:`breakeven_lines`,
+    year by year across the lanes, as :func:`_npv_lanes` without terms: the lanes' terms
+    ``lw``, ``la`` and ``lb`` shaped (term, year, lane), a lane's row in a column;
+    ``state`` (7, lane) scratch.  Each lane's operations are those of :func:`_npv_at` in
+    the same order, so its bits are the same; the loops over the lanes (innermost,
+    their conditions without branches: ``|`` and ``&``, not ``or`` and ``and``) are
+    compiled to vector instructions, where :func:`_solve_row` takes a row at a time
+    (2.5 times as long per row's evaluation as a row without terms)."""
+    L = flat.shape[0]
+    K = lw.shape[0]
+    pool = state[0]
+    dpool = state[1]
+    taxes = state[2]
+    dsum = state[3]
+    dext = state[4]
+    extra = state[5]
+    dextra = state[6]
+    for k in range(L):
+        pool[k] = 0.0
+        dpool[k] = 0.0
+        taxes[k] = 0.0
+        dsum[k] = 0.0
+        dext[k] = 0.0
+    for t in range(unit_rev.shape[0]):
+        for k in range(L):
+            extra[k] = 0.0
+            dextra[k] = 0.0
+        for j in range(K):
+            if two[j]:
+                for k in range(L):
+                    b = lb[j, t, k]
+                    z = la[j, t, k] + b * flat[k]
+                    extra[k] += lw[j, t, k] * z
+                    dextra[k] += lw[j, t, k] * b
+            else:
+                for k in range(L):
+                    b = lb[j, t, k]
+                    z = la[j, t, k] + b * flat[k]
+                    extra[k] += lw[j, t, k] * (z if z > 0.0 else 0.0)
+                    up = (z > 0.0) | ((z == 0.0) & (b > 0.0))
+                    dextra[k] = dextra[k] + lw[j, t, k] * b if up else dextra[k]
+        for k in range(L):
+            u = unit_rev[t, k]
+            y = profit0[t, k] + flat[k] * u
+            y = y + extra[k]
+            dy = u + dextra[k]
+            dext[k] += dextra[k] * dfac[t, k]
+            pos = y if y > 0.0 else 0.0
+            above = pos - thr
+            limit = min(pos, thr) + share_above * (above if above > 0.0 else 0.0)
+            offset = min(pool[k], limit)
+            dpos = dy if (y > 0.0) | ((y == 0.0) & (dy > 0.0)) else 0.0
+            dlimit = dpos if (pos < thr) | ((pos == thr) & (dpos < 0.0)) else share_above * dpos
+            used_up = (pool[k] < limit) | ((pool[k] == limit) & (dpool[k] <= dlimit))
+            dneg = dpos - dy
+            dsum[k] += (dpos - (dpool[k] if used_up else dlimit)) * dfac[t, k]
+            dpool[k] = dneg if used_up else dpool[k] + (dneg - dlimit)
+            taxes[k] += (extra[k] - rate[k] * (pos - offset)) * dfac[t, k]
+            pool[k] += (-y if y < 0.0 else 0.0) - offset
+    for k in range(L):
+        value[k] = (pv_fixed[k] + flat[k] * slope[k]) + taxes[k]
+        deriv[k] = (slope[k] + dext[k]) - rate[k] * dsum[k]
 
 
 @nb.njit(**_JIT)
@@ -380,8 +447,8 @@ def _chain_row(parts, signs, i, out):
 @nb.njit(**_JIT)
 def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit, profit_signs,
                     rate, thr, share_above, lcop, iters, tw, ta, tb, two):
-    """:func:`breakeven_rows` with its lines made row by row and, without terms, the
-    Newton steps of :data:`LANES` rows taken side by side: the same bits.
+    """:func:`breakeven_rows` with its lines made row by row and the Newton steps of
+    :data:`LANES` rows taken side by side: the same bits.
 
     The unit revenue is made from the escalation ``esc`` (year,) and ``production``
     (draw, year) as ``esc * production / 1e6``; the fixed and profit lines as the signed
@@ -391,16 +458,18 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
     operations in the same order as the lines made whole, so the same bits, without
     an array of each line.
 
-    Without terms (the common case) each of the lanes works on one row's search: all
-    lanes' NPVs are evaluated in one pass (:func:`_npv_lanes`, vector instructions),
+    Each of the lanes works on one row's search: all lanes' NPVs are evaluated in one
+    pass (:func:`_npv_lanes`, or :func:`_npv_lanes_terms` with terms; vector
+    instructions),
     then each lane takes its row's Newton step as :func:`_solve_row` does
     (:func:`_newton_step`).  When a row is done (its root found, or it falls back to the
     secant method, row by row and rare) the lane stores its result and takes the next
     row; rows that never produce or take the secant method from the start are solved
     when a lane comes to them.  Lanes without a row (at the end) are evaluated and
     ignored.  The lanes share no values, so each row's result is that of
-    :func:`_solve_row`, whatever the other rows.  With terms, :func:`_solve_row` row by
-    row."""
+    :func:`_solve_row`, whatever the other rows.  With terms a lane also holds its row's
+    terms (term, year, lane); row by row they took 45 % of the benchmark's break-even
+    time for a quarter of its rows."""
     n, T = production.shape
     K = tw.shape[0]
     out = np.empty(n)
@@ -421,7 +490,10 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
     r = np.zeros(L)
     f = np.empty(L)  # the NPV and its derivative at the iterates
     g = np.empty(L)
-    state = np.empty((4, L))
+    lw = np.zeros((K, T, L))  # the lanes' terms
+    la = np.zeros((K, T, L))
+    lb = np.zeros((K, T, L))
+    state = np.empty((7, L))
     busy = 0
     nxt = 0
     while True:
@@ -435,10 +507,6 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
                 _chain_row(fixed, fixed_signs, i, fx)
                 _chain_row(profit, profit_signs, i, p0)
                 d = dfac[0] if dfac.shape[0] == 1 else dfac[i]
-                if K > 0:  # with terms: row by row
-                    out[i] = _solve_row(u, d, fx, p0, wc_share[i], rate[i], thr, share_above,
-                                        lcop[i], iters, tw, ta, tb, two, i)
-                    continue
                 produces, nonneg, pv_u, pv_w, pv_fi = _prepass(u, d, fx, share_above)
                 if not produces:
                     out[i] = math.nan
@@ -452,6 +520,11 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
                     lu[t, k] = u[t]
                     ld[t, k] = d[t]
                     lp0[t, k] = p0[t]
+                for j in range(K):
+                    for t in range(T):
+                        lw[j, t, k] = tw[j, i, t]
+                        la[j, t, k] = ta[j, i, t]
+                        lb[j, t, k] = tb[j, i, t]
                 row[k] = i
                 p[k] = lcop[i] if math.isfinite(lcop[i]) else 0.0
                 lo[k] = -math.inf
@@ -463,7 +536,11 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
                 busy += 1
         if busy == 0:
             return out
-        _npv_lanes(p, lu, ld, lp0, pv_f, slope, r, thr, share_above, state, f, g)
+        if K == 0:
+            _npv_lanes(p, lu, ld, lp0, pv_f, slope, r, thr, share_above, state, f, g)
+        else:
+            _npv_lanes_terms(p, lu, ld, lp0, pv_f, slope, r, thr, share_above, lw, la, lb,
+                             two, state, f, g)
         for k in range(L):
             i = row[k]
             if i < 0:
