@@ -469,7 +469,8 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
     ignored.  The lanes share no values, so each row's result is that of
     :func:`_solve_row`, whatever the other rows.  With terms a lane also holds its row's
     terms (term, year, lane); row by row they took 45 % of the benchmark's break-even
-    time for a quarter of its rows."""
+    time for a quarter of its rows.  Fewer rows than lanes (a draw at a time through
+    the API) are taken row by row, since every lane is evaluated in every pass."""
     n, T = production.shape
     K = tw.shape[0]
     out = np.empty(n)
@@ -507,6 +508,10 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
                 _chain_row(fixed, fixed_signs, i, fx)
                 _chain_row(profit, profit_signs, i, p0)
                 d = dfac[0] if dfac.shape[0] == 1 else dfac[i]
+                if n < L:  # too few rows to fill the lanes: row by row
+                    out[i] = _solve_row(u, d, fx, p0, wc_share[i], rate[i], thr, share_above,
+                                        lcop[i], iters, tw, ta, tb, two, i)
+                    continue
                 produces, nonneg, pv_u, pv_w, pv_fi = _prepass(u, d, fx, share_above)
                 if not produces:
                     out[i] = math.nan
