@@ -606,6 +606,14 @@ def _chain(*terms):
     return acc
 
 
+def _added(chain):
+    """A chain of :func:`_chain` (or an array) added up by numpy: one array, the bits of
+    the chain's expression."""
+    if isinstance(chain, np.ndarray):
+        return chain
+    return _chain(*chain)
+
+
 def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, share_above,
               lcop, iters: int = BREAKEVEN_STEPS, terms=()) -> np.ndarray:
     """Break-even flat product price [EUR/t] of each draw in one compiled pass: the
@@ -615,8 +623,11 @@ def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, sh
     ``(w, a, b, two_sided)``, ``w · g(a + b · p)`` with ``w``, ``a``, ``b`` broadcast to
     (draw, year) (:meth:`simcrm.levers.base.Lever.price_terms`).  ``fixed`` and
     ``profit0`` are arrays or the chains of lines that add up to them (:func:`_chain`:
-    lines with ``"+"`` and ``"-"`` between them), which the kernel adds row by row
-    (:func:`breakeven_lines`) with the same bits."""
+    lines with ``"+"`` and ``"-"`` between them), added up here by numpy
+    (:func:`_added`, the same bits).  :func:`breakeven_lines` can add the lines row by
+    row itself, but one streaming pass over each line is faster than reading a row of
+    each of a dozen lines for every row (a chunk 3.5 % faster, measured in one process
+    alternating the two ways)."""
     n, T = production.shape
     c = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), shape))  # noqa: E731
     K = len(terms)
@@ -629,8 +640,8 @@ def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, sh
         d = d[None, :]
     elif d.shape[0] == n and d.strides[0] == 0:  # one row for every draw
         d = d[:1]
-    fx, fs = _signed(fixed, n, T)
-    pf, ps = _signed(profit0, n, T)
+    fx, fs = _signed(_added(fixed), n, T)
+    pf, ps = _signed(_added(profit0), n, T)
     return breakeven_lines(c(esc, (T,)), c(production, (n, T)), c(d, (d.shape[0], T)),
                            c(np.reshape(wc_share, (-1,)), (n,)), fx, fs, pf, ps,
                            c(tax_rate, (n,)), float(thr), float(share_above), c(lcop, (n,)),
