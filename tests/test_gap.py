@@ -148,11 +148,14 @@ def test_no_answer_is_said_plainly(sc, tpl, base):
 
 def test_state_aid_verdict_names_the_limit(sc, tpl, grant_gap):
     st = dict(grant_gap.stats)
-    ok, why = gap.state_aid_verdict(sc, "base", tpl["relief"].levers_at(10.0), st)
+    ok, why, why_nl = gap.state_aid_verdict(sc, "base", tpl["relief"].levers_at(10.0), st)
     assert not ok and "floor of 50 EUR/MWh" in why
+    assert "geen bodem van 50 €/MWh" in why_nl  # the same reasons, in Dutch
+    assert why_nl.count("; ") == why.count("; ")
     big = {**st, "gross_grant_equivalent_mean": 250.0}
-    ok, why = gap.state_aid_verdict(sc, "base", tpl["grant"].levers_at(0.5), big)
+    ok, why, why_nl = gap.state_aid_verdict(sc, "base", tpl["grant"].levers_at(0.5), big)
     assert not ok and "per-project cap of 200 MEUR" in why
+    assert "plafond per project van 200\u00a0mln EUR" in why_nl
     assert grant_gap.state_aid_ok == (st["gross_grant_equivalent_mean"] <= 200)
 
 

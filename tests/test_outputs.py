@@ -42,8 +42,9 @@ def test_every_result_variable_and_line_is_described(run):
 
 def test_summary_reads_the_table(run):
     sm = summarise(run.results)
-    # the statistics, then the state-aid verdict in words (a text column)
-    assert list(sm.data_vars) == [*outputs.STATISTICS, "state_aid_reason"]
+    # the statistics, then the state-aid verdict in words (text columns: English, Dutch)
+    assert list(sm.data_vars) == [*outputs.STATISTICS, "state_aid_reason",
+                                  "state_aid_reason_nl"]
     for k, v in sm.data_vars.items():
         assert dict(v.attrs) == outputs.attrs(k)
     cols = summary_table(sm).columns

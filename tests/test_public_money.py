@@ -133,7 +133,8 @@ last_year = 2030
 
 def test_energy_relief_is_judged_by_the_cisaf_limits(write):
     sc = simcrm.load_scenario(write(SMALL_NEW + RELIEF, "relief.toml"))
-    sm = simcrm.simulate(sc, draws=512).summary.sel(world="base")
+    full = simcrm.simulate(sc, draws=512).summary
+    sm = full.sel(world="base")
     why = str(sm["state_aid_reason"].sel(option="relief-15y").values)
     assert float(sm["state_aid_ok"].sel(option="relief-15y")) == 0.0
     assert "15 years" in why and "at most 3 years" in why
@@ -141,6 +142,22 @@ def test_energy_relief_is_judged_by_the_cisaf_limits(write):
     assert float(sm["state_aid_ok"].sel(option="relief-cisaf")) == 1.0
     assert str(sm["state_aid_reason"].sel(option="relief-cisaf").values) == ""
     assert float(sm["state_aid_ok"].sel(option="baseline")) == 1.0
+    # the same verdict in Dutch, for the Dutch charts and report: reason for reason
+    nl = str(sm["state_aid_reason_nl"].sel(option="relief-15y").values)
+    assert "15 jaar" in nl and "ten hoogste 3 jaar" in nl
+    assert "verbruik" in nl and "bodem" in nl and "consumption" not in nl
+    assert nl.count("; ") == why.count("; ")
+    assert str(sm["state_aid_reason_nl"].sel(option="relief-cisaf").values) == ""
+    # the report states it in its own language
+    from types import SimpleNamespace
+
+    from simcrm.present.report import _state_aid_notes
+
+    f = SimpleNamespace(sm=full, options=list(full["option"].values),
+                        label=lambda o, lang: str(o))
+    assert nl.split("; ")[0] in _state_aid_notes(f, "nl", "base")
+    assert why.split("; ")[0] in _state_aid_notes(f, "en", "base")
+    assert "consumption" not in _state_aid_notes(f, "nl", "base")
 
 
 def test_relief_floor_and_consumption_share_in_the_plant_line(write):

@@ -146,9 +146,9 @@ def _state_aid(ds, plant, world: str) -> dict:
         if o not in plant.options or o == NONE:
             continue
         d = ds.sel(option=o)
-        reasons = [r for r in [str(rules[oi, wi])] if r] + amount_problems(
+        reasons = [r for r in [str(rules[oi, wi])] if r] + [a.en for a in amount_problems(
             float(d["gross_grant_equivalent"].mean()), float(d["aid_intensity"].mean(skipna=True)),
-            float(d["npv"].mean()), lim)
+            float(d["npv"].mean()), lim)]
         if reasons:
             out[o] = "; ".join(reasons)
     return out

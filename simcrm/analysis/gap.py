@@ -48,6 +48,7 @@ from simcrm.engine.evaluate import WorldDraws, evaluate, random_numbers, world_d
 from simcrm.kernels.decision import fit_value
 from simcrm.spec.distributions import Dist
 from simcrm.spec.scenario import Scenario
+from simcrm.spec.wording import joined
 
 GAP_DRAWS = 4096
 """Draws a funding gap uses unless told otherwise (fewer if the scenario has fewer): the
@@ -202,6 +203,8 @@ class Gap:
     draws: int
     curve: list = field(default_factory=list)
     """The grid: ``(intensity, score)`` where score = statistic − target value."""
+    state_aid_reason_nl: str = ""
+    """``state_aid_reason`` in Dutch."""
 
 
 # --------------------------------------------------------------------------------------
@@ -362,10 +365,11 @@ def stats_of(m: dict) -> dict:
 
 
 def state_aid_verdict(sc: Scenario, world: str, option_levers: dict,
-                      stats: dict) -> tuple[bool, str]:
+                      stats: dict) -> tuple[bool, str, str]:
     """Whether an option with these settings and this simulated aid passes the EU
-    state-aid check, and why not (the levers' instrument limits, then the amount
-    limits of :func:`simcrm.analysis.state_aid.amount_problems`)."""
+    state-aid check, and why not, in English and in Dutch (the levers' instrument
+    limits, then the amount limits of
+    :func:`simcrm.analysis.state_aid.amount_problems`)."""
     lim = limits_of(sc.settings)
     inputs = {k: (v.mean() if isinstance(v, Dist) else v)
               for k, v in sc.worlds[world].inputs.items()}
@@ -374,14 +378,15 @@ def state_aid_verdict(sc: Scenario, world: str, option_levers: dict,
         reasons += lev.state_aid(s, lim, inputs)
     reasons += amount_problems(stats["gross_grant_equivalent_mean"], stats["aid_intensity"],
                                stats["npv_mean"], lim)
-    return not reasons, "; ".join(reasons)
+    return not reasons, joined(reasons, "en"), joined(reasons, "nl")
 
 
 def _answer(sc, template, d, target, status, x, se, m, evals, curve) -> Gap:
     st = stats_of(m)
     at = template.levers_at(template.hi if status == "not_enough" else x)
-    ok, why = state_aid_verdict(sc, d.world, at, st)
-    return Gap(template, d.world, target, status, x, se, st, ok, why, evals, d.n, curve)
+    ok, why, why_nl = state_aid_verdict(sc, d.world, at, st)
+    return Gap(template, d.world, target, status, x, se, st, ok, why, evals, d.n, curve,
+               state_aid_reason_nl=why_nl)
 
 
 # --------------------------------------------------------------------------------------
@@ -394,8 +399,8 @@ COLUMNS = {
     "range_lo": "", "range_hi": "", "npv_mean": "MEUR", "npv_mean_se": "MEUR",
     "p_built": "1", "budget_cash_pv_mean": "MEUR", "gross_grant_equivalent_mean": "MEUR",
     "aid_intensity": "1", "state_aid_ok": "", "state_aid_reason": "",
-    "scenario_values": "", "label_en": "", "label_nl": "", "draws": "1", "seed": "",
-    "evaluations": "1",
+    "state_aid_reason_nl": "", "scenario_values": "", "label_en": "", "label_nl": "",
+    "draws": "1", "seed": "", "evaluations": "1",
 }
 """Columns of the gap table and their units (``intensity``, ``intensity_se``,
 ``range_lo``, ``range_hi``, ``target_value`` and ``scenario_values`` are in the row's
@@ -457,6 +462,7 @@ def _row(sc: Scenario, g: Gap) -> dict:
             "status": g.status, "intensity": g.intensity, "intensity_se": g.intensity_se,
             "range_lo": t.lo, "range_hi": t.hi, **g.stats,
             "state_aid_ok": g.state_aid_ok, "state_aid_reason": g.state_aid_reason,
+            "state_aid_reason_nl": g.state_aid_reason_nl,
             "scenario_values": " ".join(f"{x:g}" for x in t.values),
             "label_en": t.label_en, "label_nl": t.label_nl, "draws": g.draws,
             "seed": int(sc.settings["simulation.seed"]), "evaluations": g.evaluations}

@@ -243,7 +243,8 @@ CLOSING_COLUMNS = {
     "target_meur": "MEUR", "measure_meur": "MEUR", "measure_se_meur": "MEUR",
     "p_built": "1", "budget_cash_meur": "MEUR", "grant_equivalent_meur": "MEUR",
     "aid_intensity": "1", "state_aid_ok": "", "state_aid_reason": "",
-    "reference": "", "best": "", "world": "", "measure": "", "draws": "1",
+    "state_aid_reason_nl": "", "reference": "", "best": "", "world": "", "measure": "",
+    "draws": "1",
 }
 """Columns of :func:`closing_levers` and their units (``intensity``, ``intensity_se`` and
 ``range_hi`` are in the row's ``unit``); in ``sites_close.csv`` a unit is written into
@@ -367,7 +368,8 @@ def _closing_row(c: Comparison, sc: Scenario, d: gap.Draws, g: gap.Gap,
             "budget_cash_meur": st["budget_cash_pv_mean"],
             "grant_equivalent_meur": st["gross_grant_equivalent_mean"],
             "aid_intensity": st["aid_intensity"], "state_aid_ok": g.state_aid_ok,
-            "state_aid_reason": g.state_aid_reason, "reference": c.reference,
+            "state_aid_reason": g.state_aid_reason,
+            "state_aid_reason_nl": g.state_aid_reason_nl, "reference": c.reference,
             "best": c.best(g.world),
             "world": g.world, "measure": c.measure, "draws": d.n}
 

@@ -94,10 +94,11 @@ def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
         arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
         data[input_variable(k)] = xr.Variable(("world", "draw"), arr,
                                               cf_attrs(_input_attrs(k) | {"key": k}))
-    rules = xr.Variable(("option", "world"), instrument_problems(sc),
-                        cf_attrs(outputs.attrs("state_aid_rules")))
-    rules.encoding["dtype"] = "S1"
-    data["state_aid_rules"] = rules
+    for name, lang in (("state_aid_rules", "en"), ("state_aid_rules_nl", "nl")):
+        rules = xr.Variable(("option", "world"), instrument_problems(sc, lang),
+                            cf_attrs(outputs.attrs(name)))
+        rules.encoding["dtype"] = "S1"
+        data[name] = rules
     return xr.Dataset(data, coords=crd, attrs=provenance(sc))
 
 

@@ -75,6 +75,10 @@ def write_summary_xlsx(summary: xr.Dataset, path: str | Path, lang: str | None =
 
     lang = lang if lang in _WORDS else "en"
     table = summary_table(summary)
+    if "state_aid_reason_nl" in table:  # one verdict column, in the workbook's language
+        if lang == "nl":
+            table["state_aid_reason"] = table["state_aid_reason_nl"]
+        table = table.drop(columns="state_aid_reason_nl")
     lab = f"option_label_{lang}"
     labels = ({str(o): str(v) for o, v in zip(summary["option"].values, summary[lab].values)}
               if lab in summary.coords else {})

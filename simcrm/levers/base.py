@@ -59,6 +59,7 @@ import numpy as np
 
 from simcrm.kernels.schedule import production_factor
 from simcrm.spec.registry import Param
+from simcrm.spec.wording import Reason
 
 if TYPE_CHECKING:  # pragma: no cover
     from simcrm.model.financing import DebtTerms, DefaultRisk, Financing, Loan
@@ -382,8 +383,9 @@ class Lever:
         """
         return None
 
-    def state_aid(self, s: dict, limits: dict, inputs: dict) -> list[str]:
-        """Why the lever's settings break an EU state-aid limit, in words (empty: none).
+    def state_aid(self, s: dict, limits: dict, inputs: dict) -> list[Reason]:
+        """Why the lever's settings break an EU state-aid limit, in English and Dutch
+        (:class:`simcrm.spec.wording.Reason`; empty: none).
 
         Parameters
         ----------

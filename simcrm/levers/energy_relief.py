@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simcrm.levers.base import Booking, Lever, param, window, window_params
+from simcrm.spec.wording import NL, Reason, general, num, pct
 
 
 def energy_relief(s: dict, mwh, power_price, grid_tariff, carbon_price, calendar,
@@ -52,28 +53,48 @@ class EnergyRelief(Lever):
         cut = float(s["power_price_reduction"])
         if cut > 0:
             years = relief_years(s)
-            if years > limits["energy_relief_max_years"]:
-                out.append(f"electricity-price relief runs "
-                           f"{'without end' if years == float('inf') else f'{years:.0f} years'}"
-                           f"; CISAF allows at most "
-                           f"{limits['energy_relief_max_years']:g} years")
+            top = limits["energy_relief_max_years"]
+            if years > top:
+                endless = years == float("inf")
+                out.append(Reason(
+                    f"electricity-price relief runs "
+                    f"{'without end' if endless else f'{years:.0f} years'}"
+                    f"; CISAF allows at most {top:g} years",
+                    f"de verlaging van de stroomprijs loopt "
+                    f"{'zonder einddatum' if endless else f'{num(years, NL)} jaar'}"
+                    f"; de CISAF staat ten hoogste {general(top)} jaar toe"))
             wholesale = float(inputs["markets.electricity.start"])
-            if cut > limits["energy_relief_max_wholesale_share"] * wholesale:
-                out.append(f"electricity-price relief of {cut:g} EUR/MWh is "
-                           f"{cut / wholesale:.0%} of the wholesale price ({wholesale:.0f} "
-                           f"EUR/MWh); CISAF allows at most "
-                           f"{limits['energy_relief_max_wholesale_share']:.0%}")
-            if s["consumption_share"] > limits["energy_relief_max_consumption_share"]:
-                out.append(f"electricity-price relief covers {s['consumption_share']:.0%} of "
-                           f"consumption; CISAF allows at most "
-                           f"{limits['energy_relief_max_consumption_share']:.0%}")
-            if s["floor_eur_mwh"] < limits["energy_relief_floor_eur_mwh"]:
-                out.append(f"electricity-price relief has no floor of "
-                           f"{limits['energy_relief_floor_eur_mwh']:g} EUR/MWh (CISAF: the "
-                           "plant never pays less)")
-        if s["indirect_cost_share"] > limits["indirect_cost_max_share"]:
-            out.append(f"indirect-cost compensation of {s['indirect_cost_share']:.0%} is above "
-                       f"the {limits['indirect_cost_max_share']:.0%} the EU ETS guidelines allow")
+            top = limits["energy_relief_max_wholesale_share"]
+            if cut > top * wholesale:
+                out.append(Reason(
+                    f"electricity-price relief of {cut:g} EUR/MWh is "
+                    f"{cut / wholesale:.0%} of the wholesale price ({wholesale:.0f} "
+                    f"EUR/MWh); CISAF allows at most {top:.0%}",
+                    f"de verlaging van de stroomprijs met {general(cut)} €/MWh is "
+                    f"{pct(cut / wholesale, NL)} van de groothandelsprijs "
+                    f"({num(wholesale, NL)} €/MWh); de CISAF staat ten hoogste {pct(top, NL)} "
+                    "toe"))
+            share, top = s["consumption_share"], limits["energy_relief_max_consumption_share"]
+            if share > top:
+                out.append(Reason(
+                    f"electricity-price relief covers {share:.0%} of consumption; CISAF "
+                    f"allows at most {top:.0%}",
+                    f"de verlaging van de stroomprijs geldt voor {pct(share, NL)} van het "
+                    f"verbruik; de CISAF staat ten hoogste {pct(top, NL)} toe"))
+            floor = limits["energy_relief_floor_eur_mwh"]
+            if s["floor_eur_mwh"] < floor:
+                out.append(Reason(
+                    f"electricity-price relief has no floor of {floor:g} EUR/MWh (CISAF: the "
+                    "plant never pays less)",
+                    f"de verlaging van de stroomprijs heeft geen bodem van {general(floor)} €/MWh "
+                    "(CISAF: de fabriek betaalt nooit minder)"))
+        share, top = s["indirect_cost_share"], limits["indirect_cost_max_share"]
+        if share > top:
+            out.append(Reason(
+                f"indirect-cost compensation of {share:.0%} is above the {top:.0%} the EU ETS "
+                "guidelines allow",
+                f"de compensatie van indirecte emissiekosten van {pct(share, NL)} ligt boven "
+                f"de {pct(top, NL)} die de EU-ETS-richtsnoeren toestaan"))
         return out
 
     def operating(self, s, plant):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simcrm.levers.base import Lever, param
 from simcrm.spec.registry import REQUIRED
+from simcrm.spec.wording import NL, Reason, pct
 
 
 class InvestmentDeduction(Lever):
@@ -15,8 +16,11 @@ class InvestmentDeduction(Lever):
     def state_aid(self, s, limits, inputs):
         top = limits["investment_deduction_max_share"]
         if s["share"] > top:
-            return [f"investment deduction of {s['share']:.0%} is above the {top:.0%} the "
-                    "energy investment deduction (EIA) allows on listed assets"]
+            return [Reason(f"investment deduction of {s['share']:.0%} is above the {top:.0%} "
+                           "the energy investment deduction (EIA) allows on listed assets",
+                           f"de investeringsaftrek van {pct(s['share'], NL)} ligt boven de "
+                           f"{pct(top, NL)} die de energie-investeringsaftrek (EIA) toestaat "
+                           "op bedrijfsmiddelen van de Energielijst")]
         return []
 
 

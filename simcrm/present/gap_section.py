@@ -92,11 +92,18 @@ def _intensity(r, lang: str) -> str:
     return out
 
 
+def reason(r, lang: str) -> str:
+    """Why a row of a gap or closing table fails the state-aid check, in ``lang`` (tables
+    written before the Dutch reason existed give the English one)."""
+    nl = r.get("state_aid_reason_nl") if lang == "nl" else None
+    return str(nl) if isinstance(nl, str) and nl else str(r["state_aid_reason"])
+
+
 def _cells(r, lang: str) -> list[str]:
     if r["status"] == "not_enough":
         return [_intensity(r, lang), "–", "–", "–"]
     aid = _w("ok", lang) if bool(r["state_aid_ok"]) else _w(
-        "fails", lang, why=r["state_aid_reason"])
+        "fails", lang, why=reason(r, lang))
     return [_intensity(r, lang), meur(float(r["budget_cash_pv_mean"]), lang),
             meur(float(r["gross_grant_equivalent_mean"]), lang), aid]
 

@@ -292,13 +292,15 @@ def _table(f: Facts, lang: str, world: str) -> str:
 
 
 def _state_aid_notes(f: Facts, lang: str, world: str) -> str:
-    """The options that fail the EU state-aid check, each with its reason (English:
-    the reasons are generated from the rules and their numbers)."""
+    """The options that fail the EU state-aid check, each with its reason in the
+    report's language (``state_aid_reason_nl`` in Dutch)."""
     if "state_aid_reason" not in f.sm:
         return ""
+    var = "state_aid_reason_nl" if lang == "nl" and "state_aid_reason_nl" in f.sm \
+        else "state_aid_reason"
     items = []
     for o in f.options:
-        why = str(f.sm["state_aid_reason"].sel(option=o, world=world).values)
+        why = str(f.sm[var].sel(option=o, world=world).values)
         if why:
             items.append(f"<li><b>{_e(f.label(o, lang))}</b>: {_e(why)}</li>")
     if not items:

@@ -21,6 +21,7 @@ from simcrm import levers
 from simcrm.analysis.gap import intensity_text as gap_words
 from simcrm.analysis.sites import Comparison, cheapest, closing_csv, sorted_sites
 from simcrm.present.charts import FIGSIZE, RC, _finish
+from simcrm.present.gap_section import reason
 from simcrm.present.text import meur, money, num
 
 SITE_NAMES = {
@@ -236,8 +237,7 @@ def closing_text(closing: pd.DataFrame, lang: str = "en") -> str:
     for k, r in closing.iterrows():
         se = r["measure_se_meur"]
         reached = f"{r['measure_meur']:,.1f}" + (f" ± {se:.1f}" if np.isfinite(se) else "")
-        aid = ("ok" if r["state_aid_ok"] else
-               _w("fails", lang) + ": " + str(r["state_aid_reason"]))
+        aid = ("ok" if r["state_aid_ok"] else _w("fails", lang) + ": " + reason(r, lang))
         rows.append((closing_label(closing, k, lang), gap_words(r, lang), reached,
                      f"{r['p_built']:.1%}", f"{r['budget_cash_meur']:,.1f}",
                      f"{r['grant_equivalent_meur']:,.1f}", aid))

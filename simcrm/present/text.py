@@ -13,9 +13,9 @@ import re
 import textwrap
 
 from simcrm.levers import LEVERS
+from simcrm.spec.wording import NBSP, num, pct
 
 LANGS = ("en", "nl")
-NBSP = "\u00a0"
 
 TEXTS: dict[str, dict[str, str]] = {
     # ---- footnote and common words
@@ -508,19 +508,6 @@ def setting_label(key: str, lang: str) -> str:
 # --------------------------------------------------------------------------------------
 # Numbers
 # --------------------------------------------------------------------------------------
-
-
-def num(x: float, lang: str, digits: int = 0) -> str:
-    """A number with thousands separators in the style of the language."""
-    s = f"{x:,.{digits}f}"
-    if lang == "nl":
-        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return s.replace("-", "−")
-
-
-def pct(p: float, lang: str, digits: int = 0) -> str:
-    """A probability as a percentage, e.g. ``19 %``."""
-    return f"{num(100 * p, lang, digits)}{NBSP}%"
 
 
 def points(p: float, lang: str, digits: int = 1) -> str:

@@ -526,9 +526,16 @@ _COLUMNS = [
     _o("state_aid_rules", "column", "",
        "EU state-aid instrument limits the option's levers break, per world (empty: none)",
        "State-aid instrument limits", "Staatssteungrenzen per instrument"),
+    _o("state_aid_rules_nl", "column", "",
+       "EU state-aid instrument limits the option's levers break, per world, in Dutch "
+       "(empty: none)",
+       "State-aid instrument limits (Dutch)", "Staatssteungrenzen per instrument"),
     _o("state_aid_reason", "column", "",
        "Why the option fails the EU state-aid check (empty: it passes)",
        "State-aid verdict", "Staatssteunoordeel"),
+    _o("state_aid_reason_nl", "column", "",
+       "Why the option fails the EU state-aid check, in Dutch (empty: it passes)",
+       "State-aid verdict (Dutch)", "Staatssteunoordeel"),
     _o("deadline_year", "column", "year", "Deadline year of the production probability",
        "Deadline year", "Deadline-jaar"),
 ]
