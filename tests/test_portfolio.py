@@ -379,3 +379,22 @@ def test_a_price_flexibility_needs_its_source(tmp_path):
     r = CliRunner().invoke(main, ["portfolio", str(f)])
     assert r.exit_code == 2, r.output
     assert "materials.lithium.market_source" in r.output and "Traceback" not in r.output
+
+
+def test_options_off_the_menu_say_why_in_english_and_dutch(two):
+    """An option that fails the state-aid check leaves the allocation's menu with its
+    reason in both languages (the Dutch portfolio report shows the Dutch one)."""
+    import xarray as xr
+
+    pf, _ = two
+    plant = pf.plants["li"]
+    opts = [o for o in plant.options if o != alloc.NONE]
+    ds = xr.Dataset({k: (("option", "draw"), np.full((len(opts), 4), v))
+                     for k, v in (("gross_grant_equivalent", 500.0), ("aid_intensity", 0.9),
+                                  ("npv", 1000.0))}, coords={"option": opts})
+    bad = alloc._state_aid(ds, plant, "base")
+    assert set(bad) == set(opts)  # 500 MEUR of aid is above the 200 MEUR cap
+    for r in bad.values():
+        assert "per-project cap of 200 MEUR" in r.en
+        assert "plafond per project van 200\u00a0mln EUR" in r.nl
+        assert r.en.count("; ") == r.nl.count("; ")

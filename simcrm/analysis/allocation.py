@@ -34,6 +34,7 @@ from scipy.sparse import csr_matrix
 
 from simcrm.analysis.state_aid import amount_problems, instrument_problems, limits_of
 from simcrm.spec.portfolio import NONE, Portfolio
+from simcrm.spec.wording import Reason
 
 _OBJECTIVE_METRIC = {"tonnes": "tonnes_by_deadline", "capacity": None,
                      "stress": "tonnes_in_stress_years"}
@@ -56,7 +57,8 @@ class Problem:
     years : ndarray
         The budget years.
     excluded : dict
-        ``(plant, option) -> reason`` for options taken off the menu.
+        ``(plant, option) -> reason`` for options taken off the menu, a
+        :class:`simcrm.spec.wording.Reason` (English and Dutch).
     """
 
     menu: list
@@ -136,9 +138,10 @@ def _gain(ds, plant, pf: Portfolio, objective: str) -> dict:
 
 
 def _state_aid(ds, plant, world: str) -> dict:
-    """Options of a plant that fail the state-aid check in ``world``: option -> reason."""
+    """Options of a plant that fail the state-aid check in ``world``: option -> reason
+    (:class:`simcrm.spec.wording.Reason`)."""
     sc = plant.scenario
-    rules = instrument_problems(sc)
+    rules = {lang: instrument_problems(sc, lang) for lang in ("en", "nl")}
     wi = list(sc.worlds).index(world)
     lim = limits_of(sc.settings)
     out = {}
@@ -146,11 +149,13 @@ def _state_aid(ds, plant, world: str) -> dict:
         if o not in plant.options or o == NONE:
             continue
         d = ds.sel(option=o)
-        reasons = [r for r in [str(rules[oi, wi])] if r] + [a.en for a in amount_problems(
+        amounts = amount_problems(
             float(d["gross_grant_equivalent"].mean()), float(d["aid_intensity"].mean(skipna=True)),
-            float(d["npv"].mean()), lim)]
-        if reasons:
-            out[o] = "; ".join(reasons)
+            float(d["npv"].mean()), lim)
+        if rules["en"][oi, wi] or amounts:
+            out[o] = Reason(*("; ".join([x for x in [str(rules[lang][oi, wi])] if x]
+                                        + [a.text(lang) for a in amounts])
+                              for lang in ("en", "nl")))
     return out
 
 

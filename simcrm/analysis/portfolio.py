@@ -488,7 +488,9 @@ def report(pr: PortfolioResults, world: str | None = None, alpha: float | None =
     best = alloc.solve(prob, a_, pf.allocation["chance_draws"])
     rows = [{"plant": p, "site": pf.plants[p].site, "material": pf.plants[p].material,
              "option": best.choice.get(p, ""), "gain": float(prob.value[i]),
-             "excluded": "; ".join(f"{o}: {r}" for (q, o), r in prob.excluded.items() if q == p)}
+             **{k: "; ".join(f"{o}: {r.text(lang)}" for (q, o), r in prob.excluded.items()
+                             if q == p)
+                for k, lang in (("excluded", "en"), ("excluded_nl", "nl"))}}
             for p in pf.plants for i, (q, o) in enumerate(prob.menu)
             if q == p and o == best.choice.get(p)]
     fr = alloc.frontier(pr.ds, pf, pf.allocation["frontier_meur"], world, objective, a_)

@@ -457,7 +457,8 @@ def allocation_table(rep: dict, pf: Portfolio, meta: dict, lang: str = "en") -> 
              "off the menu (state aid)"])
     rows = [[r["plant"], r["site"], material_label(pf, r["material"], lang),
              option_label(pf, r["plant"], r["option"] or NONE, lang),
-             num(100 * r["gain"], lang, 2), r["excluded"] or "—"] for r in rep["allocation"]]
+             num(100 * r["gain"], lang, 2), r.get("excluded_nl" if nl else "excluded") or "—"]
+            for r in rep["allocation"]]
     return _table(head, rows)
 
 
