@@ -151,7 +151,7 @@ def _npv_lanes(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_
     """:func:`_npv_plain` of the rows in the lanes of :func:`breakeven_lines`, year by
     year across the lanes: ``flat``, ``pv_fixed``, ``slope`` and ``rate`` of shape
     (lane,); ``unit_rev``, ``dfac`` and ``profit0`` (year, lane), a lane's row in a
-    column; ``state`` (4, lane) scratch for the loss pool, its derivative and the two
+    column; ``state`` (at least 4, lane) scratch for the loss pool, its derivative and the two
     sums.  The NPV and its derivative go to ``value`` and ``deriv`` (lane,).
 
     Each lane's operations are those of :func:`_npv_plain` in the same order
@@ -162,15 +162,11 @@ def _npv_lanes(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, share_
     lanes at once (8 with AVX-512): about a quarter of the time per row's evaluation
     (:data:`LANES`)."""
     L = flat.shape[0]
+    state[:4] = 0.0
     pool = state[0]
     dpool = state[1]
     taxes = state[2]
     dsum = state[3]
-    for k in range(L):
-        pool[k] = 0.0
-        dpool[k] = 0.0
-        taxes[k] = 0.0
-        dsum[k] = 0.0
     for t in range(unit_rev.shape[0]):
         for k in range(L):
             pool[k], dpool[k], taxes[k], dsum[k] = _year_plain(
@@ -194,6 +190,7 @@ def _npv_lanes_terms(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, 
     (2.5 times as long per row's evaluation as a row without terms)."""
     L = flat.shape[0]
     K = lw.shape[0]
+    state[:5] = 0.0
     pool = state[0]
     dpool = state[1]
     taxes = state[2]
@@ -201,12 +198,6 @@ def _npv_lanes_terms(flat, unit_rev, dfac, profit0, pv_fixed, slope, rate, thr, 
     dext = state[4]
     extra = state[5]
     dextra = state[6]
-    for k in range(L):
-        pool[k] = 0.0
-        dpool[k] = 0.0
-        taxes[k] = 0.0
-        dsum[k] = 0.0
-        dext[k] = 0.0
     for t in range(unit_rev.shape[0]):
         for k in range(L):
             extra[k] = 0.0
@@ -422,46 +413,20 @@ def breakeven_rows(unit_rev, dfac, wc_share, fixed, profit0, rate, thr, share_ab
 
 
 @nb.njit(**_JIT)
-def _chain_row(parts, signs, i, out):
-    """Row ``i`` of the signed sum of ``parts`` (each (draw, year), or (draw, 0) for
-    none: 0.0) into ``out``, from left to right as :func:`_chain` adds them."""
-    T = out.shape[0]
-    x = parts[0]
-    for t in range(T):
-        out[t] = x[i, t] if x.shape[1] == T else 0.0
-    for k in range(1, len(parts)):
-        x = parts[k]
-        if x.shape[1] != T:
-            if signs[k] < 0:  # x - 0.0 is x, to the bit (-0.0 too)
-                continue
-            for t in range(T):  # x + 0.0 is x, but for -0.0 (+0.0)
-                out[t] = out[t] + 0.0
-        elif signs[k] > 0:
-            for t in range(T):
-                out[t] = out[t] + x[i, t]
-        else:
-            for t in range(T):
-                out[t] = out[t] - x[i, t]
-
-
-@nb.njit(**_JIT)
-def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit, profit_signs,
-                    rate, thr, share_above, lcop, iters, tw, ta, tb, two):
-    """:func:`breakeven_rows` with its lines made row by row and the Newton steps of
-    :data:`LANES` rows taken side by side: the same bits.
+def breakeven_lines(esc, production, dfac, wc_share, fixed, profit, rate, thr, share_above,
+                    lcop, iters, tw, ta, tb, two):
+    """:func:`breakeven_rows` with its unit revenue made row by row and the Newton steps
+    of :data:`LANES` rows taken side by side: the same bits.
 
     The unit revenue is made from the escalation ``esc`` (year,) and ``production``
-    (draw, year) as ``esc * production / 1e6``; the fixed and profit lines as the signed
-    sums of ``fixed`` and ``profit`` (tuples of arrays (draw, year), or (draw, 0) for
-    0.0, with their signs ±1 from left to right, as :func:`_chain` adds them); the
-    discount factors ``dfac`` (draw, year), or (1, year) for every draw alike.  The same
-    operations in the same order as the lines made whole, so the same bits, without
-    an array of each line.
+    (draw, year) as ``esc * production / 1e6`` (the operations of the line made whole,
+    so the same bits, without an array of it); ``fixed`` and ``profit`` are the fixed
+    and profit lines (draw, year); the discount factors ``dfac`` (draw, year), or
+    (1, year) for every draw alike.
 
     Each of the lanes works on one row's search: all lanes' NPVs are evaluated in one
     pass (:func:`_npv_lanes`, or :func:`_npv_lanes_terms` with terms; vector
-    instructions),
-    then each lane takes its row's Newton step as :func:`_solve_row` does
+    instructions), then each lane takes its row's Newton step as :func:`_solve_row` does
     (:func:`_newton_step`).  When a row is done (its root found, or it falls back to the
     secant method, row by row and rare) the lane stores its result and takes the next
     row; rows that never produce or take the secant method from the start are solved
@@ -475,8 +440,6 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
     K = tw.shape[0]
     out = np.empty(n)
     u = np.empty(T)  # the row being taken
-    fx = np.empty(T)
-    p0 = np.empty(T)
     L = LANES
     lu = np.zeros((T, L))  # the lanes' rows in columns
     ld = np.zeros((T, L))
@@ -505,8 +468,8 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
                 nxt += 1
                 for t in range(T):
                     u[t] = esc[t] * production[i, t] / 1e6
-                _chain_row(fixed, fixed_signs, i, fx)
-                _chain_row(profit, profit_signs, i, p0)
+                fx = fixed[i]
+                p0 = profit[i]
                 d = dfac[0] if dfac.shape[0] == 1 else dfac[i]
                 if n < L:  # too few rows to fill the lanes: row by row
                     out[i] = _solve_row(u, d, fx, p0, wc_share[i], rate[i], thr, share_above,
@@ -563,30 +526,6 @@ def breakeven_lines(esc, production, dfac, wc_share, fixed, fixed_signs, profit,
             busy -= 1
 
 
-def _signed(chain, n: int, T: int) -> tuple[tuple, np.ndarray]:
-    """The parts of a chain of :func:`_chain` as a tuple of read-only arrays (draw, year),
-    ``(draw, 0)`` for a 0.0, and their signs."""
-    if isinstance(chain, np.ndarray):
-        chain = [chain]
-    parts, signs, sign = [], [], 1
-    none = np.zeros((n, 0))
-    for x in chain:
-        if isinstance(x, str):
-            sign = 1 if x == "+" else -1
-            continue
-        if np.ndim(x) == 0 and x == 0.0:
-            a = none
-        elif (isinstance(x, np.ndarray) and x.shape == (n, T) and x.dtype == float
-              and x.flags.c_contiguous):
-            a = x.view()
-        else:
-            a = np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (n, T)))
-        a.flags.writeable = False
-        parts.append(a)
-        signs.append(sign)
-    return tuple(parts), np.array(signs, dtype=np.int64)
-
-
 def _chain(*terms):
     """``a + b + ... - c - ...`` from left to right (the same bits as the expression),
     into one new array where the shapes allow: the terms, with ``"+"`` and ``"-"``
@@ -624,10 +563,9 @@ def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, sh
     (draw, year) (:meth:`simcrm.levers.base.Lever.price_terms`).  ``fixed`` and
     ``profit0`` are arrays or the chains of lines that add up to them (:func:`_chain`:
     lines with ``"+"`` and ``"-"`` between them), added up here by numpy
-    (:func:`_added`, the same bits).  :func:`breakeven_lines` can add the lines row by
-    row itself, but one streaming pass over each line is faster than reading a row of
-    each of a dozen lines for every row (a chunk 3.5 % faster, measured in one process
-    alternating the two ways)."""
+    (:func:`_added`, the same bits): one streaming pass over each line was faster than
+    the kernel adding a row of each of a dozen lines for every row (a chunk 3.5 %
+    faster, measured in one process alternating the two ways)."""
     n, T = production.shape
     c = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), shape))  # noqa: E731
     K = len(terms)
@@ -640,12 +578,10 @@ def breakeven(esc, production, dfac, wc_share, fixed, profit0, tax_rate, thr, sh
         d = d[None, :]
     elif d.shape[0] == n and d.strides[0] == 0:  # one row for every draw
         d = d[:1]
-    fx, fs = _signed(_added(fixed), n, T)
-    pf, ps = _signed(_added(profit0), n, T)
     return breakeven_lines(c(esc, (T,)), c(production, (n, T)), c(d, (d.shape[0], T)),
-                           c(np.reshape(wc_share, (-1,)), (n,)), fx, fs, pf, ps,
-                           c(tax_rate, (n,)), float(thr), float(share_above), c(lcop, (n,)),
-                           int(iters), tw, ta, tb, two)
+                           c(np.reshape(wc_share, (-1,)), (n,)), c(_added(fixed), (n, T)),
+                           c(_added(profit0), (n, T)), c(tax_rate, (n,)), float(thr),
+                           float(share_above), c(lcop, (n,)), int(iters), tw, ta, tb, two)
 
 
 @nb.njit(**_JIT)
