@@ -32,7 +32,12 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from simcrm.analysis.state_aid import amount_problems, instrument_problems, limits_of
+from simcrm.analysis.state_aid import (
+    amount_problems,
+    instrument_problems,
+    instrument_reasons,
+    limits_of,
+)
 from simcrm.spec.portfolio import NONE, Portfolio
 from simcrm.spec.wording import Reason
 
@@ -141,7 +146,8 @@ def _state_aid(ds, plant, world: str) -> dict:
     """Options of a plant that fail the state-aid check in ``world``: option -> reason
     (:class:`simcrm.spec.wording.Reason`)."""
     sc = plant.scenario
-    rules = {lang: instrument_problems(sc, lang) for lang in ("en", "nl")}
+    reasons = instrument_reasons(sc)
+    rules = {lang: instrument_problems(sc, lang, reasons) for lang in ("en", "nl")}
     wi = list(sc.worlds).index(world)
     lim = limits_of(sc.settings)
     out = {}

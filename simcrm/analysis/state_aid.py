@@ -38,30 +38,33 @@ def limits_of(settings: dict) -> dict:
             if k.startswith("state_aid.")}
 
 
-def instrument_problems(sc, lang: str = "en") -> np.ndarray:
+def instrument_reasons(sc) -> np.ndarray:
     """Why each option's levers break an instrument limit, per option × world.
 
     Parameters
     ----------
     sc : simcrm.spec.scenario.Scenario
-    lang : {"en", "nl"}
-        The language of the reasons.
 
     Returns
     -------
-    ndarray of str, shape (option, world)
-        The reasons joined by "; " (empty where none).
+    ndarray of list of :class:`~simcrm.spec.wording.Reason`, shape (option, world)
+        Empty lists where none.
     """
     lim = limits_of(sc.settings)
     out = np.empty((len(sc.options), len(sc.worlds)), dtype=object)
     for wi, w in enumerate(sc.worlds.values()):
         inputs = {k: (v.mean() if isinstance(v, Dist) else v) for k, v in w.inputs.items()}
         for oi, o in enumerate(sc.options.values()):
-            reasons = []
-            for lev, s in levers.active(o.levers):
-                reasons += lev.state_aid(s, lim, inputs)
-            out[oi, wi] = joined(reasons, lang)
-    return out.astype(str)
+            out[oi, wi] = [r for lev, s in levers.active(o.levers)
+                           for r in lev.state_aid(s, lim, inputs)]
+    return out
+
+
+def instrument_problems(sc, lang: str = "en", reasons: np.ndarray | None = None) -> np.ndarray:
+    """:func:`instrument_reasons` in ``lang``, joined by "; " (empty where none), shape
+    (option, world); ``reasons`` if they are at hand."""
+    reasons = instrument_reasons(sc) if reasons is None else reasons
+    return np.vectorize(lambda rs: joined(rs, lang), otypes=[str])(reasons)
 
 
 def amount_problems(gge: float, intensity: float, npv_mean: float, lim: dict) -> list[Reason]:

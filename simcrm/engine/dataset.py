@@ -25,7 +25,7 @@ from xarray.backends import NetCDF4DataStore
 from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK
 
 from simcrm._version import __version__
-from simcrm.analysis.state_aid import LIMIT_KEYS, instrument_problems
+from simcrm.analysis.state_aid import LIMIT_KEYS, instrument_problems, instrument_reasons
 from simcrm.analysis.summary import decision_of, summarise
 from simcrm.kernels.finance import discounting_text
 from simcrm.spec import outputs
@@ -94,8 +94,9 @@ def results_dataset(sc: Scenario, parts: list[dict], crd: dict) -> xr.Dataset:
         arr = np.concatenate([p["inputs"][k] for p in parts], axis=-1)
         data[input_variable(k)] = xr.Variable(("world", "draw"), arr,
                                               cf_attrs(_input_attrs(k) | {"key": k}))
+    reasons = instrument_reasons(sc)
     for name, lang in (("state_aid_rules", "en"), ("state_aid_rules_nl", "nl")):
-        rules = xr.Variable(("option", "world"), instrument_problems(sc, lang),
+        rules = xr.Variable(("option", "world"), instrument_problems(sc, lang, reasons),
                             cf_attrs(outputs.attrs(name)))
         rules.encoding["dtype"] = "S1"
         data[name] = rules
